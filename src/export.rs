@@ -1,0 +1,154 @@
+//! GeoJSON output as RFC 7946 wants it: longitude/latitude (EPSG:4326), exterior rings
+//! counter-clockwise and holes clockwise, coordinates rounded to 7 decimals (about 1 cm). The API's
+//! responses and the downloadable exports are written by these same functions, so a planner's QGIS
+//! sees exactly what the map shows.
+
+use crate::model::{Area, PopulationUnit, Properties, Site};
+use geo::orient::{Direction, Orient};
+use geo::{Coord, MultiPolygon, Point};
+use serde_json::{Value, json};
+
+/// Rounds to 7 decimal places.
+fn round7(v: f64) -> f64 {
+    (v * 1e7).round() / 1e7
+}
+
+fn position(c: Coord<f64>) -> Value {
+    json!([round7(c.x), round7(c.y)])
+}
+
+/// A Point geometry object.
+pub fn point_geometry(p: Point<f64>) -> Value {
+    json!({ "type": "Point", "coordinates": position(p.0) })
+}
+
+/// A MultiPolygon geometry object with RFC 7946 winding.
+pub fn multipolygon_geometry(mp: &MultiPolygon<f64>) -> Value {
+    let oriented = mp.orient(Direction::Default);
+    let polygons: Vec<Value> = oriented
+        .iter()
+        .map(|p| {
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(|ring| Value::Array(ring.coords().map(|c| position(*c)).collect()))
+                .collect()
+        })
+        .collect();
+    json!({ "type": "MultiPolygon", "coordinates": polygons })
+}
+
+fn feature(id: i64, geometry: Value, mut properties: Properties, extra: &Properties) -> Value {
+    for (k, v) in extra {
+        properties.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    json!({ "type": "Feature", "id": id, "geometry": geometry, "properties": properties })
+}
+
+fn object(value: Value) -> Properties {
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!("json!({{..}}) is an object"),
+    }
+}
+
+/// An area as a Feature: its own fields first, then its free properties (which never override them).
+pub fn area_feature(area: &Area, parent_name: Option<&str>) -> Value {
+    let props = object(json!({
+        "id": area.id,
+        "name": area.name,
+        "level": area.level,
+        "level_label": area.level.label_ja(),
+        "code": area.code,
+        "parent_id": area.parent,
+        "parent_name": parent_name,
+        "parent_derived": area.parent_derived,
+    }));
+    feature(area.id.0, multipolygon_geometry(&area.geometry), props, &area.properties)
+}
+
+/// A site as a Feature.
+pub fn site_feature(site: &Site) -> Value {
+    let s = &site.data;
+    let props = object(json!({
+        "id": site.id,
+        "name": s.name,
+        "kind": s.kind,
+        "kind_label": s.kind.label_ja(),
+        "address": s.address,
+        "schedule": s.schedule,
+        "audience": s.audience,
+        "operator": s.operator,
+    }));
+    feature(site.id.0, point_geometry(s.location), props, &s.properties)
+}
+
+fn rate(part: u32, total: u32) -> Value {
+    if total == 0 { Value::Null } else { json!((part as f64 / total as f64 * 10_000.0).round() / 10_000.0) }
+}
+
+/// A population unit as a Feature, with its ageing rates.
+pub fn population_feature(unit: &PopulationUnit) -> Value {
+    let p = &unit.data;
+    let props = object(json!({
+        "id": unit.id,
+        "name": p.name,
+        "total": p.total,
+        "aged65": p.aged65,
+        "aged75": p.aged75,
+        "aged65_rate": rate(p.aged65, p.total),
+        "aged75_rate": rate(p.aged75, p.total),
+        "source": p.source,
+        "year": p.year,
+    }));
+    feature(unit.id.0, point_geometry(p.location), props, &p.properties)
+}
+
+/// A FeatureCollection of already-built features.
+pub fn feature_collection(features: Vec<Value>) -> Value {
+    json!({ "type": "FeatureCollection", "features": features })
+}
+
+/// The pieces of a FeatureCollection written feature by feature: the opening, a separator and the
+/// closing. Attribution and a fictional-data flag travel as foreign members.
+pub fn collection_head(name: &str, meta: &Properties) -> String {
+    let mut head = format!("{{\"type\":\"FeatureCollection\",\"name\":{}", Value::from(name));
+    for (k, v) in meta {
+        head.push_str(&format!(",{}:{}", Value::from(k.as_str()), v));
+    }
+    head.push_str(",\"features\":[\n");
+    head
+}
+
+/// Closes what [`collection_head`] opened.
+pub const COLLECTION_TAIL: &str = "\n]}\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::wkt;
+
+    #[test]
+    fn exterior_rings_come_out_counter_clockwise_and_holes_clockwise() {
+        // Exterior written clockwise, hole counter-clockwise: both wrong for RFC 7946.
+        let mp = wkt!(MULTIPOLYGON(((0. 0.,0. 10.,10. 10.,10. 0.,0. 0.),(2. 2.,4. 2.,4. 4.,2. 4.,2. 2.))));
+        let g = multipolygon_geometry(&mp);
+        let ring = |i: usize| -> Vec<(f64, f64)> {
+            g["coordinates"][0][i]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+                .collect()
+        };
+        let signed_area =
+            |r: Vec<(f64, f64)>| r.windows(2).map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1).sum::<f64>();
+        assert!(signed_area(ring(0)) > 0.0, "exterior counter-clockwise");
+        assert!(signed_area(ring(1)) < 0.0, "hole clockwise");
+    }
+
+    #[test]
+    fn coordinates_have_at_most_seven_decimals() {
+        let g = point_geometry(geo::point!(x: 139.123456789, y: 35.987654321));
+        assert_eq!(g["coordinates"].to_string(), "[139.1234568,35.9876543]");
+    }
+}

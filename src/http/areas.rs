@@ -1,0 +1,45 @@
+//! `GET /api/areas` and `GET /api/areas/{id}`.
+
+use super::extract::{Path, Query};
+use super::{AppError, AppState, parse_param};
+use crate::export::{area_feature, feature_collection};
+use crate::model::{AreaId, AreaLevel, BBox};
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Deserialize)]
+pub struct AreasQuery {
+    level: Option<String>,
+    bbox: Option<String>,
+}
+
+/// Areas of a level, within a bbox, as a FeatureCollection.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<AreasQuery>,
+) -> Result<Json<Value>, AppError> {
+    let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
+    let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
+    let index = state.store.read();
+    let features =
+        index.areas_in(level, bbox.as_ref()).iter().map(|a| area_feature(a, index.parent_name(a))).collect();
+    Ok(Json(feature_collection(features)))
+}
+
+fn summary(a: &crate::model::Area) -> Value {
+    json!({ "id": a.id, "name": a.name, "level": a.level, "code": a.code })
+}
+
+/// One area with its parent and children.
+pub async fn one(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let index = state.store.read();
+    let area = index.area(AreaId(id)).ok_or_else(|| AppError::not_found(format!("no area with id {id}")))?;
+    let mut feature = area_feature(area, index.parent_name(area));
+    let parent = area.parent.and_then(|p| index.area(p)).map(|p| summary(p));
+    let children: Vec<Value> = index.children(area.id).iter().map(|c| summary(c)).collect();
+    feature["properties"]["parent"] = parent.unwrap_or(Value::Null);
+    feature["properties"]["children"] = Value::Array(children);
+    Ok(Json(feature))
+}

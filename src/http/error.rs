@@ -1,0 +1,142 @@
+//! One error type for every handler. Client mistakes become RFC 9457 `application/problem+json`
+//! responses saying what was wrong and where; anything else is logged and answered with a bare 500.
+
+use crate::import::{ImportError, RecordProblem};
+use crate::model::BBoxError;
+use crate::store::StoreError;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The client sent something we cannot act on.
+    #[error("{title}: {detail}")]
+    Client {
+        status: StatusCode,
+        title: &'static str,
+        detail: String,
+        /// Each problem with its place, for inputs with many records.
+        errors: Vec<RecordProblem>,
+    },
+    /// A fault on our side; the details go to the log, not to the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn client(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Client { status, title, detail: detail.into(), errors: Vec::new() }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::BAD_REQUEST, "Bad request", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::NOT_FOUND, "Not found", detail)
+    }
+
+    pub fn unprocessable(detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", detail)
+    }
+
+    /// A query parameter that could not be used.
+    pub fn parameter(name: &str, problem: impl std::fmt::Display) -> Self {
+        Self::bad_request(format!("query parameter {name}: {problem}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::Client { status, title, detail, errors } => {
+                let mut body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+                if !errors.is_empty() {
+                    body["errors"] = Value::Array(
+                        errors
+                            .iter()
+                            .map(|p| json!({ "place": p.place.to_string(), "field": p.field, "message": p.message }))
+                            .collect(),
+                    );
+                }
+                let mut response = (status, body.to_string()).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+                if status == StatusCode::UNAUTHORIZED {
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                }
+                response
+            }
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        let status = match e {
+            ImportError::Json { .. } | ImportError::Encoding { .. } | ImportError::Csv { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let detail = e.to_string();
+        let errors = match e {
+            ImportError::Invalid { problems } => problems,
+            _ => Vec::new(),
+        };
+        AppError::Client { status, title: "Invalid input", detail, errors }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::SiteNotFound(_) => AppError::not_found(e.to_string()),
+            StoreError::Parent(_) => AppError::unprocessable(e.to_string()),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<BBoxError> for AppError {
+    fn from(e: BBoxError) -> Self {
+        AppError::parameter("bbox", e)
+    }
+}
+
+impl From<BytesRejection> for AppError {
+    fn from(r: BytesRejection) -> Self {
+        let status = r.status();
+        let title =
+            if status == StatusCode::PAYLOAD_TOO_LARGE { "Payload too large" } else { "Bad request body" };
+        AppError::client(status, title, r.body_text())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        AppError::bad_request(r.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(r: PathRejection) -> Self {
+        AppError::bad_request(format!("path: {}", r.body_text()))
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::Internal(e.into())
+    }
+}

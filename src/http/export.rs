@@ -1,0 +1,107 @@
+//! `GET /api/export/{layer}.geojson`: a whole layer (optionally filtered) as an RFC 7946 file to
+//! download, streamed in chunks so that a 100k-site layer never sits in memory as one string.
+
+use super::extract::{Path, Query};
+use super::{AppError, AppState, parse_list, parse_param};
+use crate::export::{COLLECTION_TAIL, area_feature, collection_head, population_feature, site_feature};
+use crate::model::{AreaLevel, SiteKind};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Features rendered per chunk of the response body.
+const CHUNK: usize = 512;
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    level: Option<String>,
+    kind: Option<String>,
+}
+
+/// Streams a layer as a GeoJSON download.
+pub async fn download(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    let layer = file.strip_suffix(".geojson").unwrap_or(&file);
+    let features: Vec<Box<dyn Fn() -> Value + Send + Sync>> = {
+        let index = state.store.read();
+        match layer {
+            "areas" => {
+                let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
+                index
+                    .areas_in(level, None)
+                    .into_iter()
+                    .map(|a| {
+                        let parent = index.parent_name(&a).map(str::to_owned);
+                        Box::new(move || area_feature(&a, parent.as_deref())) as Box<_>
+                    })
+                    .collect()
+            }
+            "sites" => {
+                let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
+                index
+                    .sites_in(&kinds, None)
+                    .into_iter()
+                    .map(|s| Box::new(move || site_feature(&s)) as Box<_>)
+                    .collect()
+            }
+            "population" => index
+                .population_in(None)
+                .into_iter()
+                .map(|p| Box::new(move || population_feature(&p)) as Box<_>)
+                .collect(),
+            other => {
+                return Err(AppError::not_found(format!(
+                    "no layer {other:?} to export; layers: areas, sites, population (as /api/export/LAYER.geojson)"
+                )));
+            }
+        }
+    };
+    let dataset = state.store.dataset()?;
+    let meta = match json!({ "title": dataset.title, "fictional": dataset.fictional, "attribution": dataset.attribution })
+    {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    };
+    let head = collection_head(&format!("sasaeai_{layer}"), &meta);
+    let chunks: Vec<Vec<Box<dyn Fn() -> Value + Send + Sync>>> = chunked(features);
+    let mut first = true;
+    let body = futures_util::stream::iter(
+        std::iter::once(Bytes::from(head))
+            .chain(chunks.into_iter().map(move |chunk| {
+                let mut text = String::new();
+                for render in chunk {
+                    if !std::mem::take(&mut first) {
+                        text.push_str(",\n");
+                    }
+                    text.push_str(&render().to_string());
+                }
+                Bytes::from(text)
+            }))
+            .chain(std::iter::once(Bytes::from_static(COLLECTION_TAIL.as_bytes())))
+            .map(Ok::<_, std::convert::Infallible>),
+    );
+    let disposition = format!("attachment; filename=\"sasaeai-{layer}.geojson\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/geo+json".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn chunked<T>(items: Vec<T>) -> Vec<Vec<T>> {
+    let mut chunks = Vec::new();
+    let mut iter = items.into_iter().peekable();
+    while iter.peek().is_some() {
+        chunks.push(iter.by_ref().take(CHUNK).collect());
+    }
+    chunks
+}

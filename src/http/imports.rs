@@ -1,0 +1,69 @@
+//! `POST /api/import/{layer}`: staff upload a file (GeoJSON or CSV) into a layer, all or nothing.
+
+use super::extract::{Body, Path, Query, Staff};
+use super::{AppError, AppState, parse_param};
+use crate::import::{self, AreaOptions, ColumnMap, PopulationOptions, SiteOptions};
+use crate::model::{AreaLevel, SiteKind};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    level: Option<String>,
+    kind: Option<String>,
+    /// Comma-separated `FIELD=COLUMN` mappings.
+    columns: Option<String>,
+    source: Option<String>,
+    year: Option<i32>,
+    /// An attribution line for the imported data.
+    attribution: Option<String>,
+}
+
+/// Imports the body into `layer`: 201 with what was written.
+pub async fn upload(
+    _: Staff,
+    State(state): State<AppState>,
+    Path(layer): Path<String>,
+    Query(q): Query<ImportQuery>,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let columns =
+        ColumnMap::parse(q.columns.as_deref().unwrap_or_default().split(',').filter(|s| !s.is_empty()))
+            .map_err(|e| AppError::parameter("columns", e))?;
+    let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
+    let kind: Option<SiteKind> = parse_param("kind", q.kind.as_deref())?;
+    let store = state.store.clone();
+    let summary = tokio::task::spawn_blocking(move || -> Result<Value, AppError> {
+        let summary = match layer.as_str() {
+            "areas" => {
+                let areas = import::areas(&body, &AreaOptions { level, columns })?;
+                let written = store.import_areas(areas)?;
+                json!({ "layer": "areas", "imported": written.ids.len(), "ids": written.ids, "reparented": written.reparented })
+            }
+            "sites" => {
+                let sites = import::sites(&body, &SiteOptions { kind, columns })?;
+                let ids = store.insert_sites(sites)?;
+                json!({ "layer": "sites", "imported": ids.len(), "ids": ids })
+            }
+            "population" => {
+                let options = PopulationOptions { source: q.source, year: q.year, columns };
+                let ids = store.insert_population(import::population(&body, &options)?)?;
+                json!({ "layer": "population", "imported": ids.len(), "ids": ids })
+            }
+            other => {
+                return Err(AppError::not_found(format!(
+                    "no layer {other:?} to import into; layers: areas, sites, population"
+                )));
+            }
+        };
+        if let Some(line) = q.attribution.as_deref().filter(|l| !l.trim().is_empty()) {
+            store.add_attribution(line.trim())?;
+        }
+        Ok(summary)
+    })
+    .await??;
+    Ok((StatusCode::CREATED, Json(summary)))
+}

@@ -1,0 +1,129 @@
+//! The HTTP API (axum): thin handlers over the store, the importers and the GeoJSON writer. Every
+//! coordinate in and out is WGS84 longitude/latitude (EPSG:4326).
+
+mod areas;
+mod error;
+mod export;
+mod extract;
+mod imports;
+mod population;
+mod sites;
+
+pub use error::AppError;
+
+use crate::store::Store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Largest request body the API accepts for a single feature.
+pub const FEATURE_BODY_LIMIT: usize = 256 * 1024;
+/// Largest file the import endpoints accept.
+pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    /// The token staff send to write; with none, the server refuses all writes.
+    pub staff_token: Option<Arc<str>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>, staff_token: Option<String>) -> Self {
+        let staff_token = staff_token.filter(|t| !t.is_empty()).map(Arc::from);
+        AppState { store, staff_token }
+    }
+}
+
+/// The whole application, without a socket: `serve` binds it, tests call it with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/areas", get(areas::list))
+        .route("/areas/{id}", get(areas::one))
+        .route("/sites", get(sites::list).post(sites::create))
+        .route("/sites/{id}", get(sites::one).put(sites::replace).delete(sites::remove))
+        .route("/population", get(population::list))
+        .route("/export/{file}", get(export::download))
+        .route("/meta", get(meta))
+        .layer(DefaultBodyLimit::max(FEATURE_BODY_LIMIT))
+        .merge(
+            Router::new()
+                .route("/import/{layer}", post(imports::upload))
+                .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        );
+    Router::new()
+        .route("/health", get(health))
+        .nest("/api", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let index = state.store.read();
+    let (areas, sites, population) = index.counts();
+    axum::Json(json!({ "status": "ok", "areas": areas, "sites": sites, "population": population }))
+}
+
+/// The data set's title, fictional flag, attribution, layer sizes and versions.
+async fn meta(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
+    let dataset = state.store.dataset()?;
+    let index = state.store.read();
+    let (areas, sites, population) = index.counts();
+    Ok(axum::Json(json!({
+        "dataset": dataset,
+        "counts": { "areas": areas, "sites": sites, "population": population },
+        "versions": index.versions(),
+        "writable": state.staff_token.is_some(),
+    })))
+}
+
+async fn not_found(uri: axum::http::Uri) -> AppError {
+    AppError::not_found(format!("no route for {}", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
+    AppError::client(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// Parses an optional query parameter with `FromStr`, naming the parameter in the error.
+fn parse_param<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, AppError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<T>().map_err(|e| AppError::parameter(name, e)))
+        .transpose()
+}
+
+/// Parses a comma-separated list parameter.
+fn parse_list<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Vec<T>, AppError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .unwrap_or_default()
+        .split(',')
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.trim().parse::<T>().map_err(|e| AppError::parameter(name, e)))
+        .collect()
+}

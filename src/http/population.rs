@@ -1,0 +1,25 @@
+//! `GET /api/population`.
+
+use super::extract::Query;
+use super::{AppError, AppState, parse_param};
+use crate::export::{feature_collection, population_feature};
+use crate::model::BBox;
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+pub struct PopulationQuery {
+    bbox: Option<String>,
+}
+
+/// Population points within a bbox, as a FeatureCollection.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<PopulationQuery>,
+) -> Result<Json<Value>, AppError> {
+    let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
+    let units = state.store.read().population_in(bbox.as_ref());
+    Ok(Json(feature_collection(units.iter().map(|u| population_feature(u)).collect())))
+}

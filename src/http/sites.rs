@@ -1,0 +1,93 @@
+//! `GET/POST /api/sites`, `GET/PUT/DELETE /api/sites/{id}`. Writes need the staff token.
+
+use super::extract::{Body, Path, Query, Staff};
+use super::{AppError, AppState, parse_list, parse_param};
+use crate::export::{feature_collection, site_feature};
+use crate::import::{self, SiteOptions};
+use crate::model::{BBox, Site, SiteData, SiteId, SiteKind};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+pub struct SitesQuery {
+    kind: Option<String>,
+    bbox: Option<String>,
+}
+
+/// Sites of the given kinds (comma-separated) within a bbox, as a FeatureCollection.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<SitesQuery>,
+) -> Result<Json<Value>, AppError> {
+    let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
+    let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
+    let sites = state.store.read().sites_in(&kinds, bbox.as_ref());
+    Ok(Json(feature_collection(sites.iter().map(|s| site_feature(s)).collect())))
+}
+
+/// One site.
+pub async fn one(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let index = state.store.read();
+    let site = index.site(SiteId(id)).ok_or_else(|| AppError::not_found(format!("no site with id {id}")))?;
+    Ok(Json(site_feature(site)))
+}
+
+/// Reads a request body holding exactly one GeoJSON Feature with a Point and a `kind` property.
+fn one_site(body: &[u8]) -> Result<SiteData, AppError> {
+    if import::Format::sniff(body) != import::Format::GeoJson {
+        return Err(AppError::client(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported body",
+            "send the site as a GeoJSON Feature with a Point geometry",
+        ));
+    }
+    let mut sites = import::sites(body, &SiteOptions::default())?;
+    match sites.len() {
+        1 => Ok(sites.remove(0)),
+        n => Err(AppError::unprocessable(format!("send exactly one Feature, not {n}"))),
+    }
+}
+
+/// Creates a site: 201 with its Location.
+pub async fn create(
+    _: Staff,
+    State(state): State<AppState>,
+    Body(body): Body,
+) -> Result<impl IntoResponse, AppError> {
+    let data = one_site(&body)?;
+    let store = state.store.clone();
+    let id =
+        tokio::task::spawn_blocking(move || store.insert_sites([data.clone()]).map(|ids| (ids[0], data)))
+            .await??;
+    let (id, data) = id;
+    let location = format!("/api/sites/{id}");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(site_feature(&Site { id, data }))))
+}
+
+/// Replaces a site.
+pub async fn replace(
+    _: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Body(body): Body,
+) -> Result<Json<Value>, AppError> {
+    let data = one_site(&body)?;
+    let store = state.store.clone();
+    let site = tokio::task::spawn_blocking(move || store.update_site(SiteId(id), data)).await??;
+    Ok(Json(site_feature(&site)))
+}
+
+/// Deletes a site: 204.
+pub async fn remove(
+    _: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.delete_site(SiteId(id))).await??;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,438 @@
+//! Records into model values: which property or column holds which field (by name, by the aliases
+//! municipal files use, or as mapped by the user), and how each value is read.
+
+use super::geometry;
+use super::records::Record;
+use super::{AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions};
+use crate::model::{AreaData, Audience, ParentRef, PopulationData, Properties, SiteData, check_lon_lat};
+use geo::Point;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The fields a column can be mapped to, with the names files commonly use for them.
+const FIELDS: &[(&str, &[&str])] = &[
+    ("name", &["name", "名称", "施設名", "事業所名", "名前"]),
+    ("code", &["code", "コード", "地域コード"]),
+    ("parent", &[]),
+    ("level", &["level"]),
+    ("kind", &["kind"]),
+    ("lat", &["lat", "latitude", "緯度", "y"]),
+    ("lon", &["lon", "lng", "long", "longitude", "経度", "x"]),
+    ("address", &["address", "住所", "所在地"]),
+    ("schedule", &["schedule", "開催日時", "スケジュール", "開所日時"]),
+    ("audience", &["audience", "対象", "対象者"]),
+    ("operator", &["operator", "運営者", "運営主体", "法人の名称", "設置者"]),
+    ("total", &["total", "総数", "人口総数", "総人口", "人口"]),
+    ("aged65", &["aged65", "65歳以上", "65歳以上人口", "老年人口"]),
+    ("aged75", &["aged75", "75歳以上", "75歳以上人口"]),
+    ("year", &["year", "年", "年次", "調査年"]),
+    ("source", &["source", "出典"]),
+    ("population_name", &["name", "町丁名", "町丁", "町丁字名", "地域名", "名称", "town"]),
+];
+
+/// Keys sasaeai's own exports add that are derived from other fields and not re-imported.
+const DERIVED_KEYS: &[&str] = &[
+    "id",
+    "kind_label",
+    "level_label",
+    "parent_id",
+    "parent_name",
+    "parent_derived",
+    "aged65_rate",
+    "aged75_rate",
+];
+
+/// User-given names of the columns (CSV) or properties (GeoJSON) holding each field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnMap(HashMap<&'static str, String>);
+
+/// A `FIELD=COLUMN` mapping that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ColumnMapError {
+    /// Not of the form `FIELD=COLUMN`.
+    #[error("column mapping {0:?} is not FIELD=COLUMN")]
+    Syntax(String),
+    /// The field is not one sasaeai reads.
+    #[error("unknown field {field:?} in column mapping; fields: {known}")]
+    UnknownField { field: String, known: String },
+}
+
+impl ColumnMap {
+    /// Maps `field` to `column`.
+    pub fn set(&mut self, field: &str, column: impl Into<String>) -> Result<(), ColumnMapError> {
+        let (key, _) =
+            FIELDS.iter().find(|(f, _)| *f == field).ok_or_else(|| ColumnMapError::UnknownField {
+                field: field.to_owned(),
+                known: FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", "),
+            })?;
+        self.0.insert(key, column.into());
+        Ok(())
+    }
+
+    /// Parses mappings written `FIELD=COLUMN`, e.g. `lat=Y座標`.
+    ///
+    /// ```
+    /// let map = sasaeai::import::ColumnMap::parse(["lat=Y座標", "name=施設名称"]).unwrap();
+    /// assert!(sasaeai::import::ColumnMap::parse(["colour=色"]).is_err());
+    /// ```
+    pub fn parse<S: AsRef<str>>(specs: impl IntoIterator<Item = S>) -> Result<Self, ColumnMapError> {
+        let mut map = ColumnMap::default();
+        for spec in specs {
+            let spec = spec.as_ref();
+            let (field, column) =
+                spec.split_once('=').ok_or_else(|| ColumnMapError::Syntax(spec.to_owned()))?;
+            map.set(field.trim(), column.trim())?;
+        }
+        Ok(map)
+    }
+
+    /// The key holding `field` in `props`: the mapped one, or else the first alias present.
+    fn key<'p>(&self, props: &'p Properties, field: &str) -> Option<&'p str> {
+        if let Some(column) = self.0.get(field) {
+            return props.get_key_value(column.as_str()).map(|(k, _)| k.as_str());
+        }
+        let aliases = FIELDS.iter().find(|(f, _)| *f == field).map_or(&[][..], |(_, a)| a);
+        aliases
+            .iter()
+            .find_map(|alias| props.keys().find(|k| k.eq_ignore_ascii_case(alias)))
+            .map(String::as_str)
+    }
+
+    fn describe(&self, field: &str) -> String {
+        match self.0.get(field) {
+            Some(column) => format!("{column:?} (mapped)"),
+            None => {
+                let aliases = FIELDS.iter().find(|(f, _)| *f == field).map_or(&[][..], |(_, a)| a);
+                aliases.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>().join(", ")
+            }
+        }
+    }
+}
+
+/// Reads one record's fields, remembering which keys were used and which problems were found.
+struct Reader<'a> {
+    record: &'a Record,
+    columns: &'a ColumnMap,
+    used: Vec<String>,
+    problems: Vec<RecordProblem>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(record: &'a Record, columns: &'a ColumnMap) -> Self {
+        Reader { record, columns, used: Vec::new(), problems: Vec::new() }
+    }
+
+    fn problem(&mut self, field: Option<&str>, message: impl Into<String>) {
+        self.problems.push(RecordProblem {
+            place: self.record.place,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        });
+    }
+
+    /// The raw value of `field`, if the record has it and it is not null or blank.
+    fn value(&mut self, field: &str) -> Option<(String, &'a Value)> {
+        let key = self.columns.key(&self.record.properties, field)?;
+        self.used.push(key.to_owned());
+        let value = &self.record.properties[key];
+        match value {
+            Value::Null => None,
+            Value::String(s) if s.trim().is_empty() => None,
+            v => Some((key.to_owned(), v)),
+        }
+    }
+
+    fn text(&mut self, field: &str) -> Option<String> {
+        self.value(field).map(|(_, v)| match v {
+            Value::String(s) => s.trim().to_owned(),
+            other => other.to_string(),
+        })
+    }
+
+    fn required_text(&mut self, field: &str) -> Option<String> {
+        let text = self.text(field);
+        if text.is_none() {
+            self.problem(Some(field), format!("{field} is missing or empty"));
+        }
+        text
+    }
+
+    fn number(&mut self, field: &str) -> Option<f64> {
+        let (key, value) = self.value(field)?;
+        let parsed = match value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => normalise_number(s).parse::<f64>().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.problem(Some(&key), format!("{value} is not a number"));
+        }
+        parsed
+    }
+
+    fn count(&mut self, field: &str) -> Option<u32> {
+        let n = self.number(field);
+        match n {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Some(n as u32),
+            Some(n) => {
+                self.problem(Some(field), format!("{n} is not a whole number of people"));
+                None
+            }
+            None => {
+                self.problem(Some(field), format!("{field} is missing or not a number"));
+                None
+            }
+        }
+    }
+
+    fn point(&mut self) -> Option<Point<f64>> {
+        let location = match &self.record.geometry {
+            Some(Some(g)) => geometry::point(g),
+            Some(None) => Err("the feature has no geometry".to_owned()),
+            None => {
+                let (lat, lon) = (self.number("lat"), self.number("lon"));
+                match (lat, lon) {
+                    (Some(lat), Some(lon)) => {
+                        check_lon_lat(lon, lat).map(|_| Point::new(lon, lat)).map_err(|e| {
+                            // The CSV names the columns, so say which way round they were read.
+                            format!("{e} (read latitude from the 緯度/lat column, longitude from 経度/lon)")
+                        })
+                    }
+                    _ => Err("latitude or longitude is missing".to_owned()),
+                }
+            }
+        };
+        location.map_err(|e| self.problem(Some("geometry"), e)).ok()
+    }
+
+    /// The properties no field consumed.
+    fn rest(&self) -> Properties {
+        self.record
+            .properties
+            .iter()
+            .filter(|(k, _)| !self.used.contains(k) && !DERIVED_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<RecordProblem>> {
+        match value {
+            Some(v) if self.problems.is_empty() => Ok(v),
+            _ => Err(self.problems),
+        }
+    }
+}
+
+/// Full-width digits and separators, as typed in Japanese spreadsheets, to ASCII; thousands commas
+/// dropped.
+fn normalise_number(s: &str) -> String {
+    s.trim()
+        .chars()
+        .filter_map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+            '．' => Some('.'),
+            '－' | '−' => Some('-'),
+            ',' | '，' => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+pub fn area(record: Record, options: &AreaOptions) -> Result<AreaData, Vec<RecordProblem>> {
+    let mut r = Reader::new(&record, &options.columns);
+    let geometry = match &record.geometry {
+        Some(Some(g)) => geometry::polygonal(g).map_err(|e| r.problem(Some("geometry"), e)).ok(),
+        _ => {
+            r.problem(Some("geometry"), "an area needs a Polygon or MultiPolygon geometry");
+            None
+        }
+    };
+    let name = n03_name(&mut r).or_else(|| r.required_text("name"));
+    let code =
+        if options.columns.0.contains_key("code") { r.text("code") } else { n03_text(&mut r, "N03_007") }
+            .or_else(|| r.text("code"));
+    let level = match options.level {
+        Some(level) => Some(level),
+        None => match r.text("level").map(|l| l.parse()) {
+            Some(Ok(level)) => Some(level),
+            Some(Err(e)) => {
+                r.problem(Some("level"), e);
+                None
+            }
+            None => {
+                r.problem(
+                    Some("level"),
+                    "no level given: pass --level or give each feature a level property",
+                );
+                None
+            }
+        },
+    };
+    let parent = r.text("parent").map_or(ParentRef::Derive, ParentRef::Named);
+    let properties = r.rest();
+    let data = match (name, level, geometry) {
+        (Some(name), Some(level), Some(geometry)) => {
+            Some(AreaData { name, level, code, parent, geometry, properties })
+        }
+        _ => None,
+    };
+    r.finish(data)
+}
+
+fn n03_text(r: &mut Reader<'_>, key: &str) -> Option<String> {
+    let value = r.record.properties.get(key)?.as_str()?.trim();
+    r.used.push(key.to_owned());
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// The N03 name: the ward (N03_005 in newer editions) or else the municipality (N03_004).
+fn n03_name(r: &mut Reader<'_>) -> Option<String> {
+    if r.columns.0.contains_key("name") {
+        return None;
+    }
+    let ward = n03_text(r, "N03_005");
+    let municipality = n03_text(r, "N03_004");
+    ward.or(municipality)
+}
+
+/// N03 has one feature per polygon part; parts sharing a level and code become one area.
+pub fn merge_by_code(areas: Vec<AreaData>) -> Vec<AreaData> {
+    let mut merged: Vec<AreaData> = Vec::with_capacity(areas.len());
+    let mut by_code: HashMap<(crate::model::AreaLevel, String), usize> = HashMap::new();
+    for area in areas {
+        let key = area.code.clone().map(|c| (area.level, c));
+        match key.as_ref().and_then(|k| by_code.get(k)) {
+            Some(&i) => merged[i].geometry.0.extend(area.geometry.0),
+            None => {
+                if let Some(k) = key {
+                    by_code.insert(k, merged.len());
+                }
+                merged.push(area);
+            }
+        }
+    }
+    merged
+}
+
+/// Checks that CSV records have the columns every record needs, so that a missing column is said
+/// once, not once per row.
+pub fn check_point_columns(records: &[Record], columns: &ColumnMap) -> Result<(), ImportError> {
+    let Some(first) = records.iter().find(|r| r.geometry.is_none()) else { return Ok(()) };
+    for field in ["lat", "lon"] {
+        if columns.key(&first.properties, field).is_none() {
+            return Err(ImportError::MissingColumn {
+                field,
+                looked_for: columns.describe(field),
+                found: first.properties.keys().cloned().collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The schedule as written, or composed from the 自治体標準オープンデータセット columns
+/// 利用可能曜日, 開始時間, 終了時間 and 利用可能日時特記事項.
+fn schedule(r: &mut Reader<'_>) -> Option<String> {
+    if let Some(s) = r.text("schedule") {
+        return Some(s);
+    }
+    let mut take = |key: &str| n03_text(r, key);
+    let days = take("利用可能曜日");
+    let hours = match (take("開始時間"), take("終了時間")) {
+        (Some(a), Some(b)) => Some(format!("{a}–{b}")),
+        (a, b) => a.or(b),
+    };
+    let note = take("利用可能日時特記事項");
+    let parts: Vec<String> = [days, hours, note].into_iter().flatten().collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+fn address(r: &mut Reader<'_>) -> Option<String> {
+    let main = r.text("address");
+    let suffix = n03_text(r, "方書");
+    match (main, suffix) {
+        (Some(a), Some(s)) => Some(format!("{a} {s}")),
+        (a, s) => a.or(s),
+    }
+}
+
+fn audience(r: &mut Reader<'_>) -> Vec<Audience> {
+    let Some((key, value)) = r.value("audience") else { return Vec::new() };
+    let tags: Vec<String> = match value {
+        Value::Array(items) => items.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect(),
+        Value::String(s) => s.split([',', '、', '・', '/', ' ', '　']).map(str::to_owned).collect(),
+        other => vec![other.to_string()],
+    };
+    let mut out = Vec::new();
+    for tag in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        match tag.parse::<Audience>() {
+            Ok(a) if !out.contains(&a) => out.push(a),
+            Ok(_) => {}
+            Err(e) => r.problem(Some(&key), e),
+        }
+    }
+    out
+}
+
+pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<RecordProblem>> {
+    let mut r = Reader::new(&record, &options.columns);
+    let location = r.point();
+    let name = r.required_text("name");
+    let kind = match options.kind {
+        Some(kind) => Some(kind),
+        None => match r.text("kind").map(|k| k.parse()) {
+            Some(Ok(kind)) => Some(kind),
+            Some(Err(e)) => {
+                r.problem(Some("kind"), e);
+                None
+            }
+            None => {
+                r.problem(Some("kind"), "no kind given: pass --kind or give each record a kind");
+                None
+            }
+        },
+    };
+    let address = address(&mut r);
+    let schedule = schedule(&mut r);
+    let audience = audience(&mut r);
+    let operator = r.text("operator");
+    let properties = r.rest();
+    let data = match (name, kind, location) {
+        (Some(name), Some(kind), Some(location)) => {
+            Some(SiteData { name, kind, location, address, schedule, audience, operator, properties })
+        }
+        _ => None,
+    };
+    r.finish(data)
+}
+
+pub fn population(record: Record, options: &PopulationOptions) -> Result<PopulationData, Vec<RecordProblem>> {
+    let mut r = Reader::new(&record, &options.columns);
+    let location = r.point();
+    let name = r.text("population_name");
+    let (total, aged65, aged75) = (r.count("total"), r.count("aged65"), r.count("aged75"));
+    let year = match r.number("year") {
+        Some(y) if y.fract() == 0.0 && (1900.0..=2200.0).contains(&y) => Some(y as i32),
+        Some(y) => {
+            r.problem(Some("year"), format!("{y} is not a year"));
+            None
+        }
+        None => options.year,
+    };
+    let source = r.text("source").or_else(|| options.source.clone());
+    let properties = r.rest();
+    let data = match (location, total, aged65, aged75) {
+        (Some(location), Some(total), Some(aged65), Some(aged75)) => {
+            let data = PopulationData { name, location, total, aged65, aged75, source, year, properties };
+            match data.check_counts() {
+                Ok(()) => Some(data),
+                Err(e) => {
+                    r.problem(None, e.to_string());
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    r.finish(data)
+}

@@ -1,0 +1,173 @@
+//! Imports of the files ward offices have: area boundaries (GeoJSON, including 国土数値情報 N03),
+//! sites (GeoJSON, or CSV in the 自治体標準オープンデータセット layout, UTF-8 or Shift_JIS) and
+//! population points. Input and output are EPSG:4326.
+//!
+//! Parsing is separate from storing: these functions turn bytes into model values and reject the
+//! whole file when any record is wrong, naming every bad record; the store then writes all of it in
+//! one transaction.
+
+mod fields;
+mod geometry;
+mod records;
+mod text;
+
+pub use fields::{ColumnMap, ColumnMapError};
+pub use text::{TextEncoding, decode};
+
+use crate::model::{AreaData, AreaLevel, PopulationData, SiteData, SiteKind};
+use records::Record;
+
+/// Where in a file a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// The n-th feature of a GeoJSON file, counting from 1.
+    Feature(usize),
+    /// A CSV record starting at this line, counting from 1 (the header is line 1).
+    Line(u64),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Feature(n) => write!(f, "feature {n}"),
+            Place::Line(n) => write!(f, "line {n}"),
+        }
+    }
+}
+
+/// One thing wrong with one record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RecordProblem {
+    pub place: Place,
+    /// The property or column at fault, when there is one.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RecordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{} ({field}): {}", self.place, self.message),
+            None => write!(f, "{}: {}", self.place, self.message),
+        }
+    }
+}
+
+/// Why a file cannot be imported. Nothing of it is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The bytes are neither UTF-8 nor Shift_JIS.
+    #[error("line {line}: the text is neither UTF-8 nor Shift_JIS")]
+    Encoding { line: usize },
+    /// The file is not well-formed JSON.
+    #[error("not valid JSON at line {line}, column {column}: {message}{near}")]
+    Json { line: usize, column: usize, message: String, near: String },
+    /// Well-formed JSON that is not a GeoJSON Feature or FeatureCollection.
+    #[error("not a GeoJSON FeatureCollection or Feature: {0}")]
+    NotGeoJson(String),
+    /// The CSV itself is malformed (e.g. a row with the wrong number of fields).
+    #[error("CSV line {line}: {message}")]
+    Csv { line: u64, message: String },
+    /// A field every record needs has no column.
+    #[error("no column for {field}: looked for {looked_for}; the file has {found}")]
+    MissingColumn { field: &'static str, looked_for: String, found: String },
+    /// The file holds no records.
+    #[error("the file holds no features or rows")]
+    Empty,
+    /// Some records are invalid.
+    #[error("{} invalid record(s), nothing imported; first: {}", problems.len(), problems[0])]
+    Invalid { problems: Vec<RecordProblem> },
+}
+
+/// The format of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    GeoJson,
+    Csv,
+}
+
+impl Format {
+    /// Guesses from the content: JSON starts with `{`, anything else is taken as CSV.
+    pub fn sniff(bytes: &[u8]) -> Format {
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Format::GeoJson,
+            _ => Format::Csv,
+        }
+    }
+}
+
+/// How area records are read.
+#[derive(Debug, Clone, Default)]
+pub struct AreaOptions {
+    /// The level of every area; when `None`, each record's `level` property.
+    pub level: Option<AreaLevel>,
+    /// Property names for `name`, `code` and `parent` (parent by name or code).
+    pub columns: ColumnMap,
+}
+
+/// How site records are read.
+#[derive(Debug, Clone, Default)]
+pub struct SiteOptions {
+    /// The kind of every site; when `None`, each record's `kind` property or column.
+    pub kind: Option<SiteKind>,
+    pub columns: ColumnMap,
+}
+
+/// How population records are read.
+#[derive(Debug, Clone, Default)]
+pub struct PopulationOptions {
+    /// Written into `source` where a record has none.
+    pub source: Option<String>,
+    /// Written into `year` where a record has none.
+    pub year: Option<i32>,
+    pub columns: ColumnMap,
+}
+
+fn collect<T>(
+    records: Vec<Record>,
+    mut build: impl FnMut(Record) -> Result<T, Vec<RecordProblem>>,
+) -> Result<Vec<T>, ImportError> {
+    if records.is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let mut out = Vec::with_capacity(records.len());
+    let mut problems = Vec::new();
+    for record in records {
+        match build(record) {
+            Ok(v) => out.push(v),
+            Err(p) => problems.extend(p),
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(ImportError::Invalid { problems }) }
+}
+
+/// Reads areas from GeoJSON. N03 files are understood as they are: `N03_004` (or `N03_005` for a
+/// designated city's ward) is the name, `N03_007` the code, and the several features N03 has for one
+/// municipality (islands) are merged into one area.
+pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Vec<AreaData>, ImportError> {
+    let records = records::geojson(bytes)?;
+    let built = collect(records, |r| fields::area(r, options))?;
+    Ok(fields::merge_by_code(built))
+}
+
+/// Reads sites from GeoJSON or CSV.
+pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, ImportError> {
+    let records = match Format::sniff(bytes) {
+        Format::GeoJson => records::geojson(bytes)?,
+        Format::Csv => records::csv(bytes)?,
+    };
+    fields::check_point_columns(&records, &options.columns)?;
+    collect(records, |r| fields::site(r, options))
+}
+
+/// Reads population points from GeoJSON or CSV.
+pub fn population(bytes: &[u8], options: &PopulationOptions) -> Result<Vec<PopulationData>, ImportError> {
+    let records = match Format::sniff(bytes) {
+        Format::GeoJson => records::geojson(bytes)?,
+        Format::Csv => records::csv(bytes)?,
+    };
+    fields::check_point_columns(&records, &options.columns)?;
+    collect(records, |r| fields::population(r, options))
+}

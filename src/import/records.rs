@@ -1,0 +1,85 @@
+//! Files into uniform records: a GeoJSON feature or a CSV row, each with its place in the file, its
+//! properties and, for GeoJSON, its geometry (EPSG:4326).
+
+use super::{ImportError, Place, text};
+use crate::model::Properties;
+use geojson::{Feature, GeoJson, GeometryValue};
+
+/// One feature or row.
+pub struct Record {
+    pub place: Place,
+    pub properties: Properties,
+    /// `Some` for GeoJSON features (`Some(None)` for a feature with a null geometry); `None` for CSV.
+    pub geometry: Option<Option<GeometryValue>>,
+}
+
+/// The features of a GeoJSON FeatureCollection or single Feature.
+pub fn geojson(bytes: &[u8]) -> Result<Vec<Record>, ImportError> {
+    let (text, _) = text::decode(bytes)?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| json_error(&text, &e))?;
+    let features =
+        match serde_json::from_value::<GeoJson>(value).map_err(|e| ImportError::NotGeoJson(e.to_string()))? {
+            GeoJson::FeatureCollection(fc) => fc.features,
+            GeoJson::Feature(f) => vec![f],
+            GeoJson::Geometry(_) => {
+                return Err(ImportError::NotGeoJson(
+                    "a bare geometry has no properties; wrap it in a Feature".into(),
+                ));
+            }
+        };
+    Ok(features.into_iter().enumerate().map(|(i, f)| feature_record(i + 1, f)).collect())
+}
+
+fn feature_record(n: usize, f: Feature) -> Record {
+    Record {
+        place: Place::Feature(n),
+        properties: f.properties.unwrap_or_default(),
+        geometry: Some(f.geometry.map(|g| g.value)),
+    }
+}
+
+/// A JSON syntax error with the text around it, so that `[NaN, 35.6]` or a stray comma is visible.
+pub fn json_error(text: &str, e: &serde_json::Error) -> ImportError {
+    let line_text = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    let col = e.column().saturating_sub(1);
+    let start = line_text.char_indices().map(|(i, _)| i).filter(|i| *i + 30 >= col).next().unwrap_or(0);
+    let snippet: String = line_text[start..].chars().take(60).collect();
+    let mut message = e.to_string();
+    if let Some(cut) = message.find(" at line ") {
+        message.truncate(cut);
+    }
+    if snippet.contains("NaN") || snippet.contains("Infinity") {
+        message.push_str(" (JSON has no NaN or Infinity: every coordinate must be a finite number)");
+    }
+    let near = if snippet.trim().is_empty() { String::new() } else { format!(", near `{}`", snippet.trim()) };
+    ImportError::Json { line: e.line(), column: e.column(), message, near }
+}
+
+/// The rows of a CSV file with a header row, as string properties keyed by header.
+pub fn csv(bytes: &[u8]) -> Result<Vec<Record>, ImportError> {
+    let (text, _) = text::decode(bytes)?;
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let csv_error = |e: csv::Error| ImportError::Csv {
+        line: e.position().map_or(1, |p| p.line()),
+        message: match e.kind() {
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                format!("{len} fields where the header has {expected_len}")
+            }
+            _ => e.to_string(),
+        },
+    };
+    let headers: Vec<String> =
+        reader.headers().map_err(csv_error)?.iter().map(|h| h.trim().to_owned()).collect();
+    let mut records = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(csv_error)?;
+        let line = row.position().map_or(0, |p| p.line());
+        let properties = headers
+            .iter()
+            .zip(row.iter())
+            .map(|(h, v)| (h.clone(), serde_json::Value::String(v.trim().to_owned())))
+            .collect();
+        records.push(Record { place: Place::Line(line), properties, geometry: None });
+    }
+    Ok(records)
+}

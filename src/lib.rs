@@ -1,0 +1,12 @@
+//! sasaeai (支え合い): geospatial analysis and map tiles for community-based integrated care.
+//!
+//! Coordinates are WGS84 longitude/latitude (EPSG:4326) at every edge of the crate; each module says
+//! which system it works in.
+
+pub mod config;
+pub mod demo;
+pub mod export;
+pub mod http;
+pub mod import;
+pub mod model;
+pub mod store;

@@ -1,0 +1,98 @@
+//! The domain model: the areas care teams work "by", the places that matter to older residents, and
+//! where people live. Everything here is in WGS84 longitude/latitude (EPSG:4326).
+
+mod area;
+mod coord;
+mod ids;
+mod population;
+mod site;
+
+pub use area::{Area, AreaData, AreaLevel, ParentRef};
+pub use coord::{CoordError, check_lon_lat};
+pub use ids::{AreaId, PopulationId, SiteId};
+pub use population::{PopulationCountError, PopulationData, PopulationUnit};
+pub use site::{Audience, Site, SiteData, SiteKind};
+
+/// Free-form feature properties, kept in the order they were given.
+pub type Properties = serde_json::Map<String, serde_json::Value>;
+
+/// A lon/lat bounding box (EPSG:4326), as used by `bbox=` query parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+/// Why a `bbox` could not be accepted.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BBoxError {
+    /// It is not four comma-separated numbers.
+    #[error("bbox must be four comma-separated numbers minLon,minLat,maxLon,maxLat; got {0:?}")]
+    Syntax(String),
+    /// A corner is not a valid lon/lat coordinate.
+    #[error("bbox corner: {0}")]
+    Corner(#[from] CoordError),
+    /// Minimum exceeds maximum on one axis.
+    #[error("bbox minimum exceeds maximum ({axis}: {min} > {max})")]
+    Inverted { axis: &'static str, min: f64, max: f64 },
+}
+
+impl BBox {
+    /// Parses `minLon,minLat,maxLon,maxLat`.
+    ///
+    /// ```
+    /// use sasaeai::model::BBox;
+    /// let b: BBox = "139.6,35.5,139.7,35.6".parse().unwrap();
+    /// assert_eq!(b.max_lat, 35.6);
+    /// assert!("139.7,35.5,139.6,35.6".parse::<BBox>().is_err());
+    /// ```
+    pub fn new(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Result<Self, BBoxError> {
+        check_lon_lat(min_lon, min_lat)?;
+        check_lon_lat(max_lon, max_lat)?;
+        if min_lon > max_lon {
+            return Err(BBoxError::Inverted { axis: "longitude", min: min_lon, max: max_lon });
+        }
+        if min_lat > max_lat {
+            return Err(BBoxError::Inverted { axis: "latitude", min: min_lat, max: max_lat });
+        }
+        Ok(Self { min_lon, min_lat, max_lon, max_lat })
+    }
+
+    /// The box as an R-tree envelope.
+    pub fn envelope(&self) -> rstar::AABB<geo::Point<f64>> {
+        rstar::AABB::from_corners(
+            geo::Point::new(self.min_lon, self.min_lat),
+            geo::Point::new(self.max_lon, self.max_lat),
+        )
+    }
+
+    /// The box as a polygon, for exact intersection tests.
+    pub fn to_rect(&self) -> geo::Rect<f64> {
+        geo::Rect::new(
+            geo::coord! { x: self.min_lon, y: self.min_lat },
+            geo::coord! { x: self.max_lon, y: self.max_lat },
+        )
+    }
+
+    /// Whether the point lies inside or on the edge of the box.
+    pub fn contains(&self, p: geo::Point<f64>) -> bool {
+        (self.min_lon..=self.max_lon).contains(&p.x()) && (self.min_lat..=self.max_lat).contains(&p.y())
+    }
+}
+
+impl std::str::FromStr for BBox {
+    type Err = BBoxError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<f64> = s
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| BBoxError::Syntax(s.to_owned()))?;
+        match parts[..] {
+            [a, b, c, d] => BBox::new(a, b, c, d),
+            _ => Err(BBoxError::Syntax(s.to_owned())),
+        }
+    }
+}

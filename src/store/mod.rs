@@ -1,0 +1,336 @@
+//! The durable store: one SQLite file laid out as an OGC GeoPackage (see [`gpkg`]), mirrored in an
+//! in-memory [`Index`]. Geometry is EPSG:4326 throughout.
+//!
+//! Every import or edit is one SQLite transaction in WAL mode with `synchronous = FULL`, so a write
+//! that has returned survives a crash. The index is changed only after the commit, under a write
+//! lock: readers see a layer before or after a write, never half of it.
+
+pub mod gpkg;
+mod index;
+mod nesting;
+mod rows;
+
+pub use index::{Index, LayerVersions};
+pub use nesting::ParentError;
+
+use crate::model::{
+    Area, AreaData, AreaId, ParentRef, PopulationData, PopulationId, PopulationUnit, Site, SiteData, SiteId,
+};
+use geo::BoundingRect;
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use rusqlite::{Connection, OpenFlags, Transaction};
+use std::path::{Path, PathBuf};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (I/O, a full disk, a locked or corrupt file).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file is a SQLite database but not a GeoPackage written by sasaeai.
+    #[error("{path} is not a sasaeai GeoPackage: {reason}")]
+    NotOurs { path: PathBuf, reason: String },
+    /// A stored geometry could not be decoded.
+    #[error("{table} feature {fid}: {source}")]
+    Geometry { table: &'static str, fid: i64, source: gpkg::BlobError },
+    /// A stored row holds a value the model does not accept.
+    #[error("{table} feature {fid}: {reason}")]
+    BadRow { table: &'static str, fid: i64, reason: String },
+    /// A parent named in an import does not exist or is ambiguous.
+    #[error(transparent)]
+    Parent(#[from] ParentError),
+    /// No site has this id.
+    #[error("no site with id {0}")]
+    SiteNotFound(SiteId),
+}
+
+/// Counts of what one import wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AreaImport {
+    pub ids: Vec<AreaId>,
+    /// Existing areas whose derived parent changed because of the new ones.
+    pub reparented: usize,
+}
+
+/// The store: a GeoPackage on disk and its in-memory index.
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+    index: RwLock<Index>,
+}
+
+impl Store {
+    /// Opens the GeoPackage at `path`, creating an empty one if there is no file, and loads every
+    /// layer into memory.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let is_new = !path.exists();
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        if is_new {
+            gpkg::create_schema(&mut conn)?;
+        } else {
+            check_is_ours(&conn, &path)?;
+        }
+        let index =
+            Index::build(rows::load_areas(&conn)?, rows::load_sites(&conn)?, rows::load_population(&conn)?);
+        Ok(Store { path, conn: Mutex::new(conn), index: RwLock::new(index) })
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A consistent read view of every layer. Hold it briefly: writers wait for it.
+    pub fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read()
+    }
+
+    /// Runs `write` in one transaction and, once it has committed, `apply` to the index.
+    fn write<T, R>(
+        &self,
+        write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+        apply: impl FnOnce(&mut Index, T) -> R,
+    ) -> Result<R, StoreError> {
+        let mut conn = self.conn.lock();
+        let tx = conn.transaction()?;
+        let written = write(&tx)?;
+        tx.commit()?;
+        Ok(apply(&mut self.index.write(), written))
+    }
+
+    /// Adds areas, all or none. Parents given by name are resolved; the rest are derived from
+    /// geometry, and existing areas with derived parents are re-derived against the new ones.
+    pub fn import_areas(&self, areas: impl IntoIterator<Item = AreaData>) -> Result<AreaImport, StoreError> {
+        self.write(
+            |tx| {
+                let existing: Vec<Area> = self.read().areas().map(|a| (**a).clone()).collect();
+                let mut named = Vec::new();
+                let mut fresh = Vec::new();
+                for data in areas {
+                    let id = rows::insert_area(tx, &data)?;
+                    if let ParentRef::Named(wanted) = &data.parent {
+                        named.push((fresh.len(), wanted.clone()));
+                    }
+                    fresh.push(Area {
+                        id,
+                        parent_derived: data.parent == ParentRef::Derive,
+                        parent: None,
+                        name: data.name,
+                        level: data.level,
+                        code: data.code,
+                        geometry: data.geometry,
+                        properties: data.properties,
+                    });
+                }
+                let parents = assign_parents(&existing, &fresh, &named)?;
+                let fresh_ids: Vec<AreaId> = fresh.iter().map(|a| a.id).collect();
+                let mut changed = Vec::new();
+                for area in existing.into_iter().chain(fresh) {
+                    let parent = parents.get(&area.id).copied().unwrap_or(area.parent);
+                    if fresh_ids.binary_search(&area.id).is_ok() || parent != area.parent {
+                        rows::set_area_parent(tx, area.id, parent, area.parent_derived)?;
+                        changed.push(Area { parent, ..area });
+                    }
+                }
+                let rect = union_rect(changed.iter().map(|a| a.geometry.bounding_rect()));
+                gpkg::touch_contents(tx, "areas", rect)?;
+                Ok((fresh_ids, changed))
+            },
+            |index, (ids, changed)| {
+                let reparented = changed.len() - ids.len();
+                index.put_areas(changed);
+                AreaImport { ids, reparented }
+            },
+        )
+    }
+
+    /// Adds sites, all or none, returning their ids in order.
+    pub fn insert_sites(&self, sites: impl IntoIterator<Item = SiteData>) -> Result<Vec<SiteId>, StoreError> {
+        self.write(
+            |tx| {
+                let mut ids = Vec::new();
+                let mut written = Vec::new();
+                for data in sites {
+                    ids.push(rows::insert_site(tx, &data)?);
+                    written.push(data);
+                }
+                let rect = union_rect(written.iter().map(|s| s.location.bounding_rect().into()));
+                gpkg::touch_contents(tx, "sites", rect)?;
+                Ok((ids, written))
+            },
+            |index, (ids, written)| {
+                index.put_sites(&ids, written);
+                ids
+            },
+        )
+    }
+
+    /// Replaces every field of site `id`.
+    pub fn update_site(&self, id: SiteId, data: SiteData) -> Result<Site, StoreError> {
+        self.write(
+            |tx| {
+                if !rows::update_site(tx, id, &data)? {
+                    return Err(StoreError::SiteNotFound(id));
+                }
+                gpkg::touch_contents(tx, "sites", Some(data.location.bounding_rect()))?;
+                Ok(Site { id, data })
+            },
+            |index, site| {
+                index.update_site(site.clone());
+                site
+            },
+        )
+    }
+
+    /// Deletes site `id`.
+    pub fn delete_site(&self, id: SiteId) -> Result<(), StoreError> {
+        self.write(
+            |tx| {
+                if !rows::delete_site(tx, id)? {
+                    return Err(StoreError::SiteNotFound(id));
+                }
+                gpkg::touch_contents(tx, "sites", None)?;
+                Ok(())
+            },
+            |index, ()| index.remove_site(id),
+        )
+    }
+
+    /// Adds population units, all or none.
+    pub fn insert_population(
+        &self,
+        units: impl IntoIterator<Item = PopulationData>,
+    ) -> Result<Vec<PopulationId>, StoreError> {
+        self.write(
+            |tx| {
+                let mut written = Vec::new();
+                for data in units {
+                    written.push(PopulationUnit { id: rows::insert_population(tx, &data)?, data });
+                }
+                let rect = union_rect(written.iter().map(|p| p.data.location.bounding_rect().into()));
+                gpkg::touch_contents(tx, "population", rect)?;
+                Ok(written)
+            },
+            |index, written| {
+                let ids = written.iter().map(|p| p.id).collect();
+                index.put_population(written);
+                ids
+            },
+        )
+    }
+
+    /// A value from the store's own metadata table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        rows::get_meta(&self.conn.lock(), key)
+    }
+
+    /// Sets a value in the store's own metadata table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.write(|tx| rows::set_meta(tx, key, value), |_, ()| ())
+    }
+
+    /// Runs SQLite's `PRAGMA integrity_check`, returning its findings (`["ok"]` when sound).
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// The parents of new areas (named or derived) and the re-derived parents of existing ones.
+fn assign_parents(
+    existing: &[Area],
+    fresh: &[Area],
+    named: &[(usize, String)],
+) -> Result<std::collections::HashMap<AreaId, Option<AreaId>>, StoreError> {
+    let all: Vec<&Area> = existing.iter().chain(fresh).collect();
+    let mut parents = std::collections::HashMap::new();
+    for (i, wanted) in named {
+        let child = &fresh[*i];
+        parents.insert(child.id, Some(nesting::resolve_named_parent(child, wanted, &all)?));
+    }
+    for area in all.iter().filter(|a| a.parent_derived) {
+        parents.insert(area.id, nesting::derive_parent(area, &all));
+    }
+    Ok(parents)
+}
+
+fn union_rect(rects: impl Iterator<Item = Option<geo::Rect<f64>>>) -> Option<geo::Rect<f64>> {
+    rects.flatten().reduce(|a, b| {
+        geo::Rect::new(
+            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    })
+}
+
+fn check_is_ours(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let not_ours = |reason: String| StoreError::NotOurs { path: path.to_path_buf(), reason };
+    let version: Option<String> = conn
+        .query_row("SELECT value FROM sasaeai_meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .map_err(|e| not_ours(format!("no sasaeai_meta table ({e})")))?;
+    match version.as_deref() {
+        Some(v) if v == gpkg::SCHEMA_VERSION.to_string() => Ok(()),
+        other => Err(not_ours(format!("schema version {other:?}, expected {}", gpkg::SCHEMA_VERSION))),
+    }
+}
+
+/// What a data set is and whose it is, shown wherever its data is displayed.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DatasetInfo {
+    /// A title such as 「ささえ市（架空）デモデータ」.
+    pub title: Option<String>,
+    /// True for invented demo data, which every view must mark as 架空.
+    pub fictional: bool,
+    /// Attribution lines for the data in the store, one per source.
+    pub attribution: Vec<String>,
+}
+
+impl Store {
+    /// The data set's title, fictional flag and attribution.
+    pub fn dataset(&self) -> Result<DatasetInfo, StoreError> {
+        let conn = self.conn.lock();
+        let attribution = match rows::get_meta(&conn, "attribution")? {
+            Some(json) => serde_json::from_str(&json).unwrap_or_else(|_| vec![json]),
+            None => Vec::new(),
+        };
+        Ok(DatasetInfo {
+            title: rows::get_meta(&conn, "title")?,
+            fictional: rows::get_meta(&conn, "fictional")?.as_deref() == Some("true"),
+            attribution,
+        })
+    }
+
+    /// Replaces the data set's title and fictional flag, keeping its attribution.
+    pub fn set_dataset(&self, title: &str, fictional: bool) -> Result<(), StoreError> {
+        self.write(
+            |tx| {
+                rows::set_meta(tx, "title", title)?;
+                rows::set_meta(tx, "fictional", if fictional { "true" } else { "false" })
+            },
+            |_, ()| (),
+        )
+    }
+
+    /// Adds an attribution line unless it is already there.
+    pub fn add_attribution(&self, line: &str) -> Result<(), StoreError> {
+        let mut info = self.dataset()?;
+        if info.attribution.iter().any(|a| a == line) {
+            return Ok(());
+        }
+        info.attribution.push(line.to_owned());
+        let json = serde_json::to_string(&info.attribution).expect("strings serialise");
+        self.write(|tx| rows::set_meta(tx, "attribution", &json), |_, ()| ())
+    }
+}

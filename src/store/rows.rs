@@ -1,0 +1,224 @@
+//! Rows of the feature tables to and from model values. Geometry columns hold GeoPackage blobs
+//! (EPSG:4326); free properties are JSON text.
+
+use super::{StoreError, gpkg};
+use crate::model::{
+    Area, AreaData, AreaId, Audience, PopulationData, PopulationId, PopulationUnit, Properties, Site,
+    SiteData, SiteId,
+};
+use geo::{Geometry, MultiPolygon, Point};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+fn properties_json(p: &Properties) -> String {
+    serde_json::Value::Object(p.clone()).to_string()
+}
+
+fn bad_row(table: &'static str, fid: i64, reason: impl Into<String>) -> StoreError {
+    StoreError::BadRow { table, fid, reason: reason.into() }
+}
+
+fn geometry(row: &Row<'_>, table: &'static str, fid: i64) -> Result<Geometry<f64>, StoreError> {
+    let blob: Vec<u8> = row.get("geom")?;
+    gpkg::decode_geometry(&blob).map_err(|source| StoreError::Geometry { table, fid, source })
+}
+
+fn point(row: &Row<'_>, table: &'static str, fid: i64) -> Result<Point<f64>, StoreError> {
+    match geometry(row, table, fid)? {
+        Geometry::Point(p) => Ok(p),
+        other => Err(bad_row(table, fid, format!("expected a Point, found {other:?}"))),
+    }
+}
+
+fn properties(row: &Row<'_>, table: &'static str, fid: i64) -> Result<Properties, StoreError> {
+    let text: String = row.get("properties")?;
+    serde_json::from_str(&text).map_err(|e| bad_row(table, fid, format!("properties: {e}")))
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(
+    value: &str,
+    table: &'static str,
+    fid: i64,
+) -> Result<T, StoreError> {
+    value.parse().map_err(|e: String| bad_row(table, fid, e))
+}
+
+fn load<T>(
+    conn: &Connection,
+    sql: &str,
+    mut convert: impl FnMut(&Row<'_>, i64) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let fid: i64 = row.get("fid")?;
+        out.push(convert(row, fid)?);
+    }
+    Ok(out)
+}
+
+// ----- areas -----
+
+pub fn load_areas(conn: &Connection) -> Result<Vec<Area>, StoreError> {
+    load(conn, "SELECT * FROM areas ORDER BY fid", |row, fid| {
+        let geometry = match geometry(row, "areas", fid)? {
+            Geometry::MultiPolygon(mp) => mp,
+            Geometry::Polygon(p) => MultiPolygon(vec![p]),
+            other => return Err(bad_row("areas", fid, format!("expected a MultiPolygon, found {other:?}"))),
+        };
+        Ok(Area {
+            id: AreaId(fid),
+            name: row.get("name")?,
+            level: parse(&row.get::<_, String>("level")?, "areas", fid)?,
+            code: row.get("code")?,
+            parent: row.get::<_, Option<i64>>("parent_id")?.map(AreaId),
+            parent_derived: row.get("parent_derived")?,
+            geometry,
+            properties: properties(row, "areas", fid)?,
+        })
+    })
+}
+
+pub fn insert_area(conn: &Connection, a: &AreaData) -> Result<AreaId, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO areas (geom, name, level, code, parent_derived, properties) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        gpkg::encode_geometry(&Geometry::MultiPolygon(a.geometry.clone())),
+        a.name,
+        a.level.as_str(),
+        a.code,
+        a.parent == crate::model::ParentRef::Derive,
+        properties_json(&a.properties),
+    ])?;
+    Ok(AreaId(conn.last_insert_rowid()))
+}
+
+pub fn set_area_parent(
+    conn: &Connection,
+    id: AreaId,
+    parent: Option<AreaId>,
+    derived: bool,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE areas SET parent_id = ?2, parent_derived = ?3 WHERE fid = ?1")?
+        .execute(params![id.0, parent.map(|p| p.0), derived])?;
+    Ok(())
+}
+
+// ----- sites -----
+
+fn audience_text(audience: &[Audience]) -> String {
+    audience.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub fn load_sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
+    load(conn, "SELECT * FROM sites ORDER BY fid", |row, fid| {
+        let audience: String = row.get("audience")?;
+        Ok(Site {
+            id: SiteId(fid),
+            data: SiteData {
+                name: row.get("name")?,
+                kind: parse(&row.get::<_, String>("kind")?, "sites", fid)?,
+                location: point(row, "sites", fid)?,
+                address: row.get("address")?,
+                schedule: row.get("schedule")?,
+                audience: audience
+                    .split(',')
+                    .filter(|a| !a.is_empty())
+                    .map(|a| parse(a, "sites", fid))
+                    .collect::<Result<_, _>>()?,
+                operator: row.get("operator")?,
+                properties: properties(row, "sites", fid)?,
+            },
+        })
+    })
+}
+
+fn site_params(s: &SiteData) -> [Box<dyn rusqlite::ToSql + '_>; 8] {
+    [
+        Box::new(gpkg::encode_geometry(&Geometry::Point(s.location))),
+        Box::new(&s.name),
+        Box::new(s.kind.as_str()),
+        Box::new(&s.address),
+        Box::new(&s.schedule),
+        Box::new(audience_text(&s.audience)),
+        Box::new(&s.operator),
+        Box::new(properties_json(&s.properties)),
+    ]
+}
+
+pub fn insert_site(conn: &Connection, s: &SiteData) -> Result<SiteId, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO sites (geom, name, kind, address, schedule, audience, operator, properties)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(rusqlite::params_from_iter(site_params(s)))?;
+    Ok(SiteId(conn.last_insert_rowid()))
+}
+
+/// Returns false when there is no such site.
+pub fn update_site(conn: &Connection, id: SiteId, s: &SiteData) -> Result<bool, StoreError> {
+    let mut values: Vec<Box<dyn rusqlite::ToSql + '_>> = site_params(s).into_iter().collect();
+    values.push(Box::new(id.0));
+    let n = conn
+        .prepare_cached(
+            "UPDATE sites SET geom = ?1, name = ?2, kind = ?3, address = ?4, schedule = ?5, audience = ?6,
+             operator = ?7, properties = ?8 WHERE fid = ?9",
+        )?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(n == 1)
+}
+
+/// Returns false when there is no such site.
+pub fn delete_site(conn: &Connection, id: SiteId) -> Result<bool, StoreError> {
+    Ok(conn.execute("DELETE FROM sites WHERE fid = ?1", [id.0])? == 1)
+}
+
+// ----- population -----
+
+pub fn load_population(conn: &Connection) -> Result<Vec<PopulationUnit>, StoreError> {
+    load(conn, "SELECT * FROM population ORDER BY fid", |row, fid| {
+        Ok(PopulationUnit {
+            id: PopulationId(fid),
+            data: PopulationData {
+                name: row.get("name")?,
+                location: point(row, "population", fid)?,
+                total: row.get("total")?,
+                aged65: row.get("aged65")?,
+                aged75: row.get("aged75")?,
+                source: row.get("source")?,
+                year: row.get("year")?,
+                properties: properties(row, "population", fid)?,
+            },
+        })
+    })
+}
+
+pub fn insert_population(conn: &Connection, p: &PopulationData) -> Result<PopulationId, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO population (geom, name, total, aged65, aged75, source, year, properties)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        gpkg::encode_geometry(&Geometry::Point(p.location)),
+        p.name,
+        p.total,
+        p.aged65,
+        p.aged75,
+        p.source,
+        p.year,
+        properties_json(&p.properties),
+    ])?;
+    Ok(PopulationId(conn.last_insert_rowid()))
+}
+
+// ----- metadata -----
+
+pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn.query_row("SELECT value FROM sasaeai_meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.execute("INSERT OR REPLACE INTO sasaeai_meta VALUES (?1, ?2)", [key, value])?;
+    Ok(())
+}
