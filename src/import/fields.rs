@@ -190,7 +190,11 @@ impl<'a> Reader<'a> {
             Some(Some(g)) => geometry::point(g),
             Some(None) => Err("the feature has no geometry".to_owned()),
             None => {
+                let before = self.problems.len();
                 let (lat, lon) = (self.number("lat"), self.number("lon"));
+                if self.problems.len() > before {
+                    return None; // already said which value is not a number
+                }
                 match (lat, lon) {
                     (Some(lat), Some(lon)) => {
                         check_lon_lat(lon, lat).map(|_| Point::new(lon, lat)).map_err(|e| {
@@ -252,7 +256,10 @@ pub fn area(record: Record, options: &AreaOptions) -> Result<AreaData, Vec<Recor
         if options.columns.0.contains_key("code") { r.text("code") } else { n03_text(&mut r, "N03_007") }
             .or_else(|| r.text("code"));
     let level = match options.level {
-        Some(level) => Some(level),
+        Some(level) => {
+            r.value("level"); // the flag wins over a level property, which is not kept as a free one
+            Some(level)
+        }
         None => match r.text("level").map(|l| l.parse()) {
             Some(Ok(level)) => Some(level),
             Some(Err(e)) => {
@@ -379,7 +386,10 @@ pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<Recor
     let location = r.point();
     let name = r.required_text("name");
     let kind = match options.kind {
-        Some(kind) => Some(kind),
+        Some(kind) => {
+            r.value("kind"); // the flag wins over a kind property, which is not kept as a free one
+            Some(kind)
+        }
         None => match r.text("kind").map(|k| k.parse()) {
             Some(Ok(kind)) => Some(kind),
             Some(Err(e)) => {

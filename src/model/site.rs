@@ -5,7 +5,7 @@ use geo::Point;
 use serde::{Deserialize, Serialize};
 
 macro_rules! labelled_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $id:literal / $ja:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident ($what:literal) { $($(#[$vdoc:meta])* $variant:ident = $id:literal / $ja:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -39,7 +39,7 @@ macro_rules! labelled_enum {
                 let s = s.trim();
                 $name::ALL.iter().copied().find(|v| v.as_str() == s || v.label_ja() == s).ok_or_else(|| {
                     let known: Vec<_> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    format!("unknown {} {s:?}; expected one of {}", stringify!($name), known.join(", "))
+                    format!("unknown {} {s:?}; expected one of {}", $what, known.join(", "))
                 })
             }
         }
@@ -48,7 +48,7 @@ macro_rules! labelled_enum {
 
 labelled_enum!(
     /// What kind of place a site is.
-    SiteKind {
+    SiteKind ("site kind") {
         /// 地域包括支援センター
         CareCenter = "care_center" / "地域包括支援センター",
         /// 介護サービス事業所
@@ -78,7 +78,7 @@ labelled_enum!(
 
 labelled_enum!(
     /// Who a site is for.
-    Audience {
+    Audience ("audience") {
         /// 高齢者
         Elderly = "elderly" / "高齢者",
         /// 認知症

@@ -1,0 +1,189 @@
+//! Bad input is answered with a 4xx application/problem+json naming what was wrong and where, and
+//! nothing of it is stored.
+
+mod common;
+
+use common::{Reply, TOKEN, send, site_json};
+use sasaeai::http::AppState;
+
+fn state() -> (tempfile::TempDir, AppState) {
+    let (dir, store) = common::temp_store();
+    (dir, AppState::new(store, Some(TOKEN.into())))
+}
+
+fn counts(state: &AppState) -> (usize, usize, usize) {
+    state.store.read().counts()
+}
+
+async fn post(state: &AppState, uri: &str, body: impl Into<axum::body::Body>) -> Reply {
+    send(state, "POST", uri, Some(TOKEN), body).await
+}
+
+const SQUARE_FEATURE: &str = r#"{"type":"Feature","properties":{"name":"A"},"geometry":{"type":"Polygon","coordinates":[[[139.6,35.5],[139.7,35.5],[139.7,35.6],[139.6,35.6],[139.6,35.5]]]}}"#;
+
+#[tokio::test]
+async fn malformed_json_names_line_and_column() {
+    let (_d, s) = state();
+    let r = post(
+        &s,
+        "/api/sites",
+        r#"{"type":"Feature", "geometry": {"type":"Point","coordinates":[139.7,35.6]},,}"#,
+    )
+    .await;
+    let p = r.assert_problem(400, "line 1, column");
+    assert!(p["detail"].as_str().unwrap().contains("near"), "{p}");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn wrong_geometry_type() {
+    let (_d, s) = state();
+    let body = r#"{"type":"Feature","properties":{"name":"x","kind":"cafe"},"geometry":{"type":"LineString","coordinates":[[139.7,35.6],[139.8,35.6]]}}"#;
+    let p = post(&s, "/api/sites", body).await.assert_problem(422, "expected Point, found LineString");
+    assert_eq!(p["errors"][0]["place"], "feature 1");
+    assert_eq!(p["errors"][0]["field"], "geometry");
+    let r = post(&s, "/api/import/areas?level=ward", body).await;
+    r.assert_problem(422, "expected Polygon or MultiPolygon, found LineString");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn nan_and_out_of_range_coordinates() {
+    let (_d, s) = state();
+    let nan = r#"{"type":"Feature","properties":{"name":"x","kind":"cafe"},"geometry":{"type":"Point","coordinates":[NaN,35.6]}}"#;
+    post(&s, "/api/sites", nan).await.assert_problem(400, "JSON has no NaN");
+    post(&s, "/api/sites", site_json("x", "cafe", 190.0, 95.0)).await.assert_problem(422, "out of range");
+    let csv = "名称,緯度,経度\nカフェ,NaN,139.7\n";
+    post(&s, "/api/import/sites?kind=cafe", csv).await.assert_problem(422, "not a finite number");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn swapped_latitude_and_longitude() {
+    let (_d, s) = state();
+    post(&s, "/api/sites", site_json("x", "cafe", 35.6, 139.7)).await.assert_problem(422, "swapped");
+    let csv = "名称,緯度,経度\nカフェ,139.7,35.6\n";
+    let p = post(&s, "/api/import/sites?kind=cafe", csv).await.assert_problem(422, "swapped");
+    assert_eq!(p["errors"][0]["place"], "line 2");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn unclosed_ring() {
+    let (_d, s) = state();
+    let body = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"name":"ok"},"geometry":{"type":"Polygon","coordinates":[[[139.6,35.5],[139.7,35.5],[139.7,35.6],[139.6,35.5]]]}},
+        {"type":"Feature","properties":{"name":"open"},"geometry":{"type":"Polygon","coordinates":[[[139.6,35.5],[139.7,35.5],[139.7,35.6],[139.6,35.6]]]}}]}"#;
+    let p = post(&s, "/api/import/areas?level=district", body).await.assert_problem(422, "not closed");
+    assert_eq!(p["errors"][0]["place"], "feature 2");
+    assert_eq!(counts(&s), (0, 0, 0), "the valid first feature is not stored either");
+}
+
+#[tokio::test]
+async fn shift_jis_csv_with_one_broken_row_imports_nothing() {
+    let (_d, s) = state();
+    let text = "名称,住所,緯度,経度,利用可能曜日\n\
+                カフェひだまり,川崎市中原区1-1,35.57,139.66,水\n\
+                縁側さくら,川崎市中原区2-2,35.58,139.65,月\n\
+                オレンジカフェ,川崎市高津区3-3,北緯35度,139.61,金\n\
+                通いの場みどり,川崎市宮前区4-4,35.59,139.58,火\n";
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(text);
+    let p = post(&s, "/api/import/sites?kind=cafe", sjis.into_owned()).await.assert_problem(422, "line 4");
+    assert_eq!(p["errors"].as_array().unwrap().len(), 1);
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("北緯35度"), "{p}");
+    assert_eq!(counts(&s), (0, 0, 0));
+
+    let fixed = text.replace("北緯35度", "35.60");
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&fixed);
+    let r = post(&s, "/api/import/sites?kind=cafe", sjis.into_owned()).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let index = s.store.read();
+    assert_eq!(index.sites().count(), 4);
+    assert!(index.sites().any(|x| x.data.name == "縁側さくら" && x.data.schedule.as_deref() == Some("月")));
+}
+
+#[tokio::test]
+async fn undecodable_bytes_name_their_line() {
+    let (_d, s) = state();
+    let mut bytes = "名称,緯度,経度\nA,35.5,139.6\n".as_bytes().to_vec();
+    bytes.extend_from_slice(b"\x82\x0a");
+    post(&s, "/api/import/sites?kind=cafe", bytes).await.assert_problem(400, "line 3");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn oversized_body() {
+    let (_d, s) = state();
+    let huge = format!(
+        r#"{{"type":"Feature","properties":{{"name":"x","kind":"cafe","note":"{}"}},"geometry":{{"type":"Point","coordinates":[139.7,35.6]}}}}"#,
+        "あ".repeat(200_000)
+    );
+    post(&s, "/api/sites", huge).await.assert_problem(413, "length limit");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn unknown_kind() {
+    let (_d, s) = state();
+    post(&s, "/api/sites", site_json("x", "bakery", 139.7, 35.6))
+        .await
+        .assert_problem(422, "unknown site kind");
+    post(&s, "/api/import/sites?kind=bakery", "名称,緯度,経度\nA,35.5,139.6\n")
+        .await
+        .assert_problem(400, "kind");
+    common::get(&s, "/api/sites?kind=bakery").await.assert_problem(400, "kind");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn writes_without_the_token() {
+    let (_d, s) = state();
+    let body = site_json("x", "cafe", 139.7, 35.6);
+    send(&s, "POST", "/api/sites", None, body.clone()).await.assert_problem(401, "staff token");
+    send(&s, "POST", "/api/sites", Some("wrong"), body.clone()).await.assert_problem(401, "wrong");
+    send(&s, "POST", "/api/import/areas?level=ward", None, SQUARE_FEATURE)
+        .await
+        .assert_problem(401, "staff token");
+    send(&s, "DELETE", "/api/sites/1", None, "").await.assert_problem(401, "staff token");
+    assert_eq!(counts(&s), (0, 0, 0));
+
+    let read_only = AppState::new(s.store.clone(), None);
+    send(&read_only, "POST", "/api/sites", Some(TOKEN), body)
+        .await
+        .assert_problem(403, "no staff token configured");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn bad_ids_bboxes_and_routes() {
+    let (_d, s) = state();
+    common::get(&s, "/api/sites/abc").await.assert_problem(400, "path");
+    common::get(&s, "/api/sites/999").await.assert_problem(404, "no site with id 999");
+    common::get(&s, "/api/areas/999").await.assert_problem(404, "no area with id 999");
+    common::get(&s, "/api/areas?bbox=139.8,35.5,139.6,35.6")
+        .await
+        .assert_problem(400, "minimum exceeds maximum");
+    common::get(&s, "/api/population?bbox=35.5,139.6,35.6,139.7").await.assert_problem(400, "swapped");
+    common::get(&s, "/api/areas?level=prefecture").await.assert_problem(400, "unknown area level");
+    common::get(&s, "/api/export/roads.geojson").await.assert_problem(404, "no layer");
+    common::get(&s, "/nowhere").await.assert_problem(404, "no route");
+    send(&s, "PATCH", "/api/sites/1", Some(TOKEN), "").await.assert_problem(405, "PATCH");
+}
+
+#[tokio::test]
+async fn inconsistent_population_counts() {
+    let (_d, s) = state();
+    let csv = "町丁名,緯度,経度,総数,65歳以上,75歳以上\n井田一丁目,35.56,139.64,1000,300,200\n井田二丁目,35.57,139.64,1000,300,400\n";
+    let p = post(&s, "/api/import/population", csv).await.assert_problem(422, "aged75 (400) ≤ aged65 (300)");
+    assert_eq!(p["errors"][0]["place"], "line 3");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn missing_csv_column_is_said_once() {
+    let (_d, s) = state();
+    let p = post(&s, "/api/import/sites?kind=cafe", "名称,住所\nA,川崎市\n")
+        .await
+        .assert_problem(422, "no column for lat");
+    assert!(p["detail"].as_str().unwrap().contains("名称, 住所"), "lists the columns found: {p}");
+}

@@ -1,0 +1,118 @@
+//! Helpers shared by the integration tests: the real data beside the repository, external tools,
+//! in-process requests and a spawned server.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use sasaeai::http::{AppState, app};
+use sasaeai::store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// A file of `../shared/data/`. Missing data fails the test under CI and skips it elsewhere.
+pub fn shared_data(relative: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var_os("CI").is_none(), "shared data {relative} is missing at {}", path.display());
+    eprintln!("SKIPPED: shared data {relative} is not beside the repository");
+    None
+}
+
+/// Whether an external program is on PATH. Missing fails the test under CI and skips it elsewhere.
+pub fn has_tool(program: &str, debian_package: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "{program} is missing; install Debian's {debian_package}");
+        eprintln!("SKIPPED: {program} is not installed (Debian package {debian_package})");
+    }
+    found
+}
+
+pub const TOKEN: &str = "test-staff-token";
+
+/// A fresh empty store in a temporary directory, kept alive with it.
+pub fn temp_store() -> (tempfile::TempDir, Arc<Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("test.gpkg")).unwrap();
+    (dir, Arc::new(store))
+}
+
+/// The demo store, built from the committed geodata/ in a temporary directory.
+pub fn demo_store() -> (tempfile::TempDir, Arc<Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let geodata = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("geodata");
+    for name in sasaeai::demo::FILES {
+        std::fs::copy(geodata.join(name), dir.path().join(name)).unwrap();
+    }
+    let path = sasaeai::demo::ensure_store(dir.path()).unwrap();
+    let store = Store::open(path).unwrap();
+    (dir, Arc::new(store))
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// Asserts a problem+json answer with `status` whose text mentions `needle`.
+    pub fn assert_problem(&self, status: u16, needle: &str) -> serde_json::Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.content_type, "application/problem+json");
+        let problem = self.json();
+        let text = problem.to_string();
+        assert!(text.contains(needle), "problem does not mention {needle:?}: {text}");
+        assert_eq!(problem["status"], status);
+        problem
+    }
+}
+
+/// Sends one request to the app, in process.
+pub async fn send(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: impl Into<Body>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    let response = app(state.clone()).oneshot(request.body(body.into()).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type =
+        headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Reply { status, content_type, headers, body }
+}
+
+pub async fn get(state: &AppState, uri: &str) -> Reply {
+    send(state, "GET", uri, None, Body::empty()).await
+}
+
+/// A GeoJSON Feature for a site.
+pub fn site_json(name: &str, kind: &str, lon: f64, lat: f64) -> String {
+    serde_json::json!({
+        "type": "Feature",
+        "geometry": { "type": "Point", "coordinates": [lon, lat] },
+        "properties": { "name": name, "kind": kind, "schedule": "毎週水曜 10–12時", "audience": ["高齢者"] }
+    })
+    .to_string()
+}

@@ -1,0 +1,206 @@
+//! The store: bbox queries against brute force, durability across a SIGKILL, GDAL reading the
+//! GeoPackage, and the committed demo data matching its generator.
+
+mod common;
+
+use geo::Intersects;
+use proptest::prelude::*;
+use sasaeai::model::{BBox, SiteData, SiteKind};
+use sasaeai::store::Store;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn generated_sites(n: usize, seed: u64) -> Vec<SiteData> {
+    let mut x = seed;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|i| SiteData {
+            name: format!("site {i}"),
+            kind: SiteKind::ALL[i % SiteKind::ALL.len()],
+            location: geo::point!(x: 139.4 + 0.45 * next(), y: 35.45 + 0.2 * next()),
+            address: None,
+            schedule: None,
+            audience: vec![],
+            operator: None,
+            properties: Default::default(),
+        })
+        .collect()
+}
+
+fn bbox_strategy() -> impl Strategy<Value = BBox> {
+    (139.35f64..139.9, 35.4f64..35.7, 0.0f64..0.3, 0.0f64..0.2)
+        .prop_map(|(x, y, w, h)| BBox::new(x, y, (x + w).min(180.0), (y + h).min(90.0)).unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn site_bbox_query_equals_brute_force(bbox in bbox_strategy(), kind in 0usize..13) {
+        let (_d, store) = shared_store();
+        let kinds: Vec<SiteKind> = SiteKind::ALL.get(kind).copied().into_iter().collect();
+        let index = store.read();
+        let got: Vec<_> = index.sites_in(&kinds, Some(&bbox)).iter().map(|s| s.id).collect();
+        let expected: Vec<_> = index
+            .sites()
+            .filter(|s| bbox.contains(s.data.location) && (kinds.is_empty() || kinds.contains(&s.data.kind)))
+            .map(|s| s.id)
+            .collect();
+        prop_assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn area_bbox_query_equals_brute_force(bbox in bbox_strategy()) {
+        let (_d, store) = shared_store();
+        let index = store.read();
+        let got: Vec<_> = index.areas_in(None, Some(&bbox)).iter().map(|a| a.id).collect();
+        let rect = bbox.to_rect();
+        let expected: Vec<_> = index.areas().filter(|a| a.geometry.intersects(&rect)).map(|a| a.id).collect();
+        prop_assert_eq!(got, expected);
+    }
+}
+
+/// One store for all property cases: 5,000 generated sites plus the Kawasaki wards when present.
+fn shared_store() -> &'static (tempfile::TempDir, std::sync::Arc<Store>) {
+    static STORE: std::sync::OnceLock<(tempfile::TempDir, std::sync::Arc<Store>)> =
+        std::sync::OnceLock::new();
+    STORE.get_or_init(|| {
+        let (dir, store) = common::temp_store();
+        store.insert_sites(generated_sites(5_000, 0x5EED)).unwrap();
+        if let Some(path) = common::shared_data("kawasaki/wards.geojson") {
+            let bytes = std::fs::read(path).unwrap();
+            let options = sasaeai::import::AreaOptions {
+                level: Some(sasaeai::model::AreaLevel::Ward),
+                ..Default::default()
+            };
+            store.import_areas(sasaeai::import::areas(&bytes, &options).unwrap()).unwrap();
+        }
+        (dir, store)
+    })
+}
+
+/// A running `sasaeai serve`, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    fn start(store: &std::path::Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sasaeai"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--store"])
+            .arg(store)
+            .env("SASAEAI_STAFF_TOKEN", common::TOKEN)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("sasaeai listening on ")
+            .expect("listening line")
+            .trim_end_matches('/')
+            .to_owned();
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn sites_written_over_http_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("durable.gpkg");
+    let mut server = Server::start(&path);
+    let agent = ureq::Agent::new_with_defaults();
+    for i in 0..200 {
+        let body = common::site_json(&format!("カフェ{i}"), "cafe", 139.6 + i as f64 * 1e-4, 35.55);
+        let response = agent
+            .post(format!("{}/api/sites", server.base))
+            .header("authorization", format!("Bearer {}", common::TOKEN))
+            .content_type("application/geo+json")
+            .send(body)
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    // SIGKILL right after the last 201: no shutdown, no checkpoint.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+    let index = store.read();
+    assert_eq!(index.sites().count(), 200);
+    assert!(index.sites().any(|s| s.data.name == "カフェ199"));
+    drop(index);
+    drop(store);
+
+    let server = Server::start(&path);
+    let text =
+        agent.get(format!("{}/health", server.base)).call().unwrap().body_mut().read_to_string().unwrap();
+    let health: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(health["sites"], 200, "the restarted server loads all 200");
+}
+
+#[test]
+fn gdal_lists_every_layer_with_its_feature_count() {
+    if !common::has_tool("ogrinfo", "gdal-bin") {
+        return;
+    }
+    let (dir, store) = common::demo_store();
+    let (areas, sites, population) = store.read().counts();
+    drop(store); // close, so that GDAL reads a checkpointed file as a user would
+    let path = dir.path().join("demo.gpkg");
+    let out = Command::new("ogrinfo").args(["-ro", "-so", "-al"]).arg(&path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ogrinfo failed: {}", String::from_utf8_lossy(&out.stderr));
+    for (layer, count, geometry) in
+        [("areas", areas, "Multi Polygon"), ("sites", sites, "Point"), ("population", population, "Point")]
+    {
+        let section = text
+            .split("Layer name: ")
+            .find(|s| s.starts_with(layer))
+            .unwrap_or_else(|| panic!("no {layer} in {text}"));
+        assert!(section.contains(&format!("Feature Count: {count}")), "{layer}: {section}");
+        assert!(section.contains(&format!("Geometry: {geometry}")), "{layer}: {section}");
+        assert!(section.contains("EPSG") && section.contains("4326"), "{layer} is in WGS 84: {section}");
+    }
+    let sql = Command::new("ogrinfo")
+        .args([
+            "-ro",
+            "-q",
+            "-sql",
+            "SELECT name, ST_AsText(geom) AS wkt FROM sites WHERE name = 'カフェひだまり'",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let sql_text = String::from_utf8_lossy(&sql.stdout);
+    assert!(
+        sql_text.contains("POINT(140.0") && sql_text.contains("カフェひだまり"),
+        "GDAL decodes our geometry blobs: {sql_text}"
+    );
+}
+
+#[test]
+fn committed_demo_data_is_what_the_generator_makes() {
+    let town = sasaeai::demo::generate();
+    let geodata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata");
+    for (name, text) in sasaeai::demo::FILES.iter().zip([&town.areas, &town.sites, &town.population]) {
+        let committed = std::fs::read_to_string(geodata.join(name)).unwrap();
+        assert!(committed == *text, "geodata/{name} differs from the generator: run `sasaeai demo generate`");
+        assert!(committed.contains("\"fictional\":true") && committed.contains("架空"));
+    }
+}
