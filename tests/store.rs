@@ -5,32 +5,10 @@ mod common;
 
 use geo::Intersects;
 use proptest::prelude::*;
-use sasaeai::model::{BBox, SiteData, SiteKind};
+use sasaeai::model::{BBox, SiteKind};
 use sasaeai::store::Store;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-
-fn generated_sites(n: usize, seed: u64) -> Vec<SiteData> {
-    let mut x = seed;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|i| SiteData {
-            name: format!("site {i}"),
-            kind: SiteKind::ALL[i % SiteKind::ALL.len()],
-            location: geo::point!(x: 139.4 + 0.45 * next(), y: 35.45 + 0.2 * next()),
-            address: None,
-            schedule: None,
-            audience: vec![],
-            operator: None,
-            properties: Default::default(),
-        })
-        .collect()
-}
 
 fn bbox_strategy() -> impl Strategy<Value = BBox> {
     (139.35f64..139.9, 35.4f64..35.7, 0.0f64..0.3, 0.0f64..0.2)
@@ -71,7 +49,7 @@ fn shared_store() -> &'static (tempfile::TempDir, std::sync::Arc<Store>) {
         std::sync::OnceLock::new();
     STORE.get_or_init(|| {
         let (dir, store) = common::temp_store();
-        store.insert_sites(generated_sites(5_000, 0x5EED)).unwrap();
+        store.insert_sites(sasaeai::demo::scattered_sites(5_000, 0x5EED)).unwrap();
         if let Some(path) = common::shared_data("kawasaki/wards.geojson") {
             let bytes = std::fs::read(path).unwrap();
             let options = sasaeai::import::AreaOptions {

@@ -34,6 +34,24 @@ pub enum DemoError {
     Store(#[from] StoreError),
 }
 
+/// `n` synthetic sites of every kind scattered uniformly over a Kawasaki-sized box (about 40 km ×
+/// 22 km), the same for the same `seed`: load for benchmarks and property tests.
+pub fn scattered_sites(n: usize, seed: u64) -> Vec<crate::model::SiteData> {
+    use crate::model::{SiteData, SiteKind};
+    (0..n as u64)
+        .map(|i| SiteData {
+            name: format!("site {i}"),
+            kind: SiteKind::ALL[i as usize % SiteKind::ALL.len()],
+            location: geo::point!(x: 139.4 + 0.45 * town::unit01(seed, i, 0), y: 35.45 + 0.2 * town::unit01(seed, i, 1)),
+            address: None,
+            schedule: None,
+            audience: vec![],
+            operator: None,
+            properties: Default::default(),
+        })
+        .collect()
+}
+
 /// Writes the demo files into `dir`.
 pub fn write_files(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;

@@ -30,6 +30,11 @@ fn unit(key: u64) -> f64 {
     (hash(key) >> 11) as f64 / (1u64 << 52) as f64 - 1.0
 }
 
+/// A value in [0, 1) from a seed and two counters.
+pub(super) fn unit01(seed: u64, i: u64, axis: u64) -> f64 {
+    (unit(key(&[seed, i, axis])) + 1.0) / 2.0
+}
+
 fn key(parts: &[u64]) -> u64 {
     parts.iter().fold(0xC0FFEE, |acc, p| hash(acc ^ p.wrapping_mul(0x100_0000_01B3)))
 }

@@ -42,7 +42,7 @@ fn feature_record(n: usize, f: Feature) -> Record {
 pub fn json_error(text: &str, e: &serde_json::Error) -> ImportError {
     let line_text = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
     let col = e.column().saturating_sub(1);
-    let start = line_text.char_indices().map(|(i, _)| i).filter(|i| *i + 30 >= col).next().unwrap_or(0);
+    let start = line_text.char_indices().map(|(i, _)| i).find(|i| *i + 30 >= col).unwrap_or(0);
     let snippet: String = line_text[start..].chars().take(60).collect();
     let mut message = e.to_string();
     if let Some(cut) = message.find(" at line ") {

@@ -59,7 +59,7 @@ mod tests {
 
     #[test]
     fn names_the_line_that_is_neither() {
-        let (mut sjis, _, _) = SHIFT_JIS.encode("名称\nカフェ\n縁側\n");
+        let mut sjis = SHIFT_JIS.encode("名称\nカフェ\n縁側\n").0.into_owned();
         let second_line_start = sjis.iter().position(|b| *b == b'\n').unwrap() + 1;
         sjis[second_line_start] = 0x81; // a lead byte followed by a lead byte
         sjis[second_line_start + 1] = 0x0A;
