@@ -9,4 +9,5 @@ pub mod export;
 pub mod http;
 pub mod import;
 pub mod model;
+pub mod network;
 pub mod store;

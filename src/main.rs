@@ -204,6 +204,17 @@ fn spinner(message: String) -> ProgressBar {
     bar
 }
 
+/// A bar counting records as they are written.
+fn counter(len: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64).with_message(format!("writing {what}"));
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
@@ -224,9 +235,10 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
             let bar = spinner(format!("reading {}", a.common.file.display()));
             let areas = import::areas(&bytes, &AreaOptions { level: a.level, columns });
             let areas = finish_parse(&bar, areas, &a.common.file)?;
+            bar.finish_and_clear();
             let store = open_store(&a.common)?;
-            bar.set_message(format!("writing {} areas and deriving their nesting", areas.len()));
-            let written = store.import_areas(areas)?;
+            let bar = counter(areas.len(), "areas (then deriving their nesting)");
+            let written = store.import_areas(bar.wrap_iter(areas.into_iter()))?;
             bar.finish_and_clear();
             let summary =
                 format!("{} areas ({} existing areas re-nested)", written.ids.len(), written.reparented);
@@ -240,9 +252,10 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
             let bar = spinner(format!("reading {}", s.common.file.display()));
             let sites = import::sites(&bytes, &SiteOptions { kind: s.kind, columns: s.common.column_map()? });
             let sites = finish_parse(&bar, sites, &s.common.file)?;
+            bar.finish_and_clear();
             let store = open_store(&s.common)?;
-            bar.set_message(format!("writing {} sites", sites.len()));
-            let ids = store.insert_sites(sites)?;
+            let bar = counter(sites.len(), "sites");
+            let ids = store.insert_sites(bar.wrap_iter(sites.into_iter()))?;
             bar.finish_and_clear();
             (s.common, (store, format!("{} sites", ids.len())))
         }
@@ -252,9 +265,10 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
             let options =
                 PopulationOptions { source: p.source, year: p.year, columns: p.common.column_map()? };
             let units = finish_parse(&bar, import::population(&bytes, &options), &p.common.file)?;
+            bar.finish_and_clear();
             let store = open_store(&p.common)?;
-            bar.set_message(format!("writing {} population points", units.len()));
-            let ids = store.insert_population(units)?;
+            let bar = counter(units.len(), "population points");
+            let ids = store.insert_population(bar.wrap_iter(units.into_iter()))?;
             bar.finish_and_clear();
             (p.common, (store, format!("{} population points", ids.len())))
         }

@@ -78,6 +78,9 @@ async fn area_detail_lists_parent_and_children() {
     let children: Vec<&str> =
         props["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(children, ["桜台地区", "丘の上地区"]);
+    let ancestors: Vec<&str> =
+        props["ancestors"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(ancestors, ["ささえ市（架空）", "西区"]);
 }
 
 #[tokio::test]

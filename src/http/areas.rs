@@ -32,14 +32,16 @@ fn summary(a: &crate::model::Area) -> Value {
     json!({ "id": a.id, "name": a.name, "level": a.level, "code": a.code })
 }
 
-/// One area with its parent and children.
+/// One area with its parent, its ancestors (outermost first: city, ward, …) and its children.
 pub async fn one(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let index = state.store.read();
     let area = index.area(AreaId(id)).ok_or_else(|| AppError::not_found(format!("no area with id {id}")))?;
     let mut feature = area_feature(area, index.parent_name(area));
     let parent = area.parent.and_then(|p| index.area(p)).map(|p| summary(p));
     let children: Vec<Value> = index.children(area.id).iter().map(|c| summary(c)).collect();
+    let ancestors: Vec<Value> = index.ancestors(area).iter().map(|a| summary(a)).collect();
     feature["properties"]["parent"] = parent.unwrap_or(Value::Null);
+    feature["properties"]["ancestors"] = Value::Array(ancestors);
     feature["properties"]["children"] = Value::Array(children);
     Ok(Json(feature))
 }

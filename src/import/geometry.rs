@@ -5,7 +5,8 @@ use crate::model::check_lon_lat;
 use geo::{Coord, LineString, MultiPolygon, Point, Polygon, Validation};
 use geojson::{GeometryValue, Position};
 
-fn type_name(value: &GeometryValue) -> &'static str {
+/// The GeoJSON name of a geometry's type.
+pub fn type_name(value: &GeometryValue) -> &'static str {
     match value {
         GeometryValue::Point { .. } => "Point",
         GeometryValue::MultiPoint { .. } => "MultiPoint",

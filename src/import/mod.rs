@@ -12,6 +12,7 @@ mod records;
 mod text;
 
 pub use fields::{ColumnMap, ColumnMapError};
+pub use geometry::type_name as geometry_type_name;
 pub use text::{TextEncoding, decode};
 
 use crate::model::{AreaData, AreaLevel, PopulationData, SiteData, SiteKind};
@@ -150,6 +151,23 @@ pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Vec<AreaData>, Impor
     let records = records::geojson(bytes)?;
     let built = collect(records, |r| fields::area(r, options))?;
     Ok(fields::merge_by_code(built))
+}
+
+/// The features of a GeoJSON file as (place, properties, geometry), for layers read elsewhere (the
+/// walking network).
+pub fn line_features(
+    bytes: &[u8],
+) -> Result<Vec<(Place, crate::model::Properties, Option<geojson::GeometryValue>)>, ImportError> {
+    let records = records::geojson(bytes)?;
+    if records.is_empty() {
+        return Err(ImportError::Empty);
+    }
+    Ok(records.into_iter().map(|r| (r.place, r.properties, r.geometry.flatten())).collect())
+}
+
+/// A checked GeoJSON position (finite, in range, not swapped).
+pub fn checked_coord(p: &geojson::Position) -> Result<geo::Coord<f64>, String> {
+    geometry::coord(p)
 }
 
 /// Reads sites from GeoJSON or CSV.

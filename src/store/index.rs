@@ -102,6 +102,21 @@ impl Index {
         area.parent.and_then(|id| self.areas.get(&id)).map(|p| p.name.as_str())
     }
 
+    /// The chain of parents of `area`, outermost first (e.g. city, ward, sphere for a district).
+    pub fn ancestors(&self, area: &Area) -> Vec<Arc<Area>> {
+        let mut chain = Vec::new();
+        let mut next = area.parent;
+        while let Some(parent) = next.and_then(|id| self.areas.get(&id)) {
+            if chain.iter().any(|a: &Arc<Area>| a.id == parent.id) {
+                break; // a cycle can only come from a hand-edited file; stop rather than loop
+            }
+            next = parent.parent;
+            chain.push(parent.clone());
+        }
+        chain.reverse();
+        chain
+    }
+
     /// The areas whose parent is `id`, in id order.
     pub fn children(&self, id: AreaId) -> Vec<Arc<Area>> {
         self.areas.values().filter(|a| a.parent == Some(id)).cloned().collect()

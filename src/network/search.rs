@@ -1,0 +1,206 @@
+//! Time-budgeted Dijkstra over the walking graph, from one or many snapped points, and what it
+//! reached: node times, the time to any other snapped point, and the reached pieces of street
+//! (edges cut where the budget runs out). Times are minutes; pieces are in local metres.
+
+use super::{Graph, Profile, Snap};
+use geo::{Coord, LineString};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+
+#[derive(PartialEq)]
+struct Queued(f64, u32);
+
+impl Eq for Queued {}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Queued {
+    // Reversed: BinaryHeap is a max-heap and the nearest node must come out first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.0.total_cmp(&self.0).then_with(|| other.1.cmp(&self.1))
+    }
+}
+
+/// Minutes from the seeds to every node reached within `budget`; `f64::INFINITY` elsewhere. Also
+/// returns the settled nodes in the order they were settled.
+pub fn dijkstra(
+    graph: &Graph,
+    profile: &Profile,
+    seeds: impl IntoIterator<Item = (u32, f64)>,
+    budget: f64,
+) -> (Vec<f64>, Vec<u32>) {
+    let mut dist = vec![f64::INFINITY; graph.nodes().len()];
+    let mut heap = BinaryHeap::new();
+    for (node, cost) in seeds {
+        if cost <= budget && cost < dist[node as usize] {
+            dist[node as usize] = cost;
+            heap.push(Queued(cost, node));
+        }
+    }
+    let mut settled = Vec::new();
+    while let Some(Queued(cost, node)) = heap.pop() {
+        if cost > dist[node as usize] {
+            continue;
+        }
+        settled.push(node);
+        for (e, other) in graph.neighbours(node) {
+            let edge = graph.edge(e);
+            if !profile.can_use(edge.data.steps) {
+                continue;
+            }
+            let next = cost + profile.minutes(edge.length_m, edge.data.steps);
+            if next <= budget && next < dist[other as usize] {
+                dist[other as usize] = next;
+                heap.push(Queued(next, other));
+            }
+        }
+    }
+    (dist, settled)
+}
+
+/// A start of a search: a snapped point and the minutes already spent reaching it.
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    pub snap: Snap,
+    pub start_minutes: f64,
+}
+
+impl Source {
+    /// A point that walks to the network at the profile's flat speed.
+    pub fn walking_from(snap: Snap, profile: &Profile) -> Self {
+        Source { snap, start_minutes: profile.minutes(snap.walk_m, false) }
+    }
+}
+
+/// The result of a search from one or many sources.
+pub struct Reach<'g> {
+    graph: &'g Graph,
+    profile: &'g Profile,
+    budget: f64,
+    dist: Vec<f64>,
+    settled: Vec<u32>,
+    sources: Vec<Source>,
+    sources_on_edge: HashMap<u32, Vec<usize>>,
+}
+
+/// Searches from `sources` with a budget of `budget` minutes.
+pub fn search<'g>(graph: &'g Graph, profile: &'g Profile, sources: Vec<Source>, budget: f64) -> Reach<'g> {
+    let seeds: Vec<(u32, f64)> = sources
+        .iter()
+        .flat_map(|s| {
+            let edge = graph.edge(s.snap.edge);
+            let steps = edge.data.steps;
+            [
+                (edge.data.a, s.start_minutes + profile.minutes(s.snap.along_m, steps)),
+                (edge.data.b, s.start_minutes + profile.minutes(edge.length_m - s.snap.along_m, steps)),
+            ]
+        })
+        .collect();
+    let (dist, settled) = dijkstra(graph, profile, seeds, budget);
+    let mut sources_on_edge: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, s) in sources.iter().enumerate() {
+        sources_on_edge.entry(s.snap.edge).or_default().push(i);
+    }
+    Reach { graph, profile, budget, dist, settled, sources, sources_on_edge }
+}
+
+impl Reach<'_> {
+    /// Minutes from the nearest source to node `n`, if reached.
+    pub fn node_minutes(&self, n: u32) -> Option<f64> {
+        let d = self.dist[n as usize];
+        d.is_finite().then_some(d)
+    }
+
+    /// Nodes reached, in the order they were settled.
+    pub fn reached_nodes(&self) -> &[u32] {
+        &self.settled
+    }
+
+    /// Minutes from the nearest source to `target`, its own walk to the network included, if within
+    /// the budget.
+    pub fn minutes_to(&self, target: &Snap) -> Option<f64> {
+        let edge = self.graph.edge(target.edge);
+        let steps = edge.data.steps;
+        let via_a = self.dist[edge.data.a as usize] + self.profile.minutes(target.along_m, steps);
+        let via_b =
+            self.dist[edge.data.b as usize] + self.profile.minutes(edge.length_m - target.along_m, steps);
+        let along_edge = self.sources_on_edge.get(&target.edge).into_iter().flatten().map(|&i| {
+            let s = &self.sources[i];
+            s.start_minutes + self.profile.minutes((s.snap.along_m - target.along_m).abs(), steps)
+        });
+        let best = along_edge.fold(via_a.min(via_b), f64::min) + self.profile.minutes(target.walk_m, false);
+        (best <= self.budget).then_some(best)
+    }
+
+    /// The reached parts of the network and the sources' walks to it, in local metres, with their total
+    /// length in metres.
+    pub fn pieces(&self) -> (Vec<LineString<f64>>, f64) {
+        let proj = self.graph.projection();
+        let mut pieces = Vec::new();
+        let mut length = 0.0;
+        let mut done = std::collections::HashSet::new();
+        let touched = self.settled.iter().flat_map(|&n| self.graph.neighbours(n).map(|(e, _)| e));
+        for e in touched.chain(self.sources_on_edge.keys().copied()) {
+            if !done.insert(e) {
+                continue;
+            }
+            for (from, to) in self.reached_intervals(e) {
+                length += to - from;
+                pieces.push(self.graph.edge(e).piece(from, to, proj));
+            }
+        }
+        for s in &self.sources {
+            let left = self.budget - s.start_minutes;
+            let fraction = if s.start_minutes > 0.0 { (left / s.start_minutes).min(1.0) } else { 1.0 };
+            if s.snap.walk_m > 0.0 && fraction > 0.0 {
+                let (p, q) = (proj.project(s.snap.point), proj.project(s.snap.on_edge));
+                let end = Coord {
+                    x: q.x + (p.x - q.x) * (1.0 - fraction),
+                    y: q.y + (p.y - q.y) * (1.0 - fraction),
+                };
+                length += s.snap.walk_m * fraction;
+                pieces.push(LineString(vec![end, q]));
+            }
+        }
+        (pieces, length)
+    }
+
+    /// The merged intervals of edge `e` (metres from node `a`) reached within the budget.
+    fn reached_intervals(&self, e: u32) -> Vec<(f64, f64)> {
+        let edge = self.graph.edge(e);
+        if !self.profile.can_use(edge.data.steps) {
+            return Vec::new();
+        }
+        let len = edge.length_m;
+        let metres_in = |minutes: f64| (minutes / self.profile.minutes(1.0, edge.data.steps)).max(0.0);
+        let mut spans = Vec::new();
+        let (da, db) = (self.dist[edge.data.a as usize], self.dist[edge.data.b as usize]);
+        if da <= self.budget {
+            spans.push((0.0, metres_in(self.budget - da).min(len)));
+        }
+        if db <= self.budget {
+            spans.push((len - metres_in(self.budget - db).min(len), len));
+        }
+        for &i in self.sources_on_edge.get(&e).into_iter().flatten() {
+            let s = &self.sources[i];
+            if s.start_minutes <= self.budget {
+                let r = metres_in(self.budget - s.start_minutes);
+                spans.push(((s.snap.along_m - r).max(0.0), (s.snap.along_m + r).min(len)));
+            }
+        }
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut merged: Vec<(f64, f64)> = Vec::new();
+        for (from, to) in spans {
+            match merged.last_mut() {
+                Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                _ => merged.push((from, to)),
+            }
+        }
+        merged.retain(|(from, to)| to > from);
+        merged
+    }
+}
