@@ -13,6 +13,9 @@ pub struct Config {
     pub addr: Option<String>,
     /// The staff token; `SASAEAI_STAFF_TOKEN` overrides it.
     pub staff_token: Option<String>,
+    /// Walking profiles and catchment settings (`[network]`, `[network.profiles.NAME]`).
+    #[serde(default)]
+    pub network: crate::network::NetworkSettings,
 }
 
 /// Why the configuration file cannot be used.
@@ -32,9 +35,20 @@ impl Config {
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
     /// let path = dir.path().join("sasaeai.toml");
-    /// std::fs::write(&path, "addr = \"0.0.0.0:8080\"\nstaff_token = \"s3cret\"\n").unwrap();
+    /// std::fs::write(&path, r#"
+    /// addr = "0.0.0.0:8080"
+    /// staff_token = "s3cret"
+    /// [network]
+    /// walk_shed_m = 40
+    /// [network.profiles.elderly]
+    /// speed_m_per_min = 55
+    /// steps_factor = 2.5
+    /// "#).unwrap();
     /// let config = sasaeai::config::Config::load(&path).unwrap();
     /// assert_eq!(config.staff_token.as_deref(), Some("s3cret"));
+    /// assert_eq!(config.network.walk_shed_m, 40.0);
+    /// assert_eq!(config.network.profile("elderly").unwrap().speed_m_per_min, 55.0);
+    /// assert_eq!(config.network.profile("wheelchair").unwrap().speed_m_per_min, 50.0, "defaults stay");
     /// ```
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)

@@ -103,6 +103,17 @@ pub fn population_feature(unit: &PopulationUnit) -> Value {
     feature(unit.id.0, point_geometry(p.location), props, &p.properties)
 }
 
+/// A catchment as a MultiPolygon Feature; `extra` properties (such as the site) come first.
+pub fn catchment_feature(c: &crate::network::Catchment, extra: Properties) -> Value {
+    let mut props = extra;
+    props.insert("minutes".into(), json!(c.minutes));
+    props.insert("profile".into(), json!(c.profile));
+    props.insert("area_m2".into(), json!(c.area_m2.round()));
+    props.insert("reachfactor".into(), json!((c.reach_factor * 1000.0).round() / 1000.0));
+    props.insert("reached_length_m".into(), json!(c.reached_length_m.round()));
+    json!({ "type": "Feature", "geometry": multipolygon_geometry(&c.polygon), "properties": props })
+}
+
 /// A FeatureCollection of already-built features.
 pub fn feature_collection(features: Vec<Value>) -> Value {
     json!({ "type": "FeatureCollection", "features": features })

@@ -74,6 +74,20 @@ enum ImportCommand {
     Sites(ImportSites),
     /// Population points from GeoJSON or CSV (total / 総数, aged65 / 65歳以上, aged75 / 75歳以上).
     Population(ImportPopulation),
+    /// The walking network from an OpenStreetMap PBF extract or a GeoJSON line file; replaces the
+    /// store's network.
+    Network(ImportNetwork),
+}
+
+#[derive(Args)]
+struct ImportNetwork {
+    /// FILE.osm.pbf or FILE.geojson.
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArg,
+    /// An attribution line, e.g. © OpenStreetMap contributors.
+    #[arg(long)]
+    attribution: Option<String>,
 }
 
 #[derive(Args)]
@@ -185,7 +199,7 @@ fn run_server(args: ServeArgs) -> Result<()> {
         tracing::warn!("no staff token (SASAEAI_STAFF_TOKEN): the API is read-only");
     }
     let addr = args.addr.or(config.addr).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let state = AppState::new(Arc::new(store), token);
+    let state = AppState::with_settings(Arc::new(store), token, config.network);
     tokio::runtime::Runtime::new()?.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
@@ -217,6 +231,40 @@ fn counter(len: usize, what: &str) -> ProgressBar {
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn run_network_import(n: ImportNetwork) -> Result<()> {
+    let started = Instant::now();
+    let bytes = read_file(&n.file)?;
+    let bar = spinner(format!("reading walkable ways from {}", n.file.display()));
+    let read = sasaeai::network::read_file(&bytes);
+    bar.finish_and_clear();
+    let (nodes, edges) =
+        read.with_context(|| format!("{} was not imported (nothing was written)", n.file.display()))?;
+    let path = n.store.resolve(None)?;
+    let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let bar = spinner(format!("building and writing {} edges", edges.len()));
+    let summary = store.replace_network(nodes, edges)?;
+    bar.finish_and_clear();
+    let is_osm = bytes.starts_with(&[0, 0]) || n.file.extension().is_some_and(|e| e == "pbf");
+    if let Some(line) = n.attribution.as_deref().or(is_osm.then_some("© OpenStreetMap contributors (ODbL)"))
+    {
+        store.add_attribution(line)?;
+    }
+    println!(
+        "imported a walking network from {} into {} in {:.2} s: {} nodes, {} edges, {:.1} km, {} steps edges, \
+         {} connected components (the largest holds {:.1} % of nodes)",
+        n.file.display(),
+        store.path().display(),
+        started.elapsed().as_secs_f64(),
+        summary.nodes,
+        summary.edges,
+        summary.length_km,
+        summary.steps_edges,
+        summary.components,
+        summary.largest_component_share * 100.0
+    );
+    Ok(())
 }
 
 fn run_import(cmd: ImportCommand) -> Result<()> {
@@ -259,6 +307,7 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
             bar.finish_and_clear();
             (s.common, (store, format!("{} sites", ids.len())))
         }
+        ImportCommand::Network(n) => return run_network_import(n),
         ImportCommand::Population(p) => {
             let bytes = read_file(&p.common.file)?;
             let bar = spinner(format!("reading {}", p.common.file.display()));

@@ -10,11 +10,20 @@ const CELL_LAT: f64 = 0.004;
 const COLS: usize = 12;
 const ROWS: usize = 8;
 
-/// The three demo layers as GeoJSON text, one feature per line.
+/// The demo layers as GeoJSON text, one feature per line.
 pub struct Town {
     pub areas: String,
     pub sites: String,
     pub population: String,
+    /// Walkable streets, lanes and steps.
+    pub network: String,
+}
+
+impl Town {
+    /// The layers in the order of [`super::FILES`].
+    pub fn layers(&self) -> [&String; 4] {
+        [&self.areas, &self.sites, &self.population, &self.network]
+    }
 }
 
 /// SplitMix64 over a key: the same key always gives the same value, in any order of use.
@@ -408,11 +417,89 @@ fn sites() -> Vec<Value> {
     features
 }
 
+/// The river runs along lattice column 6 (the border of the two wards); it has bridges on rows 2 and 6.
+const RIVER_COL: usize = 6;
+const BRIDGE_ROWS: [usize; 2] = [2, 6];
+/// The hillside district, whose north–south lanes are flights of steps.
+const HILL_DISTRICT: usize = 5;
+
+fn line_feature(coords: &[(f64, f64)], highway: &str) -> Value {
+    let coords: Vec<[f64; 2]> = coords.iter().map(|(x, y)| [round7(*x), round7(*y)]).collect();
+    feature(
+        json!({ "type": "LineString", "coordinates": coords }),
+        json!({ "highway": highway, "fictional": true }),
+    )
+}
+
+fn midpoint(p: (f64, f64), q: (f64, f64)) -> (f64, f64) {
+    ((p.0 + q.0) / 2.0, (p.1 + q.1) / 2.0)
+}
+
+/// The street along the unit lattice edge from `a` to `b`, split at its middle so that lanes can join.
+fn lattice_street(a: (usize, usize), b: (usize, usize), highway: &str) -> [Value; 2] {
+    let pts = edge_points(a, b);
+    let m = midpoint(pts[0], pts[1]);
+    [
+        line_feature(&[vertex(a.0, a.1), pts[0], m], highway),
+        line_feature(&[m, pts[1], vertex(b.0, b.1)], highway),
+    ]
+}
+
+fn edge_middle(a: (usize, usize), b: (usize, usize)) -> (f64, f64) {
+    let pts = edge_points(a, b);
+    midpoint(pts[0], pts[1])
+}
+
+fn district_of(i: usize, j: usize) -> usize {
+    (j / 4) * 4 + i / 3
+}
+
+/// Streets on every lattice edge (main roads on district borders), lanes through the middle of
+/// every cell, a river without crossings but two bridges, and steps on the hill.
+fn network() -> Vec<Value> {
+    let mut features = Vec::new();
+    for j in 0..=ROWS {
+        for i in 0..COLS {
+            let across_river = i == RIVER_COL && !BRIDGE_ROWS.contains(&j);
+            if !across_river {
+                let highway = if j % 4 == 0 { "tertiary" } else { "residential" };
+                features.extend(lattice_street((i, j), (i + 1, j), highway));
+            }
+        }
+    }
+    for i in 0..=COLS {
+        for j in 0..ROWS {
+            if i != RIVER_COL {
+                let highway = if i % 3 == 0 { "tertiary" } else { "residential" };
+                features.extend(lattice_street((i, j), (i, j + 1), highway));
+            }
+        }
+    }
+    for j in 0..ROWS {
+        for i in 0..COLS {
+            let corners = [vertex(i, j), vertex(i + 1, j), vertex(i + 1, j + 1), vertex(i, j + 1)];
+            let centre = (
+                corners.iter().map(|c| c.0).sum::<f64>() / 4.0,
+                corners.iter().map(|c| c.1).sum::<f64>() / 4.0,
+            );
+            let lane = if district_of(i, j) == HILL_DISTRICT { "steps" } else { "footway" };
+            features.push(line_feature(&[edge_middle((i, j), (i + 1, j)), centre], lane));
+            features.push(line_feature(&[centre, edge_middle((i, j + 1), (i + 1, j + 1))], lane));
+            if i != RIVER_COL {
+                features.push(line_feature(&[edge_middle((i, j), (i, j + 1)), centre], "residential"));
+            }
+            features.push(line_feature(&[centre, edge_middle((i + 1, j), (i + 1, j + 1))], "residential"));
+        }
+    }
+    features
+}
+
 /// Generates the town. The same build always gives the same bytes.
 pub fn generate() -> Town {
     Town {
         areas: collection("areas", &areas()),
         sites: collection("sites", &sites()),
         population: collection("population", &population()),
+        network: collection("network", &network()),
     }
 }

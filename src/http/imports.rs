@@ -48,6 +48,11 @@ pub async fn upload(
                 let ids = store.insert_sites(sites)?;
                 json!({ "layer": "sites", "imported": ids.len(), "ids": ids })
             }
+            "network" => {
+                let (nodes, edges) = crate::network::read_file(&body)?;
+                let summary = store.replace_network(nodes, edges)?;
+                json!({ "layer": "network", "summary": summary })
+            }
             "population" => {
                 let options = PopulationOptions { source: q.source, year: q.year, columns };
                 let ids = store.insert_population(import::population(&body, &options)?)?;
@@ -55,7 +60,7 @@ pub async fn upload(
             }
             other => {
                 return Err(AppError::not_found(format!(
-                    "no layer {other:?} to import into; layers: areas, sites, population"
+                    "no layer {other:?} to import into; layers: areas, sites, population, network"
                 )));
             }
         };

@@ -6,11 +6,13 @@ mod error;
 mod export;
 mod extract;
 mod imports;
+mod network;
 mod population;
 mod sites;
 
 pub use error::AppError;
 
+use crate::network::{CatchmentCache, NetworkSettings};
 use crate::store::Store;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -28,14 +30,23 @@ pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+    /// Walking profiles and catchment settings.
+    pub settings: Arc<NetworkSettings>,
+    /// Site catchments already computed.
+    pub catchments: Arc<CatchmentCache>,
     /// The token staff send to write; with none, the server refuses all writes.
     pub staff_token: Option<Arc<str>>,
 }
 
 impl AppState {
     pub fn new(store: Arc<Store>, staff_token: Option<String>) -> Self {
+        Self::with_settings(store, staff_token, NetworkSettings::default())
+    }
+
+    /// With configured walking profiles and catchment settings.
+    pub fn with_settings(store: Arc<Store>, staff_token: Option<String>, settings: NetworkSettings) -> Self {
         let staff_token = staff_token.filter(|t| !t.is_empty()).map(Arc::from);
-        AppState { store, staff_token }
+        AppState { store, settings: Arc::new(settings), catchments: Arc::default(), staff_token }
     }
 }
 
@@ -47,6 +58,10 @@ pub fn app(state: AppState) -> Router {
         .route("/sites", get(sites::list).post(sites::create))
         .route("/sites/{id}", get(sites::one).put(sites::replace).delete(sites::remove))
         .route("/population", get(population::list))
+        .route("/network", get(network::summary))
+        .route("/sites/{id}/catchment", get(network::site))
+        .route("/catchments", get(network::of_kind))
+        .route("/reach", get(network::reach))
         .route("/export/{file}", get(export::download))
         .route("/meta", get(meta))
         .layer(DefaultBodyLimit::max(FEATURE_BODY_LIMIT))

@@ -99,6 +99,12 @@ fn node_lines(lines: Vec<Line>) -> (Vec<Coord<f64>>, Vec<EdgeData>) {
         }
         edges.push(EdgeData { a, b, geometry: LineString(coords), steps, highway, way_id });
     }
+    // Ends joined within the tolerance now meet exactly at their node.
+    for e in &mut edges {
+        let last = e.geometry.0.len() - 1;
+        e.geometry.0[0] = nodes[e.a as usize];
+        e.geometry.0[last] = nodes[e.b as usize];
+    }
     (nodes, edges)
 }
 

@@ -5,6 +5,7 @@
 //! Positions in and out are EPSG:4326; lengths are metres; times are minutes. Geometry work
 //! (snapping, buffering, areas) happens in a local metric projection described in [`graph`].
 
+pub mod cache;
 pub mod catchment;
 pub mod graph;
 pub mod lines;
@@ -14,6 +15,7 @@ pub mod search;
 pub mod shed;
 mod snap;
 
+pub use cache::CatchmentCache;
 pub use catchment::{Catchment, catchment};
 pub use graph::{EdgeData, Graph};
 pub use profile::{NetworkSettings, Profile};

@@ -43,7 +43,8 @@ impl Profile {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkSettings {
-    /// Profiles by name.
+    /// Profiles by name; configured ones are added to (or replace) the defaults.
+    #[serde(deserialize_with = "over_default_profiles")]
     pub profiles: BTreeMap<String, Profile>,
     /// Half-width of the walk shed drawn around reached streets, in metres.
     pub walk_shed_m: f64,
@@ -53,6 +54,14 @@ pub struct NetworkSettings {
     pub min_component_nodes: u32,
     /// Largest time budget accepted, in minutes.
     pub max_minutes: f64,
+}
+
+fn over_default_profiles<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Profile>, D::Error> {
+    let mut profiles = NetworkSettings::default().profiles;
+    profiles.extend(BTreeMap::<String, Profile>::deserialize(d)?);
+    Ok(profiles)
 }
 
 impl Default for NetworkSettings {

@@ -18,10 +18,11 @@ pub const SCHEMA_VERSION: i64 = 1;
 const WGS84_WKT: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#;
 
 /// The feature tables, with their GeoPackage geometry type and a description for `gpkg_contents`.
-pub const LAYERS: [(&str, &str, &str); 3] = [
+pub const LAYERS: [(&str, &str, &str); 4] = [
     ("areas", "MULTIPOLYGON", "Areas: city, wards, daily-life spheres, districts, chome"),
     ("sites", "POINT", "Sites: facilities, cafes, engawa, parks"),
     ("population", "POINT", "Population points with total, aged 65+ and aged 75+"),
+    ("network", "LINESTRING", "Walking network: edges between junctions, lengths in metres"),
 ];
 
 const FEATURE_TABLES: &str = "
@@ -56,6 +57,16 @@ CREATE TABLE population (
     source TEXT,
     year INTEGER,
     properties TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE network (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom LINESTRING NOT NULL,
+    source INTEGER NOT NULL CHECK (source >= 0),
+    target INTEGER NOT NULL CHECK (target >= 0),
+    length_m REAL NOT NULL,
+    steps BOOLEAN NOT NULL,
+    highway TEXT NOT NULL,
+    way_id INTEGER
 );
 CREATE TABLE sasaeai_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
@@ -103,6 +114,12 @@ pub fn create_schema(conn: &mut Connection) -> rusqlite::Result<()> {
     }
     tx.execute("INSERT INTO sasaeai_meta VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
     tx.commit()
+}
+
+/// Sets the extent of `table` to exactly `rect` (after a layer is replaced whole).
+pub fn set_extent(conn: &Connection, table: &str, rect: Option<geo::Rect<f64>>) -> rusqlite::Result<()> {
+    conn.execute("UPDATE gpkg_contents SET min_x = NULL, min_y = NULL, max_x = NULL, max_y = NULL WHERE table_name = ?1", [table])?;
+    touch_contents(conn, table, rect)
 }
 
 /// Records a change to `table`: its extent grows to cover `rect` and `last_change` is now.

@@ -7,6 +7,7 @@
 use crate::model::{
     Area, AreaId, AreaLevel, BBox, PopulationId, PopulationUnit, Site, SiteData, SiteId, SiteKind,
 };
+use crate::network::Graph;
 use geo::{BoundingRect, Intersects, Point};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -22,6 +23,7 @@ pub struct LayerVersions {
     pub areas: u64,
     pub sites: u64,
     pub population: u64,
+    pub network: u64,
 }
 
 /// All layers in memory, with spatial indexes.
@@ -33,6 +35,7 @@ pub struct Index {
     site_tree: RTree<PointEntry<SiteId>>,
     population: BTreeMap<PopulationId, Arc<PopulationUnit>>,
     population_tree: RTree<PointEntry<PopulationId>>,
+    network: Option<Arc<Graph>>,
     versions: LayerVersions,
 }
 
@@ -43,7 +46,12 @@ fn area_entry(area: &Area) -> Option<AreaEntry> {
 
 impl Index {
     /// Builds the index from whole layers, bulk-loading the R-trees.
-    pub fn build(areas: Vec<Area>, sites: Vec<Site>, population: Vec<PopulationUnit>) -> Self {
+    pub fn build(
+        areas: Vec<Area>,
+        sites: Vec<Site>,
+        population: Vec<PopulationUnit>,
+        network: Option<Graph>,
+    ) -> Self {
         let area_tree = RTree::bulk_load(areas.iter().filter_map(area_entry).collect());
         let site_tree =
             RTree::bulk_load(sites.iter().map(|s| GeomWithData::new(s.data.location, s.id)).collect());
@@ -56,6 +64,7 @@ impl Index {
             site_tree,
             population: population.into_iter().map(|p| (p.id, Arc::new(p))).collect(),
             population_tree,
+            network: network.map(Arc::new),
             versions: LayerVersions::default(),
         }
     }
@@ -223,6 +232,18 @@ impl Index {
             self.population.insert(unit.id, Arc::new(unit));
         }
         self.versions.population += 1;
+    }
+
+    // ----- network -----
+
+    /// The walking network, if one has been imported.
+    pub fn network(&self) -> Option<&Arc<Graph>> {
+        self.network.as_ref()
+    }
+
+    pub(super) fn put_network(&mut self, graph: Arc<Graph>) {
+        self.network = Some(graph);
+        self.versions.network += 1;
     }
 
     /// Number of features in each layer.

@@ -16,10 +16,12 @@ pub use nesting::ParentError;
 use crate::model::{
     Area, AreaData, AreaId, ParentRef, PopulationData, PopulationId, PopulationUnit, Site, SiteData, SiteId,
 };
+use crate::network::{EdgeData, Graph, NetworkSummary};
 use geo::BoundingRect;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use rusqlite::{Connection, OpenFlags, Transaction};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -80,8 +82,13 @@ impl Store {
         } else {
             check_is_ours(&conn, &path)?;
         }
-        let index =
-            Index::build(rows::load_areas(&conn)?, rows::load_sites(&conn)?, rows::load_population(&conn)?);
+        let network = rows::load_network(&conn)?.map(|(nodes, edges)| Graph::new(nodes, edges));
+        let index = Index::build(
+            rows::load_areas(&conn)?,
+            rows::load_sites(&conn)?,
+            rows::load_population(&conn)?,
+            network,
+        );
         Ok(Store { path, conn: Mutex::new(conn), index: RwLock::new(index) })
     }
 
@@ -225,6 +232,28 @@ impl Store {
                 let ids = written.iter().map(|p| p.id).collect();
                 index.put_population(written);
                 ids
+            },
+        )
+    }
+
+    /// Replaces the walking network with `nodes` and `edges`, in one transaction.
+    pub fn replace_network(
+        &self,
+        nodes: Vec<geo::Coord<f64>>,
+        edges: Vec<EdgeData>,
+    ) -> Result<NetworkSummary, StoreError> {
+        let graph = Arc::new(Graph::new(nodes, edges));
+        self.write(
+            |tx| {
+                rows::replace_network(tx, &graph)?;
+                let rect = union_rect(graph.edges().iter().map(|e| e.data.geometry.bounding_rect()));
+                gpkg::set_extent(tx, "network", rect)?;
+                Ok(graph.clone())
+            },
+            |index, graph| {
+                let summary = NetworkSummary::of(&graph);
+                index.put_network(graph);
+                summary
             },
         )
     }

@@ -6,6 +6,7 @@ use crate::model::{
     Area, AreaData, AreaId, Audience, PopulationData, PopulationId, PopulationUnit, Properties, Site,
     SiteData, SiteId,
 };
+use crate::network::EdgeData;
 use geo::{Geometry, MultiPolygon, Point};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -220,5 +221,62 @@ pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreErr
 
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
     conn.execute("INSERT OR REPLACE INTO sasaeai_meta VALUES (?1, ?2)", [key, value])?;
+    Ok(())
+}
+
+// ----- network -----
+
+/// The stored network as node positions and edges; node positions are the edges' end points.
+pub fn load_network(conn: &Connection) -> Result<Option<(Vec<geo::Coord<f64>>, Vec<EdgeData>)>, StoreError> {
+    let mut nodes: Vec<Option<geo::Coord<f64>>> = Vec::new();
+    let edges = load(conn, "SELECT * FROM network ORDER BY fid", |row, fid| {
+        let geometry = match geometry(row, "network", fid)? {
+            Geometry::LineString(ls) if ls.0.len() >= 2 => ls,
+            other => return Err(bad_row("network", fid, format!("expected a LineString, found {other:?}"))),
+        };
+        let (a, b): (u32, u32) = (row.get("source")?, row.get("target")?);
+        for (n, c) in [(a, geometry.0[0]), (b, geometry.0[geometry.0.len() - 1])] {
+            if nodes.len() <= n as usize {
+                nodes.resize(n as usize + 1, None);
+            }
+            nodes[n as usize].get_or_insert(c);
+        }
+        Ok(EdgeData {
+            a,
+            b,
+            geometry,
+            steps: row.get("steps")?,
+            highway: row.get("highway")?,
+            way_id: row.get("way_id")?,
+        })
+    })?;
+    if edges.is_empty() {
+        return Ok(None);
+    }
+    let nodes = nodes
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| c.ok_or_else(|| bad_row("network", 0, format!("node {i} is used by no edge"))))
+        .collect::<Result<_, _>>()?;
+    Ok(Some((nodes, edges)))
+}
+
+pub fn replace_network(conn: &Connection, graph: &crate::network::Graph) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM network", [])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO network (geom, source, target, length_m, steps, highway, way_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for e in graph.edges() {
+        let d = &e.data;
+        insert.execute(params![
+            gpkg::encode_geometry(&Geometry::LineString(d.geometry.clone())),
+            d.a,
+            d.b,
+            e.length_m,
+            d.steps,
+            d.highway,
+            d.way_id
+        ])?;
+    }
     Ok(())
 }

@@ -1,0 +1,212 @@
+//! The walking network's endpoints: its summary, a site's catchment, the catchments of a kind of
+//! site (one by one or dissolved), and what a resident can reach from home.
+
+use super::extract::{Path, Query};
+use super::{AppError, AppState, parse_list};
+use crate::export::{catchment_feature, feature_collection, site_feature};
+use crate::model::{Site, SiteId, SiteKind, check_lon_lat};
+use crate::network::search::{Source, search};
+use crate::network::{Catchment, Graph, NetworkError, NetworkSummary, catchment, snap};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+impl From<NetworkError> for AppError {
+    fn from(e: NetworkError) -> Self {
+        match e {
+            NetworkError::NoNetwork => {
+                AppError::client(StatusCode::CONFLICT, "No walking network", e.to_string())
+            }
+            NetworkError::UnknownProfile { .. } | NetworkError::Minutes { .. } => {
+                AppError::bad_request(e.to_string())
+            }
+            NetworkError::Lines(inner) => inner.into(),
+            _ => AppError::unprocessable(e.to_string()),
+        }
+    }
+}
+
+const DEFAULT_MINUTES: f64 = 15.0;
+const DEFAULT_PROFILE: &str = "elderly";
+
+#[derive(Deserialize)]
+pub struct BudgetQuery {
+    minutes: Option<f64>,
+    profile: Option<String>,
+    kind: Option<String>,
+    dissolve: Option<bool>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+}
+
+impl BudgetQuery {
+    fn minutes(&self) -> f64 {
+        self.minutes.unwrap_or(DEFAULT_MINUTES)
+    }
+
+    fn profile(&self) -> &str {
+        self.profile.as_deref().unwrap_or(DEFAULT_PROFILE)
+    }
+}
+
+fn network(state: &AppState) -> Result<(Arc<Graph>, u64), AppError> {
+    let index = state.store.read();
+    let graph = index.network().cloned().ok_or(NetworkError::NoNetwork)?;
+    Ok((graph, index.versions().network))
+}
+
+/// Runs CPU-heavy network work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+/// `GET /api/network`: the loaded network's size and connectivity.
+pub async fn summary(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let (graph, version) = network(&state)?;
+    let mut body = serde_json::to_value(NetworkSummary::of(&graph)).expect("summary serialises");
+    body["version"] = json!(version);
+    body["profiles"] = json!(state.settings.profiles.keys().collect::<Vec<_>>());
+    Ok(Json(body))
+}
+
+fn site_props(site: &Site) -> serde_json::Map<String, Value> {
+    match json!({ "site_id": site.id, "site_name": site.data.name, "kind": site.data.kind }) {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+fn site_catchment(
+    state: &AppState,
+    graph: &Graph,
+    version: u64,
+    site: &Site,
+    q: &BudgetQuery,
+) -> Result<Arc<Catchment>, AppError> {
+    let (minutes, profile) = (q.minutes(), q.profile());
+    state.catchments.get_or_compute(site.id, site.data.location, minutes, profile, version, || {
+        catchment(graph, &state.settings, profile, &[site.data.location.0], minutes).map_err(|e| match e {
+            NetworkError::TooFar { .. } => {
+                AppError::unprocessable(format!("site {} ({}): {e}", site.id, site.data.name))
+            }
+            other => other.into(),
+        })
+    })
+}
+
+/// `GET /api/sites/{id}/catchment?minutes=15&profile=elderly`.
+pub async fn site(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Json<Value>, AppError> {
+    let site = state
+        .store
+        .read()
+        .site(SiteId(id))
+        .cloned()
+        .ok_or_else(|| AppError::not_found(format!("no site with id {id}")))?;
+    let (graph, version) = network(&state)?;
+    blocking(move || {
+        let c = site_catchment(&state, &graph, version, &site, &q)?;
+        Ok(Json(catchment_feature(&c, site_props(&site))))
+    })
+    .await
+}
+
+/// `GET /api/catchments?kind=cafe&minutes=15&profile=elderly[&dissolve=true]`.
+pub async fn of_kind(
+    State(state): State<AppState>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Json<Value>, AppError> {
+    let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
+    if kinds.is_empty() {
+        return Err(AppError::parameter("kind", "give one or more site kinds, e.g. kind=cafe,engawa"));
+    }
+    let sites = state.store.read().sites_in(&kinds, None);
+    let (graph, version) = network(&state)?;
+    blocking(move || {
+        if q.dissolve.unwrap_or(false) {
+            let points: Vec<_> = sites.iter().map(|s| s.data.location.0).collect();
+            if points.is_empty() {
+                return Ok(Json(feature_collection(vec![])));
+            }
+            let c = catchment(&graph, &state.settings, q.profile(), &points, q.minutes())?;
+            let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+            let extra = match json!({ "kinds": kinds, "sites": sites.len() }) {
+                Value::Object(m) => m,
+                _ => unreachable!(),
+            };
+            return Ok(Json(feature_collection(vec![catchment_feature(&c, extra)])));
+        }
+        let features = sites
+            .iter()
+            .map(|s| {
+                site_catchment(&state, &graph, version, s, &q).map(|c| catchment_feature(&c, site_props(s)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Json(feature_collection(features)))
+    })
+    .await
+}
+
+/// `GET /api/reach?lon=&lat=&minutes=15&profile=elderly`: the sites reachable from a point, nearest
+/// first with their walking minutes, and the catchment from that point.
+pub async fn reach(
+    State(state): State<AppState>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Json<Value>, AppError> {
+    let (Some(lon), Some(lat)) = (q.lon, q.lat) else {
+        return Err(AppError::bad_request("query parameters lon and lat are required"));
+    };
+    check_lon_lat(lon, lat).map_err(|e| AppError::parameter("lon/lat", e))?;
+    let sites = state.store.read().sites_in(&[], None);
+    let (graph, _) = network(&state)?;
+    blocking(move || {
+        let settings = &state.settings;
+        let profile = settings.profile(q.profile())?;
+        let minutes = settings.check_minutes(q.minutes())?;
+        let home = snap(
+            &graph,
+            profile,
+            geo::coord! { x: lon, y: lat },
+            settings.max_snap_m,
+            settings.min_component_nodes,
+        )?;
+        let reach = search(&graph, profile, vec![Source::walking_from(home, profile)], minutes);
+        let mut reached: Vec<(f64, Value)> = sites
+            .iter()
+            .filter_map(|s| {
+                let at = snap(
+                    &graph,
+                    profile,
+                    s.data.location.0,
+                    settings.max_snap_m,
+                    settings.min_component_nodes,
+                )
+                .ok()?;
+                let m = reach.minutes_to(&at)?;
+                let mut f = site_feature(s);
+                f["properties"]["walk_minutes"] = json!((m * 10.0).round() / 10.0);
+                Some((m, f))
+            })
+            .collect();
+        reached.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let c =
+            crate::network::catchment::from_reach(&reach, &graph, settings, q.profile(), profile, minutes);
+        let origin = match json!({ "lon": lon, "lat": lat, "snap_distance_m": home.walk_m.round() }) {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        Ok(Json(json!({
+            "catchment": catchment_feature(&c, origin),
+            "sites": feature_collection(reached.into_iter().map(|(_, f)| f).collect()),
+        })))
+    })
+    .await
+}
