@@ -139,14 +139,18 @@ fn gdal_lists_every_layer_with_its_feature_count() {
     }
     let (dir, store) = common::demo_store();
     let (areas, sites, population) = store.read().counts();
+    let edges = store.read().network().unwrap().edges().len();
     drop(store); // close, so that GDAL reads a checkpointed file as a user would
     let path = dir.path().join("demo.gpkg");
     let out = Command::new("ogrinfo").args(["-ro", "-so", "-al"]).arg(&path).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "ogrinfo failed: {}", String::from_utf8_lossy(&out.stderr));
-    for (layer, count, geometry) in
-        [("areas", areas, "Multi Polygon"), ("sites", sites, "Point"), ("population", population, "Point")]
-    {
+    for (layer, count, geometry) in [
+        ("areas", areas, "Multi Polygon"),
+        ("sites", sites, "Point"),
+        ("population", population, "Point"),
+        ("network", edges, "Line String"),
+    ] {
         let section = text
             .split("Layer name: ")
             .find(|s| s.starts_with(layer))

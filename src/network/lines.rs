@@ -16,7 +16,7 @@ use std::collections::HashSet;
 pub const NODE_TOLERANCE_M: f64 = 0.5;
 
 /// Reads `bytes` of a GeoJSON FeatureCollection of (Multi)LineStrings.
-pub fn read(bytes: &[u8]) -> Result<(Vec<Coord<f64>>, Vec<EdgeData>), NetworkError> {
+pub fn read(bytes: &[u8]) -> Result<super::NetworkParts, NetworkError> {
     let features = import::line_features(bytes)?;
     let mut lines = Vec::new();
     let mut problems = Vec::new();

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod catchment;
+pub mod coverage;
 pub mod graph;
 pub mod lines;
 pub mod osm;
@@ -81,8 +82,11 @@ impl NetworkSummary {
     }
 }
 
+/// A network as read from a file: node positions (EPSG:4326) and the edges between them.
+pub type NetworkParts = (Vec<geo::Coord<f64>>, Vec<EdgeData>);
+
 /// Reads a network file: PBF when it starts like one, GeoJSON otherwise.
-pub fn read_file(bytes: &[u8]) -> Result<(Vec<geo::Coord<f64>>, Vec<EdgeData>), NetworkError> {
+pub fn read_file(bytes: &[u8]) -> Result<NetworkParts, NetworkError> {
     match crate::import::Format::sniff(bytes) {
         crate::import::Format::GeoJson => lines::read(bytes),
         crate::import::Format::Csv => osm::read(bytes),

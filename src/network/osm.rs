@@ -54,7 +54,7 @@ struct Way {
 }
 
 /// Reads `bytes` of a PBF file.
-pub fn read(bytes: &[u8]) -> Result<(Vec<Coord<f64>>, Vec<EdgeData>), NetworkError> {
+pub fn read(bytes: &[u8]) -> Result<super::NetworkParts, NetworkError> {
     let mut coords: HashMap<i64, Coord<f64>> = HashMap::new();
     let mut ways = Vec::new();
     ElementReader::new(std::io::Cursor::new(bytes))

@@ -142,31 +142,35 @@ impl Reach<'_> {
         let proj = self.graph.projection();
         let mut pieces = Vec::new();
         let mut length = 0.0;
-        let mut done = std::collections::HashSet::new();
-        let touched = self.settled.iter().flat_map(|&n| self.graph.neighbours(n).map(|(e, _)| e));
-        for e in touched.chain(self.sources_on_edge.keys().copied()) {
-            if !done.insert(e) {
-                continue;
-            }
-            for (from, to) in self.reached_intervals(e) {
+        for (e, intervals) in self.reached_edges() {
+            for (from, to) in intervals {
                 length += to - from;
                 pieces.push(self.graph.edge(e).piece(from, to, proj));
             }
         }
         for s in &self.sources {
-            let left = self.budget - s.start_minutes;
-            let fraction = if s.start_minutes > 0.0 { (left / s.start_minutes).min(1.0) } else { 1.0 };
-            if s.snap.walk_m > 0.0 && fraction > 0.0 {
+            // The walker starts at the point and heads for the street, as far as the budget allows.
+            let fraction = if s.start_minutes > 0.0 { (self.budget / s.start_minutes).min(1.0) } else { 1.0 };
+            if s.snap.walk_m > 0.0 {
                 let (p, q) = (proj.project(s.snap.point), proj.project(s.snap.on_edge));
-                let end = Coord {
-                    x: q.x + (p.x - q.x) * (1.0 - fraction),
-                    y: q.y + (p.y - q.y) * (1.0 - fraction),
-                };
+                let end = Coord { x: p.x + (q.x - p.x) * fraction, y: p.y + (q.y - p.y) * fraction };
                 length += s.snap.walk_m * fraction;
-                pieces.push(LineString(vec![end, q]));
+                pieces.push(LineString(vec![p, end]));
             }
         }
         (pieces, length)
+    }
+
+    /// Every edge reached at all, with its reached intervals in metres from node `a`.
+    pub fn reached_edges(&self) -> Vec<(u32, Vec<(f64, f64)>)> {
+        let mut done = std::collections::HashSet::new();
+        let touched = self.settled.iter().flat_map(|&n| self.graph.neighbours(n).map(|(e, _)| e));
+        touched
+            .chain(self.sources_on_edge.keys().copied())
+            .filter(|e| done.insert(*e))
+            .map(|e| (e, self.reached_intervals(e)))
+            .filter(|(_, intervals)| !intervals.is_empty())
+            .collect()
     }
 
     /// The merged intervals of edge `e` (metres from node `a`) reached within the budget.

@@ -227,7 +227,7 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreEr
 // ----- network -----
 
 /// The stored network as node positions and edges; node positions are the edges' end points.
-pub fn load_network(conn: &Connection) -> Result<Option<(Vec<geo::Coord<f64>>, Vec<EdgeData>)>, StoreError> {
+pub fn load_network(conn: &Connection) -> Result<Option<crate::network::NetworkParts>, StoreError> {
     let mut nodes: Vec<Option<geo::Coord<f64>>> = Vec::new();
     let edges = load(conn, "SELECT * FROM network ORDER BY fid", |row, fid| {
         let geometry = match geometry(row, "network", fid)? {
