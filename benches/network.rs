@@ -1,0 +1,129 @@
+//! Network benchmarks on the Heidelberg OpenStreetMap extract: import, one 15-minute search, one
+//! catchment polygon, 500 sites' catchments, and coverage of 2,000 points by 500 sites.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use geo::Coord;
+use sasaeai::network::search::{Source, dijkstra, search};
+use sasaeai::network::{Graph, NetworkSettings, catchment, coverage, read_file, snap};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn pbf() -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm/heidelberg.osm.pbf");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("benchmarks need {}: {e}", path.display()))
+}
+
+/// Points of the largest component inside central Heidelberg, spread deterministically.
+fn points(graph: &Graph, n: usize, seed: u64) -> Vec<Coord<f64>> {
+    let comps = &graph.components_all;
+    let largest = (0..comps.sizes.len()).max_by_key(|&c| comps.sizes[c]).unwrap() as u32;
+    let central: Vec<Coord<f64>> = graph
+        .nodes()
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            comps.of_node[*i] == largest && (8.64..8.72).contains(&c.x) && (49.38..49.42).contains(&c.y)
+        })
+        .map(|(_, c)| *c)
+        .collect();
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Offset from the junction so that snapping does real work.
+            let c = central[(x >> 33) as usize % central.len()];
+            Coord { x: c.x + 0.0002, y: c.y + 0.0001 }
+        })
+        .collect()
+}
+
+fn import(c: &mut Criterion) {
+    let bytes = pbf();
+    let mut group = c.benchmark_group("network_import");
+    group.sample_size(10);
+    group.bench_function("heidelberg_read_and_build", |b| {
+        b.iter(|| {
+            let (nodes, edges) = read_file(&bytes).unwrap();
+            black_box(Graph::new(nodes, edges))
+        })
+    });
+    group.bench_function("heidelberg_into_store", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                let store = sasaeai::store::Store::open(dir.path().join("h.gpkg")).unwrap();
+                let (nodes, edges) = read_file(&bytes).unwrap();
+                black_box(store.replace_network(nodes, edges).unwrap());
+                dir
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn searches(c: &mut Criterion) {
+    let (nodes, edges) = read_file(&pbf()).unwrap();
+    let graph = Graph::new(nodes, edges);
+    eprintln!(
+        "heidelberg graph: {} nodes, {} edges, about {:.1} MB in memory",
+        graph.nodes().len(),
+        graph.edges().len(),
+        graph.heap_bytes() as f64 / 1e6
+    );
+    let settings = NetworkSettings::default();
+    let starts = points(&graph, 64, 1);
+    let mut group = c.benchmark_group("network");
+    for profile_name in ["standard", "elderly"] {
+        let profile = settings.profile(profile_name).unwrap();
+        let snaps: Vec<_> = starts.iter().map(|p| snap(&graph, profile, *p, 300.0, 100).unwrap()).collect();
+        let mut i = 0;
+        group.bench_function(BenchmarkId::new("search_15min", profile_name), |b| {
+            b.iter(|| {
+                i = (i + 1) % snaps.len();
+                let reach = search(&graph, profile, vec![Source::walking_from(snaps[i], profile)], 15.0);
+                black_box(reach.reached_nodes().len())
+            })
+        });
+        let mut j = 0;
+        group.bench_function(BenchmarkId::new("dijkstra_15min_from_node", profile_name), |b| {
+            b.iter(|| {
+                j = (j + 1) % snaps.len();
+                black_box(dijkstra(&graph, profile, [(graph.edge(snaps[j].edge).data.a, 0.0)], 15.0).1.len())
+            })
+        });
+        let mut k = 0;
+        group.bench_function(BenchmarkId::new("catchment_polygon_15min", profile_name), |b| {
+            b.iter(|| {
+                k = (k + 1) % starts.len();
+                black_box(catchment(&graph, &settings, profile_name, &[starts[k]], 15.0).unwrap().area_m2)
+            })
+        });
+    }
+    group.finish();
+
+    let sites = points(&graph, 500, 2);
+    let homes = points(&graph, 2000, 3);
+    let mut group = c.benchmark_group("network_500_sites");
+    group.sample_size(10);
+    group.bench_function("all_catchments_elderly_15min", |b| {
+        b.iter(|| {
+            let total: f64 = sites
+                .iter()
+                .map(|s| catchment(&graph, &settings, "elderly", &[*s], 15.0).unwrap().area_m2)
+                .sum();
+            black_box(total)
+        })
+    });
+    group.bench_function("coverage_of_2000_points_elderly_15min", |b| {
+        b.iter(|| {
+            black_box(
+                coverage::reached(&graph, &settings, "elderly", &sites, &homes, 15.0).unwrap().minutes.len(),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, import, searches);
+criterion_main!(benches);
