@@ -3,6 +3,7 @@
 //! Coordinates are WGS84 longitude/latitude (EPSG:4326) at every edge of the crate; each module says
 //! which system it works in.
 
+pub mod analysis;
 pub mod config;
 pub mod demo;
 pub mod export;

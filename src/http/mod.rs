@@ -1,6 +1,7 @@
 //! The HTTP API (axum): thin handlers over the store, the importers and the GeoJSON writer. Every
 //! coordinate in and out is WGS84 longitude/latitude (EPSG:4326).
 
+mod analysis;
 mod areas;
 mod error;
 mod export;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub settings: Arc<NetworkSettings>,
     /// Site catchments already computed.
     pub catchments: Arc<CatchmentCache>,
+    /// Coverage tables already computed.
+    pub coverage: Arc<crate::analysis::CoverageCache>,
     /// The token staff send to write; with none, the server refuses all writes.
     pub staff_token: Option<Arc<str>>,
 }
@@ -46,7 +49,13 @@ impl AppState {
     /// With configured walking profiles and catchment settings.
     pub fn with_settings(store: Arc<Store>, staff_token: Option<String>, settings: NetworkSettings) -> Self {
         let staff_token = staff_token.filter(|t| !t.is_empty()).map(Arc::from);
-        AppState { store, settings: Arc::new(settings), catchments: Arc::default(), staff_token }
+        AppState {
+            store,
+            settings: Arc::new(settings),
+            catchments: Arc::default(),
+            coverage: Arc::default(),
+            staff_token,
+        }
     }
 }
 
@@ -62,6 +71,11 @@ pub fn app(state: AppState) -> Router {
         .route("/sites/{id}/catchment", get(network::site))
         .route("/catchments", get(network::of_kind))
         .route("/reach", get(network::reach))
+        .route("/coverage", get(analysis::coverage_table))
+        .route("/gaps", get(analysis::gaps))
+        .route("/karte", get(analysis::karte_table))
+        .route("/karte/{id}", get(analysis::karte))
+        .route("/suggest", get(analysis::suggest).post(analysis::suggest))
         .route("/export/{file}", get(export::download))
         .route("/meta", get(meta))
         .layer(DefaultBodyLimit::max(FEATURE_BODY_LIMIT))

@@ -106,6 +106,20 @@ impl Index {
         found
     }
 
+    /// Areas of `level` (any level when `None`) that hold `point` (inside or on the border), in id
+    /// order.
+    pub fn areas_at(&self, level: Option<AreaLevel>, point: Point<f64>) -> Vec<Arc<Area>> {
+        let mut found: Vec<Arc<Area>> = self
+            .area_tree
+            .locate_all_at_point(&point)
+            .map(|e| &self.areas[&e.data])
+            .filter(|a| level.is_none_or(|l| a.level == l) && a.geometry.intersects(&point))
+            .cloned()
+            .collect();
+        found.sort_by_key(|a| a.id);
+        found
+    }
+
     /// The name of `area`'s parent, if it has one.
     pub fn parent_name(&self, area: &Area) -> Option<&str> {
         area.parent.and_then(|id| self.areas.get(&id)).map(|p| p.name.as_str())

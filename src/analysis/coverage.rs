@@ -1,0 +1,211 @@
+//! Coverage per area: how many residents aged 65+ (and 75+) live within the walking budget of a site
+//! of the given kinds, summed per area of each level and for the whole city.
+
+use crate::model::{Area, AreaId, AreaLevel, SiteKind};
+use crate::network::{NetworkSettings, coverage::reached};
+use crate::store::{Index, LayerVersions};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::AnalysisError;
+
+/// Figures for one area (or the whole city).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AreaRow {
+    /// `None` for the whole-city row.
+    pub area_id: Option<AreaId>,
+    pub name: String,
+    pub level: Option<AreaLevel>,
+    pub code: Option<String>,
+    pub parent_id: Option<AreaId>,
+    pub total: u64,
+    pub aged65: u64,
+    pub aged75: u64,
+    /// Aged 65+ living within the budget of a site.
+    pub covered65: u64,
+    pub covered75: u64,
+    pub uncovered65: u64,
+    /// Sites of the kinds inside the area.
+    pub sites_inside: usize,
+}
+
+impl AreaRow {
+    fn new(area: Option<&Area>, name: String) -> Self {
+        AreaRow {
+            area_id: area.map(|a| a.id),
+            name,
+            level: area.map(|a| a.level),
+            code: area.and_then(|a| a.code.clone()),
+            parent_id: area.and_then(|a| a.parent),
+            total: 0,
+            aged65: 0,
+            aged75: 0,
+            covered65: 0,
+            covered75: 0,
+            uncovered65: 0,
+            sites_inside: 0,
+        }
+    }
+
+    /// Share of 65+ residents covered, in percent (`None` when the area has none).
+    pub fn covered65_pct(&self) -> Option<f64> {
+        (self.aged65 > 0).then(|| self.covered65 as f64 / self.aged65 as f64 * 100.0)
+    }
+
+    /// Ageing rate (65+ share of the total), in percent.
+    pub fn aged65_rate(&self) -> Option<f64> {
+        (self.total > 0).then(|| self.aged65 as f64 / self.total as f64 * 100.0)
+    }
+
+    /// 75+ share of the total, in percent.
+    pub fn aged75_rate(&self) -> Option<f64> {
+        (self.total > 0).then(|| self.aged75 as f64 / self.total as f64 * 100.0)
+    }
+
+    /// Sites per 1,000 residents aged 65+.
+    pub fn sites_per_1000_aged65(&self) -> Option<f64> {
+        (self.aged65 > 0).then(|| self.sites_inside as f64 / self.aged65 as f64 * 1000.0)
+    }
+}
+
+/// The question a coverage answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CoverageKey {
+    pub kinds: Vec<SiteKind>,
+    /// Minutes, as bits so the key can be hashed.
+    pub minutes_bits: u64,
+    pub profile: String,
+}
+
+impl CoverageKey {
+    pub fn new(mut kinds: Vec<SiteKind>, minutes: f64, profile: &str) -> Self {
+        kinds.sort();
+        kinds.dedup();
+        CoverageKey { kinds, minutes_bits: minutes.to_bits(), profile: profile.to_owned() }
+    }
+
+    pub fn minutes(&self) -> f64 {
+        f64::from_bits(self.minutes_bits)
+    }
+}
+
+/// Coverage of every population point and its sums per area.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    pub key: CoverageKey,
+    /// Per population unit (in the index's id order): minutes to the nearest site, if within budget.
+    pub minutes: Vec<(crate::model::PopulationId, Option<f64>)>,
+    /// Rows per level, in area id order.
+    pub levels: HashMap<AreaLevel, Vec<AreaRow>>,
+    /// The whole data set.
+    pub city: AreaRow,
+    /// Sites of the kinds that are too far from any walkable way to reach anyone.
+    pub unsnapped_sites: usize,
+    /// Population points too far from any walkable way: counted as not covered.
+    pub unsnapped_points: usize,
+}
+
+impl Coverage {
+    /// The row of one area.
+    pub fn row(&self, id: AreaId) -> Option<&AreaRow> {
+        self.levels.values().flatten().find(|r| r.area_id == Some(id))
+    }
+}
+
+/// Computes coverage for `key` over everything in `index`.
+pub fn compute(
+    index: &Index,
+    settings: &NetworkSettings,
+    key: &CoverageKey,
+) -> Result<Coverage, AnalysisError> {
+    let graph = index.network().ok_or(crate::network::NetworkError::NoNetwork)?;
+    let sites = index.sites_in(&key.kinds, None);
+    let units: Vec<_> = index.population().cloned().collect();
+    let site_points: Vec<_> = sites.iter().map(|s| s.data.location.0).collect();
+    let unit_points: Vec<_> = units.iter().map(|u| u.data.location.0).collect();
+    let reach = reached(graph, settings, &key.profile, &site_points, &unit_points, key.minutes())?;
+
+    let city_name =
+        index.areas_in(Some(AreaLevel::City), None).first().map_or("全体".to_owned(), |c| c.name.clone());
+    let mut city = AreaRow::new(None, city_name);
+    city.sites_inside = sites.len();
+    let mut levels = HashMap::new();
+    for level in AreaLevel::ALL {
+        let areas = index.areas_in(Some(level), None);
+        if areas.is_empty() {
+            continue;
+        }
+        let mut rows: Vec<AreaRow> = areas.iter().map(|a| AreaRow::new(Some(a), a.name.clone())).collect();
+        let position: HashMap<AreaId, usize> = areas.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
+        for (unit, minutes) in units.iter().zip(&reach.minutes) {
+            if let Some(area) = containing(index, level, unit.data.location) {
+                add(&mut rows[position[&area]], &unit.data, minutes.is_some());
+            }
+        }
+        for site in &sites {
+            if let Some(area) = containing(index, level, site.data.location) {
+                rows[position[&area]].sites_inside += 1;
+            }
+        }
+        levels.insert(level, rows);
+    }
+    for (unit, minutes) in units.iter().zip(&reach.minutes) {
+        add(&mut city, &unit.data, minutes.is_some());
+    }
+    Ok(Coverage {
+        key: key.clone(),
+        minutes: units.iter().map(|u| u.id).zip(reach.minutes).collect(),
+        levels,
+        city,
+        unsnapped_sites: reach.unsnapped_sites.len(),
+        unsnapped_points: reach.unsnapped_targets.len(),
+    })
+}
+
+fn add(row: &mut AreaRow, p: &crate::model::PopulationData, covered: bool) {
+    row.total += p.total as u64;
+    row.aged65 += p.aged65 as u64;
+    row.aged75 += p.aged75 as u64;
+    if covered {
+        row.covered65 += p.aged65 as u64;
+        row.covered75 += p.aged75 as u64;
+    } else {
+        row.uncovered65 += p.aged65 as u64;
+    }
+}
+
+/// The area of `level` holding `point`; on a shared border, the one with the lowest id.
+pub fn containing(index: &Index, level: AreaLevel, point: geo::Point<f64>) -> Option<AreaId> {
+    index.areas_at(Some(level), point).first().map(|a| a.id)
+}
+
+/// Coverages already computed, keyed by question and data version.
+#[derive(Default)]
+pub struct CoverageCache {
+    entries: Mutex<HashMap<CoverageKey, (LayerVersions, Arc<Coverage>)>>,
+}
+
+impl CoverageCache {
+    /// The coverage for `key` on the current data, computed once per data version.
+    pub fn get(
+        &self,
+        index: &Index,
+        settings: &NetworkSettings,
+        key: &CoverageKey,
+    ) -> Result<Arc<Coverage>, AnalysisError> {
+        let versions = index.versions();
+        if let Some((v, c)) = self.entries.lock().get(key)
+            && *v == versions
+        {
+            return Ok(c.clone());
+        }
+        let coverage = Arc::new(compute(index, settings, key)?);
+        let mut entries = self.entries.lock();
+        if entries.len() > 256 {
+            entries.clear();
+        }
+        entries.insert(key.clone(), (versions, coverage.clone()));
+        Ok(coverage)
+    }
+}

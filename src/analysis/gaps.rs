@@ -1,0 +1,72 @@
+//! Gaps: the part of each area outside every catchment of the chosen kinds, with the older residents
+//! who live there, ranked by how many they are.
+
+use super::{AnalysisError, Coverage};
+use crate::model::{AreaId, AreaLevel};
+use crate::network::{NetworkSettings, catchment};
+use crate::store::Index;
+use geo::{BooleanOps, GeodesicArea, MultiPolygon};
+
+/// One area's uncovered part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gap {
+    pub area_id: AreaId,
+    pub name: String,
+    pub level: AreaLevel,
+    /// Residents aged 65+ and 75+ living outside every catchment.
+    pub uncovered65: u64,
+    pub uncovered75: u64,
+    /// The area minus the union of the catchments (EPSG:4326).
+    pub geometry: MultiPolygon<f64>,
+    /// Its geodesic area in square metres.
+    pub area_m2: f64,
+}
+
+/// The gaps of every area of `level` for the question `coverage` answered, most uncovered first.
+pub fn gaps(
+    index: &Index,
+    settings: &NetworkSettings,
+    coverage: &Coverage,
+    level: AreaLevel,
+) -> Result<Vec<Gap>, AnalysisError> {
+    let rows = coverage.levels.get(&level).ok_or(AnalysisError::NoAreas(level))?;
+    let graph = index.network().ok_or(crate::network::NetworkError::NoNetwork)?;
+    let key = &coverage.key;
+    let sites: Vec<_> = index.sites_in(&key.kinds, None).iter().map(|s| s.data.location.0).collect();
+    let served: Vec<_> = sites
+        .into_iter()
+        .filter(|p| {
+            crate::network::snap(
+                graph,
+                settings.profile(&key.profile).expect("checked by coverage"),
+                *p,
+                settings.max_snap_m,
+                settings.min_component_nodes,
+            )
+            .is_ok()
+        })
+        .collect();
+    let covered = if served.is_empty() {
+        MultiPolygon::new(vec![])
+    } else {
+        catchment(graph, settings, &key.profile, &served, key.minutes())?.polygon
+    };
+    let mut gaps: Vec<Gap> = rows
+        .iter()
+        .filter_map(|row| {
+            let area = index.area(row.area_id?)?;
+            let geometry = area.geometry.difference(&covered);
+            Some(Gap {
+                area_id: area.id,
+                name: area.name.clone(),
+                level,
+                uncovered65: row.uncovered65,
+                uncovered75: row.aged75 - row.covered75,
+                area_m2: geometry.geodesic_area_unsigned(),
+                geometry,
+            })
+        })
+        .collect();
+    gaps.sort_by(|a, b| b.uncovered65.cmp(&a.uncovered65).then(a.area_id.cmp(&b.area_id)));
+    Ok(gaps)
+}

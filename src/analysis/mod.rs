@@ -1,0 +1,41 @@
+//! What ward staff open sasaeai for: coverage of older residents by walking distance per area, the
+//! gaps where nobody reaches a place to go, the 地区カルテ, and where a new café would reach most.
+//! Areas and points are EPSG:4326; walking times are minutes.
+//!
+//! Every figure comes from one [`Coverage`] computation per (site kinds, minutes, profile, data
+//! version), cached, so the karte, the table and the map always agree.
+
+mod coverage;
+mod gaps;
+mod karte;
+mod suggest;
+
+pub use coverage::{AreaRow, Coverage, CoverageCache, CoverageKey, compute};
+pub use gaps::{Gap, gaps};
+pub use karte::{Karte, karte};
+pub use suggest::{Pick, Suggestion, suggest};
+
+/// Candidate places for [`suggest`].
+pub mod suggest_candidate {
+    pub use super::suggest::Candidate;
+}
+
+use crate::network::NetworkError;
+
+/// The site kinds that count as "a place to go" when none are named: cafés, 縁側 and 通いの場.
+pub const PLACES_TO_GO: [crate::model::SiteKind; 3] =
+    [crate::model::SiteKind::Cafe, crate::model::SiteKind::Engawa, crate::model::SiteKind::Kayoinoba];
+
+/// Why an analysis cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// The walking network is missing or the budget or profile is wrong.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// No area has this id.
+    #[error("no area with id {0}")]
+    NoArea(crate::model::AreaId),
+    /// The store holds no areas of the level asked for.
+    #[error("the store holds no {0} areas")]
+    NoAreas(crate::model::AreaLevel),
+}

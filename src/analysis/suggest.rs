@@ -1,0 +1,216 @@
+//! Where to open the next café or 縁側: greedy maximal covering. Existing sites of the kind stay;
+//! each round picks the candidate place that brings the most still-uncovered residents aged 65+
+//! within the walking budget. Candidates are community centres, parks, いこいの家 and other sites
+//! where a café could meet, plus street junctions on a regular grid — or places the user posts.
+
+use super::{AnalysisError, CoverageKey, compute};
+use crate::model::{AreaLevel, BBox, SiteId, SiteKind};
+use crate::network::search::{Source, search};
+use crate::network::{NetworkError, NetworkSettings, snap};
+use crate::store::Index;
+use geo::{Coord, Point};
+use std::collections::HashMap;
+
+/// The kinds of existing sites offered as candidate meeting places by default.
+pub const HOST_KINDS: [SiteKind; 4] =
+    [SiteKind::CommunityCenter, SiteKind::Park, SiteKind::Ikoi, SiteKind::Other];
+
+/// A place a new site could open.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Candidate {
+    pub name: String,
+    /// EPSG:4326.
+    #[serde(serialize_with = "lon_lat")]
+    pub location: Point<f64>,
+    /// `site`, `grid` or `posted`.
+    pub source: &'static str,
+    pub site_id: Option<SiteId>,
+}
+
+fn lon_lat<S: serde::Serializer>(p: &Point<f64>, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&[p.x(), p.y()], s)
+}
+
+/// One greedy pick.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Pick {
+    pub candidate: Candidate,
+    /// Residents aged 65+ and 75+ newly within the budget.
+    pub newly_covered65: u64,
+    pub newly_covered75: u64,
+}
+
+/// The picks with coverage before and after, per area of the level asked for.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Suggestion {
+    pub picks: Vec<Pick>,
+    pub covered65_before: u64,
+    pub covered65_after: u64,
+    pub aged65: u64,
+    /// (area id, name, covered 65+ before, after).
+    pub areas: Vec<(crate::model::AreaId, String, u64, u64)>,
+    pub candidates_considered: usize,
+}
+
+/// Suggests `count` places for a new site of `kind`. With `posted` candidates, only those are used;
+/// otherwise host sites and street junctions every `grid_m` metres.
+#[allow(clippy::too_many_arguments)]
+pub fn suggest(
+    index: &Index,
+    settings: &NetworkSettings,
+    kind: SiteKind,
+    count: usize,
+    minutes: f64,
+    profile_name: &str,
+    posted: Option<Vec<Candidate>>,
+    grid_m: f64,
+    level: AreaLevel,
+) -> Result<Suggestion, AnalysisError> {
+    let graph = index.network().ok_or(NetworkError::NoNetwork)?;
+    let profile = settings.profile(profile_name)?;
+    let minutes = settings.check_minutes(minutes)?;
+    let existing = compute(index, settings, &CoverageKey::new(vec![kind], minutes, profile_name))?;
+    let units: Vec<_> = index.population().cloned().collect();
+    let mut covered: Vec<bool> = existing.minutes.iter().map(|(_, m)| m.is_some()).collect();
+    let position: HashMap<_, usize> = units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+    let snaps: Vec<_> = units
+        .iter()
+        .map(|u| {
+            snap(graph, profile, u.data.location.0, settings.max_snap_m, settings.min_component_nodes).ok()
+        })
+        .collect();
+
+    let candidates = posted.unwrap_or_else(|| default_candidates(index, graph, grid_m));
+    // What each candidate would newly cover, searching only the population within walking range.
+    let reach_m = profile.speed_m_per_min * minutes + settings.max_snap_m;
+    let gains: Vec<Vec<usize>> = candidates
+        .iter()
+        .map(|c| {
+            let Ok(at) =
+                snap(graph, profile, c.location.0, settings.max_snap_m, settings.min_component_nodes)
+            else {
+                return Vec::new();
+            };
+            let reach = search(graph, profile, vec![Source::walking_from(at, profile)], minutes);
+            index
+                .population_in(Some(&around(c.location, reach_m)))
+                .iter()
+                .map(|u| position[&u.id])
+                .filter(|&i| !covered[i] && snaps[i].as_ref().is_some_and(|s| reach.minutes_to(s).is_some()))
+                .collect()
+        })
+        .collect();
+
+    let weight = |i: usize| (units[i].data.aged65 as u64, units[i].data.aged75 as u64);
+    let covered65_before: u64 = (0..units.len()).filter(|&i| covered[i]).map(|i| weight(i).0).sum();
+    let mut picks = Vec::new();
+    let mut used = vec![false; candidates.len()];
+    for _ in 0..count {
+        let best = (0..candidates.len())
+            .filter(|&c| !used[c])
+            .map(|c| {
+                let (a65, a75) = gains[c]
+                    .iter()
+                    .filter(|&&i| !covered[i])
+                    .fold((0, 0), |(x, y), &i| (x + weight(i).0, y + weight(i).1));
+                (c, a65, a75)
+            })
+            .max_by(|a, b| a.1.cmp(&b.1).then(a.2.cmp(&b.2)).then(b.0.cmp(&a.0)));
+        let Some((c, a65, a75)) = best.filter(|b| b.1 > 0) else { break };
+        used[c] = true;
+        for &i in &gains[c] {
+            covered[i] = true;
+        }
+        picks.push(Pick { candidate: candidates[c].clone(), newly_covered65: a65, newly_covered75: a75 });
+    }
+    let covered65_after: u64 = (0..units.len()).filter(|&i| covered[i]).map(|i| weight(i).0).sum();
+    let area_of: Vec<_> =
+        units.iter().map(|u| super::coverage::containing(index, level, u.data.location)).collect();
+    let areas = existing
+        .levels
+        .get(&level)
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| {
+                    let id = r.area_id?;
+                    let after: u64 = (0..units.len())
+                        .filter(|&i| covered[i] && area_of[i] == Some(id))
+                        .map(|i| units[i].data.aged65 as u64)
+                        .sum();
+                    Some((id, r.name.clone(), r.covered65, after))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Suggestion {
+        picks,
+        covered65_before,
+        covered65_after,
+        aged65: existing.city.aged65,
+        areas,
+        candidates_considered: candidates.len(),
+    })
+}
+
+fn around(p: Point<f64>, metres: f64) -> BBox {
+    let dlat = metres / 111_320.0;
+    let dlon = metres / (111_320.0 * p.y().to_radians().cos());
+    BBox { min_lon: p.x() - dlon, min_lat: p.y() - dlat, max_lon: p.x() + dlon, max_lat: p.y() + dlat }
+}
+
+/// Host sites, then the junction nearest each point of a `grid_m` grid over the population.
+fn default_candidates(index: &Index, graph: &crate::network::Graph, grid_m: f64) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = index
+        .sites_in(&HOST_KINDS, None)
+        .iter()
+        .map(|s| Candidate {
+            name: s.data.name.clone(),
+            location: s.data.location,
+            source: "site",
+            site_id: Some(s.id),
+        })
+        .collect();
+    let points: Vec<Point<f64>> = index.population().map(|u| u.data.location).collect();
+    let Some(first) = points.first() else { return out };
+    let (mut lo, mut hi) = (first.0, first.0);
+    for p in &points {
+        lo = Coord { x: lo.x.min(p.x()), y: lo.y.min(p.y()) };
+        hi = Coord { x: hi.x.max(p.x()), y: hi.y.max(p.y()) };
+    }
+    let proj = graph.projection();
+    let (a, b) = (proj.project(lo), proj.project(hi));
+    let node_tree = rstar::RTree::bulk_load(
+        graph
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| rstar::primitives::GeomWithData::new(Point(proj.project(*c)), i))
+            .collect(),
+    );
+    let mut seen = std::collections::HashSet::new();
+    let mut y = a.y;
+    while y <= b.y {
+        let mut x = a.x;
+        while x <= b.x {
+            if let Some(n) = node_tree.nearest_neighbor(&Point::new(x, y))
+                && seen.insert(n.data)
+            {
+                let c = graph.nodes()[n.data];
+                let place = index
+                    .areas_at(None, Point(c))
+                    .into_iter()
+                    .max_by_key(|a| a.level)
+                    .map_or(String::new(), |a| a.name.clone());
+                out.push(Candidate {
+                    name: format!("{place}の交差点（{:.5}, {:.5}）", c.y, c.x),
+                    location: Point(c),
+                    source: "grid",
+                    site_id: None,
+                });
+            }
+            x += grid_m;
+        }
+        y += grid_m;
+    }
+    out
+}

@@ -1,0 +1,341 @@
+//! Coverage, gaps, 地区カルテ and site suggestions over HTTP. Defaults answer the care teams' usual
+//! question: cafés, 縁側 and 通いの場 within a 15-minute walk at an older person's pace.
+
+use super::extract::{Body, Path, Query};
+use super::{AppError, AppState, parse_list, parse_param};
+use crate::analysis::{self, AnalysisError, AreaRow, Coverage, CoverageKey, PLACES_TO_GO};
+use crate::export::{feature_collection, multipolygon_geometry};
+use crate::model::{AreaId, AreaLevel, SiteKind};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+impl From<AnalysisError> for AppError {
+    fn from(e: AnalysisError) -> Self {
+        match e {
+            AnalysisError::Network(n) => n.into(),
+            AnalysisError::NoArea(_) => AppError::not_found(e.to_string()),
+            AnalysisError::NoAreas(_) => AppError::unprocessable(e.to_string()),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct AnalysisQuery {
+    level: Option<String>,
+    kinds: Option<String>,
+    kind: Option<String>,
+    minutes: Option<f64>,
+    profile: Option<String>,
+    format: Option<String>,
+    count: Option<usize>,
+    grid_m: Option<f64>,
+}
+
+/// The question asked, with the care teams' defaults.
+pub struct Question {
+    pub key: CoverageKey,
+    pub level: AreaLevel,
+    pub csv: bool,
+}
+
+impl AnalysisQuery {
+    fn question(&self) -> Result<Question, AppError> {
+        let kinds: Vec<SiteKind> = parse_list("kinds", self.kinds.as_deref().or(self.kind.as_deref()))?;
+        let kinds = if kinds.is_empty() { PLACES_TO_GO.to_vec() } else { kinds };
+        let minutes = self.minutes.unwrap_or(15.0);
+        let profile = self.profile.as_deref().unwrap_or("elderly");
+        let level: AreaLevel = parse_param("level", self.level.as_deref())?.unwrap_or(AreaLevel::District);
+        let csv = match self.format.as_deref() {
+            None | Some("json") => false,
+            Some("csv") => true,
+            Some(other) => {
+                return Err(AppError::parameter("format", format!("{other:?} is neither json nor csv")));
+            }
+        };
+        Ok(Question { key: CoverageKey::new(kinds, minutes, profile), level, csv })
+    }
+}
+
+/// Runs an analysis off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+fn coverage(state: &AppState, key: &CoverageKey) -> Result<Arc<Coverage>, AppError> {
+    let settings = &state.settings;
+    settings.profile(&key.profile).map_err(AnalysisError::from)?;
+    settings.check_minutes(key.minutes()).map_err(AnalysisError::from)?;
+    let index = state.store.read();
+    Ok(state.coverage.get(&index, settings, key)?)
+}
+
+fn round1(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, |v| json!((v * 10.0).round() / 10.0))
+}
+
+fn row_json(r: &AreaRow) -> Value {
+    json!({
+        "area_id": r.area_id, "name": r.name, "level": r.level, "code": r.code, "parent_id": r.parent_id,
+        "total": r.total, "aged65": r.aged65, "aged75": r.aged75,
+        "aged65_rate": round1(r.aged65_rate()), "aged75_rate": round1(r.aged75_rate()),
+        "covered65": r.covered65, "covered75": r.covered75, "covered65_pct": round1(r.covered65_pct()),
+        "uncovered65": r.uncovered65, "sites_inside": r.sites_inside,
+        "sites_per_1000_aged65": r.sites_per_1000_aged65().map_or(Value::Null, |v| json!((v * 100.0).round() / 100.0)),
+    })
+}
+
+fn rows_of(c: &Coverage, level: AreaLevel) -> Result<Vec<AreaRow>, AppError> {
+    if level == AreaLevel::City && !c.levels.contains_key(&AreaLevel::City) {
+        return Ok(vec![c.city.clone()]);
+    }
+    c.levels.get(&level).cloned().ok_or_else(|| AnalysisError::NoAreas(level).into())
+}
+
+const CSV_HEADER: &str = "地域ID,名称,レベル,コード,総人口,65歳以上,75歳以上,高齢化率(%),75歳以上率(%),徒歩圏内の65歳以上,カバー率(%),徒歩圏外の65歳以上,圏内の施設数,65歳以上千人あたり施設数";
+
+fn csv_field(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn csv_line(r: &AreaRow) -> String {
+    let j = row_json(r);
+    let level = r.level.map_or("全体", |l| l.label_ja());
+    [
+        j["area_id"].clone(),
+        j["name"].clone(),
+        json!(level),
+        j["code"].clone(),
+        j["total"].clone(),
+        j["aged65"].clone(),
+        j["aged75"].clone(),
+        j["aged65_rate"].clone(),
+        j["aged75_rate"].clone(),
+        j["covered65"].clone(),
+        j["covered65_pct"].clone(),
+        j["uncovered65"].clone(),
+        j["sites_inside"].clone(),
+        j["sites_per_1000_aged65"].clone(),
+    ]
+    .iter()
+    .map(csv_field)
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+/// A CSV download with a BOM, so that Excel reads the Japanese as UTF-8.
+fn csv_response(name: &str, rows: &[AreaRow]) -> Response {
+    let mut body = String::from("\u{feff}");
+    body.push_str(CSV_HEADER);
+    body.push_str("\r\n");
+    for r in rows {
+        body.push_str(&csv_line(r));
+        body.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /api/coverage?level=district&kinds=cafe,engawa,kayoinoba&minutes=15&profile=elderly[&format=csv]`.
+pub async fn coverage_table(
+    State(state): State<AppState>,
+    Query(q): Query<AnalysisQuery>,
+) -> Result<Response, AppError> {
+    let question = q.question()?;
+    blocking(move || {
+        let c = coverage(&state, &question.key)?;
+        let rows = rows_of(&c, question.level)?;
+        if question.csv {
+            let mut all = rows;
+            if question.level != AreaLevel::City {
+                all.push(c.city.clone());
+            }
+            return Ok(csv_response(&format!("sasaeai-coverage-{}", question.level), &all));
+        }
+        Ok(Json(json!({
+            "kinds": question.key.kinds, "minutes": question.key.minutes(), "profile": question.key.profile,
+            "level": question.level, "rows": rows.iter().map(row_json).collect::<Vec<_>>(), "city": row_json(&c.city),
+            "unsnapped_sites": c.unsnapped_sites, "unsnapped_points": c.unsnapped_points,
+        }))
+        .into_response())
+    })
+    .await
+}
+
+/// `GET /api/gaps?kinds=…&minutes=…&profile=…&level=…`: each area's uncovered part, ranked.
+pub async fn gaps(
+    State(state): State<AppState>,
+    Query(q): Query<AnalysisQuery>,
+) -> Result<Json<Value>, AppError> {
+    let question = q.question()?;
+    blocking(move || {
+        let c = coverage(&state, &question.key)?;
+        let index = state.store.read();
+        let gaps = analysis::gaps(&index, &state.settings, &c, question.level)?;
+        let features = gaps
+            .iter()
+            .enumerate()
+            .map(|(rank, g)| {
+                json!({ "type": "Feature", "id": g.area_id, "geometry": multipolygon_geometry(&g.geometry), "properties": {
+                    "rank": rank + 1, "area_id": g.area_id, "name": g.name, "level": g.level,
+                    "uncovered65": g.uncovered65, "uncovered75": g.uncovered75, "uncovered_area_m2": g.area_m2.round(),
+                    "kinds": question.key.kinds, "minutes": question.key.minutes(), "profile": question.key.profile,
+                }})
+            })
+            .collect();
+        Ok(Json(feature_collection(features)))
+    })
+    .await
+}
+
+fn area_json(a: &crate::model::Area) -> Value {
+    json!({ "id": a.id, "name": a.name, "level": a.level, "level_label": a.level.label_ja(), "code": a.code })
+}
+
+/// The karte as JSON (shared by the page, which renders this same value).
+pub fn karte_json(k: &analysis::Karte) -> Value {
+    json!({
+        "area": area_json(&k.area),
+        "ancestors": k.ancestors.iter().map(|a| area_json(a)).collect::<Vec<_>>(),
+        "minutes": k.minutes,
+        "profile": k.profile,
+        "places_to_go": PLACES_TO_GO,
+        "comparison": k.comparison.iter().map(row_json).collect::<Vec<_>>(),
+        "sites": k.sites.iter().map(|(kind, list)| json!({
+            "kind": kind, "kind_label": kind.label_ja(),
+            "sites": list.iter().map(|s| json!({ "id": s.id, "name": s.data.name, "schedule": s.data.schedule, "address": s.data.address })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "coverage_by_kind": k.coverage_by_kind.iter().map(|(kind, r)| {
+            let mut j = row_json(r);
+            j["kind"] = json!(kind);
+            j["kind_label"] = json!(kind.label_ja());
+            j
+        }).collect::<Vec<_>>(),
+        "largest_gaps": k.largest_gaps.iter().map(row_json).collect::<Vec<_>>(),
+    })
+}
+
+pub fn build_karte(state: &AppState, id: i64, q: &AnalysisQuery) -> Result<analysis::Karte, AppError> {
+    let question = q.question()?;
+    let settings = &state.settings;
+    settings.profile(&question.key.profile).map_err(AnalysisError::from)?;
+    settings.check_minutes(question.key.minutes()).map_err(AnalysisError::from)?;
+    let index = state.store.read();
+    Ok(analysis::karte(
+        &index,
+        settings,
+        &state.coverage,
+        AreaId(id),
+        question.key.minutes(),
+        &question.key.profile,
+    )?)
+}
+
+/// `GET /api/karte/{area_id}`.
+pub async fn karte(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<AnalysisQuery>,
+) -> Result<Json<Value>, AppError> {
+    blocking(move || {
+        let k = build_karte(&state, id, &q)?;
+        let mut j = karte_json(&k);
+        j["dataset"] = serde_json::to_value(state.store.dataset()?).expect("serialisable");
+        Ok(Json(j))
+    })
+    .await
+}
+
+/// `GET /api/karte?level=district[&format=csv]`: every area's figures in one table.
+pub async fn karte_table(
+    State(state): State<AppState>,
+    Query(q): Query<AnalysisQuery>,
+) -> Result<Response, AppError> {
+    let question = q.question()?;
+    blocking(move || {
+        let c = coverage(&state, &question.key)?;
+        let rows = rows_of(&c, question.level)?;
+        if question.csv {
+            return Ok(csv_response(&format!("sasaeai-karte-{}", question.level), &rows));
+        }
+        Ok(Json(json!({ "level": question.level, "rows": rows.iter().map(row_json).collect::<Vec<_>>() }))
+            .into_response())
+    })
+    .await
+}
+
+/// `GET /api/suggest?kind=cafe&count=3&minutes=15&profile=elderly`, or `POST` with candidate places
+/// as a GeoJSON FeatureCollection of Points (a `name` property each).
+pub async fn suggest(
+    State(state): State<AppState>,
+    Query(q): Query<AnalysisQuery>,
+    Body(body): Body,
+) -> Result<Json<Value>, AppError> {
+    let question = q.question()?;
+    let [kind] = question.key.kinds[..] else {
+        return Err(AppError::parameter("kind", "give exactly one site kind, e.g. kind=cafe"));
+    };
+    let count = q.count.unwrap_or(3);
+    if !(1..=20).contains(&count) {
+        return Err(AppError::parameter("count", "must be 1 to 20"));
+    }
+    let grid_m = q.grid_m.unwrap_or(250.0);
+    if !(50.0..=5000.0).contains(&grid_m) {
+        return Err(AppError::parameter("grid_m", "must be 50 to 5000 metres"));
+    }
+    let posted = if body.is_empty() { None } else { Some(posted_candidates(&body)?) };
+    blocking(move || {
+        let index = state.store.read();
+        let s = analysis::suggest(&index, &state.settings, kind, count, question.key.minutes(), &question.key.profile, posted, grid_m, question.level)?;
+        Ok(Json(json!({
+            "kind": kind, "minutes": question.key.minutes(), "profile": question.key.profile, "level": question.level,
+            "picks": s.picks.iter().enumerate().map(|(i, p)| json!({
+                "rank": i + 1, "name": p.candidate.name, "source": p.candidate.source, "site_id": p.candidate.site_id,
+                "lon": p.candidate.location.x(), "lat": p.candidate.location.y(),
+                "newly_covered65": p.newly_covered65, "newly_covered75": p.newly_covered75,
+            })).collect::<Vec<_>>(),
+            "aged65": s.aged65, "covered65_before": s.covered65_before, "covered65_after": s.covered65_after,
+            "areas": s.areas.iter().map(|(id, name, before, after)| json!({ "area_id": id, "name": name, "covered65_before": before, "covered65_after": after })).collect::<Vec<_>>(),
+            "candidates_considered": s.candidates_considered,
+        })))
+    })
+    .await
+}
+
+fn posted_candidates(bytes: &[u8]) -> Result<Vec<analysis::suggest_candidate::Candidate>, AppError> {
+    let options = crate::import::SiteOptions { kind: Some(SiteKind::Other), ..Default::default() };
+    let places = crate::import::sites(bytes, &options)?;
+    if places.is_empty() {
+        return Err(AppError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid input",
+            "no candidate places",
+        ));
+    }
+    Ok(places
+        .into_iter()
+        .map(|p| analysis::suggest_candidate::Candidate {
+            name: p.name,
+            location: p.location,
+            source: "posted",
+            site_id: None,
+        })
+        .collect())
+}
