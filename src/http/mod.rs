@@ -7,6 +7,7 @@ mod error;
 mod export;
 mod extract;
 mod imports;
+mod karte_page;
 mod network;
 mod population;
 mod sites;
@@ -67,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sites", get(sites::list).post(sites::create))
         .route("/sites/{id}", get(sites::one).put(sites::replace).delete(sites::remove))
         .route("/population", get(population::list))
+        .route("/population/cells", get(population::cells))
         .route("/network", get(network::summary))
         .route("/sites/{id}/catchment", get(network::site))
         .route("/catchments", get(network::of_kind))
@@ -86,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         );
     Router::new()
         .route("/health", get(health))
+        .route("/karte/{id}", get(karte_page::page))
         .nest("/api", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

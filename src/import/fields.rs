@@ -28,6 +28,7 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("year", &["year", "年", "年次", "調査年"]),
     ("source", &["source", "出典"]),
     ("population_name", &["name", "町丁名", "町丁", "町丁字名", "地域名", "名称", "town"]),
+    ("mesh", &["mesh", "mesh_code", "KEY_CODE", "メッシュコード", "メッシュ"]),
 ];
 
 /// Keys sasaeai's own exports add that are derived from other fields and not re-imported.
@@ -115,11 +116,13 @@ struct Reader<'a> {
     columns: &'a ColumnMap,
     used: Vec<String>,
     problems: Vec<RecordProblem>,
+    /// A count was concealed (e-Stat `*`).
+    concealed: bool,
 }
 
 impl<'a> Reader<'a> {
     fn new(record: &'a Record, columns: &'a ColumnMap) -> Self {
-        Reader { record, columns, used: Vec::new(), problems: Vec::new() }
+        Reader { record, columns, used: Vec::new(), problems: Vec::new(), concealed: false }
     }
 
     fn problem(&mut self, field: Option<&str>, message: impl Into<String>) {
@@ -171,6 +174,14 @@ impl<'a> Reader<'a> {
     }
 
     fn count(&mut self, field: &str) -> Option<u32> {
+        if let Some(key) = self.columns.key(&self.record.properties, field)
+            && matches!(self.record.properties[key].as_str().map(str::trim), Some("*" | "X" | "x" | "-" | "秘匿"))
+        {
+            // e-Stat conceals small counts; they are read as 0 and the record is flagged.
+            self.used.push(key.to_owned());
+            self.concealed = true;
+            return Some(0);
+        }
         let n = self.number(field);
         match n {
             Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Some(n as u32),
@@ -189,6 +200,10 @@ impl<'a> Reader<'a> {
         let location = match &self.record.geometry {
             Some(Some(g)) => geometry::point(g),
             Some(None) => Err("the feature has no geometry".to_owned()),
+            None if self.columns.key(&self.record.properties, "lat").is_none() => match self.text("mesh") {
+                Some(code) => super::mesh::cell(&code).map(|c| c.centre()),
+                None => Err("no coordinates and no mesh code".to_owned()),
+            },
             None => {
                 let before = self.problems.len();
                 let (lat, lon) = (self.number("lat"), self.number("lon"));
@@ -325,6 +340,9 @@ pub fn merge_by_code(areas: Vec<AreaData>) -> Vec<AreaData> {
 /// once, not once per row.
 pub fn check_point_columns(records: &[Record], columns: &ColumnMap) -> Result<(), ImportError> {
     let Some(first) = records.iter().find(|r| r.geometry.is_none()) else { return Ok(()) };
+    if columns.key(&first.properties, "mesh").is_some() && columns.key(&first.properties, "lat").is_none() {
+        return Ok(());
+    }
     for field in ["lat", "lon"] {
         if columns.key(&first.properties, field).is_none() {
             return Err(ImportError::MissingColumn {
@@ -335,6 +353,15 @@ pub fn check_point_columns(records: &[Record], columns: &ColumnMap) -> Result<()
         }
     }
     Ok(())
+}
+
+/// e-Stat's CSVs have a second header row of Japanese labels: line 2 whose mesh code is not a number.
+pub fn is_label_row(record: &Record, columns: &ColumnMap) -> bool {
+    record.place == super::Place::Line(2)
+        && columns
+            .key(&record.properties, "mesh")
+            .and_then(|k| record.properties[k].as_str())
+            .is_some_and(|v| !v.trim().is_empty() && !v.trim().chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The schedule as written, or composed from the 自治体標準オープンデータセット columns
@@ -419,7 +446,8 @@ pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<Recor
 pub fn population(record: Record, options: &PopulationOptions) -> Result<PopulationData, Vec<RecordProblem>> {
     let mut r = Reader::new(&record, &options.columns);
     let location = r.point();
-    let name = r.text("population_name");
+    let mesh = r.text("mesh");
+    let name = r.text("population_name").or_else(|| mesh.clone());
     let (total, aged65, aged75) = (r.count("total"), r.count("aged65"), r.count("aged75"));
     let year = match r.number("year") {
         Some(y) if y.fract() == 0.0 && (1900.0..=2200.0).contains(&y) => Some(y as i32),
@@ -430,7 +458,13 @@ pub fn population(record: Record, options: &PopulationOptions) -> Result<Populat
         None => options.year,
     };
     let source = r.text("source").or_else(|| options.source.clone());
-    let properties = r.rest();
+    let mut properties = r.rest();
+    if let Some(code) = mesh {
+        properties.insert("mesh_code".into(), Value::String(code));
+    }
+    if r.concealed {
+        properties.insert("concealed".into(), Value::Bool(true));
+    }
     let data = match (location, total, aged65, aged75) {
         (Some(location), Some(total), Some(aged65), Some(aged75)) => {
             let data = PopulationData { name, location, total, aged65, aged75, source, year, properties };

@@ -8,6 +8,7 @@
 
 mod fields;
 mod geometry;
+pub mod mesh;
 mod records;
 mod text;
 
@@ -180,12 +181,15 @@ pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, Impor
     collect(records, |r| fields::site(r, options))
 }
 
-/// Reads population points from GeoJSON or CSV.
+/// Reads population points from GeoJSON or CSV — with coordinates, or with a JIS X 0410 mesh code
+/// (e-Stat 地域メッシュ統計: the point is the cell's centre; e-Stat's second header row of labels is
+/// skipped, and concealed counts `*` are read as 0 and flagged).
 pub fn population(bytes: &[u8], options: &PopulationOptions) -> Result<Vec<PopulationData>, ImportError> {
-    let records = match Format::sniff(bytes) {
+    let mut records = match Format::sniff(bytes) {
         Format::GeoJson => records::geojson(bytes)?,
         Format::Csv => records::csv(bytes)?,
     };
+    records.retain(|r| !fields::is_label_row(r, &options.columns));
     fields::check_point_columns(&records, &options.columns)?;
     collect(records, |r| fields::population(r, options))
 }

@@ -1,0 +1,189 @@
+//! `GET /karte/{area_id}`: the 地区カルテ as an A4 page to print, in Japanese. It renders the same JSON
+//! as `/api/karte/{area_id}`, so the printed figures are the API's figures.
+
+use super::analysis::{AnalysisQuery, build_karte, karte_json};
+use super::extract::{Path, Query};
+use super::{AppError, AppState};
+use crate::model::{Area, PopulationUnit, Site};
+use axum::extract::State;
+use axum::response::Html;
+use geo::{BoundingRect, Contains, MultiPolygon, Point};
+use serde_json::Value;
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "—".to_owned(),
+        Value::String(s) => esc(s),
+        Value::Number(n) => {
+            let f = n.as_f64().unwrap_or_default();
+            if n.is_u64() || n.is_i64() || f.fract() == 0.0 { group_digits(f as i64) } else { format!("{f:.1}") }
+        }
+        other => esc(&other.to_string()),
+    }
+}
+
+fn group_digits(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn profile_label(p: &str) -> String {
+    match p {
+        "standard" => "一般の歩行速度".into(),
+        "elderly" => "高齢者の歩行速度".into(),
+        "wheelchair" => "車いす（階段なし）".into(),
+        other => esc(other),
+    }
+}
+
+/// `GET /karte/{area_id}?minutes=15&profile=elderly&kinds=…`.
+pub async fn page(State(state): State<AppState>, Path(id): Path<i64>, Query(q): Query<AnalysisQuery>) -> Result<Html<String>, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let k = build_karte(&state, id, &q)?;
+        let j = karte_json(&k);
+        let dataset = state.store.dataset()?;
+        let index = state.store.read();
+        let units: Vec<Arc<PopulationUnit>> = index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();
+        let key = crate::analysis::CoverageKey::new(crate::analysis::PLACES_TO_GO.to_vec(), k.minutes, &k.profile);
+        let coverage = state.coverage.get(&index, &state.settings, &key)?;
+        let covered: std::collections::HashMap<_, _> = coverage.minutes.iter().map(|(id, m)| (*id, m.is_some())).collect();
+        let children = index.children(k.area.id);
+        let sites: Vec<Arc<Site>> = k.sites.iter().flat_map(|(_, list)| list.iter().cloned()).collect();
+        let map = svg_map(&k.area, &children, &sites, &units, &covered);
+        Ok(Html(render(&j, &dataset, &map)))
+    })
+    .await?
+}
+
+fn render(j: &Value, dataset: &crate::store::DatasetInfo, map: &str) -> String {
+    let area = &j["area"];
+    let mut h = String::new();
+    let crumbs: Vec<String> = j["ancestors"].as_array().into_iter().flatten().map(|a| text(&a["name"])).collect();
+    let _ = write!(
+        h,
+        r#"<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{name} 地区カルテ</title><style>
+@page {{ size: A4; margin: 12mm; }}
+body {{ font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif; font-size: 10.5pt; color: #222; max-width: 186mm; margin: 0 auto; }}
+h1 {{ font-size: 17pt; margin: 0 0 2mm; }} h2 {{ font-size: 12pt; border-left: 4px solid #2a7; padding-left: 2mm; margin: 5mm 0 2mm; }}
+table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #bbb; padding: 1mm 2mm; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; border: 1px solid #e0b400; padding: 2mm; font-weight: 700; }}
+.meta {{ color: #555; font-size: 9pt; }} .cols {{ display: flex; gap: 5mm; }} .cols > div {{ flex: 1; }} footer {{ margin-top: 6mm; font-size: 8pt; color: #555; }}
+.legend span {{ display: inline-block; margin-right: 4mm; }} @media print {{ .noprint {{ display: none; }} }}
+</style></head><body>"#,
+        name = text(&area["name"])
+    );
+    if dataset.fictional {
+        h.push_str(r#"<p class="banner" id="fictional">架空データ：このカルテは sasaeai が生成した架空の町のものです。実在の場所・施設・人口ではありません。</p>"#);
+    }
+    let _ = write!(
+        h,
+        r#"<p class="meta">{crumbs}</p><h1 id="title">{name}（{level}）地区カルテ</h1><p class="meta">行き場所（コミュニティカフェ・認知症カフェ、地域の縁側、通いの場）まで徒歩{minutes}分・{profile}で集計</p>"#,
+        crumbs = crumbs.join(" › "),
+        name = text(&area["name"]),
+        level = text(&area["level_label"]),
+        minutes = text(&j["minutes"]),
+        profile = profile_label(j["profile"].as_str().unwrap_or_default()),
+    );
+    h.push_str(r#"<h2>人口と高齢化（市・区との比較）</h2><table id="comparison"><tr><th></th><th>総人口</th><th>65歳以上</th><th>高齢化率</th><th>75歳以上</th><th>75歳以上率</th><th>行き場所の徒歩圏</th><th>徒歩圏外の65歳以上</th></tr>"#);
+    for r in j["comparison"].as_array().into_iter().flatten() {
+        let _ = write!(
+            h,
+            r#"<tr><th>{}</th><td class="n">{}</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}%</td><td class="n">{}</td></tr>"#,
+            text(&r["name"]), text(&r["total"]), text(&r["aged65"]), text(&r["aged65_rate"]), text(&r["aged75"]),
+            text(&r["aged75_rate"]), text(&r["covered65_pct"]), text(&r["uncovered65"])
+        );
+    }
+    h.push_str("</table>");
+    h.push_str(r#"<div class="cols"><div><h2>種別ごとの徒歩圏カバー率（65歳以上）</h2><table id="coverage"><tr><th>種別</th><th>地区内</th><th>カバー率</th><th>圏外</th></tr>"#);
+    for r in j["coverage_by_kind"].as_array().into_iter().flatten() {
+        let _ = write!(
+            h,
+            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}</td></tr>"#,
+            text(&r["kind_label"]), text(&r["sites_inside"]), text(&r["covered65_pct"]), text(&r["uncovered65"])
+        );
+    }
+    h.push_str("</table>");
+    h.push_str(r#"<h2>行き場所が遠い地域（65歳以上の多い順）</h2><table id="gaps"><tr><th>地域</th><th>徒歩圏外の65歳以上</th><th>カバー率</th></tr>"#);
+    let gaps = j["largest_gaps"].as_array().cloned().unwrap_or_default();
+    if gaps.is_empty() {
+        h.push_str(r#"<tr><td colspan="3">下位の地域はありません</td></tr>"#);
+    }
+    for r in &gaps {
+        let _ = write!(h, r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}%</td></tr>"#, text(&r["name"]), text(&r["uncovered65"]), text(&r["covered65_pct"]));
+    }
+    h.push_str("</table></div><div><h2>地図</h2>");
+    h.push_str(map);
+    h.push_str(r#"<p class="legend"><span>● 施設</span><span style="color:#2a7">■ 徒歩圏内の人口</span><span style="color:#d33">■ 徒歩圏外の人口</span></p></div></div>"#);
+    h.push_str(r#"<h2>地区内の施設と活動</h2><table id="sites"><tr><th>種別</th><th>名称</th><th>開催・開所</th><th>住所</th></tr>"#);
+    for group in j["sites"].as_array().into_iter().flatten() {
+        for s in group["sites"].as_array().into_iter().flatten() {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                text(&group["kind_label"]), text(&s["name"]), text(&s["schedule"]), text(&s["address"])
+            );
+        }
+    }
+    h.push_str("</table>");
+    let attribution: Vec<String> = dataset.attribution.iter().map(|a| esc(a)).collect();
+    let _ = write!(h, r#"<footer>出典: {}<br>sasaeai 地区カルテ</footer></body></html>"#, attribution.join(" | "));
+    h
+}
+
+/// A small SVG map: the area, its sub-areas, population points coloured by coverage, and sites.
+fn svg_map(
+    area: &Area,
+    children: &[Arc<Area>],
+    sites: &[Arc<Site>],
+    units: &[Arc<PopulationUnit>],
+    covered: &std::collections::HashMap<crate::model::PopulationId, bool>,
+) -> String {
+    let Some(r) = area.geometry.bounding_rect() else { return String::new() };
+    let k = r.center().y.to_radians().cos();
+    let (w, h) = ((r.width() * k).max(1e-9), r.height().max(1e-9));
+    let scale = 300.0 / w.max(h);
+    let xy = |p: Point<f64>| ((p.x() - r.min().x) * k * scale + 5.0, (r.max().y - p.y()) * scale + 5.0);
+    let path = |mp: &MultiPolygon<f64>| -> String {
+        let mut d = String::new();
+        for poly in mp {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                for (i, c) in ring.coords().enumerate() {
+                    let (x, y) = xy(Point(*c));
+                    let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" });
+                }
+                d.push('Z');
+            }
+        }
+        d
+    };
+    let mut svg = format!(r#"<svg id="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {:.0} {:.0}" width="100%">"#, w * scale + 10.0, h * scale + 10.0);
+    let _ = write!(svg, r##"<path d="{}" fill="#f4f8f5" stroke="#333" stroke-width="1.5"/>"##, path(&area.geometry));
+    for c in children {
+        let _ = write!(svg, r##"<path d="{}" fill="none" stroke="#999" stroke-width="0.6"/>"##, path(&c.geometry));
+    }
+    for u in units {
+        let (x, y) = xy(u.data.location);
+        let colour = if covered.get(&u.id).copied().unwrap_or(false) { "#2a7" } else { "#d33" };
+        let _ = write!(svg, r#"<rect x="{:.1}" y="{:.1}" width="5" height="5" fill="{colour}" opacity="0.8"/>"#, x - 2.5, y - 2.5);
+    }
+    for s in sites {
+        let (x, y) = xy(s.data.location);
+        let _ = write!(svg, r##"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="#1565c0" stroke="#fff"><title>{}</title></circle>"##, esc(&s.data.name));
+    }
+    svg.push_str("</svg>");
+    svg
+}
