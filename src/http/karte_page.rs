@@ -23,7 +23,11 @@ fn text(v: &Value) -> String {
         Value::String(s) => esc(s),
         Value::Number(n) => {
             let f = n.as_f64().unwrap_or_default();
-            if n.is_u64() || n.is_i64() || f.fract() == 0.0 { group_digits(f as i64) } else { format!("{f:.1}") }
+            if n.is_u64() || n.is_i64() || f.fract() == 0.0 {
+                group_digits(f as i64)
+            } else {
+                format!("{f:.1}")
+            }
         }
         other => esc(&other.to_string()),
     }
@@ -33,7 +37,7 @@ fn group_digits(n: i64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -51,16 +55,23 @@ fn profile_label(p: &str) -> String {
 }
 
 /// `GET /karte/{area_id}?minutes=15&profile=elderly&kinds=…`.
-pub async fn page(State(state): State<AppState>, Path(id): Path<i64>, Query(q): Query<AnalysisQuery>) -> Result<Html<String>, AppError> {
+pub async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<AnalysisQuery>,
+) -> Result<Html<String>, AppError> {
     tokio::task::spawn_blocking(move || {
         let k = build_karte(&state, id, &q)?;
         let j = karte_json(&k);
         let dataset = state.store.dataset()?;
         let index = state.store.read();
-        let units: Vec<Arc<PopulationUnit>> = index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();
-        let key = crate::analysis::CoverageKey::new(crate::analysis::PLACES_TO_GO.to_vec(), k.minutes, &k.profile);
+        let units: Vec<Arc<PopulationUnit>> =
+            index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();
+        let key =
+            crate::analysis::CoverageKey::new(crate::analysis::PLACES_TO_GO.to_vec(), k.minutes, &k.profile);
         let coverage = state.coverage.get(&index, &state.settings, &key)?;
-        let covered: std::collections::HashMap<_, _> = coverage.minutes.iter().map(|(id, m)| (*id, m.is_some())).collect();
+        let covered: std::collections::HashMap<_, _> =
+            coverage.minutes.iter().map(|(id, m)| (*id, m.is_some())).collect();
         let children = index.children(k.area.id);
         let sites: Vec<Arc<Site>> = k.sites.iter().flat_map(|(_, list)| list.iter().cloned()).collect();
         let map = svg_map(&k.area, &children, &sites, &units, &covered);
@@ -72,7 +83,8 @@ pub async fn page(State(state): State<AppState>, Path(id): Path<i64>, Query(q): 
 fn render(j: &Value, dataset: &crate::store::DatasetInfo, map: &str) -> String {
     let area = &j["area"];
     let mut h = String::new();
-    let crumbs: Vec<String> = j["ancestors"].as_array().into_iter().flatten().map(|a| text(&a["name"])).collect();
+    let crumbs: Vec<String> =
+        j["ancestors"].as_array().into_iter().flatten().map(|a| text(&a["name"])).collect();
     let _ = write!(
         h,
         r#"<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{name} 地区カルテ</title><style>
@@ -103,8 +115,14 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
         let _ = write!(
             h,
             r#"<tr><th>{}</th><td class="n">{}</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}%</td><td class="n">{}</td></tr>"#,
-            text(&r["name"]), text(&r["total"]), text(&r["aged65"]), text(&r["aged65_rate"]), text(&r["aged75"]),
-            text(&r["aged75_rate"]), text(&r["covered65_pct"]), text(&r["uncovered65"])
+            text(&r["name"]),
+            text(&r["total"]),
+            text(&r["aged65"]),
+            text(&r["aged65_rate"]),
+            text(&r["aged75"]),
+            text(&r["aged75_rate"]),
+            text(&r["covered65_pct"]),
+            text(&r["uncovered65"])
         );
     }
     h.push_str("</table>");
@@ -113,7 +131,10 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
         let _ = write!(
             h,
             r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}</td></tr>"#,
-            text(&r["kind_label"]), text(&r["sites_inside"]), text(&r["covered65_pct"]), text(&r["uncovered65"])
+            text(&r["kind_label"]),
+            text(&r["sites_inside"]),
+            text(&r["covered65_pct"]),
+            text(&r["uncovered65"])
         );
     }
     h.push_str("</table>");
@@ -123,7 +144,13 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
         h.push_str(r#"<tr><td colspan="3">下位の地域はありません</td></tr>"#);
     }
     for r in &gaps {
-        let _ = write!(h, r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}%</td></tr>"#, text(&r["name"]), text(&r["uncovered65"]), text(&r["covered65_pct"]));
+        let _ = write!(
+            h,
+            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}%</td></tr>"#,
+            text(&r["name"]),
+            text(&r["uncovered65"]),
+            text(&r["covered65_pct"])
+        );
     }
     h.push_str("</table></div><div><h2>地図</h2>");
     h.push_str(map);
@@ -134,13 +161,20 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                text(&group["kind_label"]), text(&s["name"]), text(&s["schedule"]), text(&s["address"])
+                text(&group["kind_label"]),
+                text(&s["name"]),
+                text(&s["schedule"]),
+                text(&s["address"])
             );
         }
     }
     h.push_str("</table>");
     let attribution: Vec<String> = dataset.attribution.iter().map(|a| esc(a)).collect();
-    let _ = write!(h, r#"<footer>出典: {}<br>sasaeai 地区カルテ</footer></body></html>"#, attribution.join(" | "));
+    let _ = write!(
+        h,
+        r#"<footer>出典: {}<br>sasaeai 地区カルテ</footer></body></html>"#,
+        attribution.join(" | ")
+    );
     h
 }
 
@@ -170,19 +204,40 @@ fn svg_map(
         }
         d
     };
-    let mut svg = format!(r#"<svg id="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {:.0} {:.0}" width="100%">"#, w * scale + 10.0, h * scale + 10.0);
-    let _ = write!(svg, r##"<path d="{}" fill="#f4f8f5" stroke="#333" stroke-width="1.5"/>"##, path(&area.geometry));
+    let mut svg = format!(
+        r#"<svg id="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {:.0} {:.0}" width="100%">"#,
+        w * scale + 10.0,
+        h * scale + 10.0
+    );
+    let _ = write!(
+        svg,
+        r##"<path d="{}" fill="#f4f8f5" stroke="#333" stroke-width="1.5"/>"##,
+        path(&area.geometry)
+    );
     for c in children {
-        let _ = write!(svg, r##"<path d="{}" fill="none" stroke="#999" stroke-width="0.6"/>"##, path(&c.geometry));
+        let _ = write!(
+            svg,
+            r##"<path d="{}" fill="none" stroke="#999" stroke-width="0.6"/>"##,
+            path(&c.geometry)
+        );
     }
     for u in units {
         let (x, y) = xy(u.data.location);
         let colour = if covered.get(&u.id).copied().unwrap_or(false) { "#2a7" } else { "#d33" };
-        let _ = write!(svg, r#"<rect x="{:.1}" y="{:.1}" width="5" height="5" fill="{colour}" opacity="0.8"/>"#, x - 2.5, y - 2.5);
+        let _ = write!(
+            svg,
+            r#"<rect x="{:.1}" y="{:.1}" width="5" height="5" fill="{colour}" opacity="0.8"/>"#,
+            x - 2.5,
+            y - 2.5
+        );
     }
     for s in sites {
         let (x, y) = xy(s.data.location);
-        let _ = write!(svg, r##"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="#1565c0" stroke="#fff"><title>{}</title></circle>"##, esc(&s.data.name));
+        let _ = write!(
+            svg,
+            r##"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="#1565c0" stroke="#fff"><title>{}</title></circle>"##,
+            esc(&s.data.name)
+        );
     }
     svg.push_str("</svg>");
     svg

@@ -26,7 +26,10 @@ pub async fn list(
 
 /// Population points that came from mesh statistics, drawn as their mesh cells (Polygon features
 /// with the same properties as the points).
-pub async fn cells(State(state): State<AppState>, Query(q): Query<PopulationQuery>) -> Result<Json<Value>, AppError> {
+pub async fn cells(
+    State(state): State<AppState>,
+    Query(q): Query<PopulationQuery>,
+) -> Result<Json<Value>, AppError> {
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let units = state.store.read().population_in(bbox.as_ref());
     let features = units
@@ -35,7 +38,8 @@ pub async fn cells(State(state): State<AppState>, Query(q): Query<PopulationQuer
             let code = u.data.properties.get("mesh_code")?.as_str()?;
             let cell = crate::import::mesh::cell(code).ok()?;
             let mut f = population_feature(u);
-            f["geometry"] = crate::export::multipolygon_geometry(&geo::MultiPolygon(vec![cell.rect.to_polygon()]));
+            f["geometry"] =
+                crate::export::multipolygon_geometry(&geo::MultiPolygon(vec![cell.rect.to_polygon()]));
             f["properties"]["mesh_order"] = cell.order.into();
             Some(f)
         })

@@ -175,7 +175,10 @@ impl<'a> Reader<'a> {
 
     fn count(&mut self, field: &str) -> Option<u32> {
         if let Some(key) = self.columns.key(&self.record.properties, field)
-            && matches!(self.record.properties[key].as_str().map(str::trim), Some("*" | "X" | "x" | "-" | "秘匿"))
+            && matches!(
+                self.record.properties[key].as_str().map(str::trim),
+                Some("*" | "X" | "x" | "-" | "秘匿")
+            )
         {
             // e-Stat conceals small counts; they are read as 0 and the record is flagged.
             self.used.push(key.to_owned());
@@ -361,7 +364,7 @@ pub fn is_label_row(record: &Record, columns: &ColumnMap) -> bool {
         && columns
             .key(&record.properties, "mesh")
             .and_then(|k| record.properties[k].as_str())
-            .is_some_and(|v| !v.trim().is_empty() && !v.trim().chars().all(|c| c.is_ascii_digit()))
+            .is_some_and(|v| v.trim().is_empty() || !v.trim().chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The schedule as written, or composed from the 自治体標準オープンデータセット columns

@@ -44,9 +44,14 @@ pub fn cell(code: &str) -> Result<MeshCell, String> {
         9 => 4,
         10 => 5,
         11 => 6,
-        n => return Err(format!("mesh code {code:?} has {n} digits; a JIS X 0410 code has 4, 6, 8, 9, 10 or 11")),
+        n => {
+            return Err(format!(
+                "mesh code {code:?} has {n} digits; a JIS X 0410 code has 4, 6, 8, 9, 10 or 11"
+            ));
+        }
     };
-    let (mut lat, mut lon) = ((digits[0] * 10 + digits[1]) as f64 / 1.5, (digits[2] * 10 + digits[3]) as f64 + 100.0);
+    let (mut lat, mut lon) =
+        ((digits[0] * 10 + digits[1]) as f64 / 1.5, (digits[2] * 10 + digits[3]) as f64 + 100.0);
     let (mut h, mut w) = (40.0 / 60.0, 1.0);
     if order >= 2 {
         let (r, s) = (digits[4], digits[5]);
@@ -74,5 +79,9 @@ pub fn cell(code: &str) -> Result<MeshCell, String> {
             lon += w;
         }
     }
-    Ok(MeshCell { code: code.trim().to_owned(), order, rect: Rect::new(Coord { x: lon, y: lat }, Coord { x: lon + w, y: lat + h }) })
+    Ok(MeshCell {
+        code: code.trim().to_owned(),
+        order,
+        rect: Rect::new(Coord { x: lon, y: lat }, Coord { x: lon + w, y: lat + h }),
+    })
 }
