@@ -492,13 +492,11 @@ async fn estat_mesh_csv_imports_as_points_and_cells() {
     let r = send(&s, "POST", uri, Some(TOKEN), sjis.into_owned()).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["imported"], 2, "the label row is skipped");
-    let index = store.read();
-    let units: Vec<_> = index.population().cloned().collect();
+    let units: Vec<_> = store.read().population().cloned().collect();
     let cell = sasaeai::import::mesh::cell("533946111").unwrap();
     assert_eq!(units[0].data.location, cell.centre());
     assert_eq!((units[0].data.total, units[0].data.aged65, units[0].data.aged75), (1204, 312, 150));
     assert_eq!(units[1].data.properties["concealed"], true);
-    drop(index);
     let cells = get(&s, "/api/population/cells").await.json();
     assert_eq!(cells["features"][0]["geometry"]["type"], "MultiPolygon");
     assert_eq!(cells["features"][0]["properties"]["mesh_order"], 4);
