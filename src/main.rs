@@ -150,6 +150,22 @@ struct ImportPopulation {
     /// Year written where a record has none.
     #[arg(long)]
     year: Option<i32>,
+    /// Join each row by 町丁 name or code to the store's 町丁 (chome) areas instead of reading
+    /// coordinates (町丁別・年齢別人口).
+    #[arg(long, conflicts_with = "join_points")]
+    join_chome: bool,
+    /// Join each row by name to the points of this GeoJSON file (e.g. 町丁 representative points).
+    #[arg(long, value_name = "POINTS.geojson")]
+    join_points: Option<PathBuf>,
+    /// With --join-points: the property holding each point's name.
+    #[arg(long, default_value = "name")]
+    point_name_field: String,
+    /// With --join-points: the property holding each point's ward (区), matched with a 区 column.
+    #[arg(long)]
+    point_ward_field: Option<String>,
+    /// Import the rows that match and list the others, instead of importing nothing.
+    #[arg(long)]
+    allow_unmatched: bool,
 }
 
 #[derive(Subcommand)]
@@ -313,9 +329,31 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
             let bar = spinner(format!("reading {}", p.common.file.display()));
             let options =
                 PopulationOptions { source: p.source, year: p.year, columns: p.common.column_map()? };
-            let units = finish_parse(&bar, import::population(&bytes, &options), &p.common.file)?;
-            bar.finish_and_clear();
             let store = open_store(&p.common)?;
+            let places = if p.join_chome {
+                Some(import::join::chome_places(&store.read()))
+            } else if let Some(points) = &p.join_points {
+                let bytes = read_file(points)?;
+                Some(import::join::point_places(&bytes, &p.point_name_field, p.point_ward_field.as_deref())?)
+            } else {
+                None
+            };
+            let units = match places {
+                None => finish_parse(&bar, import::population(&bytes, &options), &p.common.file)?,
+                Some(places) => {
+                    let joined = import::join::population(&bytes, &options, &places, p.allow_unmatched);
+                    let (units, report) = finish_parse(&bar, joined, &p.common.file)?;
+                    for row in &report.unmatched_rows {
+                        eprintln!("  not imported, {row}");
+                    }
+                    if !report.places_without_rows.is_empty() {
+                        let list = report.places_without_rows.join(", ");
+                        eprintln!("  {} 町丁 have no row: {list}", report.places_without_rows.len());
+                    }
+                    units
+                }
+            };
+            bar.finish_and_clear();
             let bar = counter(units.len(), "population points");
             let ids = store.insert_population(bar.wrap_iter(units.into_iter()))?;
             bar.finish_and_clear();

@@ -501,3 +501,80 @@ async fn estat_mesh_csv_imports_as_points_and_cells() {
     assert_eq!(cells["features"][0]["geometry"]["type"], "MultiPolygon");
     assert_eq!(cells["features"][0]["properties"]["mesh_order"], 4);
 }
+
+#[test]
+fn chome_population_table_joins_to_kawasaki_chome_points_and_lists_mismatches() {
+    use sasaeai::import::{PopulationOptions, join};
+    let Some(path) = common::shared_data("kawasaki/chome_points.geojson") else { return };
+    let places = join::point_places(&std::fs::read(path).unwrap(), "town", Some("ward")).unwrap();
+    assert_eq!(places.len(), 656);
+    // Written as a ward office might: arabic digits, full-width digits, spaces.
+    let good = "区,町丁名,総数,65歳以上,75歳以上\n中原区,井田1丁目,1200,300,150\n中原区,井田２丁目,900,250,120\n高津区,野川,800,240,130\n宮前区,野川,700,200,90\n";
+    let (units, report) =
+        join::population(good.as_bytes(), &PopulationOptions::default(), &places, false).unwrap();
+    assert_eq!(units.len(), 4);
+    assert_eq!(units[0].name.as_deref(), Some("井田1丁目"));
+    let ida1 = places.iter().find(|p| p.label == "中原区井田一丁目").unwrap();
+    assert_eq!(units[0].location, ida1.location, "placed at the 町丁's representative point");
+    assert_ne!(
+        units[2].location, units[3].location,
+        "野川 of 高津区 and of 宮前区 are told apart by the ward"
+    );
+    assert_eq!(report.places_without_rows.len(), 652);
+
+    let with_typo = format!("{good}中原区,井田九丁目,100,50,20\n");
+    match join::population(with_typo.as_bytes(), &PopulationOptions::default(), &places, false) {
+        Err(sasaeai::import::ImportError::Invalid { problems }) => {
+            assert_eq!(problems.len(), 1);
+            assert_eq!(problems[0].place.to_string(), "line 6");
+            assert!(
+                problems[0].message.contains("井田九丁目") && problems[0].message.contains("matches no 町丁")
+            );
+        }
+        other => panic!("expected the mismatch to be listed: {other:?}"),
+    }
+    let (units, report) =
+        join::population(with_typo.as_bytes(), &PopulationOptions::default(), &places, true).unwrap();
+    assert_eq!(
+        (units.len(), report.unmatched_rows.len()),
+        (4, 1),
+        "allowed: imported the matches, listed the rest"
+    );
+
+    let ambiguous = "町丁名,総数,65歳以上,75歳以上\n野川,800,240,130\n";
+    let err =
+        join::population(ambiguous.as_bytes(), &PopulationOptions::default(), &places, true).unwrap_err();
+    assert!(err.to_string().contains("matches 2 町丁"), "{err}");
+}
+
+#[tokio::test]
+async fn chome_population_table_joins_to_the_stores_chome_areas_over_http() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store.clone(), Some(TOKEN.into()));
+    let before = store.read().counts().2;
+    let csv = "町丁名,総数,65歳以上,75歳以上\n丘の上1丁目,1000,480,270\n港１２丁目,800,200,100\n";
+    let r = send(&s, "POST", "/api/import/population?join=chome&source=住民基本台帳", Some(TOKEN), csv).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let j = r.json();
+    assert_eq!(j["imported"], 2);
+    assert_eq!(j["join"]["places_without_rows"].as_array().unwrap().len(), 96 - 2);
+    assert_eq!(store.read().counts().2, before + 2);
+    let hill1 = store.read().areas().find(|a| a.name == "丘の上一丁目").unwrap().clone();
+    use geo::Contains;
+    let added = store.read().population().last().unwrap().clone();
+    assert!(
+        store
+            .read()
+            .areas()
+            .find(|a| a.name == "港十二丁目")
+            .unwrap()
+            .geometry
+            .contains(&added.data.location)
+    );
+    assert!(!hill1.geometry.contains(&added.data.location));
+    let bad = "町丁名,総数,65歳以上,75歳以上\n丘の下1丁目,1000,480,270\n";
+    send(&s, "POST", "/api/import/population?join=chome", Some(TOKEN), bad)
+        .await
+        .assert_problem(422, "丘の下1丁目");
+    assert_eq!(store.read().counts().2, before + 2, "nothing of the bad file stored");
+}

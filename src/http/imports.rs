@@ -20,6 +20,10 @@ pub struct ImportQuery {
     year: Option<i32>,
     /// An attribution line for the imported data.
     attribution: Option<String>,
+    /// `chome`: join population rows by 町丁 name or code to the store's 町丁 areas.
+    join: Option<String>,
+    /// With `join`: import matching rows and list the others instead of failing.
+    allow_unmatched: Option<bool>,
 }
 
 /// Imports the body into `layer`: 201 with what was written.
@@ -55,8 +59,20 @@ pub async fn upload(
             }
             "population" => {
                 let options = PopulationOptions { source: q.source, year: q.year, columns };
-                let ids = store.insert_population(import::population(&body, &options)?)?;
-                json!({ "layer": "population", "imported": ids.len(), "ids": ids })
+                match q.join.as_deref() {
+                    None => {
+                        let ids = store.insert_population(import::population(&body, &options)?)?;
+                        json!({ "layer": "population", "imported": ids.len(), "ids": ids })
+                    }
+                    Some("chome") => {
+                        let places = import::join::chome_places(&store.read());
+                        let allow = q.allow_unmatched.unwrap_or(false);
+                        let (units, report) = import::join::population(&body, &options, &places, allow)?;
+                        let ids = store.insert_population(units)?;
+                        json!({ "layer": "population", "imported": ids.len(), "ids": ids, "join": report })
+                    }
+                    Some(other) => return Err(AppError::parameter("join", format!("{other:?}: the only join is chome"))),
+                }
             }
             other => {
                 return Err(AppError::not_found(format!(

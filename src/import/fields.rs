@@ -29,6 +29,7 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("source", &["source", "出典"]),
     ("population_name", &["name", "町丁名", "町丁", "町丁字名", "地域名", "名称", "town"]),
     ("mesh", &["mesh", "mesh_code", "KEY_CODE", "メッシュコード", "メッシュ"]),
+    ("ward", &["ward", "区", "区名"]),
 ];
 
 /// Keys sasaeai's own exports add that are derived from other fields and not re-imported.
@@ -85,6 +86,13 @@ impl ColumnMap {
             map.set(field.trim(), column.trim())?;
         }
         Ok(map)
+    }
+
+    /// Makes `lat` and `lon` the columns read, whatever the file had (for joined rows, whose
+    /// position comes from the place they join).
+    pub(super) fn force_coordinates(&mut self) {
+        self.0.insert("lat", "lat".into());
+        self.0.insert("lon", "lon".into());
     }
 
     /// The key holding `field` in `props`: the mapped one, or else the first alias present.
@@ -356,6 +364,30 @@ pub fn check_point_columns(records: &[Record], columns: &ColumnMap) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The normalised join key of a row (`区|name` when it names a ward, else its code or name) and
+/// the name as written.
+pub fn join_key(record: &Record, columns: &ColumnMap) -> (Option<String>, String) {
+    let text = |field: &str| {
+        columns
+            .key(&record.properties, field)
+            .and_then(|k| record.properties[k].as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let name = text("population_name");
+    let shown = name.clone().or_else(|| text("code")).unwrap_or_default();
+    let key = match (text("ward"), name, text("code")) {
+        (Some(w), Some(n), _) => {
+            Some(format!("{}|{}", super::join::normalise(&w), super::join::normalise(&n)))
+        }
+        (_, _, Some(c)) => Some(super::join::normalise(&c)),
+        (_, Some(n), None) => Some(super::join::normalise(&n)),
+        _ => None,
+    };
+    (key, shown)
 }
 
 /// e-Stat's CSVs have a second header row of Japanese labels: line 2 whose mesh code is not a number.

@@ -8,6 +8,7 @@
 
 mod fields;
 mod geometry;
+pub mod join;
 pub mod mesh;
 mod records;
 mod text;

@@ -1,0 +1,234 @@
+//! 町丁別・年齢別人口: population tables keyed by 町丁 name or code, joined to the 町丁 areas in the
+//! store or to a file of 町丁 representative points. Names are compared after normalising the ways
+//! the same 町丁 is written (全角/半角 digits, 1丁目 / 一丁目, spaces, ヶ/ケ). Rows that match nothing
+//! are listed, never dropped silently. Positions are EPSG:4326.
+
+use super::{ImportError, PopulationOptions, RecordProblem, fields, records};
+use crate::model::PopulationData;
+use geo::Point;
+use std::collections::HashMap;
+
+/// A place a row can join to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinPlace {
+    /// What it is called, as shown in reports.
+    pub label: String,
+    /// Keys it answers to: its name, its code, and `区|name` when its ward is known.
+    pub keys: Vec<String>,
+    pub location: Point<f64>,
+}
+
+impl JoinPlace {
+    /// A place called `name` (in `ward`, if given) with an optional code.
+    pub fn new(name: &str, ward: Option<&str>, code: Option<&str>, location: Point<f64>) -> Self {
+        let mut keys = vec![normalise(name)];
+        if let Some(w) = ward {
+            keys.push(format!("{}|{}", normalise(w), normalise(name)));
+        }
+        keys.extend(code.map(normalise));
+        JoinPlace { label: ward.map_or(name.to_owned(), |w| format!("{w}{name}")), keys, location }
+    }
+}
+
+/// The 町丁 areas of a store as join places, each at an interior point and known by its name, its
+/// code and its ward.
+pub fn chome_places(index: &crate::store::Index) -> Vec<JoinPlace> {
+    use geo::InteriorPoint;
+    index
+        .areas_in(Some(crate::model::AreaLevel::Chome), None)
+        .iter()
+        .filter_map(|a| {
+            let ward = index.ancestors(a).into_iter().find(|p| p.level == crate::model::AreaLevel::Ward);
+            Some(JoinPlace::new(
+                &a.name,
+                ward.as_ref().map(|w| w.name.as_str()),
+                a.code.as_deref(),
+                a.geometry.interior_point()?,
+            ))
+        })
+        .collect()
+}
+
+/// Places from a GeoJSON file of points, named by `name_field` (and `ward_field` when given), such
+/// as 町丁 representative points.
+pub fn point_places(
+    bytes: &[u8],
+    name_field: &str,
+    ward_field: Option<&str>,
+) -> Result<Vec<JoinPlace>, ImportError> {
+    let mut places = Vec::new();
+    let mut problems = Vec::new();
+    for (place, props, geometry) in super::line_features(bytes)? {
+        let text = |k: &str| props.get(k).and_then(|v| v.as_str()).map(str::trim).filter(|v| !v.is_empty());
+        let location = geometry
+            .as_ref()
+            .ok_or_else(|| "the feature has no geometry".to_owned())
+            .and_then(super::geometry::point);
+        match (text(name_field), location) {
+            (Some(name), Ok(p)) => places.push(JoinPlace::new(name, ward_field.and_then(text), None, p)),
+            (None, _) => problems.push(RecordProblem {
+                place,
+                field: Some(name_field.into()),
+                message: "no name".into(),
+            }),
+            (_, Err(message)) => {
+                problems.push(RecordProblem { place, field: Some("geometry".into()), message })
+            }
+        }
+    }
+    if problems.is_empty() { Ok(places) } else { Err(ImportError::Invalid { problems }) }
+}
+
+/// What a join left over.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct JoinReport {
+    /// Rows that matched no place (when they were allowed).
+    pub unmatched_rows: Vec<RecordProblem>,
+    /// Places no row matched.
+    pub places_without_rows: Vec<String>,
+}
+
+const KANJI: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+
+fn kanji_number(n: u32) -> String {
+    match n {
+        0..=9 => KANJI[n as usize].to_owned(),
+        10 => "十".to_owned(),
+        11..=19 => format!("十{}", KANJI[(n - 10) as usize]),
+        _ if n % 10 == 0 && n < 100 => format!("{}十", KANJI[(n / 10) as usize]),
+        20..=99 => format!("{}十{}", KANJI[(n / 10) as usize], KANJI[(n % 10) as usize]),
+        _ => n.to_string(),
+    }
+}
+
+/// The form names are compared in.
+///
+/// ```
+/// use sasaeai::import::join::normalise;
+/// assert_eq!(normalise("井田１丁目"), normalise("井田一丁目"));
+/// assert_eq!(normalise(" 百合ヶ丘 12丁目"), normalise("百合ケ丘十二丁目"));
+/// ```
+pub fn normalise(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            'ヶ' | 'ｹ' | 'ヵ' => 'ケ',
+            c => c,
+        })
+        .collect();
+    // Digits before 丁目 become kanji numerals, as in the official 町丁 names.
+    let mut out = String::new();
+    let mut digits = String::new();
+    let chars: Vec<char> = ascii.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_ascii_digit() {
+            digits.push(*c);
+            continue;
+        }
+        if !digits.is_empty() {
+            let before_chome = *c == '丁' && chars.get(i + 1) == Some(&'目');
+            out.push_str(&if before_chome {
+                kanji_number(digits.parse().unwrap_or(0))
+            } else {
+                digits.clone()
+            });
+            digits.clear();
+        }
+        out.push(*c);
+    }
+    out.push_str(&digits);
+    out
+}
+
+/// Reads a population table and places each row at the place it names. Unless `allow_unmatched`,
+/// a row that matches no place (or more than one) fails the whole import.
+pub fn population(
+    bytes: &[u8],
+    options: &PopulationOptions,
+    places: &[JoinPlace],
+    allow_unmatched: bool,
+) -> Result<(Vec<PopulationData>, JoinReport), ImportError> {
+    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in places.iter().enumerate() {
+        for k in &p.keys {
+            index.entry(k.as_str()).or_default().push(i);
+        }
+    }
+    let rows = match super::Format::sniff(bytes) {
+        super::Format::GeoJson => records::geojson(bytes)?,
+        super::Format::Csv => records::csv(bytes)?,
+    };
+    if rows.is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let mut used = vec![false; places.len()];
+    let mut out = Vec::new();
+    let mut unmatched = Vec::new();
+    let mut problems = Vec::new();
+    for mut row in rows {
+        let (key, shown) = fields::join_key(&row, &options.columns);
+        let Some(key) = key else {
+            problems.push(RecordProblem {
+                place: row.place,
+                field: Some("name".into()),
+                message: "no 町丁 name or code".into(),
+            });
+            continue;
+        };
+        let hits: Vec<usize> = {
+            let mut h = index.get(key.as_str()).cloned().unwrap_or_default();
+            h.sort();
+            h.dedup();
+            h
+        };
+        let found = match hits[..] {
+            [one] => one,
+            [] => {
+                unmatched.push(RecordProblem {
+                    place: row.place,
+                    field: Some("name".into()),
+                    message: format!("{shown:?} matches no 町丁"),
+                });
+                continue;
+            }
+            _ => {
+                let names: Vec<&str> = hits.iter().map(|&i| places[i].label.as_str()).collect();
+                problems.push(RecordProblem {
+                    place: row.place,
+                    field: Some("name".into()),
+                    message: format!(
+                        "{shown:?} matches {} 町丁 ({}); add a ward (区) column or use codes",
+                        hits.len(),
+                        names.join(", ")
+                    ),
+                });
+                continue;
+            }
+        };
+        used[found] = true;
+        let p = places[found].location;
+        row.properties.insert("lat".into(), serde_json::json!(p.y()));
+        row.properties.insert("lon".into(), serde_json::json!(p.x()));
+        let mut columns = options.columns.clone();
+        columns.force_coordinates();
+        let opts = PopulationOptions { columns, ..options.clone() };
+        match fields::population(row, &opts) {
+            Ok(mut data) => {
+                data.name.get_or_insert_with(|| places[found].label.clone());
+                out.push(data);
+            }
+            Err(p) => problems.extend(p),
+        }
+    }
+    if !allow_unmatched {
+        problems.extend(unmatched.iter().cloned());
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Invalid { problems });
+    }
+    let places_without_rows =
+        places.iter().zip(&used).filter(|(_, u)| !**u).map(|(p, _)| p.label.clone()).collect();
+    Ok((out, JoinReport { unmatched_rows: unmatched, places_without_rows }))
+}
