@@ -95,7 +95,7 @@ fn kanji_number(n: u32) -> String {
         0..=9 => KANJI[n as usize].to_owned(),
         10 => "十".to_owned(),
         11..=19 => format!("十{}", KANJI[(n - 10) as usize]),
-        _ if n % 10 == 0 && n < 100 => format!("{}十", KANJI[(n / 10) as usize]),
+        _ if n.is_multiple_of(10) && n < 100 => format!("{}十", KANJI[(n / 10) as usize]),
         20..=99 => format!("{}十{}", KANJI[(n / 10) as usize], KANJI[(n % 10) as usize]),
         _ => n.to_string(),
     }
