@@ -3,9 +3,10 @@
 
 use super::{AnalysisError, Coverage};
 use crate::model::{AreaId, AreaLevel};
-use crate::network::{NetworkSettings, catchment};
+use crate::network::NetworkSettings;
+use crate::network::catchment::ShedPieces;
 use crate::store::Index;
-use geo::{BooleanOps, GeodesicArea, MultiPolygon};
+use geo::{BooleanOps, BoundingRect, GeodesicArea, MultiPolygon};
 
 /// One area's uncovered part.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,28 +34,12 @@ pub fn gaps(
     let graph = index.network().ok_or(crate::network::NetworkError::NoNetwork)?;
     let key = &coverage.key;
     let sites: Vec<_> = index.sites_in(&key.kinds, None).iter().map(|s| s.data.location.0).collect();
-    let served: Vec<_> = sites
-        .into_iter()
-        .filter(|p| {
-            crate::network::snap(
-                graph,
-                settings.profile(&key.profile).expect("checked by coverage"),
-                *p,
-                settings.max_snap_m,
-                settings.min_component_nodes,
-            )
-            .is_ok()
-        })
-        .collect();
-    let covered = if served.is_empty() {
-        MultiPolygon::new(vec![])
-    } else {
-        catchment(graph, settings, &key.profile, &served, key.minutes())?.polygon
-    };
+    let sheds = ShedPieces::new(graph, settings, &key.profile, &sites, key.minutes())?;
     let mut gaps: Vec<Gap> = rows
         .iter()
         .filter_map(|row| {
             let area = index.area(row.area_id?)?;
+            let covered = sheds.shed_near(area.geometry.bounding_rect()?);
             let geometry = area.geometry.difference(&covered);
             Some(Gap {
                 area_id: area.id,

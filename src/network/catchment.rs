@@ -71,3 +71,52 @@ pub fn catchment(
     let reach = search(graph, profile, sources, minutes);
     Ok(from_reach(&reach, graph, settings, profile_name, profile, minutes))
 }
+
+/// The walk shed of `sources` (EPSG:4326) clipped to the neighbourhood of `window` (EPSG:4326): only
+/// the reached streets within a shed's width of the window are buffered. For cutting many areas out
+/// of one large dissolved catchment without buffering the whole city each time.
+pub struct ShedPieces<'g> {
+    graph: &'g Graph,
+    pieces: Vec<geo::LineString<f64>>,
+    shed_m: f64,
+}
+
+impl<'g> ShedPieces<'g> {
+    /// Searches once from `sources`; sources farther than the snapping limit from any usable way are
+    /// skipped, as they reach nobody.
+    pub fn new(
+        graph: &'g Graph,
+        settings: &NetworkSettings,
+        profile_name: &str,
+        sources: &[Coord<f64>],
+        minutes: f64,
+    ) -> Result<Self, NetworkError> {
+        let profile = settings.profile(profile_name)?;
+        let minutes = settings.check_minutes(minutes)?;
+        let sources = sources
+            .iter()
+            .filter_map(|p| snap(graph, profile, *p, settings.max_snap_m, settings.min_component_nodes).ok())
+            .map(|s| Source::walking_from(s, profile))
+            .collect();
+        let (pieces, _) = search(graph, profile, sources, minutes).pieces();
+        Ok(ShedPieces { graph, pieces, shed_m: settings.walk_shed_m })
+    }
+
+    /// The walk shed near `window` (EPSG:4326).
+    pub fn shed_near(&self, window: geo::Rect<f64>) -> MultiPolygon<f64> {
+        use geo::{BoundingRect, Intersects};
+        let proj = self.graph.projection();
+        let (lo, hi) = (proj.project(window.min()), proj.project(window.max()));
+        let pad = self.shed_m * 1.5;
+        let window_m =
+            geo::Rect::new(Coord { x: lo.x - pad, y: lo.y - pad }, Coord { x: hi.x + pad, y: hi.y + pad });
+        let near: Vec<geo::LineString<f64>> = self
+            .pieces
+            .iter()
+            .filter(|p| p.bounding_rect().is_some_and(|r| r.intersects(&window_m)))
+            .cloned()
+            .collect();
+        walk_shed(&near, self.shed_m, self.shed_m / SHED_CELLS_PER_WIDTH)
+            .map_coords(|c: Coord<f64>| proj.unproject(c))
+    }
+}
