@@ -1,0 +1,109 @@
+//! Encoding features into one MVT tile with geozero's writer. Geometry arrives in tile coordinates
+//! (see [`crate::shape`]); geozero writes the MoveTo/LineTo/ClosePath commands and zig-zag deltas.
+
+use geo::Geometry;
+use geozero::ToMvt;
+use geozero::mvt::{Message, TagsBuilder, Tile, TileValue, tile};
+
+/// An attribute value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+}
+
+impl From<&Value> for TileValue {
+    fn from(v: &Value) -> Self {
+        match v {
+            Value::Str(s) => TileValue::Str(s.clone()),
+            Value::Int(i) => TileValue::Sint(*i),
+            Value::Double(d) => TileValue::Double(*d),
+            Value::Bool(b) => TileValue::Bool(*b),
+        }
+    }
+}
+
+/// Why a feature could not be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode a feature of layer {layer}: {reason}")]
+pub struct EncodeError {
+    pub layer: String,
+    pub reason: String,
+}
+
+struct LayerBuild {
+    name: String,
+    features: Vec<tile::Feature>,
+    tags: TagsBuilder,
+}
+
+/// The layers of one tile, filled feature by feature.
+pub struct TileBuilder {
+    extent: u32,
+    layers: Vec<LayerBuild>,
+}
+
+impl TileBuilder {
+    pub fn new(extent: u32) -> Self {
+        TileBuilder { extent, layers: Vec::new() }
+    }
+
+    /// Adds a feature whose geometry is already in tile coordinates.
+    pub fn add(
+        &mut self,
+        layer: &str,
+        id: Option<u64>,
+        geometry: &Geometry<f64>,
+        properties: &[(&str, Value)],
+    ) -> Result<(), EncodeError> {
+        let mut feature = geometry
+            .to_mvt_unscaled()
+            .map_err(|e| EncodeError { layer: layer.to_owned(), reason: e.to_string() })?;
+        feature.id = id;
+        let index = match self.layers.iter().position(|l| l.name == layer) {
+            Some(i) => i,
+            None => {
+                self.layers.push(LayerBuild {
+                    name: layer.to_owned(),
+                    features: Vec::new(),
+                    tags: TagsBuilder::new(),
+                });
+                self.layers.len() - 1
+            }
+        };
+        let l = &mut self.layers[index];
+        for (key, value) in properties {
+            let (k, v) = l.tags.insert_ref(key, value.into());
+            feature.tags.extend([k, v]);
+        }
+        l.features.push(feature);
+        Ok(())
+    }
+
+    /// Whether no feature was added.
+    pub fn is_empty(&self) -> bool {
+        self.layers.iter().all(|l| l.features.is_empty())
+    }
+
+    /// The encoded tile (protobuf, not compressed).
+    pub fn encode(self) -> Vec<u8> {
+        let layers = self
+            .layers
+            .into_iter()
+            .map(|l| {
+                let (keys, values) = l.tags.into_tags();
+                tile::Layer {
+                    version: 2,
+                    name: l.name,
+                    features: l.features,
+                    keys,
+                    values: values.into_iter().map(Into::into).collect(),
+                    extent: Some(self.extent),
+                }
+            })
+            .collect();
+        Tile { layers }.encode_to_vec()
+    }
+}
