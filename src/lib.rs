@@ -9,6 +9,7 @@ pub mod demo;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod maptiles;
 pub mod model;
 pub mod network;
 pub mod store;

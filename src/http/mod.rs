@@ -11,6 +11,7 @@ mod karte_page;
 mod network;
 mod population;
 mod sites;
+mod tiles;
 
 pub use error::AppError;
 
@@ -28,6 +29,9 @@ pub const FEATURE_BODY_LIMIT: usize = 256 * 1024;
 /// Largest file the import endpoints accept.
 pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
+/// Rendered tiles kept in memory (a tile is a few kilobytes).
+pub const TILE_CACHE_CAPACITY: usize = 50_000;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -38,6 +42,10 @@ pub struct AppState {
     pub catchments: Arc<CatchmentCache>,
     /// Coverage tables already computed.
     pub coverage: Arc<crate::analysis::CoverageCache>,
+    /// Rendered vector tiles.
+    pub tiles: Arc<sasaeai_tiles::TileCache>,
+    /// The analysis the map's tiles show.
+    pub map: Arc<tiles::MapAnalysisCache>,
     /// The token staff send to write; with none, the server refuses all writes.
     pub staff_token: Option<Arc<str>>,
 }
@@ -55,6 +63,8 @@ impl AppState {
             settings: Arc::new(settings),
             catchments: Arc::default(),
             coverage: Arc::default(),
+            tiles: Arc::new(sasaeai_tiles::TileCache::new(TILE_CACHE_CAPACITY)),
+            map: Arc::default(),
             staff_token,
         }
     }
@@ -89,6 +99,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/karte/{id}", get(karte_page::page))
+        .route("/tiles/{file}", get(tiles::tilejson))
+        .route("/tiles/{set}/{z}/{x}/{file}", get(tiles::tile))
         .nest("/api", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

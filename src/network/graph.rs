@@ -252,6 +252,17 @@ impl Graph {
         &self.segments
     }
 
+    /// Edges with a segment inside the lon/lat box `[min, max]`, each once, in index order.
+    pub fn edges_in(&self, min: Coord<f64>, max: Coord<f64>) -> Vec<u32> {
+        let (a, b) = (self.proj.project(min), self.proj.project(max));
+        let envelope = rstar::AABB::from_corners(Point(a), Point(b));
+        let mut found: Vec<u32> =
+            self.segments.locate_in_envelope_intersecting(&envelope).map(|s| s.data.0).collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
     /// Approximate heap size in bytes, for the benchmarks' memory figure.
     pub fn heap_bytes(&self) -> usize {
         let coords: usize =

@@ -1,0 +1,168 @@
+//! `GET /tiles/{set}/{z}/{x}/{y}.mvt` and `GET /tiles/{set}.json` (TileJSON 3.0). Tiles are gzip
+//! compressed, carry an ETag, are answered 204 when empty and 304 when the client has them; they are
+//! cached by (set, z, x, y, data version), so an edit shows on the next request.
+
+use super::extract::Path;
+use super::{AppError, AppState};
+use crate::maptiles::{self, MapAnalysis};
+use crate::store::LayerVersions;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use parking_lot::Mutex;
+use sasaeai_tiles::{CachedTile, TileId, TileKey};
+use serde_json::json;
+use std::io::Write;
+use std::sync::Arc;
+
+/// The map's analysis for the data version it was computed on.
+#[derive(Default)]
+pub struct MapAnalysisCache(Mutex<Option<(LayerVersions, Arc<Option<MapAnalysis>>)>>);
+
+impl MapAnalysisCache {
+    fn get(&self, state: &AppState) -> Arc<Option<MapAnalysis>> {
+        let index = state.store.read();
+        let versions = index.versions();
+        let mut slot = self.0.lock();
+        if let Some((v, m)) = slot.as_ref()
+            && *v == versions
+        {
+            return m.clone();
+        }
+        let m = Arc::new(MapAnalysis::compute(&index, &state.settings, &state.coverage));
+        *slot = Some((versions, m.clone()));
+        m
+    }
+}
+
+fn layers(set: &str) -> Result<Vec<&'static maptiles::LayerDef>, AppError> {
+    maptiles::resolve(set).map_err(|e| AppError::not_found(e.to_string()))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+    enc.write_all(bytes).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+/// `GET /tiles/{set}/{z}/{x}/{y}.mvt`.
+pub async fn tile(
+    State(state): State<AppState>,
+    Path((set, z, x, file)): Path<(String, u32, u32, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let y: u32 = file
+        .strip_suffix(".mvt")
+        .or_else(|| file.strip_suffix(".pbf"))
+        .and_then(|y| y.parse().ok())
+        .ok_or_else(|| AppError::bad_request(format!("tile {file:?} should be Y.mvt")))?;
+    let id = TileId::new(z, x, y).map_err(|e| AppError::bad_request(e.to_string()))?;
+    let defs = layers(&set)?;
+    let version = maptiles::version(&defs, state.store.read().versions());
+    let key = TileKey { layers: set.clone(), tile: id, version };
+    let cached = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            state.tiles.get_or_render::<AppError>(key, || {
+                let map = state.map.get(&state);
+                let index = state.store.read();
+                let raw = maptiles::render(&index, map.as_ref().as_ref(), &defs, id);
+                let etag = format!("\"{set}-{version:x}-{}-{}-{}\"", id.z, id.x, id.y);
+                Ok(CachedTile {
+                    gzipped: if raw.is_empty() { Vec::new() } else { gzip(&raw) },
+                    raw_len: raw.len(),
+                    etag,
+                })
+            })
+        })
+        .await??
+    };
+    let etag = HeaderValue::from_str(&cached.etag).expect("ETag is ASCII");
+    if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    if cached.raw_len == 0 {
+        return Ok((StatusCode::NO_CONTENT, [(header::ETAG, etag)]).into_response());
+    }
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"));
+    let body = if accepts_gzip {
+        cached.gzipped.clone()
+    } else {
+        let mut raw = Vec::with_capacity(cached.raw_len);
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&cached.gzipped[..]), &mut raw)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        raw
+    };
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.mapbox-vector-tile")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response();
+    if accepts_gzip {
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(response)
+}
+
+/// `GET /tiles/{set}.json`: TileJSON 3.0 with the set's vector layers, bounds and attribution.
+pub async fn tilejson(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let set = file
+        .strip_suffix(".json")
+        .ok_or_else(|| AppError::not_found(format!("no {file}; ask for SET.json")))?;
+    let defs = layers(set)?;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let dataset = state.store.dataset()?;
+    let index = state.store.read();
+    let bounds = data_bounds(&index).unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+    let center = [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, 13.0];
+    let mut attribution = dataset.attribution.clone();
+    if dataset.fictional {
+        attribution.insert(0, "架空データ（実在しません）".into());
+    }
+    let body = json!({
+        "tilejson": "3.0.0",
+        "name": format!("sasaeai {set}"),
+        "description": dataset.title,
+        "scheme": "xyz",
+        "tiles": [format!("http://{host}/tiles/{set}/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": defs.iter().map(|l| l.minzoom).min().unwrap_or(0),
+        "maxzoom": defs.iter().map(|l| l.maxzoom).max().unwrap_or(16),
+        "bounds": bounds,
+        "center": center,
+        "attribution": attribution.join(" | "),
+        "vector_layers": defs.iter().map(|l| json!({
+            "id": l.id, "description": l.description, "minzoom": l.minzoom, "maxzoom": l.maxzoom,
+            "fields": l.fields.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        })).collect::<Vec<_>>(),
+    });
+    Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+}
+
+fn data_bounds(index: &crate::store::Index) -> Option<[f64; 4]> {
+    use geo::BoundingRect;
+    let rects = index
+        .areas()
+        .filter_map(|a| a.geometry.bounding_rect())
+        .chain(index.sites().map(|s| s.data.location.bounding_rect().into()));
+    let r = rects.reduce(|a, b| {
+        geo::Rect::new(
+            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    })?;
+    Some([r.min().x, r.min().y, r.max().x, r.max().y])
+}

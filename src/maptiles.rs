@@ -1,0 +1,376 @@
+//! The map's vector tile layers: which features of the store go into which layer, with which
+//! attributes, at which zooms, and the named sets of layers the web map asks for. Reads the index
+//! in EPSG:4326 and hands geometry to the `sasaeai-tiles` pipeline, which works in tile
+//! coordinates. Public data only: nothing from residents' private support maps is ever a layer.
+
+use crate::analysis::{self, Coverage, CoverageKey, Gap, PLACES_TO_GO};
+use crate::model::{AreaLevel, BBox};
+use crate::network::NetworkSettings;
+use crate::store::{Index, LayerVersions};
+use geo::{BoundingRect, Geometry, Intersects, MultiLineString, MultiPolygon};
+use sasaeai_tiles::{BUFFER, EXTENT, TileBuilder, TileId, TileTransform, Value, shape, thin::thin};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// What a layer holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Source {
+    Areas(AreaLevel),
+    Sites,
+    Population,
+    Network,
+    Catchments,
+    Gaps,
+}
+
+/// A vector tile layer.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerDef {
+    pub id: &'static str,
+    pub source: Source,
+    pub minzoom: u8,
+    pub maxzoom: u8,
+    /// Below this zoom, points are thinned to one per 4 screen pixels.
+    pub full_detail_zoom: u8,
+    pub description: &'static str,
+    pub fields: &'static [(&'static str, &'static str)],
+}
+
+const AREA_FIELDS: &[(&str, &str)] = &[
+    ("id", "Number: area id"),
+    ("name", "String: 名称"),
+    ("level", "String: city, ward, sphere, district or chome"),
+    ("code", "String: official code"),
+    ("aged65_rate", "Number: 高齢化率 (%)"),
+    ("covered65_pct", "Number: 65歳以上のうち行き場所まで徒歩15分以内の割合 (%)"),
+    ("uncovered65", "Number: 徒歩圏外の65歳以上"),
+];
+
+/// Every layer, in drawing order.
+pub const LAYERS: &[LayerDef] = &[
+    LayerDef {
+        id: "areas_city",
+        source: Source::Areas(AreaLevel::City),
+        minzoom: 5,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "市",
+        fields: AREA_FIELDS,
+    },
+    LayerDef {
+        id: "areas_ward",
+        source: Source::Areas(AreaLevel::Ward),
+        minzoom: 8,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "区",
+        fields: AREA_FIELDS,
+    },
+    LayerDef {
+        id: "areas_sphere",
+        source: Source::Areas(AreaLevel::Sphere),
+        minzoom: 10,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "日常生活圏域",
+        fields: AREA_FIELDS,
+    },
+    LayerDef {
+        id: "areas_district",
+        source: Source::Areas(AreaLevel::District),
+        minzoom: 10,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "地区",
+        fields: AREA_FIELDS,
+    },
+    LayerDef {
+        id: "areas_chome",
+        source: Source::Areas(AreaLevel::Chome),
+        minzoom: 12,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "町丁",
+        fields: AREA_FIELDS,
+    },
+    LayerDef {
+        id: "network",
+        source: Source::Network,
+        minzoom: 13,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "歩行ネットワーク",
+        fields: &[("highway", "String: road class"), ("steps", "Boolean: 階段")],
+    },
+    LayerDef {
+        id: "catchments",
+        source: Source::Catchments,
+        minzoom: 10,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "行き場所（カフェ・縁側・通いの場）への徒歩15分圏（高齢者）",
+        fields: &[("minutes", "Number"), ("profile", "String")],
+    },
+    LayerDef {
+        id: "gaps",
+        source: Source::Gaps,
+        minzoom: 10,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "徒歩15分圏外の地区の部分",
+        fields: &[
+            ("name", "String: 地区"),
+            ("uncovered65", "Number: 圏外の65歳以上"),
+            ("rank", "Number: 順位"),
+        ],
+    },
+    LayerDef {
+        id: "population",
+        source: Source::Population,
+        minzoom: 12,
+        maxzoom: 16,
+        full_detail_zoom: 14,
+        description: "人口（点）",
+        fields: &[("total", "Number"), ("aged65", "Number"), ("aged65_rate", "Number: %")],
+    },
+    LayerDef {
+        id: "sites",
+        source: Source::Sites,
+        minzoom: 9,
+        maxzoom: 16,
+        full_detail_zoom: 13,
+        description: "施設・活動の場",
+        fields: &[
+            ("id", "Number: site id"),
+            ("name", "String: 名称"),
+            ("kind", "String: 種別"),
+            ("kind_label", "String: 種別（日本語）"),
+        ],
+    },
+];
+
+/// Named sets of layers; a request may also name layers directly, comma-separated.
+pub const SETS: &[(&str, &[&str])] = &[
+    ("base", &["areas_city", "areas_ward", "areas_sphere", "areas_district", "areas_chome", "sites"]),
+    ("analysis", &["catchments", "gaps"]),
+    ("network", &["network"]),
+    ("population", &["population"]),
+    (
+        "all",
+        &[
+            "areas_city",
+            "areas_ward",
+            "areas_sphere",
+            "areas_district",
+            "areas_chome",
+            "network",
+            "catchments",
+            "gaps",
+            "population",
+            "sites",
+        ],
+    ),
+];
+
+/// Why a layer set name is not known.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown layer set or layer {0:?}; sets: base, analysis, network, population, all")]
+pub struct UnknownLayers(pub String);
+
+/// The layers of a set name or of a comma-separated list of layer ids.
+pub fn resolve(set: &str) -> Result<Vec<&'static LayerDef>, UnknownLayers> {
+    let ids: Vec<&str> = match SETS.iter().find(|(name, _)| *name == set) {
+        Some((_, ids)) => ids.to_vec(),
+        None => set.split(',').collect(),
+    };
+    ids.iter()
+        .map(|id| LAYERS.iter().find(|l| l.id == *id).ok_or_else(|| UnknownLayers(set.to_owned())))
+        .collect()
+}
+
+/// The data version a set of layers shows: it changes whenever any layer it draws from changes.
+pub fn version(layers: &[&LayerDef], v: LayerVersions) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for l in layers {
+        match l.source {
+            Source::Sites => v.sites.hash(&mut h),
+            Source::Population => v.population.hash(&mut h),
+            Source::Network => v.network.hash(&mut h),
+            Source::Catchments => (v.sites, v.network).hash(&mut h),
+            Source::Areas(_) | Source::Gaps => (v.areas, v.sites, v.population, v.network).hash(&mut h),
+        }
+    }
+    h.finish()
+}
+
+/// The analysis the map shows (places to go, 15 minutes, elderly pace), computed once per data
+/// version.
+pub struct MapAnalysis {
+    pub coverage: Arc<Coverage>,
+    pub rows: HashMap<crate::model::AreaId, analysis::AreaRow>,
+    pub catchment: MultiPolygon<f64>,
+    pub gaps: Vec<Gap>,
+}
+
+impl MapAnalysis {
+    /// The map's analysis, or `None` when there is no walking network.
+    pub fn compute(
+        index: &Index,
+        settings: &NetworkSettings,
+        cache: &analysis::CoverageCache,
+    ) -> Option<Self> {
+        let graph = index.network()?;
+        let key = CoverageKey::new(PLACES_TO_GO.to_vec(), 15.0, "elderly");
+        let coverage = cache.get(index, settings, &key).ok()?;
+        let rows = coverage.levels.values().flatten().filter_map(|r| Some((r.area_id?, r.clone()))).collect();
+        let sites: Vec<_> = index.sites_in(&PLACES_TO_GO, None).iter().map(|s| s.data.location.0).collect();
+        let catchment = crate::network::catchment::ShedPieces::new(graph, settings, "elderly", &sites, 15.0)
+            .ok()
+            .and_then(|p| graph_bounds(index).map(|b| p.shed_near(b)))
+            .unwrap_or_else(|| MultiPolygon(vec![]));
+        let level = [AreaLevel::District, AreaLevel::Sphere, AreaLevel::Ward]
+            .into_iter()
+            .find(|l| coverage.levels.contains_key(l));
+        let gaps = level.and_then(|l| analysis::gaps(index, settings, &coverage, l).ok()).unwrap_or_default();
+        Some(MapAnalysis { coverage, rows, catchment, gaps })
+    }
+}
+
+fn graph_bounds(index: &Index) -> Option<geo::Rect<f64>> {
+    let nodes = index.network()?.nodes();
+    let (mut lo, mut hi) = (*nodes.first()?, *nodes.first()?);
+    for c in nodes {
+        lo = geo::Coord { x: lo.x.min(c.x), y: lo.y.min(c.y) };
+        hi = geo::Coord { x: hi.x.max(c.x), y: hi.y.max(c.y) };
+    }
+    Some(geo::Rect::new(lo, hi))
+}
+
+fn rate(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 10.0)
+}
+
+/// Renders the layers of one tile; an empty vector when the tile has no features.
+pub fn render(index: &Index, map: Option<&MapAnalysis>, layers: &[&LayerDef], tile: TileId) -> Vec<u8> {
+    let transform = TileTransform::new(tile, EXTENT);
+    let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
+    let bbox = BBox {
+        min_lon: window.min().x,
+        min_lat: window.min().y,
+        max_lon: window.max().x,
+        max_lat: window.max().y,
+    };
+    let mut out = TileBuilder::new(EXTENT);
+    let mut add = |layer: &str, id: Option<u64>, g: Geometry<f64>, props: Vec<(&str, Value)>| {
+        // Geometry from the shaping step always encodes; a failure would be a bug in that step.
+        if let Err(e) = out.add(layer, id, &g, &props) {
+            tracing::error!(error = %e, %tile, "feature left out of tile");
+        }
+    };
+    for l in layers.iter().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)) {
+        match l.source {
+            Source::Areas(level) => {
+                for a in index.areas_in(Some(level), Some(&bbox)) {
+                    let Some(shaped) = shape::polygon(&a.geometry, &transform, BUFFER) else { continue };
+                    let mut props = vec![
+                        ("id", Value::Int(a.id.0)),
+                        ("name", Value::Str(a.name.clone())),
+                        ("level", Value::Str(a.level.as_str().into())),
+                    ];
+                    props.extend(a.code.clone().map(|c| ("code", Value::Str(c))));
+                    if let Some(row) = map.and_then(|m| m.rows.get(&a.id)) {
+                        props.extend(rate(row.aged65, row.total).map(|r| ("aged65_rate", Value::Double(r))));
+                        props.extend(
+                            rate(row.covered65, row.aged65).map(|r| ("covered65_pct", Value::Double(r))),
+                        );
+                        props.push(("uncovered65", Value::Int(row.uncovered65 as i64)));
+                    }
+                    add(l.id, Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
+                }
+            }
+            Source::Sites => {
+                let points: Vec<_> = index
+                    .sites_in(&[], Some(&bbox))
+                    .into_iter()
+                    .filter_map(|s| Some((shape::point(s.data.location, &transform, BUFFER)?, s)))
+                    .collect();
+                let cell = if tile.z < l.full_detail_zoom { 64.0 } else { 0.0 };
+                for (p, s) in thin(points, cell) {
+                    let props = vec![
+                        ("id", Value::Int(s.id.0)),
+                        ("name", Value::Str(s.data.name.clone())),
+                        ("kind", Value::Str(s.data.kind.as_str().into())),
+                        ("kind_label", Value::Str(s.data.kind.label_ja().into())),
+                    ];
+                    add(l.id, Some(s.id.0 as u64), Geometry::Point(p), props);
+                }
+            }
+            Source::Population => {
+                let points: Vec<_> = index
+                    .population_in(Some(&bbox))
+                    .into_iter()
+                    .filter_map(|u| Some((shape::point(u.data.location, &transform, BUFFER)?, u)))
+                    .collect();
+                let cell = if tile.z < l.full_detail_zoom { 64.0 } else { 0.0 };
+                for (p, u) in thin(points, cell) {
+                    let mut props = vec![
+                        ("total", Value::Int(u.data.total as i64)),
+                        ("aged65", Value::Int(u.data.aged65 as i64)),
+                    ];
+                    props.extend(
+                        rate(u.data.aged65 as u64, u.data.total as u64)
+                            .map(|r| ("aged65_rate", Value::Double(r))),
+                    );
+                    add(l.id, Some(u.id.0 as u64), Geometry::Point(p), props);
+                }
+            }
+            Source::Network => {
+                let Some(graph) = index.network() else { continue };
+                for e in graph.edges_in(window.min(), window.max()) {
+                    let edge = graph.edge(e);
+                    let Some(shaped) =
+                        shape::line(&MultiLineString(vec![edge.data.geometry.clone()]), &transform, BUFFER)
+                    else {
+                        continue;
+                    };
+                    let props = vec![
+                        ("highway", Value::Str(edge.data.highway.clone())),
+                        ("steps", Value::Bool(edge.data.steps)),
+                    ];
+                    add(l.id, Some(e as u64), Geometry::MultiLineString(shaped), props);
+                }
+            }
+            Source::Catchments => {
+                let Some(m) = map else { continue };
+                let visible = m.catchment.bounding_rect().is_some_and(|r| r.intersects(&window));
+                if let Some(shaped) =
+                    visible.then(|| shape::polygon(&m.catchment, &transform, BUFFER)).flatten()
+                {
+                    add(
+                        l.id,
+                        None,
+                        Geometry::MultiPolygon(shaped),
+                        vec![("minutes", Value::Int(15)), ("profile", Value::Str("elderly".into()))],
+                    );
+                }
+            }
+            Source::Gaps => {
+                let Some(m) = map else { continue };
+                for (rank, g) in m.gaps.iter().enumerate() {
+                    if !g.geometry.bounding_rect().is_some_and(|r| r.intersects(&window)) {
+                        continue;
+                    }
+                    let Some(shaped) = shape::polygon(&g.geometry, &transform, BUFFER) else { continue };
+                    let props = vec![
+                        ("name", Value::Str(g.name.clone())),
+                        ("uncovered65", Value::Int(g.uncovered65 as i64)),
+                        ("rank", Value::Int(rank as i64 + 1)),
+                    ];
+                    add(l.id, Some(g.area_id.0 as u64), Geometry::MultiPolygon(shaped), props);
+                }
+            }
+        }
+    }
+    if out.is_empty() { Vec::new() } else { out.encode() }
+}
