@@ -12,6 +12,9 @@ mod network;
 mod population;
 mod sites;
 mod tiles;
+mod web;
+
+pub use web::default_web_dir;
 
 pub use error::AppError;
 
@@ -46,6 +49,8 @@ pub struct AppState {
     pub tiles: Arc<sasaeai_tiles::TileCache>,
     /// The analysis the map's tiles show.
     pub map: Arc<tiles::MapAnalysisCache>,
+    /// The folder holding the map page and MapLibre.
+    pub web_dir: Arc<std::path::PathBuf>,
     /// The token staff send to write; with none, the server refuses all writes.
     pub staff_token: Option<Arc<str>>,
 }
@@ -65,6 +70,7 @@ impl AppState {
             coverage: Arc::default(),
             tiles: Arc::new(sasaeai_tiles::TileCache::new(TILE_CACHE_CAPACITY)),
             map: Arc::default(),
+            web_dir: Arc::new(default_web_dir()),
             staff_token,
         }
     }
@@ -96,7 +102,9 @@ pub fn app(state: AppState) -> Router {
                 .route("/import/{layer}", post(imports::upload))
                 .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         );
+    let web = web::routes(&state.web_dir);
     Router::new()
+        .merge(web)
         .route("/health", get(health))
         .route("/karte/{id}", get(karte_page::page))
         .route("/tiles/{file}", get(tiles::tilejson))

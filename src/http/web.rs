@@ -1,0 +1,51 @@
+//! The map page and its files: `web/` for our own HTML, JS and CSS, and MapLibre GL JS from the
+//! pinned npm package in `web/node_modules`, served by sasaeai itself — no CDN, so the map works on
+//! a ward office LAN without internet.
+
+use super::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use std::path::{Path, PathBuf};
+use tower_http::services::ServeDir;
+
+/// Where MapLibre's files are, inside the web folder.
+const MAPLIBRE_DIST: &str = "node_modules/maplibre-gl/dist";
+
+/// The web folder: `SASAEAI_WEB`, else `web/` in the working directory, else the source tree's.
+pub fn default_web_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SASAEAI_WEB") {
+        return dir.into();
+    }
+    let local = PathBuf::from("web");
+    if local.join("index.html").exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("web") }
+}
+
+/// Routes for `/`, `/web/…` and `/vendor/maplibre-gl/…`.
+pub fn routes(web_dir: &Path) -> Router<AppState> {
+    Router::new()
+        .route("/", axum::routing::get(index))
+        .route("/favicon.ico", axum::routing::get(|| async { StatusCode::NO_CONTENT }))
+        .nest_service("/web", ServeDir::new(web_dir))
+        .nest_service("/vendor/maplibre-gl", ServeDir::new(web_dir.join(MAPLIBRE_DIST)))
+}
+
+async fn index(State(state): State<AppState>) -> Response {
+    let dir = &state.web_dir;
+    if !dir.join(MAPLIBRE_DIST).join("maplibre-gl.mjs").exists() {
+        let message = format!(
+            "<!doctype html><meta charset=utf-8><title>sasaeai</title><h1>地図の部品がありません</h1>\
+             <p>MapLibre GL JS is not installed in {}. Run <code>npm ci --prefix web</code> and reload.</p>",
+            dir.display()
+        );
+        return (StatusCode::SERVICE_UNAVAILABLE, Html(message)).into_response();
+    }
+    match tokio::fs::read_to_string(dir.join("index.html")).await {
+        Ok(page) => Html(page).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, dir = %dir.display(), "cannot read the map page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

@@ -1,0 +1,228 @@
+// The sasaeai map: our own vector tiles on a plain background (no internet base map), a layer
+// switcher, a coverage choropleth, catchments on click, the 地区カルテ panel and exports.
+import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+
+const KIND_COLOURS = {
+  care_center: '#d84315', care_service: '#8d6e63', clinic: '#c2185b', pharmacy: '#ad1457', cafe: '#ef6c00',
+  engawa: '#2e7d32', kayoinoba: '#00897b', ikoi: '#6a1b9a', childcare: '#f9a825', park: '#558b2f',
+  community_center: '#1565c0', other: '#546e7a',
+};
+const KIND_LABELS = {
+  care_center: '地域包括支援センター', care_service: '介護サービス事業所', clinic: '医療機関', pharmacy: '薬局',
+  cafe: 'コミュニティカフェ・認知症カフェ', engawa: '地域の縁側', kayoinoba: '通いの場', ikoi: 'いこいの家',
+  childcare: '保育所・子育て支援', park: '公園', community_center: '市民館・こども文化センター', other: 'その他',
+};
+const PROFILE_LABELS = { elderly: '高齢者', standard: '一般', wheelchair: '車いす' };
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), lastCatchment: null, lastReach: null };
+window.sasaeai = state;
+
+const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+const num = (n) => (n == null ? '—' : Number(n).toLocaleString('ja-JP'));
+
+async function getJson(url) {
+  const r = await fetch(url);
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.detail || `${r.status}`);
+  return body;
+}
+
+function style(tilejson) {
+  const area = (level, minzoom, width, colour) => ({
+    id: `areas-${level}-line`, type: 'line', source: 'base', 'source-layer': `areas_${level}`, minzoom,
+    paint: { 'line-color': colour, 'line-width': width },
+  });
+  return {
+    version: 8,
+    sources: {
+      base: { type: 'vector', tiles: tilejson.base.tiles, minzoom: 5, maxzoom: 16, attribution: tilejson.base.attribution },
+      analysis: { type: 'vector', tiles: tilejson.analysis.tiles, minzoom: 10, maxzoom: 16 },
+      network: { type: 'vector', tiles: tilejson.network.tiles, minzoom: 13, maxzoom: 16 },
+      population: { type: 'vector', tiles: tilejson.population.tiles, minzoom: 12, maxzoom: 16 },
+      selection: { type: 'geojson', data: EMPTY },
+      reach: { type: 'geojson', data: EMPTY },
+    },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': '#eef1ec' } },
+      { id: 'areas-city-fill', type: 'fill', source: 'base', 'source-layer': 'areas_city', paint: { 'fill-color': '#ffffff' } },
+      {
+        id: 'choropleth', type: 'fill', source: 'base', 'source-layer': 'areas_district',
+        paint: {
+          'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'covered65_pct'], 0], 0, '#d73027', 25, '#fc8d59', 50, '#fee08b', 75, '#91cf60', 100, '#1a9850'],
+          'fill-opacity': 0.45,
+        },
+      },
+      { id: 'district-hit', type: 'fill', source: 'base', 'source-layer': 'areas_district', paint: { 'fill-color': '#000', 'fill-opacity': 0 } },
+      { id: 'gaps', type: 'fill', source: 'analysis', 'source-layer': 'gaps', layout: { visibility: 'none' }, paint: { 'fill-color': '#b71c1c', 'fill-opacity': 0.35 } },
+      { id: 'catchments', type: 'fill', source: 'analysis', 'source-layer': 'catchments', paint: { 'fill-color': '#2a7', 'fill-opacity': 0.18 } },
+      { id: 'network', type: 'line', source: 'network', 'source-layer': 'network', paint: { 'line-color': ['case', ['get', 'steps'], '#8e24aa', '#9e9e9e'], 'line-width': ['case', ['get', 'steps'], 2, 1] } },
+      area('chome', 12, 0.5, '#bbbbbb'),
+      area('district', 10, 1.2, '#666666'),
+      area('sphere', 10, 2, '#1565c0'),
+      area('ward', 8, 2.5, '#333333'),
+      { id: 'population', type: 'circle', source: 'population', 'source-layer': 'population', layout: { visibility: 'none' },
+        paint: { 'circle-radius': 3, 'circle-color': ['interpolate', ['linear'], ['coalesce', ['get', 'aged65_rate'], 0], 10, '#90caf9', 30, '#5c6bc0', 45, '#311b92'] } },
+      { id: 'reach-fill', type: 'fill', source: 'reach', paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.2 } },
+      { id: 'selection-fill', type: 'fill', source: 'selection', paint: { 'fill-color': '#ef6c00', 'fill-opacity': 0.25 } },
+      { id: 'selection-line', type: 'line', source: 'selection', paint: { 'line-color': '#ef6c00', 'line-width': 2 } },
+      {
+        id: 'sites', type: 'circle', source: 'base', 'source-layer': 'sites',
+        paint: {
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 15, 7],
+          'circle-color': ['match', ['get', 'kind'], ...Object.entries(KIND_COLOURS).flat(), '#546e7a'],
+          'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5,
+        },
+      },
+    ],
+  };
+}
+
+function renderLegend() {
+  const stops = [['0%', '#d73027'], ['25%', '#fc8d59'], ['50%', '#fee08b'], ['75%', '#91cf60'], ['100%', '#1a9850']];
+  document.getElementById('legend').innerHTML = '65歳以上のカバー率：' + stops.map(([l, c]) => `<span><i style="background:${c}"></i>${l}</span>`).join('');
+}
+
+function renderKinds(map) {
+  const box = document.getElementById('kinds');
+  box.innerHTML = Object.entries(KIND_LABELS)
+    .map(([k, label]) => `<label><input type="checkbox" data-kind="${k}" checked><span class="kind-dot" style="background:${KIND_COLOURS[k]}"></span>${label}</label>`)
+    .join('');
+  box.addEventListener('change', () => {
+    state.kinds = new Set([...box.querySelectorAll('input:checked')].map((i) => i.dataset.kind));
+    map.setFilter('sites', ['in', ['get', 'kind'], ['literal', [...state.kinds]]]);
+    renderExports();
+  });
+}
+
+const LAYER_IDS = {
+  ward: ['areas-ward-line'], sphere: ['areas-sphere-line'], district: ['areas-district-line'], chome: ['areas-chome-line'],
+  network: ['network'], catchments: ['catchments'], gaps: ['gaps'], population: ['population'], choropleth: ['choropleth'],
+};
+
+function bindLayers(map) {
+  const apply = (input) => {
+    for (const id of LAYER_IDS[input.dataset.layer]) map.setLayoutProperty(id, 'visibility', input.checked ? 'visible' : 'none');
+    document.getElementById('legend').hidden = input.dataset.layer === 'choropleth' && !input.checked;
+  };
+  for (const input of document.querySelectorAll('#layers input')) {
+    apply(input);
+    input.addEventListener('change', () => { apply(input); renderExports(); });
+  }
+}
+
+function renderExports() {
+  const kinds = [...state.kinds].join(',');
+  const links = [
+    [`/api/export/sites.geojson?kind=${kinds}`, '施設（GeoJSON）'],
+    ['/api/export/areas.geojson?level=district', '地区（GeoJSON）'],
+    ['/api/export/population.geojson', '人口（GeoJSON）'],
+    [`/api/gaps?level=district&minutes=${state.minutes}&profile=${state.profile}`, '徒歩圏外（GeoJSON）'],
+    [`/api/catchments?kind=cafe,engawa,kayoinoba&minutes=${state.minutes}&profile=${state.profile}&dissolve=true`, '徒歩圏（GeoJSON）'],
+    [`/api/coverage?level=district&minutes=${state.minutes}&profile=${state.profile}&format=csv`, 'カバー率（CSV）'],
+    [`/api/karte?level=district&minutes=${state.minutes}&profile=${state.profile}&format=csv`, '地区カルテ一覧（CSV）'],
+  ];
+  document.getElementById('exports').innerHTML = links.map(([href, label]) => `<a href="${href}" download>${label}</a>`).join('');
+}
+
+// The panel has a slot for what was clicked (a site or an area's karte) and one for the reach.
+function info(html, slot = 'main') {
+  document.getElementById(`info-${slot}`).innerHTML = html;
+}
+
+async function showSite(map, feature) {
+  const p = feature.properties;
+  const [site, catchment] = await Promise.all([
+    getJson(`/api/sites/${p.id}`),
+    getJson(`/api/sites/${p.id}/catchment?minutes=${state.minutes}&profile=${state.profile}`).catch((e) => ({ error: e.message })),
+  ]);
+  const s = site.properties;
+  let html = `<h2>${esc(s.name)}</h2><p>${esc(s.kind_label)}</p><table>
+    <tr><th>開催・開所</th><td>${esc(s.schedule ?? '—')}</td></tr>
+    <tr><th>住所</th><td>${esc(s.address ?? '—')}</td></tr>
+    <tr><th>運営</th><td>${esc(s.operator ?? '—')}</td></tr></table>`;
+  if (catchment.error) {
+    html += `<p class="muted">徒歩圏を計算できません：${esc(catchment.error)}</p>`;
+    map.getSource('selection').setData(EMPTY);
+  } else {
+    const c = catchment.properties;
+    html += `<p>${PROFILE_LABELS[c.profile]}の足で${c.minutes}分：面積 ${num(Math.round(c.area_m2 / 10000) / 100)} km²、到達係数 ${c.reachfactor}</p>`;
+    map.getSource('selection').setData(catchment);
+    state.lastCatchment = catchment;
+  }
+  info(html);
+}
+
+async function showKarte(feature) {
+  const id = feature.properties.id;
+  const k = await getJson(`/api/karte/${id}?minutes=${state.minutes}&profile=${state.profile}`);
+  const rows = k.comparison.map((r) => `<tr><th>${esc(r.name)}</th><td class="n">${num(r.total)}</td><td class="n">${r.aged65_rate ?? '—'}%</td><td class="n">${r.covered65_pct ?? '—'}%</td></tr>`).join('');
+  const gaps = k.largest_gaps.map((g) => `<li>${esc(g.name)}：${num(g.uncovered65)}人</li>`).join('');
+  info(`<h2>${esc(k.area.name)}（${esc(k.area.level_label)}）地区カルテ</h2>
+    <table><tr><th></th><th>人口</th><th>高齢化率</th><th>カバー率</th></tr>${rows}</table>
+    ${gaps ? `<p>行き場所が遠い町丁</p><ul>${gaps}</ul>` : ''}
+    <p><a id="karte-link" href="/karte/${id}?minutes=${state.minutes}&profile=${state.profile}" target="_blank">印刷用の地区カルテを開く</a></p>`);
+}
+
+async function showReach(map, lngLat) {
+  try {
+    const r = await getJson(`/api/reach?lon=${lngLat.lng}&lat=${lngLat.lat}&minutes=${state.minutes}&profile=${state.profile}`);
+    map.getSource('reach').setData(r.catchment);
+    state.lastReach = r;
+    const items = r.sites.features.map((f) => `<tr><td><span class="kind-dot" style="background:${KIND_COLOURS[f.properties.kind]}"></span>${esc(f.properties.name)}</td><td class="n">${f.properties.walk_minutes}分</td></tr>`).join('');
+    info(`<h2>ここから${state.minutes}分で行ける場所</h2><p class="muted">${PROFILE_LABELS[state.profile]}の足で、近い順</p><table>${items || '<tr><td>ありません</td></tr>'}</table>`, 'reach');
+  } catch (e) {
+    map.getSource('reach').setData(EMPTY);
+    info(`<p class="muted">${esc(e.message)}</p>`, 'reach');
+  }
+}
+
+async function main() {
+  const [meta, base, analysis, network, population] = await Promise.all([
+    getJson('/api/meta'), getJson('/tiles/base.json'), getJson('/tiles/analysis.json'), getJson('/tiles/network.json'), getJson('/tiles/population.json'),
+  ]);
+  if (meta.dataset.fictional) document.getElementById('banner').hidden = false;
+  document.getElementById('dataset').textContent = meta.dataset.title ?? '';
+  const [w, s, e, n] = base.bounds;
+  const map = new maplibregl.Map({
+    container: 'map',
+    style: style({ base, analysis, network, population }),
+    bounds: [[w, s], [e, n]],
+    fitBoundsOptions: { padding: 30 },
+    attributionControl: { compact: false, customAttribution: base.attribution },
+  });
+  window.map = map;
+  map.addControl(new maplibregl.NavigationControl(), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  renderLegend();
+  renderKinds(map);
+  renderExports();
+  document.getElementById('profile').addEventListener('change', (ev) => { state.profile = ev.target.value; renderExports(); });
+  document.getElementById('minutes').addEventListener('change', (ev) => { state.minutes = Number(ev.target.value); renderExports(); });
+  map.on('load', () => bindLayers(map));
+  map.on('click', async (ev) => {
+    const site = map.queryRenderedFeatures(ev.point, { layers: ['sites'] })[0];
+    if (site) {
+      info('', 'reach');
+      map.getSource('reach').setData(EMPTY);
+      return showSite(map, site);
+    }
+    map.getSource('selection').setData(EMPTY);
+    const district = map.queryRenderedFeatures(ev.point, { layers: ['district-hit'] })[0];
+    if (district) showKarte(district);
+    else info('');
+    return showReach(map, ev.lngLat);
+  });
+  for (const layer of ['sites', 'district-hit']) {
+    map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
+  }
+  await map.once('idle');
+  state.ready = true;
+}
+
+main().catch((e) => {
+  console.error(e);
+  info(`<p>地図を開けません：${esc(e.message)}</p>`);
+  console.error('sasaeai map failed', e);
+});
