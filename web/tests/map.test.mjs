@@ -1,0 +1,57 @@
+// Browser check of the map page, run by tests/browser.rs against the real server:
+//   node web/tests/map.test.mjs http://127.0.0.1:PORT/ SCREENSHOT.png
+// Opens the page in Debian's Chromium, waits for the map, finds rendered sites and areas, clicks a
+// site and sees its catchment, clicks a street and sees what is reachable, and fails on any console
+// error.
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const [url, screenshot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => window.sasaeai?.ready === true, null, { timeout: 60_000 });
+
+  assert.equal(await page.isVisible('#banner'), true, 'the 架空データ banner shows on the demo');
+  const attribution = await page.textContent('.maplibregl-ctrl-attrib');
+  assert.match(attribution, /架空/, 'attribution names the data');
+
+  const rendered = await page.evaluate(() => ({
+    sites: map.queryRenderedFeatures({ layers: ['sites'] }).map((f) => ({ id: f.properties.id, name: f.properties.name, kind: f.properties.kind, at: map.project(f.geometry.coordinates) })),
+    districts: map.queryRenderedFeatures({ layers: ['district-hit'] }).length,
+    wards: map.queryRenderedFeatures({ layers: ['areas-ward-line'] }).length,
+  }));
+  assert.ok(rendered.sites.length >= 40, `sites rendered: ${rendered.sites.length}`);
+  assert.ok(rendered.districts >= 8 && rendered.wards >= 2, `areas rendered: ${JSON.stringify(rendered)}`);
+
+  const canvas = await page.locator('#map canvas').boundingBox();
+  const cafe = rendered.sites.find((s) => s.kind === 'cafe');
+  await page.mouse.click(canvas.x + cafe.at.x, canvas.y + cafe.at.y);
+  await page.waitForFunction((id) => window.sasaeai.lastCatchment?.properties?.site_id === id, cafe.id, { timeout: 20_000 });
+  const catchment = await page.evaluate(() => window.sasaeai.lastCatchment.properties);
+  assert.equal(catchment.profile, 'elderly');
+  assert.ok(catchment.area_m2 > 100_000, `catchment area ${catchment.area_m2}`);
+  assert.match(await page.textContent('#info-main'), new RegExp(cafe.name));
+  await page.waitForTimeout(500);
+  const selected = await page.evaluate(() => map.queryRenderedFeatures({ layers: ['selection-fill'] }).length);
+  assert.ok(selected > 0, 'the catchment is drawn');
+
+  // A street corner away from any site: the reach from there.
+  const corner = await page.evaluate(() => map.project([140.0375, 34.6235]));
+  await page.mouse.click(canvas.x + corner.x, canvas.y + corner.y);
+  await page.waitForFunction(() => window.sasaeai.lastReach !== null, null, { timeout: 20_000 });
+  assert.match(await page.textContent('#info-reach'), /行ける場所/);
+
+  await page.screenshot({ path: screenshot });
+  assert.deepEqual(errors, [], 'no console errors');
+  console.log(`map ok: ${rendered.sites.length} sites, ${rendered.districts} district features, catchment ${Math.round(catchment.area_m2)} m²; screenshot ${screenshot}`);
+} finally {
+  await browser.close();
+}
