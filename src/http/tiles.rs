@@ -157,7 +157,7 @@ fn data_bounds(index: &crate::store::Index) -> Option<[f64; 4]> {
     let rects = index
         .areas()
         .filter_map(|a| a.geometry.bounding_rect())
-        .chain(index.sites().map(|s| s.data.location.bounding_rect().into()));
+        .chain(index.sites().map(|s| s.data.location.bounding_rect()));
     let r = rects.reduce(|a, b| {
         geo::Rect::new(
             geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },

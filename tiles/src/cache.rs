@@ -24,15 +24,22 @@ pub struct CachedTile {
     pub etag: String,
 }
 
+/// The cached tiles and their keys in the order they came in.
+#[derive(Default)]
+struct Entries {
+    tiles: HashMap<TileKey, Arc<CachedTile>>,
+    order: VecDeque<TileKey>,
+}
+
 /// A bounded cache; the oldest entries go first.
 pub struct TileCache {
     capacity: usize,
-    inner: Mutex<(HashMap<TileKey, Arc<CachedTile>>, VecDeque<TileKey>)>,
+    inner: Mutex<Entries>,
 }
 
 impl TileCache {
     pub fn new(capacity: usize) -> Self {
-        TileCache { capacity, inner: Mutex::new((HashMap::new(), VecDeque::new())) }
+        TileCache { capacity, inner: Mutex::new(Entries::default()) }
     }
 
     /// The tile for `key`, rendering it with `render` when it is not cached.
@@ -41,26 +48,24 @@ impl TileCache {
         key: TileKey,
         render: impl FnOnce() -> Result<CachedTile, E>,
     ) -> Result<Arc<CachedTile>, E> {
-        if let Some(hit) = self.inner.lock().0.get(&key) {
+        if let Some(hit) = self.inner.lock().tiles.get(&key) {
             return Ok(hit.clone());
         }
         let tile = Arc::new(render()?);
         let mut inner = self.inner.lock();
-        let (map, order) = &mut *inner;
-        if map.insert(key.clone(), tile.clone()).is_none() {
-            order.push_back(key);
+        if inner.tiles.insert(key.clone(), tile.clone()).is_none() {
+            inner.order.push_back(key);
         }
-        while map.len() > self.capacity {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
+        while inner.tiles.len() > self.capacity {
+            let Some(old) = inner.order.pop_front() else { break };
+            inner.tiles.remove(&old);
         }
         Ok(tile)
     }
 
     /// Number of tiles held.
     pub fn len(&self) -> usize {
-        self.inner.lock().0.len()
+        self.inner.lock().tiles.len()
     }
 
     /// Whether nothing is cached.

@@ -139,11 +139,7 @@ fn commands(geometry: &[u32], kind: &str, at: &str, problems: &mut Vec<String>) 
                     x += zigzag(d[0]);
                     y += zigzag(d[1]);
                     i += 2;
-                    if kind == "point" {
-                        parts.push(vec![(x, y)]);
-                    } else {
-                        parts.push(vec![(x, y)]);
-                    }
+                    parts.push(vec![(x, y)]);
                 }
                 expect_lineto = kind != "point";
             }

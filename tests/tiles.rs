@@ -1,0 +1,264 @@
+//! Vector tiles: checked against the MVT 2.1 rules over many tiles, decoded independently by GDAL,
+//! snapshotted as text, and never stale after an edit.
+
+mod common;
+
+use common::{TOKEN, get, send};
+use geo::{Area, BooleanOps, MapCoords};
+use sasaeai::http::AppState;
+use sasaeai::maptiles;
+use sasaeai_tiles::{BUFFER, EXTENT, TileId, TileTransform, check};
+
+/// Every tile of `set` from zoom 10 to 16 over the demo town.
+fn demo_tiles() -> Vec<TileId> {
+    let mut tiles = Vec::new();
+    for z in 10..=16u8 {
+        let (a, b) = (TileId::containing(140.02, 34.652, z), TileId::containing(140.08, 34.62, z));
+        for x in a.x..=b.x {
+            for y in a.y..=b.y {
+                tiles.push(TileId { z, x, y });
+            }
+        }
+    }
+    tiles
+}
+
+async fn tile_bytes(s: &AppState, set: &str, t: TileId) -> Option<Vec<u8>> {
+    let r = get(s, &format!("/tiles/{set}/{}/{}/{}.mvt", t.z, t.x, t.y)).await;
+    match r.status.as_u16() {
+        200 => Some(r.body),
+        204 => None,
+        other => panic!("tile {t}: status {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_demo_tile_follows_the_mvt_spec() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store, None);
+    let (mut checked, mut features) = (0, 0);
+    for t in demo_tiles() {
+        if let Some(bytes) = tile_bytes(&s, "all", t).await {
+            let (layers, problems) = check::decode_and_check(&bytes, BUFFER);
+            assert!(problems.is_empty(), "tile {t}: {problems:?}");
+            checked += 1;
+            features += layers.iter().map(|l| l.features.len()).sum::<usize>();
+        }
+    }
+    assert!(checked >= 100 && features > 5_000, "{checked} tiles, {features} features");
+}
+
+fn kawasaki_state() -> Option<(tempfile::TempDir, AppState)> {
+    let wards = common::shared_data("kawasaki/wards.geojson")?;
+    let nurseries = common::shared_data("kawasaki/nurseries.geojson")?;
+    let (dir, store) = common::temp_store();
+    let options =
+        sasaeai::import::AreaOptions { level: Some(sasaeai::model::AreaLevel::Ward), ..Default::default() };
+    store.import_areas(sasaeai::import::areas(&std::fs::read(wards).unwrap(), &options).unwrap()).unwrap();
+    let options = sasaeai::import::SiteOptions {
+        kind: Some(sasaeai::model::SiteKind::Childcare),
+        ..Default::default()
+    };
+    store
+        .insert_sites(sasaeai::import::sites(&std::fs::read(nurseries).unwrap(), &options).unwrap())
+        .unwrap();
+    Some((dir, AppState::new(store, None)))
+}
+
+#[tokio::test]
+async fn kawasaki_tiles_follow_the_spec_at_every_zoom() {
+    let Some((_d, s)) = kawasaki_state() else { return };
+    let mut checked = 0;
+    for z in [8u8, 10, 12, 14] {
+        let (a, b) = (TileId::containing(139.45, 35.65, z), TileId::containing(139.84, 35.46, z));
+        for x in a.x..=b.x {
+            for y in a.y..=b.y {
+                if let Some(bytes) = tile_bytes(&s, "base", TileId { z, x, y }).await {
+                    let (_, problems) = check::decode_and_check(&bytes, BUFFER);
+                    assert!(problems.is_empty(), "{z}/{x}/{y}: {problems:?}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "{checked} tiles checked");
+}
+
+/// GDAL's MVT driver decodes our tile; its features and polygon areas equal ours clipped to the
+/// tile.
+#[tokio::test]
+async fn gdal_decodes_our_tiles_with_the_same_features_and_areas() {
+    if !common::has_tool("ogr2ogr", "gdal-bin") {
+        return;
+    }
+    let Some((dir, s)) = kawasaki_state() else { return };
+    // A z13 tile (full detail: no points thinned) across the border of 中原区 and 高津区.
+    let t = TileId::containing(139.63, 35.58, 13);
+    let bytes = tile_bytes(&s, "base", t).await.expect("the tile has features");
+    let path = dir.path().join(format!("{}-{}-{}.pbf", t.z, t.x, t.y));
+    std::fs::write(&path, &bytes).unwrap();
+    // One GeoJSON file per layer: GDAL's GeoJSON writer holds a single layer.
+    let decode = |layer: &str| -> Vec<serde_json::Value> {
+        let out = dir.path().join(format!("{layer}.geojson"));
+        let status = std::process::Command::new("ogr2ogr")
+            .args(["-f", "GeoJSON", "-t_srs", "EPSG:4326"])
+            .arg(&out)
+            .arg(&path)
+            .arg(layer)
+            .status()
+            .unwrap();
+        assert!(status.success(), "ogr2ogr failed on layer {layer}");
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        json["features"].as_array().unwrap().clone()
+    };
+    let (gdal_ward_features, gdal_site_features) = (decode("areas_ward"), decode("sites"));
+    let index = s.store.read();
+    let bounds = t.bounds_lonlat();
+    let window = t.buffered_bounds_lonlat(BUFFER, EXTENT);
+    let bbox = sasaeai::model::BBox {
+        min_lon: window.min().x,
+        min_lat: window.min().y,
+        max_lon: window.max().x,
+        max_lat: window.max().y,
+    };
+    // Areas compared in tile units, inside the tile proper (GDAL crops to the tile by default).
+    let tr = TileTransform::new(t, EXTENT);
+    let tile_rect =
+        geo::Rect::new(geo::coord! { x: 0., y: 0. }, geo::coord! { x: EXTENT as f64, y: EXTENT as f64 })
+            .to_polygon();
+    let wards: Vec<_> = index
+        .areas_in(Some(sasaeai::model::AreaLevel::Ward), Some(&bbox))
+        .into_iter()
+        .filter(|w| w.geometry.map_coords(|c| tr.apply(c)).intersection(&tile_rect).unsigned_area() > 0.0)
+        .collect();
+    let gdal_wards: Vec<&serde_json::Value> = gdal_ward_features.iter().collect();
+    assert!(wards.len() >= 2, "the tile holds a ward border");
+    assert_eq!(gdal_wards.len(), wards.len(), "one ward feature per ward in the tile");
+    for ward in wards {
+        let ours = ward.geometry.map_coords(|c| tr.apply(c)).intersection(&tile_rect).unsigned_area();
+        let theirs_f = gdal_wards
+            .iter()
+            .find(|f| f["properties"]["name"] == ward.name.as_str())
+            .unwrap_or_else(|| panic!("{} missing", ward.name));
+        let theirs: geo::Geometry<f64> =
+            serde_json::from_value::<geojson::Geometry>(theirs_f["geometry"].clone())
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let theirs = theirs.map_coords(|c| tr.apply(c));
+        let theirs = match theirs {
+            geo::Geometry::Polygon(p) => geo::MultiPolygon(vec![p]),
+            geo::Geometry::MultiPolygon(m) => m,
+            other => panic!("GDAL gave {other:?}"),
+        }
+        .intersection(&tile_rect)
+        .unsigned_area();
+        // Within the grid: a unit of the 4096 grid along the boundary, and the 4-unit simplification.
+        let tolerance = 0.01 * ours.max(1.0);
+        assert!(
+            (ours - theirs).abs() <= tolerance,
+            "{}: ours {ours:.0} vs GDAL {theirs:.0} tile units²",
+            ward.name
+        );
+    }
+    let sites = index.sites_in(
+        &[],
+        Some(&sasaeai::model::BBox {
+            min_lon: bounds.min().x,
+            min_lat: bounds.min().y,
+            max_lon: bounds.max().x,
+            max_lat: bounds.max().y,
+        }),
+    );
+    let gdal_sites = gdal_site_features.len();
+    assert_eq!(gdal_sites, sites.len(), "every nursery in the tile");
+}
+
+#[tokio::test]
+async fn decoded_demo_tiles_snapshot() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store, None);
+    for (set, t) in [
+        ("base", TileId::containing(140.05, 34.636, 12)),
+        ("base", TileId::containing(140.045, 34.64, 15)),
+        ("network", TileId::containing(140.06, 34.63, 14)),
+    ] {
+        let bytes = tile_bytes(&s, set, t).await.unwrap();
+        let (layers, problems) = check::decode_and_check(&bytes, BUFFER);
+        assert!(problems.is_empty());
+        insta::assert_snapshot!(format!("{set}_{}_{}_{}", t.z, t.x, t.y), check::to_text(&layers));
+    }
+}
+
+#[tokio::test]
+async fn an_edited_site_shows_in_its_tile_on_the_next_request() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store.clone(), Some(TOKEN.into()));
+    let site = store.read().sites_in(&[sasaeai::model::SiteKind::Cafe], None)[0].clone();
+    let t = TileId::containing(site.data.location.x(), site.data.location.y(), 15);
+    let path = format!("/tiles/base/{}/{}/{}.mvt", t.z, t.x, t.y);
+    let before = get(&s, &path).await;
+    let etag = before.headers["etag"].clone();
+    let names = |body: &[u8]| -> Vec<String> {
+        let (layers, _) = check::decode_and_check(body, BUFFER);
+        layers
+            .iter()
+            .filter(|l| l.name == "sites")
+            .flat_map(|l| l.features.iter())
+            .flat_map(|f| f.properties.iter().filter(|(k, _)| k == "name").map(|(_, v)| v.clone()))
+            .collect()
+    };
+    assert!(names(&before.body).contains(&format!("{:?}", site.data.name)));
+    // A revalidation with the same ETag is a 304 while nothing changed.
+    let mut req = axum::http::Request::get(&path)
+        .header("if-none-match", etag.clone())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    req.headers_mut().insert("accept-encoding", "identity".parse().unwrap());
+    use tower::ServiceExt;
+    let r = sasaeai::http::app(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(r.status(), 304);
+
+    let renamed = serde_json::json!({"type":"Feature","geometry":{"type":"Point","coordinates":[site.data.location.x(), site.data.location.y()]},
+        "properties":{"name":"カフェ・あたらしい名前","kind":"cafe"}});
+    assert_eq!(
+        send(&s, "PUT", &format!("/api/sites/{}", site.id), Some(TOKEN), renamed.to_string()).await.status,
+        200
+    );
+    let after = get(&s, &path).await;
+    assert_ne!(after.headers["etag"], etag, "a new version, a new ETag");
+    let after_names = names(&after.body);
+    assert!(after_names.contains(&"\"カフェ・あたらしい名前\"".to_owned()), "{after_names:?}");
+    assert!(!after_names.contains(&format!("{:?}", site.data.name)));
+}
+
+#[tokio::test]
+async fn tile_requests_and_tilejson() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store, None);
+    let tj = get(&s, "/tiles/base.json").await.json();
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert!(tj["tiles"][0].as_str().unwrap().ends_with("/tiles/base/{z}/{x}/{y}.mvt"));
+    let ids: Vec<&str> =
+        tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["areas_city", "areas_ward", "areas_sphere", "areas_district", "areas_chome", "sites"]);
+    assert!(tj["attribution"].as_str().unwrap().contains("架空"));
+    assert_eq!(tj["bounds"].as_array().unwrap().len(), 4);
+
+    let t = TileId::containing(140.05, 34.636, 14);
+    let mut req = axum::http::Request::get(format!("/tiles/base/{}/{}/{}.mvt", t.z, t.x, t.y))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    req.headers_mut().insert("accept-encoding", "gzip, br".parse().unwrap());
+    use tower::ServiceExt;
+    let r = sasaeai::http::app(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(r.headers()["content-type"], "application/vnd.mapbox-vector-tile");
+    assert_eq!(get(&s, "/tiles/base/14/0/0.mvt").await.status, 204, "an empty tile");
+    get(&s, "/tiles/base/3/9/0.mvt").await.assert_problem(400, "does not exist at zoom 3");
+    get(&s, "/tiles/base/30/0/0.mvt").await.assert_problem(400, "zoom 30");
+    get(&s, "/tiles/roads/1/0/0.mvt").await.assert_problem(404, "unknown layer set");
+    get(&s, "/tiles/base/1/0/0.png").await.assert_problem(400, "Y.mvt");
+    assert_eq!(maptiles::resolve("sites,network").unwrap().len(), 2);
+}
