@@ -27,7 +27,7 @@ impl MeshCell {
 /// use sasaeai::import::mesh::cell;
 /// let c = cell("53393599").unwrap();           // a 3rd-order mesh in central Tokyo
 /// assert_eq!(c.order, 3);
-/// assert!((c.rect.min().y - (35.0 + 40.0 / 60.0 + 3.0 * 5.0 / 60.0 + 9.0 * 30.0 / 3600.0)).abs() < 1e-12);
+/// assert!((c.rect.min().y - (35.0 + 20.0 / 60.0 + 3.0 * 5.0 / 60.0 + 9.0 * 30.0 / 3600.0)).abs() < 1e-12);
 /// assert!((c.rect.min().x - (139.0 + 5.0 * 7.5 / 60.0 + 9.0 * 45.0 / 3600.0)).abs() < 1e-12);
 /// assert!(cell("5339x").is_err());
 /// ```
