@@ -4,7 +4,7 @@
 //! coordinates. Public data only: nothing from residents' private support maps is ever a layer.
 
 use crate::analysis::{self, Coverage, CoverageKey, Gap, PLACES_TO_GO};
-use crate::model::{AreaLevel, BBox};
+use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::network::NetworkSettings;
 use crate::store::{Index, LayerVersions};
 use geo::{BoundingRect, Geometry, Intersects, MultiLineString, MultiPolygon};
@@ -209,9 +209,14 @@ pub fn version(layers: &[&LayerDef], v: LayerVersions) -> u64 {
 pub struct MapAnalysis {
     pub coverage: Arc<Coverage>,
     pub rows: HashMap<crate::model::AreaId, analysis::AreaRow>,
-    pub catchment: MultiPolygon<f64>,
+    /// The dissolved catchment of each kind of place to go.
+    pub catchments: Vec<(SiteKind, MultiPolygon<f64>)>,
     pub gaps: Vec<Gap>,
 }
+
+/// The kinds whose dissolved catchments the map draws.
+pub const CATCHMENT_KINDS: [SiteKind; 4] =
+    [SiteKind::Cafe, SiteKind::Engawa, SiteKind::Kayoinoba, SiteKind::CareCenter];
 
 impl MapAnalysis {
     /// The map's analysis, or `None` when there is no walking network.
@@ -224,16 +229,23 @@ impl MapAnalysis {
         let key = CoverageKey::new(PLACES_TO_GO.to_vec(), 15.0, "elderly");
         let coverage = cache.get(index, settings, &key).ok()?;
         let rows = coverage.levels.values().flatten().filter_map(|r| Some((r.area_id?, r.clone()))).collect();
-        let sites: Vec<_> = index.sites_in(&PLACES_TO_GO, None).iter().map(|s| s.data.location.0).collect();
-        let catchment = crate::network::catchment::ShedPieces::new(graph, settings, "elderly", &sites, 15.0)
-            .ok()
-            .and_then(|p| graph_bounds(index).map(|b| p.shed_near(b)))
-            .unwrap_or_else(|| MultiPolygon(vec![]));
+        let bounds = graph_bounds(index)?;
+        let catchments = CATCHMENT_KINDS
+            .iter()
+            .filter_map(|kind| {
+                let sites: Vec<_> =
+                    index.sites_in(&[*kind], None).iter().map(|s| s.data.location.0).collect();
+                let pieces =
+                    crate::network::catchment::ShedPieces::new(graph, settings, "elderly", &sites, 15.0)
+                        .ok()?;
+                Some((*kind, pieces.shed_near(bounds)))
+            })
+            .collect();
         let level = [AreaLevel::District, AreaLevel::Sphere, AreaLevel::Ward]
             .into_iter()
             .find(|l| coverage.levels.contains_key(l));
         let gaps = level.and_then(|l| analysis::gaps(index, settings, &coverage, l).ok()).unwrap_or_default();
-        Some(MapAnalysis { coverage, rows, catchment, gaps })
+        Some(MapAnalysis { coverage, rows, catchments, gaps })
     }
 }
 
@@ -343,16 +355,17 @@ pub fn render(index: &Index, map: Option<&MapAnalysis>, layers: &[&LayerDef], ti
             }
             Source::Catchments => {
                 let Some(m) = map else { continue };
-                let visible = m.catchment.bounding_rect().is_some_and(|r| r.intersects(&window));
-                if let Some(shaped) =
-                    visible.then(|| shape::polygon(&m.catchment, &transform, BUFFER)).flatten()
-                {
-                    add(
-                        l.id,
-                        None,
-                        Geometry::MultiPolygon(shaped),
-                        vec![("minutes", Value::Int(15)), ("profile", Value::Str("elderly".into()))],
-                    );
+                for (kind, polygon) in &m.catchments {
+                    if !polygon.bounding_rect().is_some_and(|r| r.intersects(&window)) {
+                        continue;
+                    }
+                    let Some(shaped) = shape::polygon(polygon, &transform, BUFFER) else { continue };
+                    let props = vec![
+                        ("kind", Value::Str(kind.as_str().into())),
+                        ("minutes", Value::Int(15)),
+                        ("profile", Value::Str("elderly".into())),
+                    ];
+                    add(l.id, None, Geometry::MultiPolygon(shaped), props);
                 }
             }
             Source::Gaps => {

@@ -55,7 +55,8 @@ function style(tilejson) {
       },
       { id: 'district-hit', type: 'fill', source: 'base', 'source-layer': 'areas_district', paint: { 'fill-color': '#000', 'fill-opacity': 0 } },
       { id: 'gaps', type: 'fill', source: 'analysis', 'source-layer': 'gaps', layout: { visibility: 'none' }, paint: { 'fill-color': '#b71c1c', 'fill-opacity': 0.35 } },
-      { id: 'catchments', type: 'fill', source: 'analysis', 'source-layer': 'catchments', paint: { 'fill-color': '#2a7', 'fill-opacity': 0.18 } },
+      { id: 'catchments', type: 'fill', source: 'analysis', 'source-layer': 'catchments',
+        paint: { 'fill-color': ['match', ['get', 'kind'], ...Object.entries(KIND_COLOURS).flat(), '#2a7'], 'fill-opacity': 0.12 } },
       { id: 'network', type: 'line', source: 'network', 'source-layer': 'network', paint: { 'line-color': ['case', ['get', 'steps'], '#8e24aa', '#9e9e9e'], 'line-width': ['case', ['get', 'steps'], 2, 1] } },
       area('chome', 12, 0.5, '#bbbbbb'),
       area('district', 10, 1.2, '#666666'),
@@ -91,6 +92,7 @@ function renderKinds(map) {
   box.addEventListener('change', () => {
     state.kinds = new Set([...box.querySelectorAll('input:checked')].map((i) => i.dataset.kind));
     map.setFilter('sites', ['in', ['get', 'kind'], ['literal', [...state.kinds]]]);
+    map.setFilter('catchments', ['in', ['get', 'kind'], ['literal', [...state.kinds]]]);
     renderExports();
   });
 }

@@ -190,6 +190,24 @@ fn check_rings(rings: &[Vec<(i64, i64)>], at: &str, problems: &mut Vec<String>) 
             problems.push(format!("{at}: the first ring is not an exterior (clockwise) ring"));
         }
     }
+    // Exterior rings start polygons; the holes that follow belong to them. Each must be a valid
+    // polygon: no self-intersections, holes inside.
+    use geo::Validation;
+    let ring = |r: &Vec<(i64, i64)>| {
+        geo::LineString::from(r.iter().map(|(x, y)| (*x as f64, *y as f64)).collect::<Vec<_>>())
+    };
+    let mut polygons: Vec<geo::Polygon<f64>> = Vec::new();
+    for r in rings.iter().filter(|r| area2(r) != 0) {
+        match polygons.last_mut() {
+            Some(p) if area2(r) < 0 => p.interiors_push(ring(r)),
+            _ => polygons.push(geo::Polygon::new(ring(r), vec![])),
+        }
+    }
+    for (k, p) in polygons.iter().enumerate() {
+        if let Err(e) = p.check_validation() {
+            problems.push(format!("{at}: polygon {k} is not valid: {e}"));
+        }
+    }
 }
 
 /// A tile as readable text: layers, features with their properties, and their geometry.

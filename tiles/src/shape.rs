@@ -3,8 +3,14 @@
 
 use crate::grid::TileTransform;
 use geo::{
-    BooleanOps, Coord, LineString, MapCoords, MultiLineString, MultiPolygon, Point, Polygon, Rect, Simplify,
+    BooleanOps, BoundingRect, Coord, LineString, MapCoords, MultiLineString, MultiPolygon, Point, Polygon,
+    Rect, Simplify,
 };
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::core::overlay::{IntOverlayOptions, Overlay};
+use i_overlay::core::overlay_rule::OverlayRule;
+use i_overlay::core::solver::Solver;
+use i_overlay::i_float::int::point::IntPoint;
 
 /// Simplification tolerance in tile units: a quarter of a screen pixel on a 256-px tile of 4096 units.
 pub const SIMPLIFY_UNITS: f64 = 4.0;
@@ -54,17 +60,64 @@ fn clean_ring(ring: &LineString<f64>, exterior: bool) -> Option<LineString<f64>>
     Some(LineString(coords))
 }
 
+/// Coordinates beyond this many tile units are cut away in floating point before the integer step.
+const INT_LIMIT: f64 = (1 << 24) as f64;
+
+fn int_ring(ring: &LineString<f64>) -> Vec<IntPoint> {
+    let mut out: Vec<IntPoint> = Vec::with_capacity(ring.0.len());
+    for c in ring.coords() {
+        let p = IntPoint::new(c.x.round() as i32, c.y.round() as i32);
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    if out.len() > 1 && out.first() == out.last() {
+        out.pop();
+    }
+    out
+}
+
 /// A (multi)polygon in lon/lat (EPSG:4326) as it belongs in the tile, or `None` when nothing of it
 /// shows.
+///
+/// Vertices are snapped to the integer grid *before* clipping, and the clip is an integer boolean
+/// operation with OGC-valid output: snapping after a floating-point clip can fold a ring onto
+/// itself, while the integer overlay resolves every crossing and touching ring it meets.
 pub fn polygon(mp: &MultiPolygon<f64>, transform: &TileTransform, buffer: u32) -> Option<MultiPolygon<f64>> {
-    let in_tile = mp.map_coords(|c| transform.apply(c)).simplify(SIMPLIFY_UNITS);
-    // The boolean intersection both clips and repairs what simplification may have bent.
-    let clipped = in_tile.intersection(&clip_rect(transform, buffer).to_polygon());
-    let polygons: Vec<Polygon<f64>> = clipped
+    let mut in_tile = mp.map_coords(|c| transform.apply(c)).simplify(SIMPLIFY_UNITS);
+    let rect = clip_rect(transform, buffer);
+    let huge = in_tile.bounding_rect().is_some_and(|r| {
+        r.min().x.abs().max(r.max().x.abs()).max(r.min().y.abs()).max(r.max().y.abs()) > INT_LIMIT
+    });
+    if huge {
+        // A polygon much larger than the tile: cut it down to a generous window first.
+        let e = transform.extent as f64;
+        in_tile = in_tile
+            .intersection(&Rect::new(Coord { x: -e, y: -e }, Coord { x: 2.0 * e, y: 2.0 * e }).to_polygon());
+    }
+    let subject: Vec<Vec<IntPoint>> = in_tile
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .map(int_ring)
+        .filter(|r| r.len() >= 3)
+        .collect();
+    if subject.is_empty() {
+        return None;
+    }
+    // Crossings with the clip edge are rounded to the grid and may land one unit outside it, so the
+    // clip edge runs one unit inside the buffer.
+    let inner = Rect::new(rect.min() + Coord { x: 1.0, y: 1.0 }, rect.max() - Coord { x: 1.0, y: 1.0 });
+    let clip = vec![int_ring(&inner.to_polygon().into_inner().0)];
+    let shapes = Overlay::with_contours_custom(&subject, &clip, IntOverlayOptions::ogc(), Solver::default())
+        .overlay(OverlayRule::Intersect, FillRule::EvenOdd);
+    let polygons: Vec<Polygon<f64>> = shapes
         .into_iter()
-        .filter_map(|p| {
-            let exterior = clean_ring(p.exterior(), true)?;
-            let holes = p.interiors().iter().filter_map(|h| clean_ring(h, false)).collect();
+        .filter_map(|shape| {
+            let mut rings = shape
+                .into_iter()
+                .map(|c| LineString(c.iter().map(|p| Coord { x: p.x as f64, y: p.y as f64 }).collect()));
+            let exterior = clean_ring(&rings.next()?, true)?;
+            let holes = rings.filter_map(|h| clean_ring(&h, false)).collect();
             Some(Polygon::new(exterior, holes))
         })
         .collect();
