@@ -253,7 +253,7 @@ async fn karte_figures_equal_the_coverage_endpoint_and_its_page_prints_them() {
     assert_eq!(html.matches("<table").count(), html.matches("</table>").count());
 
     let csv = String::from_utf8(get(&s, "/api/karte?level=district&format=csv").await.body).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 8, "header and one row per district");
+    assert_eq!(csv.lines().count(), 1 + 8 + 1, "header, one row per district, the city");
     get(&s, "/api/karte/99999").await.assert_problem(404, "no area with id 99999");
     get(&s, "/karte/99999").await.assert_problem(404, "no area");
 }

@@ -158,6 +158,20 @@ pub async fn coverage_table(
     State(state): State<AppState>,
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Response, AppError> {
+    table(state, q, "coverage").await
+}
+
+/// `GET /api/karte?level=district[&format=csv]`: every area's karte figures in one table — the
+/// coverage table itself, so the two can never disagree.
+pub async fn karte_table(
+    State(state): State<AppState>,
+    Query(q): Query<AnalysisQuery>,
+) -> Result<Response, AppError> {
+    table(state, q, "karte").await
+}
+
+/// The rows of one level and the whole city, as JSON or as a CSV download.
+async fn table(state: AppState, q: AnalysisQuery, name: &'static str) -> Result<Response, AppError> {
     let question = q.question()?;
     blocking(move || {
         let c = coverage(&state, &question.key)?;
@@ -167,7 +181,7 @@ pub async fn coverage_table(
             if question.level != AreaLevel::City {
                 all.push(c.city.clone());
             }
-            return Ok(csv_response(&format!("sasaeai-coverage-{}", question.level), &all));
+            return Ok(csv_response(&format!("sasaeai-{name}-{}", question.level), &all));
         }
         Ok(Json(json!({
             "kinds": question.key.kinds, "minutes": question.key.minutes(), "profile": question.key.profile,
@@ -259,24 +273,6 @@ pub async fn karte(
         let mut j = karte_json(&k);
         j["dataset"] = serde_json::to_value(state.store.dataset()?).expect("serialisable");
         Ok(Json(j))
-    })
-    .await
-}
-
-/// `GET /api/karte?level=district[&format=csv]`: every area's figures in one table.
-pub async fn karte_table(
-    State(state): State<AppState>,
-    Query(q): Query<AnalysisQuery>,
-) -> Result<Response, AppError> {
-    let question = q.question()?;
-    blocking(move || {
-        let c = coverage(&state, &question.key)?;
-        let rows = rows_of(&c, question.level)?;
-        if question.csv {
-            return Ok(csv_response(&format!("sasaeai-karte-{}", question.level), &rows));
-        }
-        Ok(Json(json!({ "level": question.level, "rows": rows.iter().map(row_json).collect::<Vec<_>>() }))
-            .into_response())
     })
     .await
 }
