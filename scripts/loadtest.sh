@@ -50,8 +50,8 @@ run() { # name store-flag store-path set bbox...
   local pid=$!
   for _ in $(seq 50); do curl -sf http://127.0.0.1:18181/health >/dev/null && break; sleep 0.2; done
   echo "== $name: $(wc -l < "$work/$name.txt") distinct tiles, set $set"
-  echo "-- cold (each tile rendered on first request, 1 connection)"
-  LIST="$work/$name.txt" ONCE=1 wrk -t1 -c1 -d120s --latency -s "$work/list.lua" http://127.0.0.1:18181 | grep -E "Requests/sec|50%|90%|99%|requests in"
+  echo "-- cold (each tile rendered on first request, 1 connection; latency only: wrk counts its whole -d)"
+  LIST="$work/$name.txt" ONCE=1 wrk -t1 -c1 -d120s --latency -s "$work/list.lua" http://127.0.0.1:18181 | grep -E "50%|90%|99%|requests in"
   echo "-- warm (cached tiles, 2 threads, 64 connections, ${seconds}s)"
   LIST="$work/$name.txt" wrk -t2 -c64 -d"${seconds}s" --latency -s "$work/list.lua" http://127.0.0.1:18181 | grep -E "Requests/sec|50%|90%|99%|requests in"
   kill $pid; wait $pid 2>/dev/null || true
