@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[test]
 fn map_page_renders_sites_and_areas_and_shows_a_catchment_on_click() {
@@ -21,24 +20,12 @@ fn map_page_renders_sites_and_areas_and_shows_a_catchment_on_click() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for name in sasaeai::demo::FILES {
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata").join(name),
-            dir.path().join(name),
-        )
-        .unwrap();
-    }
-    let mut server = Command::new(env!("CARGO_BIN_EXE_sasaeai"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--geodata"])
-        .arg(dir.path())
-        .env("SASAEAI_WEB", &web)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("sasaeai listening on ").expect("listening line").to_owned();
+    sasaeai::demo::write_files(dir.path()).unwrap();
+    let server = common::Server::start(
+        &["--geodata".as_ref(), dir.path().as_os_str()],
+        &[("SASAEAI_WEB", web.as_os_str())],
+    );
+    let url = format!("{}/", server.base);
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("map.png");
     let out = Command::new("node")
         .arg(web.join("tests/map.test.mjs"))
@@ -47,8 +34,7 @@ fn map_page_renders_sites_and_areas_and_shows_a_catchment_on_click() {
         .current_dir(&web)
         .output()
         .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("{stdout}{stderr}");
     assert!(out.status.success(), "the browser check failed:\n{stdout}\n{stderr}");

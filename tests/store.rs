@@ -3,12 +3,12 @@
 
 mod common;
 
+use common::Server;
 use geo::Intersects;
 use proptest::prelude::*;
 use sasaeai::model::{BBox, SiteKind};
 use sasaeai::store::Store;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn bbox_strategy() -> impl Strategy<Value = BBox> {
     (139.35f64..139.9, 35.4f64..35.7, 0.0f64..0.3, 0.0f64..0.2)
@@ -62,46 +62,11 @@ fn shared_store() -> &'static (tempfile::TempDir, std::sync::Arc<Store>) {
     })
 }
 
-/// A running `sasaeai serve`, killed when dropped.
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Server {
-    fn start(store: &std::path::Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sasaeai"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--store"])
-            .arg(store)
-            .env("SASAEAI_STAFF_TOKEN", common::TOKEN)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("sasaeai listening on ")
-            .expect("listening line")
-            .trim_end_matches('/')
-            .to_owned();
-        Server { child, base }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn sites_written_over_http_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("durable.gpkg");
-    let mut server = Server::start(&path);
+    let mut server = Server::start(&["--store".as_ref(), path.as_os_str()], &[]);
     let agent = ureq::Agent::new_with_defaults();
     for i in 0..200 {
         let body = common::site_json(&format!("カフェ{i}"), "cafe", 139.6 + i as f64 * 1e-4, 35.55);
@@ -125,7 +90,7 @@ fn sites_written_over_http_survive_sigkill() {
     drop(index);
     drop(store);
 
-    let server = Server::start(&path);
+    let server = Server::start(&["--store".as_ref(), path.as_os_str()], &[]);
     let text =
         agent.get(format!("{}/health", server.base)).call().unwrap().body_mut().read_to_string().unwrap();
     let health: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -50,6 +50,19 @@ pub fn from_reach(
     }
 }
 
+/// Each point (EPSG:4326) snapped to the network as a search source.
+fn snapped<'a>(
+    graph: &'a Graph,
+    settings: &'a NetworkSettings,
+    profile: &'a Profile,
+    points: &'a [Coord<f64>],
+) -> impl Iterator<Item = Result<Source, NetworkError>> + 'a {
+    points.iter().map(move |p| {
+        snap(graph, profile, *p, settings.max_snap_m, settings.min_component_nodes)
+            .map(|s| Source::walking_from(s, profile))
+    })
+}
+
 /// The catchment of the points `from` (EPSG:4326): one point for a site or a home, many for the
 /// dissolved catchment of a kind of site.
 pub fn catchment(
@@ -61,13 +74,7 @@ pub fn catchment(
 ) -> Result<Catchment, NetworkError> {
     let profile = settings.profile(profile_name)?;
     let minutes = settings.check_minutes(minutes)?;
-    let sources = from
-        .iter()
-        .map(|p| {
-            snap(graph, profile, *p, settings.max_snap_m, settings.min_component_nodes)
-                .map(|s| Source::walking_from(s, profile))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let sources = snapped(graph, settings, profile, from).collect::<Result<Vec<_>, _>>()?;
     let reach = search(graph, profile, sources, minutes);
     Ok(from_reach(&reach, graph, settings, profile_name, profile, minutes))
 }
@@ -93,11 +100,7 @@ impl<'g> ShedPieces<'g> {
     ) -> Result<Self, NetworkError> {
         let profile = settings.profile(profile_name)?;
         let minutes = settings.check_minutes(minutes)?;
-        let sources = sources
-            .iter()
-            .filter_map(|p| snap(graph, profile, *p, settings.max_snap_m, settings.min_component_nodes).ok())
-            .map(|s| Source::walking_from(s, profile))
-            .collect();
+        let sources = snapped(graph, settings, profile, sources).filter_map(Result::ok).collect();
         let (pieces, _) = search(graph, profile, sources, minutes).pieces();
         Ok(ShedPieces { graph, pieces, shed_m: settings.walk_shed_m })
     }

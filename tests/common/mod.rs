@@ -44,16 +44,53 @@ pub fn temp_store() -> (tempfile::TempDir, Arc<Store>) {
     (dir, Arc::new(store))
 }
 
-/// The demo store, built from the committed geodata/ in a temporary directory.
+/// The demo store, built from freshly generated demo files (the same bytes as geodata/, which a test
+/// checks) in a temporary directory.
 pub fn demo_store() -> (tempfile::TempDir, Arc<Store>) {
     let dir = tempfile::tempdir().unwrap();
-    let geodata = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("geodata");
-    for name in sasaeai::demo::FILES {
-        std::fs::copy(geodata.join(name), dir.path().join(name)).unwrap();
-    }
+    sasaeai::demo::write_files(dir.path()).unwrap();
     let path = sasaeai::demo::ensure_store(dir.path()).unwrap();
     let store = Store::open(path).unwrap();
     (dir, Arc::new(store))
+}
+
+/// A running `sasaeai serve` on a free port, killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base: String,
+}
+
+impl Server {
+    /// Starts the binary with `args` after `serve --addr 127.0.0.1:0` and the staff token set.
+    pub fn start(args: &[&std::ffi::OsStr], envs: &[(&str, &std::ffi::OsStr)]) -> Server {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sasaeai"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .env("SASAEAI_STAFF_TOKEN", TOKEN)
+            .env("RUST_LOG", "warn")
+            .envs(envs.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("sasaeai listening on ")
+            .expect("listening line")
+            .trim_end_matches('/')
+            .to_owned();
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// A response, read whole.
