@@ -3,8 +3,8 @@
 
 use crate::grid::TileTransform;
 use geo::{
-    BooleanOps, BoundingRect, Coord, LineString, MapCoords, MultiLineString, MultiPolygon, Point, Polygon,
-    Rect, Simplify,
+    BooleanOps, BoundingRect, Coord, Intersects, LineString, MapCoords, MultiLineString, MultiPolygon, Point,
+    Polygon, Rect, Simplify,
 };
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{IntOverlayOptions, Overlay};
@@ -84,8 +84,15 @@ fn int_ring(ring: &LineString<f64>) -> Vec<IntPoint> {
 /// operation with OGC-valid output: snapping after a floating-point clip can fold a ring onto
 /// itself, while the integer overlay resolves every crossing and touching ring it meets.
 pub fn polygon(mp: &MultiPolygon<f64>, transform: &TileTransform, buffer: u32) -> Option<MultiPolygon<f64>> {
-    let mut in_tile = mp.map_coords(|c| transform.apply(c)).simplify(SIMPLIFY_UNITS);
     let rect = clip_rect(transform, buffer);
+    // Only the parts that reach the tile are projected and simplified.
+    let window = Rect::new(transform.invert(rect.min()), transform.invert(rect.max()));
+    let near: Vec<Polygon<f64>> =
+        mp.iter().filter(|p| p.bounding_rect().is_some_and(|b| b.intersects(&window))).cloned().collect();
+    if near.is_empty() {
+        return None;
+    }
+    let mut in_tile = MultiPolygon(near).map_coords(|c| transform.apply(c)).simplify(SIMPLIFY_UNITS);
     let huge = in_tile.bounding_rect().is_some_and(|r| {
         r.min().x.abs().max(r.max().x.abs()).max(r.min().y.abs()).max(r.max().y.abs()) > INT_LIMIT
     });
