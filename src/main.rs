@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API on a store (the fictional demo store when none is given).
+    /// Serve the map and the API on a store (the fictional demo store when none is given).
     Serve(ServeArgs),
     /// Import a file into a store, all or nothing.
     #[command(subcommand)]
