@@ -44,16 +44,20 @@ fn feature(id: i64, geometry: Value, mut properties: Properties, extra: &Propert
     json!({ "type": "Feature", "id": id, "geometry": geometry, "properties": properties })
 }
 
-fn object(value: Value) -> Properties {
-    match value {
-        Value::Object(map) => map,
-        _ => unreachable!("json!({{..}}) is an object"),
-    }
+/// Builds a properties map with `json!` syntax: `props!({ "name": name })`.
+#[macro_export]
+macro_rules! props {
+    ($($json:tt)+) => {
+        match serde_json::json!($($json)+) {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("props! takes an object literal"),
+        }
+    };
 }
 
 /// An area as a Feature: its own fields first, then its free properties (which never override them).
 pub fn area_feature(area: &Area, parent_name: Option<&str>) -> Value {
-    let props = object(json!({
+    let props = crate::props!({
         "id": area.id,
         "name": area.name,
         "level": area.level,
@@ -62,14 +66,14 @@ pub fn area_feature(area: &Area, parent_name: Option<&str>) -> Value {
         "parent_id": area.parent,
         "parent_name": parent_name,
         "parent_derived": area.parent_derived,
-    }));
+    });
     feature(area.id.0, multipolygon_geometry(&area.geometry), props, &area.properties)
 }
 
 /// A site as a Feature.
 pub fn site_feature(site: &Site) -> Value {
     let s = &site.data;
-    let props = object(json!({
+    let props = crate::props!({
         "id": site.id,
         "name": s.name,
         "kind": s.kind,
@@ -78,7 +82,7 @@ pub fn site_feature(site: &Site) -> Value {
         "schedule": s.schedule,
         "audience": s.audience,
         "operator": s.operator,
-    }));
+    });
     feature(site.id.0, point_geometry(s.location), props, &s.properties)
 }
 
@@ -89,7 +93,7 @@ fn rate(part: u32, total: u32) -> Value {
 /// A population unit as a Feature, with its ageing rates.
 pub fn population_feature(unit: &PopulationUnit) -> Value {
     let p = &unit.data;
-    let props = object(json!({
+    let props = crate::props!({
         "id": unit.id,
         "name": p.name,
         "total": p.total,
@@ -99,7 +103,7 @@ pub fn population_feature(unit: &PopulationUnit) -> Value {
         "aged75_rate": rate(p.aged75, p.total),
         "source": p.source,
         "year": p.year,
-    }));
+    });
     feature(unit.id.0, point_geometry(p.location), props, &p.properties)
 }
 

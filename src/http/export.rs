@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Features rendered per chunk of the response body.
 const CHUNK: usize = 512;
@@ -63,11 +63,7 @@ pub async fn download(
         }
     };
     let dataset = state.store.dataset()?;
-    let meta = match json!({ "title": dataset.title, "fictional": dataset.fictional, "attribution": dataset.attribution })
-    {
-        Value::Object(m) => m,
-        _ => unreachable!(),
-    };
+    let meta = crate::props!({ "title": dataset.title, "fictional": dataset.fictional, "attribution": dataset.attribution });
     let head = collection_head(&format!("sasaeai_{layer}"), &meta);
     let chunks: Vec<Vec<Box<dyn Fn() -> Value + Send + Sync>>> = chunked(features);
     let mut first = true;

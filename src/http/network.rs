@@ -75,10 +75,7 @@ pub async fn summary(State(state): State<AppState>) -> Result<Json<Value>, AppEr
 }
 
 fn site_props(site: &Site) -> serde_json::Map<String, Value> {
-    match json!({ "site_id": site.id, "site_name": site.data.name, "kind": site.data.kind }) {
-        Value::Object(m) => m,
-        _ => unreachable!(),
-    }
+    crate::props!({ "site_id": site.id, "site_name": site.data.name, "kind": site.data.kind })
 }
 
 fn site_catchment(
@@ -138,10 +135,7 @@ pub async fn of_kind(
             }
             let c = catchment(&graph, &state.settings, q.profile(), &points, q.minutes())?;
             let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-            let extra = match json!({ "kinds": kinds, "sites": sites.len() }) {
-                Value::Object(m) => m,
-                _ => unreachable!(),
-            };
+            let extra = crate::props!({ "kinds": kinds, "sites": sites.len() });
             return Ok(Json(feature_collection(vec![catchment_feature(&c, extra)])));
         }
         let features = sites
@@ -199,10 +193,7 @@ pub async fn reach(
         reached.sort_by(|a, b| a.0.total_cmp(&b.0));
         let c =
             crate::network::catchment::from_reach(&reach, &graph, settings, q.profile(), profile, minutes);
-        let origin = match json!({ "lon": lon, "lat": lat, "snap_distance_m": home.walk_m.round() }) {
-            Value::Object(m) => m,
-            _ => unreachable!(),
-        };
+        let origin = crate::props!({ "lon": lon, "lat": lat, "snap_distance_m": home.walk_m.round() });
         Ok(Json(json!({
             "catchment": catchment_feature(&c, origin),
             "sites": feature_collection(reached.into_iter().map(|(_, f)| f).collect()),
