@@ -120,6 +120,14 @@ fn commands(geometry: &[u32], kind: &str, at: &str, problems: &mut Vec<String>) 
     let mut parts: Vec<Vec<(i64, i64)>> = Vec::new();
     let mut i = 0;
     let mut expect_lineto = false;
+    // The next parameter pair as an absolute position, or `None` past the end.
+    let mut next = |i: &mut usize| -> Option<(i64, i64)> {
+        let d = geometry.get(*i..*i + 2)?;
+        *i += 2;
+        x += zigzag(d[0]);
+        y += zigzag(d[1]);
+        Some((x, y))
+    };
     while i < geometry.len() {
         let (id, count) = (geometry[i] & 7, geometry[i] >> 3);
         i += 1;
@@ -132,14 +140,11 @@ fn commands(geometry: &[u32], kind: &str, at: &str, problems: &mut Vec<String>) 
                     problems.push(format!("{at}: MoveTo with count {count} in a {kind}"));
                 }
                 for _ in 0..count {
-                    let Some(d) = geometry.get(i..i + 2) else {
+                    let Some(p) = next(&mut i) else {
                         problems.push(format!("{at}: MoveTo runs past the end"));
                         return parts;
                     };
-                    x += zigzag(d[0]);
-                    y += zigzag(d[1]);
-                    i += 2;
-                    parts.push(vec![(x, y)]);
+                    parts.push(vec![p]);
                 }
                 expect_lineto = kind != "point";
             }
@@ -148,15 +153,12 @@ fn commands(geometry: &[u32], kind: &str, at: &str, problems: &mut Vec<String>) 
                     problems.push(format!("{at}: LineTo in the wrong place (count {count})"));
                 }
                 for _ in 0..count {
-                    let Some(d) = geometry.get(i..i + 2) else {
+                    let Some(p) = next(&mut i) else {
                         problems.push(format!("{at}: LineTo runs past the end"));
                         return parts;
                     };
-                    x += zigzag(d[0]);
-                    y += zigzag(d[1]);
-                    i += 2;
-                    if let Some(p) = parts.last_mut() {
-                        p.push((x, y));
+                    if let Some(part) = parts.last_mut() {
+                        part.push(p);
                     }
                 }
                 if kind == "polygon" && parts.last().is_some_and(|p| p.len() < 3) {
