@@ -250,13 +250,7 @@ impl MapAnalysis {
 }
 
 fn graph_bounds(index: &Index) -> Option<geo::Rect<f64>> {
-    let nodes = index.network()?.nodes();
-    let (mut lo, mut hi) = (*nodes.first()?, *nodes.first()?);
-    for c in nodes {
-        lo = geo::Coord { x: lo.x.min(c.x), y: lo.y.min(c.y) };
-        hi = geo::Coord { x: hi.x.max(c.x), y: hi.y.max(c.y) };
-    }
-    Some(geo::Rect::new(lo, hi))
+    crate::model::union_rects(index.network()?.nodes().iter().map(|c| geo::Rect::new(*c, *c)))
 }
 
 fn rate(part: u64, whole: u64) -> Option<f64> {

@@ -8,7 +8,7 @@ use crate::model::{AreaLevel, BBox, SiteId, SiteKind};
 use crate::network::search::{Source, search};
 use crate::network::{NetworkError, NetworkSettings, snap};
 use crate::store::Index;
-use geo::{Coord, Point};
+use geo::{BoundingRect, Point};
 use std::collections::HashMap;
 
 /// The kinds of existing sites offered as candidate meeting places by default.
@@ -170,13 +170,11 @@ fn default_candidates(index: &Index, graph: &crate::network::Graph, grid_m: f64)
             site_id: Some(s.id),
         })
         .collect();
-    let points: Vec<Point<f64>> = index.population().map(|u| u.data.location).collect();
-    let Some(first) = points.first() else { return out };
-    let (mut lo, mut hi) = (first.0, first.0);
-    for p in &points {
-        lo = Coord { x: lo.x.min(p.x()), y: lo.y.min(p.y()) };
-        hi = Coord { x: hi.x.max(p.x()), y: hi.y.max(p.y()) };
-    }
+    let Some(extent) = crate::model::union_rects(index.population().map(|u| u.data.location.bounding_rect()))
+    else {
+        return out;
+    };
+    let (lo, hi) = (extent.min(), extent.max());
     let proj = graph.projection();
     let (a, b) = (proj.project(lo), proj.project(hi));
     let node_tree = rstar::RTree::bulk_load(

@@ -154,15 +154,7 @@ pub async fn tilejson(
 
 fn data_bounds(index: &crate::store::Index) -> Option<[f64; 4]> {
     use geo::BoundingRect;
-    let rects = index
-        .areas()
-        .filter_map(|a| a.geometry.bounding_rect())
-        .chain(index.sites().map(|s| s.data.location.bounding_rect()));
-    let r = rects.reduce(|a, b| {
-        geo::Rect::new(
-            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-        )
-    })?;
+    let areas = index.areas().filter_map(|a| a.geometry.bounding_rect());
+    let r = crate::model::union_rects(areas.chain(index.sites().map(|s| s.data.location.bounding_rect())))?;
     Some([r.min().x, r.min().y, r.max().x, r.max().y])
 }

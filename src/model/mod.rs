@@ -82,6 +82,22 @@ impl BBox {
     }
 }
 
+/// The smallest rectangle holding all of `rects`, or `None` when there are none.
+///
+/// ```
+/// use sasaeai::model::union_rects;
+/// let r = union_rects([geo::Rect::new((0., 0.), (1., 1.)), geo::Rect::new((2., -1.), (3., 0.))]).unwrap();
+/// assert_eq!((r.min().x, r.min().y, r.max().x, r.max().y), (0., -1., 3., 1.));
+/// ```
+pub fn union_rects(rects: impl IntoIterator<Item = geo::Rect<f64>>) -> Option<geo::Rect<f64>> {
+    rects.into_iter().reduce(|a, b| {
+        geo::Rect::new(
+            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    })
+}
+
 impl std::str::FromStr for BBox {
     type Err = BBoxError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -12,14 +12,16 @@
 //!
 //! The outline lies within `cell_m / 2` of the true buffer outline.
 
-use geo::{Area, BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon, Rect};
+use geo::{Area, BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
 
 /// Most cells a grid may have; a larger shed gets coarser cells.
 const MAX_CELLS: f64 = 16_000_000.0;
 
 /// The region within `radius_m` of `lines`, traced on cells of about `cell_m`.
 pub fn walk_shed(lines: &[LineString<f64>], radius_m: f64, cell_m: f64) -> MultiPolygon<f64> {
-    let Some(bounds) = bounds(lines) else { return MultiPolygon::new(vec![]) };
+    let Some(bounds) = crate::model::union_rects(lines.iter().filter_map(|l| l.bounding_rect())) else {
+        return MultiPolygon::new(vec![]);
+    };
     let margin = radius_m + 2.0 * cell_m;
     let (w_m, h_m) = (bounds.width() + 2.0 * margin, bounds.height() + 2.0 * margin);
     let cell = cell_m.max((w_m * h_m / MAX_CELLS).sqrt());
@@ -39,15 +41,6 @@ pub fn walk_shed(lines: &[LineString<f64>], radius_m: f64, cell_m: f64) -> Multi
         }
     }
     polygons(grid.trace(&filled))
-}
-
-fn bounds(lines: &[LineString<f64>]) -> Option<Rect<f64>> {
-    lines.iter().filter_map(|l| l.bounding_rect()).reduce(|a, b| {
-        Rect::new(
-            Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-        )
-    })
 }
 
 struct Grid {

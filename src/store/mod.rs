@@ -15,6 +15,7 @@ pub use nesting::ParentError;
 
 use crate::model::{
     Area, AreaData, AreaId, ParentRef, PopulationData, PopulationId, PopulationUnit, Site, SiteData, SiteId,
+    union_rects,
 };
 use crate::network::{EdgeData, Graph, NetworkSummary};
 use geo::BoundingRect;
@@ -149,7 +150,7 @@ impl Store {
                         changed.push(Area { parent, ..area });
                     }
                 }
-                let rect = union_rect(changed.iter().map(|a| a.geometry.bounding_rect()));
+                let rect = union_rects(changed.iter().filter_map(|a| a.geometry.bounding_rect()));
                 gpkg::touch_contents(tx, "areas", rect)?;
                 Ok((fresh_ids, changed))
             },
@@ -171,7 +172,7 @@ impl Store {
                     ids.push(rows::insert_site(tx, &data)?);
                     written.push(data);
                 }
-                let rect = union_rect(written.iter().map(|s| s.location.bounding_rect().into()));
+                let rect = union_rects(written.iter().map(|s| s.location.bounding_rect()));
                 gpkg::touch_contents(tx, "sites", rect)?;
                 Ok((ids, written))
             },
@@ -224,7 +225,7 @@ impl Store {
                 for data in units {
                     written.push(PopulationUnit { id: rows::insert_population(tx, &data)?, data });
                 }
-                let rect = union_rect(written.iter().map(|p| p.data.location.bounding_rect().into()));
+                let rect = union_rects(written.iter().map(|p| p.data.location.bounding_rect()));
                 gpkg::touch_contents(tx, "population", rect)?;
                 Ok(written)
             },
@@ -246,7 +247,7 @@ impl Store {
         self.write(
             |tx| {
                 rows::replace_network(tx, &graph)?;
-                let rect = union_rect(graph.edges().iter().map(|e| e.data.geometry.bounding_rect()));
+                let rect = union_rects(graph.edges().iter().filter_map(|e| e.data.geometry.bounding_rect()));
                 gpkg::set_extent(tx, "network", rect)?;
                 Ok(graph.clone())
             },
@@ -293,15 +294,6 @@ fn assign_parents(
         parents.insert(area.id, nesting::derive_parent(area, &all));
     }
     Ok(parents)
-}
-
-fn union_rect(rects: impl Iterator<Item = Option<geo::Rect<f64>>>) -> Option<geo::Rect<f64>> {
-    rects.flatten().reduce(|a, b| {
-        geo::Rect::new(
-            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-        )
-    })
 }
 
 fn check_is_ours(conn: &Connection, path: &Path) -> Result<(), StoreError> {
