@@ -121,7 +121,7 @@ impl Store {
     pub fn import_areas(&self, areas: impl IntoIterator<Item = AreaData>) -> Result<AreaImport, StoreError> {
         self.write(
             |tx| {
-                let existing: Vec<Area> = self.read().areas().map(|a| (**a).clone()).collect();
+                let existing: Vec<Arc<Area>> = self.read().areas().cloned().collect();
                 let mut named = Vec::new();
                 let mut fresh = Vec::new();
                 for data in areas {
@@ -141,14 +141,19 @@ impl Store {
                     });
                 }
                 let parents = assign_parents(&existing, &fresh, &named)?;
+                let parent_of = |a: &Area| parents.get(&a.id).copied().unwrap_or(a.parent);
+                // Only existing areas whose parent moved are copied; the new ones are moved in.
+                let reparented: Vec<Area> = existing
+                    .iter()
+                    .filter(|a| parent_of(a) != a.parent)
+                    .map(|a| Area { parent: parent_of(a), ..(**a).clone() })
+                    .collect();
                 let fresh_ids: Vec<AreaId> = fresh.iter().map(|a| a.id).collect();
-                let mut changed = Vec::new();
-                for area in existing.into_iter().chain(fresh) {
-                    let parent = parents.get(&area.id).copied().unwrap_or(area.parent);
-                    if fresh_ids.binary_search(&area.id).is_ok() || parent != area.parent {
-                        rows::set_area_parent(tx, area.id, parent, area.parent_derived)?;
-                        changed.push(Area { parent, ..area });
-                    }
+                let fresh =
+                    fresh.into_iter().map(|a| Area { parent: parent_of(&a), ..a }).collect::<Vec<_>>();
+                let changed: Vec<Area> = fresh.into_iter().chain(reparented).collect();
+                for area in &changed {
+                    rows::set_area_parent(tx, area.id, area.parent, area.parent_derived)?;
                 }
                 let rect = union_rects(changed.iter().filter_map(|a| a.geometry.bounding_rect()));
                 gpkg::touch_contents(tx, "areas", rect)?;
@@ -280,11 +285,11 @@ impl Store {
 
 /// The parents of new areas (named or derived) and the re-derived parents of existing ones.
 fn assign_parents(
-    existing: &[Area],
+    existing: &[Arc<Area>],
     fresh: &[Area],
     named: &[(usize, String)],
 ) -> Result<std::collections::HashMap<AreaId, Option<AreaId>>, StoreError> {
-    let all: Vec<&Area> = existing.iter().chain(fresh).collect();
+    let all: Vec<&Area> = existing.iter().map(|a| &**a).chain(fresh).collect();
     let mut parents = std::collections::HashMap::new();
     for (i, wanted) in named {
         let child = &fresh[*i];
