@@ -8,8 +8,8 @@ use geo::orient::{Direction, Orient};
 use geo::{Coord, MultiPolygon, Point};
 use serde_json::{Value, json};
 
-/// Rounds to 7 decimal places.
-fn round7(v: f64) -> f64 {
+/// Rounds to 7 decimal places (about 1 cm), the precision of every coordinate sasaeai writes.
+pub fn round7(v: f64) -> f64 {
     (v * 1e7).round() / 1e7
 }
 

@@ -1,6 +1,8 @@
 //! The geometry and contents of ささえ市 (架空). Works in EPSG:4326 degrees; the lattice is
 //! 12 × 8 cells of about 460 m × 445 m.
 
+use crate::export::round7;
+use crate::import::join::kanji_number;
 use serde_json::{Value, json};
 
 const ORIGIN_LON: f64 = 140.02;
@@ -46,10 +48,6 @@ pub(super) fn unit01(seed: u64, i: u64, axis: u64) -> f64 {
 
 fn key(parts: &[u64]) -> u64 {
     parts.iter().fold(0xC0FFEE, |acc, p| hash(acc ^ p.wrapping_mul(0x100_0000_01B3)))
-}
-
-fn round7(v: f64) -> f64 {
-    (v * 1e7).round() / 1e7
 }
 
 /// Lattice vertex (i, j), jittered by up to a fifth of a cell.
@@ -149,8 +147,6 @@ const DISTRICTS: [District; 8] = [
     },
 ];
 
-const KANJI: [&str; 13] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"];
-
 fn district_cells(d: usize) -> (usize, usize, usize, usize) {
     let (col, row) = (d % 4, d / 4);
     (col * 3, row * 4, col * 3 + 3, row * 4 + 4)
@@ -207,7 +203,7 @@ fn areas() -> Vec<Value> {
         for (n, (i, j)) in chome_cells(d).enumerate() {
             features.push(feature(
                 polygon(block_ring(i, j, i + 1, j + 1)),
-                json!({ "name": format!("{}{}丁目", district.name, KANJI[n + 1]), "level": "chome",
+                json!({ "name": format!("{}{}丁目", district.name, kanji_number(n as u32 + 1)), "level": "chome",
                         "code": format!("D{}-{:02}", d + 1, n + 1), "fictional": true }),
             ));
         }
@@ -238,7 +234,7 @@ fn population() -> Vec<Value> {
                     (total as f64 * (district.aged75 + 0.02 * unit(k + 2))).round().min(aged65 as f64) as u32;
                 features.push(feature(
                     json!({ "type": "Point", "coordinates": cell_point(i, j, fx, fy) }),
-                    json!({ "name": format!("{}{}丁目-{}", district.name, KANJI[n + 1], q + 1), "total": total,
+                    json!({ "name": format!("{}{}丁目-{}", district.name, kanji_number(n as u32 + 1), q + 1), "total": total,
                             "aged65": aged65, "aged75": aged75, "source": "架空データ", "year": 2026, "fictional": true }),
                 ));
             }
@@ -405,7 +401,7 @@ fn sites() -> Vec<Value> {
                 json!({
                     "name": name,
                     "kind": group.kind,
-                    "address": format!("ささえ市{}{}丁目{}-{}（架空）", DISTRICTS[d].name, KANJI[chome], 1 + hash(k + 3) % 20, 1 + hash(k + 4) % 30),
+                    "address": format!("ささえ市{}{}丁目{}-{}（架空）", DISTRICTS[d].name, kanji_number(chome as u32), 1 + hash(k + 3) % 20, 1 + hash(k + 4) % 30),
                     "schedule": group.schedules[n % group.schedules.len()],
                     "audience": group.audience,
                     "operator": group.operator,

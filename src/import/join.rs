@@ -90,7 +90,8 @@ pub struct JoinReport {
 
 const KANJI: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
 
-fn kanji_number(n: u32) -> String {
+/// A number written in kanji as in 町丁 names: 1 → 一, 12 → 十二, 30 → 三十.
+pub fn kanji_number(n: u32) -> String {
     match n {
         0..=9 => KANJI[n as usize].to_owned(),
         10 => "十".to_owned(),
