@@ -253,8 +253,9 @@ fn graph_bounds(index: &Index) -> Option<geo::Rect<f64>> {
     crate::model::union_rects(index.network()?.nodes().iter().map(|c| geo::Rect::new(*c, *c)))
 }
 
-fn rate(part: u64, whole: u64) -> Option<f64> {
-    (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 10.0)
+/// A percentage to one decimal, as the map shows it.
+fn percent1(v: f64) -> Value {
+    Value::Double((v * 10.0).round() / 10.0)
 }
 
 /// Renders the layers of one tile; an empty vector when the tile has no features.
@@ -286,10 +287,8 @@ pub fn render(index: &Index, map: Option<&MapAnalysis>, layers: &[&LayerDef], ti
                     ];
                     props.extend(a.code.clone().map(|c| ("code", Value::Str(c))));
                     if let Some(row) = map.and_then(|m| m.rows.get(&a.id)) {
-                        props.extend(rate(row.aged65, row.total).map(|r| ("aged65_rate", Value::Double(r))));
-                        props.extend(
-                            rate(row.covered65, row.aged65).map(|r| ("covered65_pct", Value::Double(r))),
-                        );
+                        props.extend(row.aged65_rate().map(|r| ("aged65_rate", percent1(r))));
+                        props.extend(row.covered65_pct().map(|r| ("covered65_pct", percent1(r))));
                         props.push(("uncovered65", Value::Int(row.uncovered65 as i64)));
                     }
                     add(l.id, Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
@@ -324,10 +323,12 @@ pub fn render(index: &Index, map: Option<&MapAnalysis>, layers: &[&LayerDef], ti
                         ("total", Value::Int(u.data.total as i64)),
                         ("aged65", Value::Int(u.data.aged65 as i64)),
                     ];
-                    props.extend(
-                        rate(u.data.aged65 as u64, u.data.total as u64)
-                            .map(|r| ("aged65_rate", Value::Double(r))),
-                    );
+                    if u.data.total > 0 {
+                        props.push((
+                            "aged65_rate",
+                            percent1(u.data.aged65 as f64 / u.data.total as f64 * 100.0),
+                        ));
+                    }
                     add(l.id, Some(u.id.0 as u64), Geometry::Point(p), props);
                 }
             }
