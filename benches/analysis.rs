@@ -3,6 +3,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use geo::{Coord, Rect};
+use sasaeai::deadline::Deadline;
+use sasaeai::analysis::SuggestQuestion;
 use sasaeai::analysis::{self, CoverageCache, CoverageKey, PLACES_TO_GO};
 use sasaeai::model::{AreaData, AreaLevel, ParentRef, PopulationData, SiteData, SiteKind};
 use sasaeai::network::{NetworkSettings, read_file};
@@ -35,7 +37,7 @@ fn kawasaki_sized() -> (tempfile::TempDir, Store) {
     let store = Store::open(dir.path().join("bench.gpkg")).unwrap();
     let pbf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm/heidelberg.osm.pbf");
     let (nodes, edges) = read_file(&std::fs::read(&pbf).expect("benchmarks need ../shared/data")).unwrap();
-    store.replace_network(nodes, edges).unwrap();
+    store.replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
     let ward_of = |c: usize| c * 7 / 11;
     let mut areas: Vec<AreaData> = (0..7)
         .map(|w| {
@@ -107,22 +109,12 @@ fn benches(c: &mut Criterion) {
     let coverage = cache.get(&index, &settings, &key).unwrap();
     group.sample_size(10);
     group.bench_function("gaps_all_44_districts", |b| {
-        b.iter(|| black_box(analysis::gaps(&index, &settings, &coverage, AreaLevel::District).unwrap().len()))
+        b.iter(|| black_box(analysis::gaps(&index, &settings, &coverage, AreaLevel::District, &Deadline::NONE).unwrap().len()))
     });
     group.bench_function("suggest_cafe_count_5", |b| {
         b.iter(|| {
             black_box(
-                analysis::suggest(
-                    &index,
-                    &settings,
-                    SiteKind::Cafe,
-                    5,
-                    15.0,
-                    "elderly",
-                    None,
-                    250.0,
-                    AreaLevel::District,
-                )
+                analysis::suggest(&index, &settings, SuggestQuestion { kind: SiteKind::Cafe, count: 5, minutes: 15.0, profile: "elderly".into(), posted: None, grid_m: 250.0, level: AreaLevel::District }, &Deadline::NONE)
                 .unwrap()
                 .covered65_after,
             )

@@ -53,7 +53,7 @@ fn import(c: &mut Criterion) {
             |dir| {
                 let store = sasaeai::store::Store::open(dir.path().join("h.gpkg")).unwrap();
                 let (nodes, edges) = read_file(&bytes).unwrap();
-                black_box(store.replace_network(nodes, edges).unwrap());
+                black_box(store.replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap());
                 dir
             },
             criterion::BatchSize::PerIteration,

@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
     let (_d, store) = demo();
     let index = store.read();
     let map = MapAnalysis::compute(&index, &NetworkSettings::default(), &CoverageCache::default());
-    let all = resolve("all").unwrap();
+    let all = resolve("all").unwrap().layers;
     for z in [12u8, 14, 16] {
         let t = TileId::containing(140.045, 34.637, z);
         group.bench_function(format!("demo_all_layers_z{z}"), |b| {
@@ -57,7 +57,7 @@ fn benches(c: &mut Criterion) {
     }
     let (_k, kstore) = kawasaki();
     let kindex = kstore.read();
-    let base = resolve("base").unwrap();
+    let base = resolve("base").unwrap().layers;
     for z in [10u8, 12, 14] {
         let t = TileId::containing(139.65, 35.57, z);
         group.bench_function(format!("kawasaki_base_z{z}"), |b| {

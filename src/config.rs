@@ -13,9 +13,69 @@ pub struct Config {
     pub addr: Option<String>,
     /// The staff token; `SASAEAI_STAFF_TOKEN` overrides it.
     pub staff_token: Option<String>,
+    /// The address people reach the server at, e.g. `https://gis.example.lg.jp/sasaeai`, for the
+    /// URLs in TileJSON. Without it those URLs are relative (`/tiles/…`).
+    pub public_url: Option<String>,
     /// Walking profiles and catchment settings (`[network]`, `[network.profiles.NAME]`).
     #[serde(default)]
     pub network: crate::network::NetworkSettings,
+    /// What the server allows one request and all of them together (`[limits]`).
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// What the server allows one request and all requests together, so that no request, however large
+/// or hostile, can freeze it, exhaust its memory or its connections. Every figure is also in
+/// `/api/meta` so the page can tell people before they ask too much.
+#[derive(Debug, Clone, Deserialize, PartialEq, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Heavy analyses (coverage, gaps, suggestions, catchments of a kind, imports) running at once;
+    /// 0 means one per core.
+    pub heavy_at_once: usize,
+    /// Seconds a heavy analysis waits for a place before the answer is 503 with `Retry-After`.
+    pub queue_wait_s: f64,
+    /// Seconds a heavy analysis may run before it stops and the answer is 504.
+    pub analysis_deadline_s: f64,
+    /// Open connections at most; further clients wait in the listen queue.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, and that an idle keep-alive connection is
+    /// kept open.
+    pub header_timeout_s: f64,
+    /// Seconds a client has to send a request body (an import file).
+    pub body_timeout_s: f64,
+    /// Megabytes of rendered tiles kept in memory.
+    pub tile_cache_mb: u64,
+    /// Megabytes of catchment polygons kept in memory.
+    pub catchment_cache_mb: u64,
+    /// Megabytes of coverage results kept in memory.
+    pub coverage_cache_mb: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            heavy_at_once: 0,
+            queue_wait_s: 2.0,
+            analysis_deadline_s: 30.0,
+            max_connections: 16_384,
+            header_timeout_s: 10.0,
+            body_timeout_s: 120.0,
+            tile_cache_mb: 256,
+            catchment_cache_mb: 256,
+            coverage_cache_mb: 64,
+        }
+    }
+}
+
+impl Limits {
+    /// Heavy analyses at once, with 0 read as one per core.
+    pub fn heavy_at_once(&self) -> usize {
+        match self.heavy_at_once {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 /// Why the configuration file cannot be used.

@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod deadline;
 pub mod demo;
 pub mod export;
 pub mod http;

@@ -4,10 +4,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sasaeai::config::Config;
-use sasaeai::http::{AppState, serve};
+use sasaeai::http::{AppState, ServerOptions, serve};
 use sasaeai::import::{self, AreaOptions, ColumnMap, PopulationOptions, SiteOptions};
 use sasaeai::model::{AreaLevel, SiteKind};
-use sasaeai::store::Store;
+use sasaeai::store::{Replace, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -61,7 +61,7 @@ struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long)]
     addr: Option<String>,
-    /// A TOML file with `store`, `addr` and `staff_token`.
+    /// A TOML file with `store`, `addr`, `staff_token`, `public_url`, `[network]` and `[limits]`.
     #[arg(long, env = "SASAEAI_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -86,8 +86,20 @@ struct ImportNetwork {
     #[command(flatten)]
     store: StoreArg,
     /// An attribution line, e.g. © OpenStreetMap contributors.
-    #[arg(long)]
+    #[arg(long, value_parser = attribution_line)]
     attribution: Option<String>,
+    /// Replace the current network even when the new one is less than half as long (otherwise such
+    /// a file, probably truncated or of the wrong place, is refused).
+    #[arg(long)]
+    replace: bool,
+}
+
+/// An attribution line within the length limit, checked before anything is imported.
+fn attribution_line(line: &str) -> Result<String, String> {
+    let line = line.trim();
+    sasaeai::model::limits::check_text(line, sasaeai::model::limits::ATTRIBUTION_CHARS)
+        .map(|()| line.to_owned())
+        .map_err(|e| format!("the attribution {e}"))
 }
 
 #[derive(Args)]
@@ -102,7 +114,7 @@ struct Common {
     #[arg(long = "column", value_name = "FIELD=COLUMN")]
     columns: Vec<String>,
     /// An attribution line to show with this data, e.g. 「国土数値情報（行政区域データ）」（国土交通省）を加工して作成.
-    #[arg(long)]
+    #[arg(long, value_parser = attribution_line)]
     attribution: Option<String>,
 }
 
@@ -215,7 +227,13 @@ fn run_server(args: ServeArgs) -> Result<()> {
         tracing::warn!("no staff token (SASAEAI_STAFF_TOKEN): the API is read-only");
     }
     let addr = args.addr.or(config.addr).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let state = AppState::with_settings(Arc::new(store), token, config.network);
+    let options = ServerOptions {
+        staff_token: token,
+        network: config.network,
+        limits: config.limits,
+        public_url: config.public_url,
+    };
+    let state = AppState::with_options(Arc::new(store), options);
     tokio::runtime::Runtime::new()?.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
@@ -260,7 +278,8 @@ fn run_network_import(n: ImportNetwork) -> Result<()> {
     let path = n.store.resolve(None)?;
     let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let bar = spinner(format!("building and writing {} edges", edges.len()));
-    let summary = store.replace_network(nodes, edges)?;
+    let replace = if n.replace { Replace::Always } else { Replace::OnlyIfNotShrinking };
+    let summary = store.replace_network(nodes, edges, replace)?;
     bar.finish_and_clear();
     let is_osm = bytes.starts_with(&[0, 0]) || n.file.extension().is_some_and(|e| e == "pbf");
     if let Some(line) = n.attribution.as_deref().or(is_osm.then_some("© OpenStreetMap contributors (ODbL)"))

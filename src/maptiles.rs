@@ -173,20 +173,57 @@ pub const SETS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Why a layer set name is not known.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown layer set or layer {0:?}; sets: base, analysis, network, population, all")]
-pub struct UnknownLayers(pub String);
+/// Why a layer set name cannot be used.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum LayerSetError {
+    /// Neither a set nor a list of known layer ids.
+    #[error("unknown layer set or layer {0:?}; sets: base, analysis, network, population, all")]
+    Unknown(String),
+    /// A layer named twice in a list.
+    #[error("layer {0:?} is listed twice")]
+    Repeated(String),
+}
 
-/// The layers of a set name or of a comma-separated list of layer ids.
-pub fn resolve(set: &str) -> Result<Vec<&'static LayerDef>, UnknownLayers> {
-    let ids: Vec<&str> = match SETS.iter().find(|(name, _)| *name == set) {
-        Some((_, ids)) => ids.to_vec(),
-        None => set.split(',').collect(),
-    };
-    ids.iter()
-        .map(|id| LAYERS.iter().find(|l| l.id == *id).ok_or_else(|| UnknownLayers(set.to_owned())))
-        .collect()
+/// A set of layers under its canonical name: a named set keeps its name; a list of layer ids is
+/// put in drawing order, so `sites,network` and `network,sites` are one set (one cache entry, one
+/// ETag) and no spelling of a list can make the tile cache grow.
+#[derive(Debug, Clone)]
+pub struct LayerSet {
+    pub name: String,
+    pub layers: Vec<&'static LayerDef>,
+}
+
+/// The layers of a set name or of a comma-separated list of layer ids, under the canonical name.
+///
+/// ```
+/// use sasaeai::maptiles::resolve;
+/// assert_eq!(resolve("sites,network").unwrap().name, resolve("network,sites").unwrap().name);
+/// assert!(resolve("sites,sites").is_err());
+/// assert_eq!(resolve("base").unwrap().name, "base");
+/// ```
+pub fn resolve(set: &str) -> Result<LayerSet, LayerSetError> {
+    if let Some((name, ids)) = SETS.iter().find(|(name, _)| *name == set) {
+        let layers = ids.iter().map(|id| LAYERS.iter().find(|l| l.id == *id).expect("sets name known layers"));
+        return Ok(LayerSet { name: (*name).to_owned(), layers: layers.collect() });
+    }
+    let mut positions = Vec::new();
+    for id in set.split(',') {
+        let position =
+            LAYERS.iter().position(|l| l.id == id).ok_or_else(|| LayerSetError::Unknown(set.to_owned()))?;
+        if positions.contains(&position) {
+            return Err(LayerSetError::Repeated(id.to_owned()));
+        }
+        positions.push(position);
+    }
+    positions.sort_unstable();
+    let layers: Vec<&'static LayerDef> = positions.into_iter().map(|i| &LAYERS[i]).collect();
+    let name = layers.iter().map(|l| l.id).collect::<Vec<_>>().join(",");
+    Ok(LayerSet { name, layers })
+}
+
+/// Whether any of `layers` draws on the map's analysis (coverage figures, catchments, gaps).
+pub fn needs_analysis(layers: &[&LayerDef]) -> bool {
+    layers.iter().any(|l| matches!(l.source, Source::Areas(_) | Source::Catchments | Source::Gaps))
 }
 
 /// The data version a set of layers shows: it changes whenever any layer it draws from changes.
@@ -244,7 +281,11 @@ impl MapAnalysis {
         let level = [AreaLevel::District, AreaLevel::Sphere, AreaLevel::Ward]
             .into_iter()
             .find(|l| coverage.levels.contains_key(l));
-        let gaps = level.and_then(|l| analysis::gaps(index, settings, &coverage, l).ok()).unwrap_or_default();
+        // The map's own question, asked once per data version: no user can make it larger.
+        let no_deadline = &crate::deadline::Deadline::NONE;
+        let gaps = level
+            .and_then(|l| analysis::gaps(index, settings, &coverage, l, no_deadline).ok())
+            .unwrap_or_default();
         Some(MapAnalysis { coverage, rows, catchments, gaps })
     }
 }

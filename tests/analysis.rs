@@ -5,6 +5,8 @@ mod common;
 
 use common::{TOKEN, get, send};
 use geo::{Destination, Haversine, Point};
+use sasaeai::deadline::Deadline;
+use sasaeai::analysis::SuggestQuestion;
 use sasaeai::analysis::{self, CoverageKey, suggest_candidate::Candidate};
 use sasaeai::http::AppState;
 use sasaeai::model::{AreaData, AreaLevel, ParentRef, PopulationData, SiteData, SiteKind};
@@ -62,7 +64,7 @@ fn street_town() -> (tempfile::TempDir, Arc<Store>) {
             way_id: None,
         })
         .collect();
-    store.replace_network(nodes, edges).unwrap();
+    store.replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
     store
         .import_areas([
             rect_area("本町", AreaLevel::Ward, -100.0, 2100.0),
@@ -108,7 +110,7 @@ fn coverage_and_gaps_are_exact_on_a_hand_made_street() {
     assert_eq!((c.city.aged65, c.city.covered65, c.city.total), (100, 30, 400));
     assert_eq!(west.sites_per_1000_aged65(), Some(1000.0 / 60.0));
 
-    let gaps = analysis::gaps(&index, &settings, &c, AreaLevel::District).unwrap();
+    let gaps = analysis::gaps(&index, &settings, &c, AreaLevel::District, &Deadline::NONE).unwrap();
     assert_eq!(
         gaps.iter().map(|g| (g.name.as_str(), g.uncovered65)).collect::<Vec<_>>(),
         [("東地区", 40), ("西地区", 30)]
@@ -132,17 +134,7 @@ fn suggest_picks_the_brute_force_best_and_never_lowers_coverage() {
     let (_d, store) = street_town();
     let index = store.read();
     let settings = NetworkSettings::default();
-    let one = analysis::suggest(
-        &index,
-        &settings,
-        SiteKind::Cafe,
-        1,
-        5.0,
-        "standard",
-        Some(candidates()),
-        250.0,
-        AreaLevel::District,
-    )
+    let one = analysis::suggest(&index, &settings, SuggestQuestion { kind: SiteKind::Cafe, count: 1, minutes: 5.0, profile: "standard".into(), posted: Some(candidates()), grid_m: 250.0, level: AreaLevel::District }, &Deadline::NONE)
     .unwrap();
 
     // Brute force: coverage with each candidate added, recomputed from scratch.
@@ -165,17 +157,7 @@ fn suggest_picks_the_brute_force_best_and_never_lowers_coverage() {
     assert_eq!(one.covered65_after, best.1);
     assert_eq!((one.picks[0].newly_covered65, one.covered65_before), (40, 30));
 
-    let two = analysis::suggest(
-        &index,
-        &settings,
-        SiteKind::Cafe,
-        2,
-        5.0,
-        "standard",
-        Some(candidates()),
-        250.0,
-        AreaLevel::District,
-    )
+    let two = analysis::suggest(&index, &settings, SuggestQuestion { kind: SiteKind::Cafe, count: 2, minutes: 5.0, profile: "standard".into(), posted: Some(candidates()), grid_m: 250.0, level: AreaLevel::District }, &Deadline::NONE)
     .unwrap();
     assert_eq!(two.picks.iter().map(|p| p.candidate.name.as_str()).collect::<Vec<_>>(), ["1300 m", "600 m"]);
     assert_eq!(two.covered65_after, 100);
@@ -308,7 +290,7 @@ fn heidelberg_coverage_recounted_with_networkx() {
     }
     let (_d, store) = common::temp_store();
     let (nodes, edges) = sasaeai::network::read_file(&std::fs::read(path).unwrap()).unwrap();
-    store.replace_network(nodes, edges).unwrap();
+    store.replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
     let index = store.read();
     let graph = index.network().unwrap().clone();
     drop(index);

@@ -117,7 +117,7 @@ fn heidelberg_import_is_fast_enough_to_persist_and_reload_without_the_pbf() {
     let dir = tempfile::tempdir().unwrap();
     let store_path = dir.path().join("h.gpkg");
     let (nodes, edges) = read_file(&std::fs::read(path).unwrap()).unwrap();
-    let summary = sasaeai::store::Store::open(&store_path).unwrap().replace_network(nodes, edges).unwrap();
+    let summary = sasaeai::store::Store::open(&store_path).unwrap().replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
     assert!(summary.edges > 30_000 && summary.steps_edges > 1_000, "{summary:?}");
     assert!(summary.largest_component_share > 0.95);
     let reopened = sasaeai::store::Store::open(&store_path).unwrap();

@@ -260,5 +260,5 @@ async fn tile_requests_and_tilejson() {
     get(&s, "/tiles/base/30/0/0.mvt").await.assert_problem(400, "zoom 30");
     get(&s, "/tiles/roads/1/0/0.mvt").await.assert_problem(404, "unknown layer set");
     get(&s, "/tiles/base/1/0/0.png").await.assert_problem(400, "Y.mvt");
-    assert_eq!(maptiles::resolve("sites,network").unwrap().len(), 2);
+    assert_eq!(maptiles::resolve("sites,network").unwrap().layers.len(), 2);
 }

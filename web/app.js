@@ -28,6 +28,9 @@ async function getJson(url) {
   return body;
 }
 
+// TileJSON tile URLs are relative unless the server has a public_url; the map's workers need them whole.
+const absolute = (urls) => urls.map((u) => new URL(u, window.location.href).href);
+
 function style(tilejson) {
   const area = (level, minzoom, width, colour) => ({
     id: `areas-${level}-line`, type: 'line', source: 'base', 'source-layer': `areas_${level}`, minzoom,
@@ -36,10 +39,10 @@ function style(tilejson) {
   return {
     version: 8,
     sources: {
-      base: { type: 'vector', tiles: tilejson.base.tiles, minzoom: 5, maxzoom: 16, attribution: tilejson.base.attribution },
-      analysis: { type: 'vector', tiles: tilejson.analysis.tiles, minzoom: 10, maxzoom: 16 },
-      network: { type: 'vector', tiles: tilejson.network.tiles, minzoom: 13, maxzoom: 16 },
-      population: { type: 'vector', tiles: tilejson.population.tiles, minzoom: 12, maxzoom: 16 },
+      base: { type: 'vector', tiles: absolute(tilejson.base.tiles), minzoom: 5, maxzoom: 16, attribution: tilejson.base.attribution },
+      analysis: { type: 'vector', tiles: absolute(tilejson.analysis.tiles), minzoom: 10, maxzoom: 16 },
+      network: { type: 'vector', tiles: absolute(tilejson.network.tiles), minzoom: 13, maxzoom: 16 },
+      population: { type: 'vector', tiles: absolute(tilejson.population.tiles), minzoom: 12, maxzoom: 16 },
       selection: { type: 'geojson', data: EMPTY },
       reach: { type: 'geojson', data: EMPTY },
     },

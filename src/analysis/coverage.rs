@@ -4,7 +4,6 @@
 use crate::model::{Area, AreaId, AreaLevel, SiteKind};
 use crate::network::{NetworkSettings, coverage::reached};
 use crate::store::{Index, LayerVersions};
-use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -90,6 +89,21 @@ impl CoverageKey {
     }
 }
 
+/// A site left out of an analysis because it cannot reach the walking network, and why. Coverage,
+/// catchments of a kind and the map's tiles all leave such a site out; the first two say so.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SkippedSite {
+    pub site_id: crate::model::SiteId,
+    pub name: String,
+    pub reason: String,
+}
+
+impl SkippedSite {
+    pub fn new(site: &crate::model::Site, reason: String) -> Self {
+        SkippedSite { site_id: site.id, name: site.data.name.clone(), reason }
+    }
+}
+
 /// Coverage of every population point and its sums per area.
 #[derive(Debug, Clone)]
 pub struct Coverage {
@@ -100,8 +114,8 @@ pub struct Coverage {
     pub levels: HashMap<AreaLevel, Vec<AreaRow>>,
     /// The whole data set.
     pub city: AreaRow,
-    /// Sites of the kinds that are too far from any walkable way to reach anyone.
-    pub unsnapped_sites: usize,
+    /// Sites of the kinds that are too far from any walkable way to reach anyone: left out.
+    pub skipped_sites: Vec<SkippedSite>,
     /// Population points too far from any walkable way: counted as not covered.
     pub unsnapped_points: usize,
 }
@@ -158,7 +172,11 @@ pub fn compute(
         minutes: units.iter().map(|u| u.id).zip(reach.minutes).collect(),
         levels,
         city,
-        unsnapped_sites: reach.unsnapped_sites.len(),
+        skipped_sites: reach
+            .unsnapped_sites
+            .into_iter()
+            .map(|(i, reason)| SkippedSite::new(&sites[i], reason))
+            .collect(),
         unsnapped_points: reach.unsnapped_targets.len(),
     })
 }
@@ -180,32 +198,43 @@ pub fn containing(index: &Index, level: AreaLevel, point: geo::Point<f64>) -> Op
     index.areas_at(Some(level), point).first().map(|a| a.id)
 }
 
-/// Coverages already computed, keyed by question and data version.
-#[derive(Default)]
+/// Weighs a coverage by its per-point minutes and its rows.
+#[derive(Debug, Clone, Copy)]
+struct Bytes;
+
+impl quick_cache::Weighter<(CoverageKey, LayerVersions), Arc<Coverage>> for Bytes {
+    fn weight(&self, _: &(CoverageKey, LayerVersions), c: &Arc<Coverage>) -> u64 {
+        let rows: usize = c.levels.values().map(Vec::len).sum();
+        (c.minutes.len() * 24 + rows * 256 + 512) as u64
+    }
+}
+
+/// Coverages already computed, keyed by question and data version, at most a given number of bytes.
 pub struct CoverageCache {
-    entries: Mutex<HashMap<CoverageKey, (LayerVersions, Arc<Coverage>)>>,
+    entries: quick_cache::sync::Cache<(CoverageKey, LayerVersions), Arc<Coverage>, Bytes>,
+}
+
+impl Default for CoverageCache {
+    fn default() -> Self {
+        Self::new(crate::config::Limits::default().coverage_cache_mb << 20)
+    }
 }
 
 impl CoverageCache {
-    /// The coverage for `key` on the current data, computed once per data version.
+    /// A cache of at most `max_bytes`.
+    pub fn new(max_bytes: u64) -> Self {
+        CoverageCache { entries: quick_cache::sync::Cache::with_weighter(64, max_bytes, Bytes) }
+    }
+
+    /// The coverage for `key` on the data of `index`, computed once per question and data version
+    /// (concurrent askers of the same question wait for the one computation).
     pub fn get(
         &self,
         index: &Index,
         settings: &NetworkSettings,
         key: &CoverageKey,
     ) -> Result<Arc<Coverage>, AnalysisError> {
-        let versions = index.versions();
-        if let Some((v, c)) = self.entries.lock().get(key)
-            && *v == versions
-        {
-            return Ok(c.clone());
-        }
-        let coverage = Arc::new(compute(index, settings, key)?);
-        let mut entries = self.entries.lock();
-        if entries.len() > 256 {
-            entries.clear();
-        }
-        entries.insert(key.clone(), (versions, coverage.clone()));
-        Ok(coverage)
+        let cache_key = (key.clone(), index.versions());
+        self.entries.get_or_insert_with(&cache_key, || compute(index, settings, key).map(Arc::new))
     }
 }

@@ -2,6 +2,7 @@
 //! who live there, ranked by how many they are.
 
 use super::{AnalysisError, Coverage};
+use crate::deadline::Deadline;
 use crate::model::{AreaId, AreaLevel};
 use crate::network::NetworkSettings;
 use crate::network::catchment::ShedPieces;
@@ -23,35 +24,37 @@ pub struct Gap {
     pub area_m2: f64,
 }
 
-/// The gaps of every area of `level` for the question `coverage` answered, most uncovered first.
+/// The gaps of every area of `level` for the question `coverage` answered, most uncovered first;
+/// stops with [`AnalysisError::Expired`] once `deadline` has passed.
 pub fn gaps(
     index: &Index,
     settings: &NetworkSettings,
     coverage: &Coverage,
     level: AreaLevel,
+    deadline: &Deadline,
 ) -> Result<Vec<Gap>, AnalysisError> {
     let rows = coverage.levels.get(&level).ok_or(AnalysisError::NoAreas(level))?;
     let graph = index.network().ok_or(crate::network::NetworkError::NoNetwork)?;
     let key = &coverage.key;
     let sites: Vec<_> = index.sites_in(&key.kinds, None).iter().map(|s| s.data.location.0).collect();
     let sheds = ShedPieces::new(graph, settings, &key.profile, &sites, key.minutes())?;
-    let mut gaps: Vec<Gap> = rows
-        .iter()
-        .filter_map(|row| {
-            let area = index.area(row.area_id?)?;
-            let covered = sheds.shed_near(area.geometry.bounding_rect()?);
-            let geometry = area.geometry.difference(&covered);
-            Some(Gap {
+    let mut gaps = Vec::with_capacity(rows.len());
+    for row in rows {
+        deadline.check()?;
+        let Some(area) = row.area_id.and_then(|id| index.area(id)) else { continue };
+        let Some(rect) = area.geometry.bounding_rect() else { continue };
+        let covered = sheds.shed_near(rect);
+        let geometry = area.geometry.difference(&covered);
+        gaps.push(Gap {
                 area_id: area.id,
                 name: area.name.clone(),
                 level,
                 uncovered65: row.uncovered65,
                 uncovered75: row.aged75 - row.covered75,
-                area_m2: geometry.geodesic_area_unsigned(),
-                geometry,
-            })
-        })
-        .collect();
+            area_m2: geometry.geodesic_area_unsigned(),
+            geometry,
+        });
+    }
     gaps.sort_by(|a, b| b.uncovered65.cmp(&a.uncovered65).then(a.area_id.cmp(&b.area_id)));
     Ok(gaps)
 }

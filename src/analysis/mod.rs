@@ -10,10 +10,10 @@ mod gaps;
 mod karte;
 mod suggest;
 
-pub use coverage::{AreaRow, Coverage, CoverageCache, CoverageKey, compute};
+pub use coverage::{AreaRow, Coverage, CoverageCache, CoverageKey, SkippedSite, compute};
 pub use gaps::{Gap, gaps};
 pub use karte::{Karte, karte};
-pub use suggest::{Pick, Suggestion, suggest};
+pub use suggest::{MAX_CANDIDATES, Pick, SuggestQuestion, Suggestion, suggest};
 
 /// Candidate places for [`suggest`].
 pub mod suggest_candidate {
@@ -38,4 +38,10 @@ pub enum AnalysisError {
     /// The store holds no areas of the level asked for.
     #[error("the store holds no {0} areas")]
     NoAreas(crate::model::AreaLevel),
+    /// The analysis ran past its deadline.
+    #[error(transparent)]
+    Expired(#[from] crate::deadline::Expired),
+    /// A suggestion would weigh more candidate places than one request may.
+    #[error("{count} candidate places is more than the {max} one suggestion may weigh; {hint}")]
+    TooManyCandidates { count: usize, max: usize, hint: String },
 }

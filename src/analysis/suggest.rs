@@ -7,6 +7,7 @@ use super::{AnalysisError, CoverageKey, compute};
 use crate::model::{AreaLevel, BBox, SiteId, SiteKind};
 use crate::network::search::{Source, search};
 use crate::network::{NetworkError, NetworkSettings, snap};
+use crate::deadline::Deadline;
 use crate::store::Index;
 use geo::{BoundingRect, Point};
 use std::collections::HashMap;
@@ -52,20 +53,35 @@ pub struct Suggestion {
     pub candidates_considered: usize,
 }
 
-/// Suggests `count` places for a new site of `kind`. With `posted` candidates, only those are used;
-/// otherwise host sites and street junctions every `grid_m` metres.
-#[allow(clippy::too_many_arguments)]
+/// The most candidate places one suggestion weighs: each costs one walking search.
+pub const MAX_CANDIDATES: usize = 5_000;
+
+/// What to suggest: a kind of site, how many, for which walk, and among which places.
+#[derive(Debug, Clone)]
+pub struct SuggestQuestion {
+    pub kind: SiteKind,
+    pub count: usize,
+    pub minutes: f64,
+    pub profile: String,
+    /// Candidate places given by the user; `None` for host sites and a junction grid.
+    pub posted: Option<Vec<Candidate>>,
+    /// Spacing of the junction grid in metres.
+    pub grid_m: f64,
+    /// The level whose areas the answer sums.
+    pub level: AreaLevel,
+}
+
+/// Suggests `q.count` places for a new site of `q.kind`. With posted candidates, only those are
+/// used; otherwise host sites and street junctions every `q.grid_m` metres. Stops with
+/// [`AnalysisError::Expired`] once `deadline` has passed.
 pub fn suggest(
     index: &Index,
     settings: &NetworkSettings,
-    kind: SiteKind,
-    count: usize,
-    minutes: f64,
-    profile_name: &str,
-    posted: Option<Vec<Candidate>>,
-    grid_m: f64,
-    level: AreaLevel,
+    q: SuggestQuestion,
+    deadline: &Deadline,
 ) -> Result<Suggestion, AnalysisError> {
+    let SuggestQuestion { kind, count, minutes, profile: profile_name, posted, grid_m, level } = q;
+    let profile_name = profile_name.as_str();
     let graph = index.network().ok_or(NetworkError::NoNetwork)?;
     let profile = settings.profile(profile_name)?;
     let minutes = settings.check_minutes(minutes)?;
@@ -80,26 +96,37 @@ pub fn suggest(
         })
         .collect();
 
-    let candidates = posted.unwrap_or_else(|| default_candidates(index, graph, grid_m));
+    let candidates = match posted {
+        Some(posted) => posted,
+        None => default_candidates(index, graph, grid_m)?,
+    };
+    if candidates.len() > MAX_CANDIDATES {
+        return Err(AnalysisError::TooManyCandidates {
+            count: candidates.len(),
+            max: MAX_CANDIDATES,
+            hint: "post fewer places".into(),
+        });
+    }
     // What each candidate would newly cover, searching only the population within walking range.
     let reach_m = profile.speed_m_per_min * minutes + settings.max_snap_m;
-    let gains: Vec<Vec<usize>> = candidates
-        .iter()
-        .map(|c| {
-            let Ok(at) =
-                snap(graph, profile, c.location.0, settings.max_snap_m, settings.min_component_nodes)
-            else {
-                return Vec::new();
-            };
-            let reach = search(graph, profile, vec![Source::walking_from(at, profile)], minutes);
+    let mut gains: Vec<Vec<usize>> = Vec::with_capacity(candidates.len());
+    for c in &candidates {
+        deadline.check()?;
+        let Ok(at) = snap(graph, profile, c.location.0, settings.max_snap_m, settings.min_component_nodes)
+        else {
+            gains.push(Vec::new());
+            continue;
+        };
+        let reach = search(graph, profile, vec![Source::walking_from(at, profile)], minutes);
+        gains.push(
             index
                 .population_in(Some(&around(c.location, reach_m)))
                 .iter()
                 .map(|u| position[&u.id])
                 .filter(|&i| !covered[i] && snaps[i].as_ref().is_some_and(|s| reach.minutes_to(s).is_some()))
-                .collect()
-        })
-        .collect();
+                .collect(),
+        );
+    }
 
     let weight = |i: usize| (units[i].data.aged65 as u64, units[i].data.aged75 as u64);
     let covered65_before: u64 = (0..units.len()).filter(|&i| covered[i]).map(|i| weight(i).0).sum();
@@ -158,8 +185,13 @@ fn around(p: Point<f64>, metres: f64) -> BBox {
     BBox { min_lon: p.x() - dlon, min_lat: p.y() - dlat, max_lon: p.x() + dlon, max_lat: p.y() + dlat }
 }
 
-/// Host sites, then the junction nearest each point of a `grid_m` grid over the population.
-fn default_candidates(index: &Index, graph: &crate::network::Graph, grid_m: f64) -> Vec<Candidate> {
+/// Host sites, then the junction nearest each point of a `grid_m` grid over the population; refused
+/// before any search when the grid alone would pass [`MAX_CANDIDATES`].
+fn default_candidates(
+    index: &Index,
+    graph: &crate::network::Graph,
+    grid_m: f64,
+) -> Result<Vec<Candidate>, AnalysisError> {
     let mut out: Vec<Candidate> = index
         .sites_in(&HOST_KINDS, None)
         .iter()
@@ -172,11 +204,20 @@ fn default_candidates(index: &Index, graph: &crate::network::Graph, grid_m: f64)
         .collect();
     let Some(extent) = crate::model::union_rects(index.population().map(|u| u.data.location.bounding_rect()))
     else {
-        return out;
+        return Ok(out);
     };
     let (lo, hi) = (extent.min(), extent.max());
     let proj = graph.projection();
     let (a, b) = (proj.project(lo), proj.project(hi));
+    let grid_points = ((b.x - a.x) / grid_m + 1.0).floor() * ((b.y - a.y) / grid_m + 1.0).floor();
+    if grid_points > MAX_CANDIDATES as f64 {
+        let coarser = ((b.x - a.x) * (b.y - a.y) / MAX_CANDIDATES as f64).sqrt().ceil();
+        return Err(AnalysisError::TooManyCandidates {
+            count: grid_points as usize,
+            max: MAX_CANDIDATES,
+            hint: format!("a grid of {grid_m} m over this population; use grid_m={coarser} or more"),
+        });
+    }
     let node_tree = rstar::RTree::bulk_load(
         graph
             .nodes()
@@ -210,5 +251,5 @@ fn default_candidates(index: &Index, graph: &crate::network::Graph, grid_m: f64)
         }
         y += grid_m;
     }
-    out
+    Ok(out)
 }

@@ -19,7 +19,10 @@ impl From<AnalysisError> for AppError {
         match e {
             AnalysisError::Network(n) => n.into(),
             AnalysisError::NoArea(_) => AppError::not_found(e.to_string()),
-            AnalysisError::NoAreas(_) => AppError::unprocessable(e.to_string()),
+            AnalysisError::NoAreas(_) | AnalysisError::TooManyCandidates { .. } => {
+                AppError::unprocessable(e.to_string())
+            }
+            AnalysisError::Expired(_) => AppError::too_long(e.to_string()),
         }
     }
 }
@@ -61,12 +64,8 @@ impl AnalysisQuery {
     }
 }
 
-/// Runs an analysis off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await?
-}
+/// The most places one suggestion may name.
+pub const MAX_SUGGEST_COUNT: usize = 20;
 
 fn coverage(state: &AppState, key: &CoverageKey) -> Result<Arc<Coverage>, AppError> {
     let settings = &state.settings;
@@ -173,7 +172,8 @@ pub async fn karte_table(
 /// The rows of one level and the whole city, as JSON or as a CSV download.
 async fn table(state: AppState, q: AnalysisQuery, name: &'static str) -> Result<Response, AppError> {
     let question = q.question()?;
-    blocking(move || {
+    let heavy = state.heavy.clone();
+    heavy.run(name, move |_| {
         let c = coverage(&state, &question.key)?;
         let rows = rows_of(&c, question.level)?;
         if question.csv {
@@ -186,7 +186,7 @@ async fn table(state: AppState, q: AnalysisQuery, name: &'static str) -> Result<
         Ok(Json(json!({
             "kinds": question.key.kinds, "minutes": question.key.minutes(), "profile": question.key.profile,
             "level": question.level, "rows": rows.iter().map(row_json).collect::<Vec<_>>(), "city": row_json(&c.city),
-            "unsnapped_sites": c.unsnapped_sites, "unsnapped_points": c.unsnapped_points,
+            "skipped_sites": c.skipped_sites, "unsnapped_points": c.unsnapped_points,
         }))
         .into_response())
     })
@@ -199,10 +199,11 @@ pub async fn gaps(
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Json<Value>, AppError> {
     let question = q.question()?;
-    blocking(move || {
+    let heavy = state.heavy.clone();
+    heavy.run("gaps", move |deadline| {
         let c = coverage(&state, &question.key)?;
         let index = state.store.read();
-        let gaps = analysis::gaps(&index, &state.settings, &c, question.level)?;
+        let gaps = analysis::gaps(&index, &state.settings, &c, question.level, deadline)?;
         let features = gaps
             .iter()
             .enumerate()
@@ -268,13 +269,15 @@ pub async fn karte(
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Json<Value>, AppError> {
-    blocking(move || {
-        let k = build_karte(&state, id, &q)?;
-        let mut j = karte_json(&k);
-        j["dataset"] = serde_json::to_value(state.store.dataset()?).expect("serialisable");
-        Ok(Json(j))
-    })
-    .await
+    let heavy = state.heavy.clone();
+    heavy
+        .run("the karte", move |_| {
+            let k = build_karte(&state, id, &q)?;
+            let mut j = karte_json(&k);
+            j["dataset"] = serde_json::to_value(state.store.dataset()).expect("serialisable");
+            Ok(Json(j))
+        })
+        .await
 }
 
 /// `GET /api/suggest?kind=cafe&count=3&minutes=15&profile=elderly`, or `POST` with candidate places
@@ -289,17 +292,21 @@ pub async fn suggest(
         return Err(AppError::parameter("kind", "give exactly one site kind, e.g. kind=cafe"));
     };
     let count = q.count.unwrap_or(3);
-    if !(1..=20).contains(&count) {
-        return Err(AppError::parameter("count", "must be 1 to 20"));
+    if !(1..=MAX_SUGGEST_COUNT).contains(&count) {
+        return Err(AppError::parameter("count", format!("must be 1 to {MAX_SUGGEST_COUNT}")));
     }
     let grid_m = q.grid_m.unwrap_or(250.0);
     if !(50.0..=5000.0).contains(&grid_m) {
         return Err(AppError::parameter("grid_m", "must be 50 to 5000 metres"));
     }
     let posted = if body.is_empty() { None } else { Some(posted_candidates(&body)?) };
-    blocking(move || {
+    let heavy = state.heavy.clone();
+    heavy.run("the suggestion", move |deadline| {
         let index = state.store.read();
-        let s = analysis::suggest(&index, &state.settings, kind, count, question.key.minutes(), &question.key.profile, posted, grid_m, question.level)?;
+        let asked = analysis::SuggestQuestion {
+            kind, count, minutes: question.key.minutes(), profile: question.key.profile.clone(), posted, grid_m, level: question.level,
+        };
+        let s = analysis::suggest(&index, &state.settings, asked, deadline)?;
         Ok(Json(json!({
             "kind": kind, "minutes": question.key.minutes(), "profile": question.key.profile, "level": question.level,
             "picks": s.picks.iter().enumerate().map(|(i, p)| json!({

@@ -2,10 +2,14 @@
 
 use super::extract::{Path, Query};
 use super::{AppError, AppState, parse_param};
-use crate::export::{area_feature, feature_collection};
-use crate::model::{AreaId, AreaLevel, BBox};
+use super::pages::{PAGE_SIZES, Page, collection_page};
+use crate::export::area_feature;
+use crate::model::{Area, AreaId, AreaLevel, BBox};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,19 +17,24 @@ use serde_json::{Value, json};
 pub struct AreasQuery {
     level: Option<String>,
     bbox: Option<String>,
+    limit: Option<usize>,
+    after: Option<i64>,
 }
 
-/// Areas of a level, within a bbox, as a FeatureCollection.
+/// Areas of a level within a bbox, one page of them, streamed.
 pub async fn list(
     State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<AreasQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
+    let page = Page::new(q.limit, q.after, PAGE_SIZES.areas)?;
     let index = state.store.read();
-    let features =
-        index.areas_in(level, bbox.as_ref()).iter().map(|a| area_feature(a, index.parent_name(a))).collect();
-    Ok(Json(feature_collection(features)))
+    let areas = index.areas_in(level, bbox.as_ref());
+    let render = move |a: &Arc<Area>| area_feature(a, index.parent_name(a));
+    let body = collection_page("areas", areas, |a| a.id.0, render, page, &uri);
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
 
 fn summary(a: &crate::model::Area) -> Value {

@@ -1,5 +1,7 @@
-//! One error type for every handler. Client mistakes become RFC 9457 `application/problem+json`
-//! responses saying what was wrong and where; anything else is logged and answered with a bare 500.
+//! One error type for every handler. Every answer that is not a success is an RFC 9457
+//! `application/problem+json` body: client mistakes say what was wrong and where; a busy server or
+//! store says when to come back (`Retry-After`); a fault of ours is logged and answered with a
+//! generic 500 problem that reveals nothing of the data.
 
 use crate::import::{ImportError, RecordProblem};
 use crate::model::BBoxError;
@@ -20,6 +22,15 @@ pub enum AppError {
         detail: String,
         /// Each problem with its place, for inputs with many records.
         errors: Vec<RecordProblem>,
+    },
+    /// The server or the store cannot take the request now; it may work a little later.
+    #[error("{title}: {detail}")]
+    Unavailable {
+        status: StatusCode,
+        title: &'static str,
+        detail: String,
+        /// Seconds for `Retry-After`, when a retry is likely to work.
+        retry_after_s: Option<u64>,
     },
     /// A fault on our side; the details go to the log, not to the client.
     #[error(transparent)]
@@ -43,29 +54,53 @@ impl AppError {
         Self::client(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", detail)
     }
 
+    /// 503: too busy now; come back after `retry_after_s` seconds.
+    pub fn unavailable(detail: impl Into<String>, retry_after_s: u64) -> Self {
+        AppError::Unavailable {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            title: "Busy",
+            detail: detail.into(),
+            retry_after_s: Some(retry_after_s),
+        }
+    }
+
+    /// 504: the work ran past its deadline and stopped.
+    pub fn too_long(detail: impl Into<String>) -> Self {
+        AppError::Unavailable {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            title: "Took too long",
+            detail: detail.into(),
+            retry_after_s: None,
+        }
+    }
+
     /// A query parameter that could not be used.
     pub fn parameter(name: &str, problem: impl std::fmt::Display) -> Self {
         Self::bad_request(format!("query parameter {name}: {problem}"))
     }
 }
 
+/// A problem+json response.
+fn problem(status: StatusCode, title: &str, detail: &str, errors: &[RecordProblem]) -> Response {
+    let mut body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+    if !errors.is_empty() {
+        body["errors"] = Value::Array(
+            errors
+                .iter()
+                .map(|p| json!({ "place": p.place.to_string(), "field": p.field, "message": p.message }))
+                .collect(),
+        );
+    }
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
             AppError::Client { status, title, detail, errors } => {
-                let mut body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
-                if !errors.is_empty() {
-                    body["errors"] = Value::Array(
-                        errors
-                            .iter()
-                            .map(|p| json!({ "place": p.place.to_string(), "field": p.field, "message": p.message }))
-                            .collect(),
-                    );
-                }
-                let mut response = (status, body.to_string()).into_response();
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+                let mut response = problem(status, title, &detail, &errors);
                 if status == StatusCode::UNAUTHORIZED {
                     response
                         .headers_mut()
@@ -73,9 +108,17 @@ impl IntoResponse for AppError {
                 }
                 response
             }
+            AppError::Unavailable { status, title, detail, retry_after_s } => {
+                let mut response = problem(status, title, &detail, &[]);
+                if let Some(s) = retry_after_s {
+                    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+                }
+                response
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                let detail = "the server failed to answer this request; the fault is logged";
+                problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", detail, &[])
             }
         }
     }
@@ -102,7 +145,14 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::SiteNotFound(_) => AppError::not_found(e.to_string()),
-            StoreError::Parent(_) => AppError::unprocessable(e.to_string()),
+            StoreError::Parent(_) | StoreError::Attribution(_) => AppError::unprocessable(e.to_string()),
+            StoreError::NetworkShrinks { .. } => {
+                AppError::client(StatusCode::CONFLICT, "Would remove most of the network", e.to_string())
+            }
+            StoreError::Busy { .. } => {
+                let detail = "the data file is locked by another program (QGIS editing it, or a copy in progress); nothing was written, try again shortly";
+                AppError::unavailable(detail, crate::store::BUSY_TIMEOUT.as_secs().max(1))
+            }
             other => AppError::Internal(other.into()),
         }
     }

@@ -5,15 +5,11 @@ use super::extract::{Path, Query};
 use super::{AppError, AppState, parse_list, parse_param};
 use crate::export::{COLLECTION_TAIL, area_feature, collection_head, population_feature, site_feature};
 use crate::model::{AreaLevel, SiteKind};
-use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
-
-/// Features rendered per chunk of the response body.
-const CHUNK: usize = 512;
 
 #[derive(Deserialize)]
 pub struct ExportQuery {
@@ -62,42 +58,17 @@ pub async fn download(
             }
         }
     };
-    let dataset = state.store.dataset()?;
+    let dataset = state.store.dataset();
     let meta = crate::props!({ "title": dataset.title, "fictional": dataset.fictional, "attribution": dataset.attribution });
     let head = collection_head(&format!("sasaeai_{layer}"), &meta);
-    let chunks: Vec<Vec<Box<dyn Fn() -> Value + Send + Sync>>> = chunked(features);
-    let mut first = true;
-    let body = futures_util::stream::iter(
-        std::iter::once(Bytes::from(head))
-            .chain(chunks.into_iter().map(move |chunk| {
-                let mut text = String::new();
-                for render in chunk {
-                    if !std::mem::take(&mut first) {
-                        text.push_str(",\n");
-                    }
-                    text.push_str(&render().to_string());
-                }
-                Bytes::from(text)
-            }))
-            .chain(std::iter::once(Bytes::from_static(COLLECTION_TAIL.as_bytes())))
-            .map(Ok::<_, std::convert::Infallible>),
-    );
+    let body = super::pages::stream_features(head, features, |render| render(), COLLECTION_TAIL);
     let disposition = format!("attachment; filename=\"sasaeai-{layer}.geojson\"");
     Ok((
         [
             (header::CONTENT_TYPE, "application/geo+json".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        Body::from_stream(body),
+        body,
     )
         .into_response())
-}
-
-fn chunked<T>(items: Vec<T>) -> Vec<Vec<T>> {
-    let mut chunks = Vec::new();
-    let mut iter = items.into_iter().peekable();
-    while iter.peek().is_some() {
-        chunks.push(iter.by_ref().take(CHUNK).collect());
-    }
-    chunks
 }

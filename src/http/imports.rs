@@ -3,7 +3,8 @@
 use super::extract::{Body, Path, Query, Staff};
 use super::{AppError, AppState, parse_param};
 use crate::import::{self, AreaOptions, ColumnMap, PopulationOptions, SiteOptions};
-use crate::model::{AreaLevel, SiteKind};
+use crate::model::{AreaLevel, SiteKind, limits};
+use crate::store::Replace;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,6 +25,8 @@ pub struct ImportQuery {
     join: Option<String>,
     /// With `join`: import matching rows and list the others instead of failing.
     allow_unmatched: Option<bool>,
+    /// For `network`: replace the current network even when the new one is less than half as long.
+    replace: Option<bool>,
 }
 
 /// Imports the body into `layer`: 201 with what was written.
@@ -39,8 +42,13 @@ pub async fn upload(
             .map_err(|e| AppError::parameter("columns", e))?;
     let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
     let kind: Option<SiteKind> = parse_param("kind", q.kind.as_deref())?;
+    if let Some(line) = q.attribution.as_deref() {
+        // Checked before the import, so a bad line cannot leave the data imported and the reply an error.
+        limits::check_text(line.trim(), limits::ATTRIBUTION_CHARS)
+            .map_err(|e| AppError::parameter("attribution", e))?;
+    }
     let store = state.store.clone();
-    let summary = tokio::task::spawn_blocking(move || -> Result<Value, AppError> {
+    let summary = state.heavy.run("the import", move |_| -> Result<Value, AppError> {
         let summary = match layer.as_str() {
             "areas" => {
                 let areas = import::areas(&body, &AreaOptions { level, columns })?;
@@ -54,7 +62,8 @@ pub async fn upload(
             }
             "network" => {
                 let (nodes, edges) = crate::network::read_file(&body)?;
-                let summary = store.replace_network(nodes, edges)?;
+                let replace = if q.replace.unwrap_or(false) { Replace::Always } else { Replace::OnlyIfNotShrinking };
+                let summary = store.replace_network(nodes, edges, replace)?;
                 json!({ "layer": "network", "summary": summary })
             }
             "population" => {
@@ -85,6 +94,6 @@ pub async fn upload(
         }
         Ok(summary)
     })
-    .await??;
+    .await?;
     Ok((StatusCode::CREATED, Json(summary)))
 }

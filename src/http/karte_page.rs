@@ -63,7 +63,7 @@ pub async fn page(
     tokio::task::spawn_blocking(move || {
         let k = build_karte(&state, id, &q)?;
         let j = karte_json(&k);
-        let dataset = state.store.dataset()?;
+        let dataset = state.store.dataset();
         let index = state.store.read();
         let units: Vec<Arc<PopulationUnit>> =
             index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();

@@ -6,9 +6,11 @@ mod areas;
 mod error;
 mod export;
 mod extract;
+mod heavy;
 mod imports;
 mod karte_page;
 mod network;
+mod pages;
 mod population;
 mod sites;
 mod tiles;
@@ -17,7 +19,9 @@ mod web;
 pub use web::default_web_dir;
 
 pub use error::AppError;
+pub use heavy::HeavyQueue;
 
+use crate::config::Limits;
 use crate::network::{CatchmentCache, NetworkSettings};
 use crate::store::Store;
 use axum::Router;
@@ -26,14 +30,25 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::json;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Largest request body the API accepts for a single feature.
 pub const FEATURE_BODY_LIMIT: usize = 256 * 1024;
 /// Largest file the import endpoints accept.
 pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Rendered tiles kept in memory (a tile is a few kilobytes).
-pub const TILE_CACHE_CAPACITY: usize = 50_000;
+/// How a server is set up beside its store.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// The token staff send to write; with none, the server refuses all writes.
+    pub staff_token: Option<String>,
+    /// Walking profiles and catchment settings.
+    pub network: NetworkSettings,
+    /// What one request and all of them together may cost.
+    pub limits: Limits,
+    /// The address people reach the server at, for absolute URLs in TileJSON.
+    pub public_url: Option<String>,
+}
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -53,25 +68,36 @@ pub struct AppState {
     pub web_dir: Arc<std::path::PathBuf>,
     /// The token staff send to write; with none, the server refuses all writes.
     pub staff_token: Option<Arc<str>>,
+    /// The places for heavy analyses and imports.
+    pub heavy: Arc<HeavyQueue>,
+    /// What one request and all of them together may cost.
+    pub limits: Arc<Limits>,
+    /// The address people reach the server at, without a trailing slash.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
+    /// A server with the default settings and `staff_token`.
     pub fn new(store: Arc<Store>, staff_token: Option<String>) -> Self {
-        Self::with_settings(store, staff_token, NetworkSettings::default())
+        Self::with_options(store, ServerOptions { staff_token, ..ServerOptions::default() })
     }
 
-    /// With configured walking profiles and catchment settings.
-    pub fn with_settings(store: Arc<Store>, staff_token: Option<String>, settings: NetworkSettings) -> Self {
-        let staff_token = staff_token.filter(|t| !t.is_empty()).map(Arc::from);
+    /// A server set up with `options`.
+    pub fn with_options(store: Arc<Store>, options: ServerOptions) -> Self {
+        let ServerOptions { staff_token, network, limits, public_url } = options;
+        let mb = |n: u64| n << 20;
         AppState {
             store,
-            settings: Arc::new(settings),
-            catchments: Arc::default(),
-            coverage: Arc::default(),
-            tiles: Arc::new(sasaeai_tiles::TileCache::new(TILE_CACHE_CAPACITY)),
+            settings: Arc::new(network),
+            catchments: Arc::new(CatchmentCache::new(mb(limits.catchment_cache_mb))),
+            coverage: Arc::new(crate::analysis::CoverageCache::new(mb(limits.coverage_cache_mb))),
+            tiles: Arc::new(sasaeai_tiles::TileCache::new(mb(limits.tile_cache_mb))),
             map: Arc::default(),
             web_dir: Arc::new(default_web_dir()),
-            staff_token,
+            staff_token: staff_token.filter(|t| !t.is_empty()).map(Arc::from),
+            heavy: Arc::new(HeavyQueue::new(&limits)),
+            limits: Arc::new(limits),
+            public_url: public_url.map(|u| Arc::from(u.trim_end_matches('/'))),
         }
     }
 }
@@ -103,6 +129,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         );
     let web = web::routes(&state.web_dir);
+    let body_timeout = Duration::from_secs_f64(state.limits.body_timeout_s);
     Router::new()
         .merge(web)
         .route("/health", get(health))
@@ -112,35 +139,46 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until Ctrl-C.
+/// Serves `app` on `listener` until Ctrl-C; see [`connections`] for the limits on connections.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let limits = state.limits.clone();
+    connections::serve(listener, app(state), &limits).await
 }
 
+mod connections;
+
+/// `GET /health`: answered from the current snapshot without waiting for anything.
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let index = state.store.read();
     let (areas, sites, population) = index.counts();
-    axum::Json(json!({ "status": "ok", "areas": areas, "sites": sites, "population": population }))
+    axum::Json(json!({
+        "status": "ok", "areas": areas, "sites": sites, "population": population,
+        "heavy_running": state.heavy.running(), "heavy_places": state.heavy.size(),
+        "cache_bytes": { "tiles": state.tiles.bytes(), "catchments": state.catchments.bytes() },
+    }))
 }
 
 /// The data set's title, fictional flag, attribution, layer sizes and versions.
 async fn meta(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
-    let dataset = state.store.dataset()?;
     let index = state.store.read();
     let (areas, sites, population) = index.counts();
     Ok(axum::Json(json!({
-        "dataset": dataset,
+        "dataset": index.dataset(),
         "counts": { "areas": areas, "sites": sites, "population": population },
         "versions": index.versions(),
         "writable": state.staff_token.is_some(),
+        "limits": {
+            "max_minutes": state.settings.max_minutes,
+            "max_suggest_count": analysis::MAX_SUGGEST_COUNT,
+            "max_candidates": crate::analysis::MAX_CANDIDATES,
+            "page_size": pages::PAGE_SIZES,
+            "analysis_deadline_s": state.limits.analysis_deadline_s,
+        },
     })))
 }
 

@@ -4,6 +4,7 @@
 use super::extract::{Path, Query};
 use super::{AppError, AppState, parse_list};
 use crate::export::{catchment_feature, feature_collection, site_feature};
+use crate::analysis::{AnalysisError, SkippedSite};
 use crate::model::{Site, SiteId, SiteKind, check_lon_lat};
 use crate::network::search::{Source, search};
 use crate::network::{Catchment, Graph, NetworkError, NetworkSummary, catchment, snap};
@@ -84,16 +85,21 @@ fn site_catchment(
     version: u64,
     site: &Site,
     q: &BudgetQuery,
-) -> Result<Arc<Catchment>, AppError> {
+) -> Result<Arc<Catchment>, NetworkError> {
     let (minutes, profile) = (q.minutes(), q.profile());
     state.catchments.get_or_compute(site.id, site.data.location, minutes, profile, version, || {
-        catchment(graph, &state.settings, profile, &[site.data.location.0], minutes).map_err(|e| match e {
-            NetworkError::TooFar { .. } => {
-                AppError::unprocessable(format!("site {} ({}): {e}", site.id, site.data.name))
-            }
-            other => other.into(),
-        })
+        catchment(graph, &state.settings, profile, &[site.data.location.0], minutes)
     })
+}
+
+/// A site's catchment error as an answer, naming the site.
+fn site_error(site: &Site, e: NetworkError) -> AppError {
+    match e {
+        NetworkError::TooFar { .. } => {
+            AppError::unprocessable(format!("site {} ({}): {e}", site.id, site.data.name))
+        }
+        other => other.into(),
+    }
 }
 
 /// `GET /api/sites/{id}/catchment?minutes=15&profile=elderly`.
@@ -110,13 +116,14 @@ pub async fn site(
         .ok_or_else(|| AppError::not_found(format!("no site with id {id}")))?;
     let (graph, version) = network(&state)?;
     blocking(move || {
-        let c = site_catchment(&state, &graph, version, &site, &q)?;
+        let c = site_catchment(&state, &graph, version, &site, &q).map_err(|e| site_error(&site, e))?;
         Ok(Json(catchment_feature(&c, site_props(&site))))
     })
     .await
 }
 
-/// `GET /api/catchments?kind=cafe&minutes=15&profile=elderly[&dissolve=true]`.
+/// `GET /api/catchments?kind=cafe&minutes=15&profile=elderly[&dissolve=true]`. Sites that cannot
+/// reach the walking network are left out and listed in `skipped` with the reason, as coverage does.
 pub async fn of_kind(
     State(state): State<AppState>,
     Query(q): Query<BudgetQuery>,
@@ -125,28 +132,45 @@ pub async fn of_kind(
     if kinds.is_empty() {
         return Err(AppError::parameter("kind", "give one or more site kinds, e.g. kind=cafe,engawa"));
     }
+    state.settings.profile(q.profile())?;
+    state.settings.check_minutes(q.minutes())?;
     let sites = state.store.read().sites_in(&kinds, None);
     let (graph, version) = network(&state)?;
-    blocking(move || {
-        if q.dissolve.unwrap_or(false) {
-            let points: Vec<_> = sites.iter().map(|s| s.data.location.0).collect();
-            if points.is_empty() {
-                return Ok(Json(feature_collection(vec![])));
+    let heavy = state.heavy.clone();
+    heavy
+        .run("the catchments", move |deadline| {
+            let settings = &state.settings;
+            let profile = settings.profile(q.profile())?;
+            let mut skipped = Vec::new();
+            let mut reachable = Vec::new();
+            for site in sites {
+                match snap(&graph, profile, site.data.location.0, settings.max_snap_m, settings.min_component_nodes) {
+                    Ok(_) => reachable.push(site),
+                    Err(e @ NetworkError::TooFar { .. }) => skipped.push(SkippedSite::new(&site, e.to_string())),
+                    Err(e) => return Err(e.into()),
+                }
             }
-            let c = catchment(&graph, &state.settings, q.profile(), &points, q.minutes())?;
-            let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-            let extra = crate::props!({ "kinds": kinds, "sites": sites.len() });
-            return Ok(Json(feature_collection(vec![catchment_feature(&c, extra)])));
-        }
-        let features = sites
-            .iter()
-            .map(|s| {
-                site_catchment(&state, &graph, version, s, &q).map(|c| catchment_feature(&c, site_props(s)))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(feature_collection(features)))
-    })
-    .await
+            let mut features = Vec::with_capacity(reachable.len());
+            if q.dissolve.unwrap_or(false) {
+                let points: Vec<_> = reachable.iter().map(|s| s.data.location.0).collect();
+                if !points.is_empty() {
+                    let c = catchment(&graph, settings, q.profile(), &points, q.minutes())?;
+                    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                    let extra = crate::props!({ "kinds": kinds, "sites": points.len() });
+                    features.push(catchment_feature(&c, extra));
+                }
+            } else {
+                for s in &reachable {
+                    deadline.check().map_err(AnalysisError::from)?;
+                    let c = site_catchment(&state, &graph, version, s, &q).map_err(|e| site_error(s, e))?;
+                    features.push(catchment_feature(&c, site_props(s)));
+                }
+            }
+            let mut collection = feature_collection(features);
+            collection["skipped"] = serde_json::to_value(skipped).expect("serialisable");
+            Ok(Json(collection))
+        })
+        .await
 }
 
 /// `GET /api/reach?lon=&lat=&minutes=15&profile=elderly`: the sites reachable from a point, nearest

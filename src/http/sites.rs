@@ -2,13 +2,14 @@
 
 use super::extract::{Body, Path, Query, Staff};
 use super::{AppError, AppState, parse_list, parse_param};
-use crate::export::{feature_collection, site_feature};
+use super::pages::{PAGE_SIZES, Page, collection_page};
+use crate::export::site_feature;
 use crate::import::{self, SiteOptions};
 use crate::model::{BBox, Site, SiteData, SiteId, SiteKind};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -16,17 +17,22 @@ use serde_json::Value;
 pub struct SitesQuery {
     kind: Option<String>,
     bbox: Option<String>,
+    limit: Option<usize>,
+    after: Option<i64>,
 }
 
-/// Sites of the given kinds (comma-separated) within a bbox, as a FeatureCollection.
+/// Sites of the given kinds (comma-separated) within a bbox, one page of them, streamed.
 pub async fn list(
     State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<SitesQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
+    let page = Page::new(q.limit, q.after, PAGE_SIZES.sites)?;
     let sites = state.store.read().sites_in(&kinds, bbox.as_ref());
-    Ok(Json(feature_collection(sites.iter().map(|s| site_feature(s)).collect())))
+    let body = collection_page("sites", sites, |s| s.id.0, |s| site_feature(s), page, &uri);
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
 
 /// One site.

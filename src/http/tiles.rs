@@ -22,8 +22,9 @@ use std::sync::Arc;
 pub struct MapAnalysisCache(Mutex<Option<(LayerVersions, Arc<Option<MapAnalysis>>)>>);
 
 impl MapAnalysisCache {
-    fn get(&self, state: &AppState) -> Arc<Option<MapAnalysis>> {
-        let index = state.store.read();
+    /// The map's analysis of `index`, computed once per data version (one slot: the map shows one
+    /// question, so older versions are dropped).
+    fn get(&self, state: &AppState, index: &crate::store::Index) -> Arc<Option<MapAnalysis>> {
         let versions = index.versions();
         let mut slot = self.0.lock();
         if let Some((v, m)) = slot.as_ref()
@@ -31,14 +32,17 @@ impl MapAnalysisCache {
         {
             return m.clone();
         }
-        let m = Arc::new(MapAnalysis::compute(&index, &state.settings, &state.coverage));
+        let m = Arc::new(MapAnalysis::compute(index, &state.settings, &state.coverage));
         *slot = Some((versions, m.clone()));
         m
     }
 }
 
-fn layers(set: &str) -> Result<Vec<&'static maptiles::LayerDef>, AppError> {
-    maptiles::resolve(set).map_err(|e| AppError::not_found(e.to_string()))
+fn layers(set: &str) -> Result<maptiles::LayerSet, AppError> {
+    maptiles::resolve(set).map_err(|e| match e {
+        maptiles::LayerSetError::Unknown(_) => AppError::not_found(e.to_string()),
+        maptiles::LayerSetError::Repeated(_) => AppError::bad_request(e.to_string()),
+    })
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -59,25 +63,29 @@ pub async fn tile(
         .and_then(|y| y.parse().ok())
         .ok_or_else(|| AppError::bad_request(format!("tile {file:?} should be Y.mvt")))?;
     let id = TileId::new(z, x, y).map_err(|e| AppError::bad_request(e.to_string()))?;
-    let defs = layers(&set)?;
-    let version = maptiles::version(&defs, state.store.read().versions());
-    let key = TileKey { layers: set.clone(), tile: id, version };
-    let cached = {
-        let state = state.clone();
-        tokio::task::spawn_blocking(move || {
-            state.tiles.get_or_render::<AppError>(key, || {
-                let map = state.map.get(&state);
-                let index = state.store.read();
-                let raw = maptiles::render(&index, map.as_ref().as_ref(), &defs, id);
-                let etag = format!("\"{set}-{version:x}-{}-{}-{}\"", id.z, id.x, id.y);
-                Ok(CachedTile {
-                    gzipped: if raw.is_empty() { Vec::new() } else { gzip(&raw) },
-                    raw_len: raw.len(),
-                    etag,
+    let set = layers(&set)?;
+    let index = state.store.read();
+    let version = maptiles::version(&set.layers, index.versions());
+    let key = TileKey { layers: set.name.clone(), tile: id, version };
+    let cached = match state.tiles.get(&key) {
+        Some(hit) => hit,
+        None => {
+            let state = state.clone();
+            tokio::task::spawn_blocking(move || {
+                state.tiles.get_or_render::<AppError>(key, || {
+                    let map = maptiles::needs_analysis(&set.layers).then(|| state.map.get(&state, &index));
+                    let map = map.as_ref().and_then(|m| m.as_ref().as_ref());
+                    let raw = maptiles::render(&index, map, &set.layers, id);
+                    let etag = format!("\"{}-{version:x}-{}-{}-{}\"", set.name, id.z, id.x, id.y);
+                    Ok(CachedTile {
+                        gzipped: if raw.is_empty() { Vec::new() } else { gzip(&raw) },
+                        raw_len: raw.len(),
+                        etag,
+                    })
                 })
             })
-        })
-        .await??
+            .await??
+        }
     };
     let etag = HeaderValue::from_str(&cached.etag).expect("ETag is ASCII");
     if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
@@ -118,15 +126,16 @@ pub async fn tile(
 pub async fn tilejson(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let set = file
         .strip_suffix(".json")
         .ok_or_else(|| AppError::not_found(format!("no {file}; ask for SET.json")))?;
-    let defs = layers(set)?;
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let dataset = state.store.dataset()?;
+    let set = layers(set)?;
+    let defs = &set.layers;
+    // Never from the Host header, which any client may set: the configured address, or a path.
+    let base = state.public_url.as_deref().unwrap_or("");
     let index = state.store.read();
+    let dataset = index.dataset();
     let bounds = data_bounds(&index).unwrap_or([-180.0, -85.0, 180.0, 85.0]);
     let center = [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, 13.0];
     let mut attribution = dataset.attribution.clone();
@@ -135,10 +144,10 @@ pub async fn tilejson(
     }
     let body = json!({
         "tilejson": "3.0.0",
-        "name": format!("sasaeai {set}"),
+        "name": format!("sasaeai {}", set.name),
         "description": dataset.title,
         "scheme": "xyz",
-        "tiles": [format!("http://{host}/tiles/{set}/{{z}}/{{x}}/{{y}}.mvt")],
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", set.name)],
         "minzoom": defs.iter().map(|l| l.minzoom).min().unwrap_or(0),
         "maxzoom": defs.iter().map(|l| l.maxzoom).max().unwrap_or(16),
         "bounds": bounds,

@@ -1,6 +1,7 @@
 //! The map page and its files: `web/` for our own HTML, JS and CSS, and MapLibre GL JS from the
 //! pinned npm package in `web/node_modules`, served by sasaeai itself — no CDN, so the map works on
-//! a ward office LAN without internet.
+//! a ward office LAN without internet. Only the files the page needs are served, each by name:
+//! nothing else of the folder (package.json, node_modules, tests) is reachable.
 
 use super::AppState;
 use axum::Router;
@@ -8,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use std::path::{Path, PathBuf};
-use tower_http::services::ServeDir;
+use tower_http::services::ServeFile;
 
 /// Where MapLibre's files are, inside the web folder.
 const MAPLIBRE_DIST: &str = "node_modules/maplibre-gl/dist";
@@ -22,13 +23,27 @@ pub fn default_web_dir() -> PathBuf {
     if local.join("index.html").exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("web") }
 }
 
-/// Routes for `/`, `/web/…` and `/vendor/maplibre-gl/…`.
-pub fn routes(web_dir: &Path) -> Router<AppState> {
-    Router::new()
+/// Our own files the page loads, under `/web/`.
+const PAGE_FILES: [&str; 2] = ["app.js", "style.css"];
+
+/// MapLibre's files the page loads (the module loads its worker and shared chunk by name), under
+/// `/vendor/maplibre-gl/`.
+const MAPLIBRE_FILES: [&str; 4] =
+    ["maplibre-gl.mjs", "maplibre-gl-shared.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"];
+
+/// Routes for `/`, the page's files under `/web/` and MapLibre's under `/vendor/maplibre-gl/`.
+pub fn routes(dir: &Path) -> Router<AppState> {
+    let mut router = Router::new()
         .route("/", axum::routing::get(index))
-        .route("/favicon.ico", axum::routing::get(|| async { StatusCode::NO_CONTENT }))
-        .nest_service("/web", ServeDir::new(web_dir))
-        .nest_service("/vendor/maplibre-gl", ServeDir::new(web_dir.join(MAPLIBRE_DIST)))
+        .route("/favicon.ico", axum::routing::get(|| async { StatusCode::NO_CONTENT }));
+    for file in PAGE_FILES {
+        router = router.route_service(&format!("/web/{file}"), ServeFile::new(dir.join(file)));
+    }
+    for file in MAPLIBRE_FILES {
+        let path = dir.join(MAPLIBRE_DIST).join(file);
+        router = router.route_service(&format!("/vendor/maplibre-gl/{file}"), ServeFile::new(path));
+    }
+    router
 }
 
 async fn index(State(state): State<AppState>) -> Response {

@@ -154,15 +154,24 @@ impl<'a> Reader<'a> {
     }
 
     fn text(&mut self, field: &str) -> Option<String> {
-        self.value(field).map(|(_, v)| match v {
+        let (key, value) = self.value(field)?;
+        let text = match value {
             Value::String(s) => s.trim().to_owned(),
             other => other.to_string(),
-        })
+        };
+        match crate::model::limits::check_text(&text, crate::model::limits::TEXT_CHARS) {
+            Ok(()) => Some(text),
+            Err(e) => {
+                self.problem(Some(&key), format!("{key} {e}"));
+                None
+            }
+        }
     }
 
     fn required_text(&mut self, field: &str) -> Option<String> {
+        let known_problems = self.problems.len();
         let text = self.text(field);
-        if text.is_none() {
+        if text.is_none() && self.problems.len() == known_problems {
             self.problem(Some(field), format!("{field} is missing or empty"));
         }
         text
@@ -245,7 +254,12 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
-    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<RecordProblem>> {
+    fn finish<T>(mut self, value: Option<T>) -> Result<T, Vec<RecordProblem>> {
+        let free = serde_json::to_string(&self.rest()).map_or(0, |s| s.len());
+        if free > crate::model::limits::PROPERTIES_BYTES {
+            let max = crate::model::limits::PROPERTIES_BYTES;
+            self.problem(None, format!("the other properties take {free} bytes; at most {max} are kept"));
+        }
         match value {
             Some(v) if self.problems.is_empty() => Ok(v),
             _ => Err(self.problems),

@@ -4,6 +4,7 @@
 mod area;
 mod coord;
 mod ids;
+pub mod limits;
 mod population;
 mod site;
 

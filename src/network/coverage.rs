@@ -11,8 +11,9 @@ use geo::Coord;
 pub struct Coverage {
     /// Per target: minutes from the nearest site, or `None` when not within the budget.
     pub minutes: Vec<Option<f64>>,
-    /// Sites farther than the snapping limit from any usable way: they reach nobody.
-    pub unsnapped_sites: Vec<usize>,
+    /// Sites farther than the snapping limit from any usable way, with the reason: they reach
+    /// nobody and are left out.
+    pub unsnapped_sites: Vec<(usize, String)>,
     /// Targets farther than the snapping limit from any usable way: nobody reaches them on foot.
     pub unsnapped_targets: Vec<usize>,
 }
@@ -55,7 +56,7 @@ pub fn reached(
     for (i, site) in sites.iter().enumerate() {
         match snap_to(site) {
             Ok(s) => sources.push(Source::walking_from(s, profile)),
-            Err(NetworkError::TooFar { .. }) => unsnapped_sites.push(i),
+            Err(e @ NetworkError::TooFar { .. }) => unsnapped_sites.push((i, e.to_string())),
             Err(e) => return Err(e),
         }
     }

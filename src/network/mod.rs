@@ -85,10 +85,16 @@ impl NetworkSummary {
 /// A network as read from a file: node positions (EPSG:4326) and the edges between them.
 pub type NetworkParts = (Vec<geo::Coord<f64>>, Vec<EdgeData>);
 
-/// Reads a network file: PBF when it starts like one, GeoJSON otherwise.
+/// Reads a network file: PBF when it starts like one, GeoJSON otherwise. A file whose ways have no
+/// length at all (one zero-length line, say) holds nothing to walk on and is refused.
 pub fn read_file(bytes: &[u8]) -> Result<NetworkParts, NetworkError> {
-    match crate::import::Format::sniff(bytes) {
-        crate::import::Format::GeoJson => lines::read(bytes),
-        crate::import::Format::Csv => osm::read(bytes),
+    use geo::{Haversine, Length};
+    let parts = match crate::import::Format::sniff(bytes) {
+        crate::import::Format::GeoJson => lines::read(bytes)?,
+        crate::import::Format::Csv => osm::read(bytes)?,
+    };
+    if !parts.1.iter().any(|e| Haversine.length(&e.geometry) > 0.0) {
+        return Err(NetworkError::NoWalkableWays);
     }
+    Ok(parts)
 }

@@ -76,7 +76,7 @@ impl Default for NetworkSettings {
             walk_shed_m: 50.0,
             max_snap_m: 300.0,
             min_component_nodes: 100,
-            max_minutes: 120.0,
+            max_minutes: 60.0,
         }
     }
 }

@@ -1,12 +1,15 @@
 //! The in-memory view of the store: every layer held in maps by id and indexed in R-trees (rstar,
 //! the version geo uses, so geo's `Point` is the tree's point type). Coordinates are EPSG:4326.
 //!
-//! An `Index` is only ever changed after the database commit it mirrors, under the store's write
-//! lock, so a reader holding a read guard sees either all of a write or none of it.
+//! An `Index` is an immutable snapshot. A write clones it (each layer sits behind its own `Arc`, so
+//! only the layers the write touches are copied), applies the committed change to the copy and
+//! publishes it whole: a reader holds its snapshot as long as it likes, sees either all of a write or
+//! none of it, and never makes a writer wait.
 
 use crate::model::{
-    Area, AreaId, AreaLevel, BBox, PopulationId, PopulationUnit, Site, SiteData, SiteId, SiteKind,
+    Area, AreaId, AreaLevel, BBox, PopulationId, PopulationUnit, Site, SiteId, SiteKind,
 };
+use super::DatasetInfo;
 use crate::network::Graph;
 use geo::{BoundingRect, Intersects, Point};
 use rstar::RTree;
@@ -18,7 +21,7 @@ type AreaEntry = GeomWithData<Rectangle<Point<f64>>, AreaId>;
 type PointEntry<Id> = GeomWithData<Point<f64>, Id>;
 
 /// How many times each layer has changed; anything cached from a layer is keyed by its version.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct LayerVersions {
     pub areas: u64,
     pub sites: u64,
@@ -26,16 +29,27 @@ pub struct LayerVersions {
     pub network: u64,
 }
 
-/// All layers in memory, with spatial indexes.
-#[derive(Default)]
+/// One layer's features by id and its R-tree.
+#[derive(Clone)]
+struct Layer<Id, T, Entry: rstar::RTreeObject> {
+    by_id: BTreeMap<Id, Arc<T>>,
+    tree: RTree<Entry>,
+}
+
+impl<Id, T, Entry: rstar::RTreeObject> Default for Layer<Id, T, Entry> {
+    fn default() -> Self {
+        Layer { by_id: BTreeMap::new(), tree: RTree::new() }
+    }
+}
+
+/// All layers in memory, with spatial indexes: one immutable snapshot of the store.
+#[derive(Clone, Default)]
 pub struct Index {
-    areas: BTreeMap<AreaId, Arc<Area>>,
-    area_tree: RTree<AreaEntry>,
-    sites: BTreeMap<SiteId, Arc<Site>>,
-    site_tree: RTree<PointEntry<SiteId>>,
-    population: BTreeMap<PopulationId, Arc<PopulationUnit>>,
-    population_tree: RTree<PointEntry<PopulationId>>,
+    areas: Arc<Layer<AreaId, Area, AreaEntry>>,
+    sites: Arc<Layer<SiteId, Site, PointEntry<SiteId>>>,
+    population: Arc<Layer<PopulationId, PopulationUnit, PointEntry<PopulationId>>>,
     network: Option<Arc<Graph>>,
+    dataset: Arc<DatasetInfo>,
     versions: LayerVersions,
 }
 
@@ -51,6 +65,7 @@ impl Index {
         sites: Vec<Site>,
         population: Vec<PopulationUnit>,
         network: Option<Graph>,
+        dataset: DatasetInfo,
     ) -> Self {
         let area_tree = RTree::bulk_load(areas.iter().filter_map(area_entry).collect());
         let site_tree =
@@ -58,13 +73,20 @@ impl Index {
         let population_tree =
             RTree::bulk_load(population.iter().map(|p| GeomWithData::new(p.data.location, p.id)).collect());
         Index {
-            areas: areas.into_iter().map(|a| (a.id, Arc::new(a))).collect(),
-            area_tree,
-            sites: sites.into_iter().map(|s| (s.id, Arc::new(s))).collect(),
-            site_tree,
-            population: population.into_iter().map(|p| (p.id, Arc::new(p))).collect(),
-            population_tree,
+            areas: Arc::new(Layer {
+                by_id: areas.into_iter().map(|a| (a.id, Arc::new(a))).collect(),
+                tree: area_tree,
+            }),
+            sites: Arc::new(Layer {
+                by_id: sites.into_iter().map(|s| (s.id, Arc::new(s))).collect(),
+                tree: site_tree,
+            }),
+            population: Arc::new(Layer {
+                by_id: population.into_iter().map(|p| (p.id, Arc::new(p))).collect(),
+                tree: population_tree,
+            }),
             network: network.map(Arc::new),
+            dataset: Arc::new(dataset),
             versions: LayerVersions::default(),
         }
     }
@@ -74,16 +96,25 @@ impl Index {
         self.versions
     }
 
+    /// The data set's title, fictional flag and attribution.
+    pub fn dataset(&self) -> &DatasetInfo {
+        &self.dataset
+    }
+
+    pub(super) fn put_dataset(&mut self, dataset: DatasetInfo) {
+        self.dataset = Arc::new(dataset);
+    }
+
     // ----- areas -----
 
     /// One area by id.
     pub fn area(&self, id: AreaId) -> Option<&Arc<Area>> {
-        self.areas.get(&id)
+        self.areas.by_id.get(&id)
     }
 
     /// All areas, in id order.
     pub fn areas(&self) -> impl Iterator<Item = &Arc<Area>> {
-        self.areas.values()
+        self.areas.by_id.values()
     }
 
     /// Areas of `level` (any level when `None`) whose geometry intersects `bbox` (everywhere when
@@ -91,12 +122,13 @@ impl Index {
     pub fn areas_in(&self, level: Option<AreaLevel>, bbox: Option<&BBox>) -> Vec<Arc<Area>> {
         let level_ok = |a: &Area| level.is_none_or(|l| a.level == l);
         let mut found: Vec<Arc<Area>> = match bbox {
-            None => self.areas.values().filter(|a| level_ok(a)).cloned().collect(),
+            None => self.areas().filter(|a| level_ok(a)).cloned().collect(),
             Some(b) => {
                 let rect = b.to_rect();
-                self.area_tree
+                self.areas
+                    .tree
                     .locate_in_envelope_intersecting(&b.envelope())
-                    .map(|e| &self.areas[&e.data])
+                    .map(|e| &self.areas.by_id[&e.data])
                     .filter(|a| level_ok(a) && a.geometry.intersects(&rect))
                     .cloned()
                     .collect()
@@ -110,9 +142,10 @@ impl Index {
     /// order.
     pub fn areas_at(&self, level: Option<AreaLevel>, point: Point<f64>) -> Vec<Arc<Area>> {
         let mut found: Vec<Arc<Area>> = self
-            .area_tree
+            .areas
+            .tree
             .locate_all_at_point(&point)
-            .map(|e| &self.areas[&e.data])
+            .map(|e| &self.areas.by_id[&e.data])
             .filter(|a| level.is_none_or(|l| a.level == l) && a.geometry.intersects(&point))
             .cloned()
             .collect();
@@ -122,14 +155,14 @@ impl Index {
 
     /// The name of `area`'s parent, if it has one.
     pub fn parent_name(&self, area: &Area) -> Option<&str> {
-        area.parent.and_then(|id| self.areas.get(&id)).map(|p| p.name.as_str())
+        area.parent.and_then(|id| self.area(id)).map(|p| p.name.as_str())
     }
 
     /// The chain of parents of `area`, outermost first (e.g. city, ward, sphere for a district).
     pub fn ancestors(&self, area: &Area) -> Vec<Arc<Area>> {
         let mut chain = Vec::new();
         let mut next = area.parent;
-        while let Some(parent) = next.and_then(|id| self.areas.get(&id)) {
+        while let Some(parent) = next.and_then(|id| self.area(id)) {
             if chain.iter().any(|a: &Arc<Area>| a.id == parent.id) {
                 break; // a cycle can only come from a hand-edited file; stop rather than loop
             }
@@ -142,19 +175,20 @@ impl Index {
 
     /// The areas whose parent is `id`, in id order.
     pub fn children(&self, id: AreaId) -> Vec<Arc<Area>> {
-        self.areas.values().filter(|a| a.parent == Some(id)).cloned().collect()
+        self.areas().filter(|a| a.parent == Some(id)).cloned().collect()
     }
 
     /// Replaces or adds areas.
     pub(super) fn put_areas(&mut self, areas: impl IntoIterator<Item = Area>) {
+        let layer = Arc::make_mut(&mut self.areas);
         for area in areas {
-            if let Some(old) = self.areas.get(&area.id).and_then(|a| area_entry(a)) {
-                self.area_tree.remove(&old);
+            if let Some(old) = layer.by_id.get(&area.id).and_then(|a| area_entry(a)) {
+                layer.tree.remove(&old);
             }
             if let Some(entry) = area_entry(&area) {
-                self.area_tree.insert(entry);
+                layer.tree.insert(entry);
             }
-            self.areas.insert(area.id, Arc::new(area));
+            layer.by_id.insert(area.id, Arc::new(area));
         }
         self.versions.areas += 1;
     }
@@ -163,12 +197,12 @@ impl Index {
 
     /// One site by id.
     pub fn site(&self, id: SiteId) -> Option<&Arc<Site>> {
-        self.sites.get(&id)
+        self.sites.by_id.get(&id)
     }
 
     /// All sites, in id order.
     pub fn sites(&self) -> impl Iterator<Item = &Arc<Site>> {
-        self.sites.values()
+        self.sites.by_id.values()
     }
 
     /// Sites of the given kinds (all kinds when empty) inside `bbox` (everywhere when `None`), in id
@@ -176,11 +210,12 @@ impl Index {
     pub fn sites_in(&self, kinds: &[SiteKind], bbox: Option<&BBox>) -> Vec<Arc<Site>> {
         let kind_ok = |s: &Site| kinds.is_empty() || kinds.contains(&s.data.kind);
         let mut found: Vec<Arc<Site>> = match bbox {
-            None => self.sites.values().filter(|s| kind_ok(s)).cloned().collect(),
+            None => self.sites().filter(|s| kind_ok(s)).cloned().collect(),
             Some(b) => self
-                .site_tree
+                .sites
+                .tree
                 .locate_in_envelope(&b.envelope())
-                .map(|e| &self.sites[&e.data])
+                .map(|e| &self.sites.by_id[&e.data])
                 .filter(|s| kind_ok(s))
                 .cloned()
                 .collect(),
@@ -189,51 +224,39 @@ impl Index {
         found
     }
 
-    pub(super) fn put_site(&mut self, site: Site) {
-        self.remove_site_entry(site.id);
-        self.site_tree.insert(GeomWithData::new(site.data.location, site.id));
-        self.sites.insert(site.id, Arc::new(site));
-    }
-
-    pub(super) fn put_sites(&mut self, ids: &[SiteId], sites: Vec<SiteData>) {
-        for (id, data) in ids.iter().zip(sites) {
-            self.put_site(Site { id: *id, data });
+    pub(super) fn put_sites(&mut self, sites: impl IntoIterator<Item = Site>) {
+        let layer = Arc::make_mut(&mut self.sites);
+        for site in sites {
+            remove_point(layer, site.id, |s| s.data.location);
+            layer.tree.insert(GeomWithData::new(site.data.location, site.id));
+            layer.by_id.insert(site.id, Arc::new(site));
         }
-        self.versions.sites += 1;
-    }
-
-    pub(super) fn update_site(&mut self, site: Site) {
-        self.put_site(site);
         self.versions.sites += 1;
     }
 
     pub(super) fn remove_site(&mut self, id: SiteId) {
-        self.remove_site_entry(id);
-        self.sites.remove(&id);
+        let layer = Arc::make_mut(&mut self.sites);
+        remove_point(layer, id, |s| s.data.location);
+        layer.by_id.remove(&id);
         self.versions.sites += 1;
-    }
-
-    fn remove_site_entry(&mut self, id: SiteId) {
-        if let Some(old) = self.sites.get(&id) {
-            self.site_tree.remove(&GeomWithData::new(old.data.location, id));
-        }
     }
 
     // ----- population -----
 
     /// All population units, in id order.
     pub fn population(&self) -> impl Iterator<Item = &Arc<PopulationUnit>> {
-        self.population.values()
+        self.population.by_id.values()
     }
 
     /// Population units inside `bbox` (everywhere when `None`), in id order.
     pub fn population_in(&self, bbox: Option<&BBox>) -> Vec<Arc<PopulationUnit>> {
         let mut found: Vec<Arc<PopulationUnit>> = match bbox {
-            None => self.population.values().cloned().collect(),
+            None => self.population().cloned().collect(),
             Some(b) => self
-                .population_tree
+                .population
+                .tree
                 .locate_in_envelope(&b.envelope())
-                .map(|e| self.population[&e.data].clone())
+                .map(|e| self.population.by_id[&e.data].clone())
                 .collect(),
         };
         found.sort_by_key(|p| p.id);
@@ -241,9 +264,10 @@ impl Index {
     }
 
     pub(super) fn put_population(&mut self, units: Vec<PopulationUnit>) {
+        let layer = Arc::make_mut(&mut self.population);
         for unit in units {
-            self.population_tree.insert(GeomWithData::new(unit.data.location, unit.id));
-            self.population.insert(unit.id, Arc::new(unit));
+            layer.tree.insert(GeomWithData::new(unit.data.location, unit.id));
+            layer.by_id.insert(unit.id, Arc::new(unit));
         }
         self.versions.population += 1;
     }
@@ -262,6 +286,17 @@ impl Index {
 
     /// Number of features in each layer.
     pub fn counts(&self) -> (usize, usize, usize) {
-        (self.areas.len(), self.sites.len(), self.population.len())
+        (self.areas.by_id.len(), self.sites.by_id.len(), self.population.by_id.len())
+    }
+}
+
+/// Takes the R-tree entry of point feature `id` out of `layer`, if it has one.
+fn remove_point<Id: Ord + Copy + PartialEq, T>(
+    layer: &mut Layer<Id, T, PointEntry<Id>>,
+    id: Id,
+    location: impl Fn(&T) -> Point<f64>,
+) {
+    if let Some(old) = layer.by_id.get(&id) {
+        layer.tree.remove(&GeomWithData::new(location(old), id));
     }
 }

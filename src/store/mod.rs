@@ -2,8 +2,10 @@
 //! in-memory [`Index`]. Geometry is EPSG:4326 throughout.
 //!
 //! Every import or edit is one SQLite transaction in WAL mode with `synchronous = FULL`, so a write
-//! that has returned survives a crash. The index is changed only after the commit, under a write
-//! lock: readers see a layer before or after a write, never half of it.
+//! that has returned survives a crash. After the commit the write publishes a new [`Index`]
+//! snapshot atomically (arc-swap): readers keep whichever snapshot they took for as long as they
+//! compute, see a layer before or after a write and never half of it, and no writer ever waits for a
+//! reader. Writers wait only for each other.
 
 pub mod gpkg;
 mod index;
@@ -13,13 +15,15 @@ mod rows;
 pub use index::{Index, LayerVersions};
 pub use nesting::ParentError;
 
+use crate::model::limits;
 use crate::model::{
     Area, AreaData, AreaId, ParentRef, PopulationData, PopulationId, PopulationUnit, Site, SiteData, SiteId,
     union_rects,
 };
 use crate::network::{EdgeData, Graph, NetworkSummary};
 use geo::BoundingRect;
-use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, Transaction};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +49,34 @@ pub enum StoreError {
     /// No site has this id.
     #[error("no site with id {0}")]
     SiteNotFound(SiteId),
+    /// An attribution line that cannot be kept.
+    #[error("attribution {0}")]
+    Attribution(String),
+    /// A network import would drop more than half of the current network without being told to.
+    #[error("the new network has {new_km:.1} km of walkable ways, less than half of the current {current_km:.1} km; nothing was replaced. To replace it anyway, pass --replace (over HTTP, replace=true)")]
+    NetworkShrinks { current_km: f64, new_km: f64 },
+    /// Another program (QGIS editing the file, a backup) holds the file's write lock.
+    #[error("the store {path} is locked by another program (QGIS editing it, or a copy in progress); try again shortly")]
+    Busy { path: PathBuf },
+}
+
+/// How long a write waits for another program's lock on the file before it gives up as [`StoreError::Busy`].
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Whether a network import may replace a much larger network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Refuse a network less than half as long as the current one.
+    OnlyIfNotShrinking,
+    /// Replace whatever is there.
+    Always,
 }
 
 /// Counts of what one import wrote.
@@ -58,8 +90,10 @@ pub struct AreaImport {
 /// The store: a GeoPackage on disk and its in-memory index.
 pub struct Store {
     path: PathBuf,
+    /// The one connection; writers take turns on it.
     conn: Mutex<Connection>,
-    index: RwLock<Index>,
+    /// The current snapshot, replaced whole by each write.
+    index: ArcSwap<Index>,
 }
 
 impl Store {
@@ -77,7 +111,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         if is_new {
             gpkg::create_schema(&mut conn)?;
         } else {
@@ -89,8 +123,9 @@ impl Store {
             rows::load_sites(&conn)?,
             rows::load_population(&conn)?,
             network,
+            load_dataset(&conn)?,
         );
-        Ok(Store { path, conn: Mutex::new(conn), index: RwLock::new(index) })
+        Ok(Store { path, conn: Mutex::new(conn), index: ArcSwap::from_pointee(index) })
     }
 
     /// The file this store lives in.
@@ -98,22 +133,32 @@ impl Store {
         &self.path
     }
 
-    /// A consistent read view of every layer. Hold it briefly: writers wait for it.
-    pub fn read(&self) -> RwLockReadGuard<'_, Index> {
-        self.index.read()
+    /// The current snapshot of every layer: consistent, immutable, and free to hold while computing.
+    pub fn read(&self) -> Arc<Index> {
+        self.index.load_full()
     }
 
-    /// Runs `write` in one transaction and, once it has committed, `apply` to the index.
+    /// Runs `write` in one transaction and, once it has committed, `apply` to a copy of the current
+    /// snapshot, which then becomes the current one.
     fn write<T, R>(
         &self,
         write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
         apply: impl FnOnce(&mut Index, T) -> R,
     ) -> Result<R, StoreError> {
         let mut conn = self.conn.lock();
-        let tx = conn.transaction()?;
-        let written = write(&tx)?;
-        tx.commit()?;
-        Ok(apply(&mut self.index.write(), written))
+        let busy = |e: rusqlite::Error| {
+            if is_busy(&e) { StoreError::Busy { path: self.path.clone() } } else { e.into() }
+        };
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(busy)?;
+        let written = write(&tx).map_err(|e| match e {
+            StoreError::Sqlite(e) => busy(e),
+            other => other,
+        })?;
+        tx.commit().map_err(busy)?;
+        let mut next = Index::clone(&self.index.load());
+        let result = apply(&mut next, written);
+        self.index.store(Arc::new(next));
+        Ok(result)
     }
 
     /// Adds areas, all or none. Parents given by name are resolved; the rest are derived from
@@ -171,18 +216,17 @@ impl Store {
     pub fn insert_sites(&self, sites: impl IntoIterator<Item = SiteData>) -> Result<Vec<SiteId>, StoreError> {
         self.write(
             |tx| {
-                let mut ids = Vec::new();
                 let mut written = Vec::new();
                 for data in sites {
-                    ids.push(rows::insert_site(tx, &data)?);
-                    written.push(data);
+                    written.push(Site { id: rows::insert_site(tx, &data)?, data });
                 }
-                let rect = union_rects(written.iter().map(|s| s.location.bounding_rect()));
+                let rect = union_rects(written.iter().map(|s| s.data.location.bounding_rect()));
                 gpkg::touch_contents(tx, "sites", rect)?;
-                Ok((ids, written))
+                Ok(written)
             },
-            |index, (ids, written)| {
-                index.put_sites(&ids, written);
+            |index, written| {
+                let ids = written.iter().map(|s| s.id).collect();
+                index.put_sites(written);
                 ids
             },
         )
@@ -199,7 +243,7 @@ impl Store {
                 Ok(Site { id, data })
             },
             |index, site| {
-                index.update_site(site.clone());
+                index.put_sites([site.clone()]);
                 site
             },
         )
@@ -242,13 +286,23 @@ impl Store {
         )
     }
 
-    /// Replaces the walking network with `nodes` and `edges`, in one transaction.
+    /// Replaces the walking network with `nodes` and `edges`, in one transaction. A network with less
+    /// than half the length of the current one is refused unless `replace` says it is meant (a
+    /// truncated or wrong file must not silently take a city's streets away).
     pub fn replace_network(
         &self,
         nodes: Vec<geo::Coord<f64>>,
         edges: Vec<EdgeData>,
+        replace: Replace,
     ) -> Result<NetworkSummary, StoreError> {
         let graph = Arc::new(Graph::new(nodes, edges));
+        let new_km = NetworkSummary::of(&graph).length_km;
+        if let (Replace::OnlyIfNotShrinking, Some(current)) = (replace, self.read().network()) {
+            let current_km = NetworkSummary::of(current).length_km;
+            if new_km < current_km / 2.0 {
+                return Err(StoreError::NetworkShrinks { current_km, new_km });
+            }
+        }
         self.write(
             |tx| {
                 rows::replace_network(tx, &graph)?;
@@ -262,16 +316,6 @@ impl Store {
                 summary
             },
         )
-    }
-
-    /// A value from the store's own metadata table.
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        rows::get_meta(&self.conn.lock(), key)
-    }
-
-    /// Sets a value in the store's own metadata table.
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.write(|tx| rows::set_meta(tx, key, value), |_, ()| ())
     }
 
     /// Runs SQLite's `PRAGMA integrity_check`, returning its findings (`["ok"]` when sound).
@@ -324,18 +368,9 @@ pub struct DatasetInfo {
 }
 
 impl Store {
-    /// The data set's title, fictional flag and attribution.
-    pub fn dataset(&self) -> Result<DatasetInfo, StoreError> {
-        let conn = self.conn.lock();
-        let attribution = match rows::get_meta(&conn, "attribution")? {
-            Some(json) => serde_json::from_str(&json).unwrap_or_else(|_| vec![json]),
-            None => Vec::new(),
-        };
-        Ok(DatasetInfo {
-            title: rows::get_meta(&conn, "title")?,
-            fictional: rows::get_meta(&conn, "fictional")?.as_deref() == Some("true"),
-            attribution,
-        })
+    /// The data set's title, fictional flag and attribution (from the current snapshot).
+    pub fn dataset(&self) -> DatasetInfo {
+        self.read().dataset().clone()
     }
 
     /// Replaces the data set's title and fictional flag, keeping its attribution.
@@ -343,20 +378,46 @@ impl Store {
         self.write(
             |tx| {
                 rows::set_meta(tx, "title", title)?;
-                rows::set_meta(tx, "fictional", if fictional { "true" } else { "false" })
+                rows::set_meta(tx, "fictional", if fictional { "true" } else { "false" })?;
+                load_dataset(tx)
             },
-            |_, ()| (),
+            |index, dataset| index.put_dataset(dataset),
         )
     }
 
-    /// Adds an attribution line unless it is already there.
+    /// Adds an attribution line unless it is already there; a line longer than
+    /// [`limits::ATTRIBUTION_CHARS`], or one past [`limits::ATTRIBUTION_LINES`], is refused.
     pub fn add_attribution(&self, line: &str) -> Result<(), StoreError> {
-        let mut info = self.dataset()?;
-        if info.attribution.iter().any(|a| a == line) {
-            return Ok(());
-        }
-        info.attribution.push(line.to_owned());
-        let json = serde_json::to_string(&info.attribution).expect("strings serialise");
-        self.write(|tx| rows::set_meta(tx, "attribution", &json), |_, ()| ())
+        limits::check_text(line, limits::ATTRIBUTION_CHARS)
+            .map_err(|e| StoreError::Attribution(e.to_string()))?;
+        self.write(
+            |tx| {
+                let mut info = load_dataset(tx)?;
+                if !info.attribution.iter().any(|a| a == line) {
+                    if info.attribution.len() >= limits::ATTRIBUTION_LINES {
+                        let max = limits::ATTRIBUTION_LINES;
+                        return Err(StoreError::Attribution(format!("lines are {max} already, the most kept")));
+                    }
+                    info.attribution.push(line.to_owned());
+                    let json = serde_json::to_string(&info.attribution).expect("strings serialise");
+                    rows::set_meta(tx, "attribution", &json)?;
+                }
+                Ok(info)
+            },
+            |index, dataset| index.put_dataset(dataset),
+        )
     }
+}
+
+/// Reads the data set's description from the metadata table.
+fn load_dataset(conn: &Connection) -> Result<DatasetInfo, StoreError> {
+    let attribution = match rows::get_meta(conn, "attribution")? {
+        Some(json) => serde_json::from_str(&json).unwrap_or_else(|_| vec![json]),
+        None => Vec::new(),
+    };
+    Ok(DatasetInfo {
+        title: rows::get_meta(conn, "title")?,
+        fictional: rows::get_meta(conn, "fictional")?.as_deref() == Some("true"),
+        attribution,
+    })
 }

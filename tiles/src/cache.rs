@@ -1,15 +1,15 @@
-//! Encoded tiles kept by (layer set, z, x, y, data version). The version is part of the key, so
-//! when an edit or import bumps the version of a layer, every tile of a set holding that layer is
-//! fetched under a new key and re-rendered: a stale tile is never served.
+//! Encoded tiles kept by (layer set, z, x, y, data version), bounded in bytes. The version is part of
+//! the key, so when an edit or import bumps the version of a layer, every tile of a set holding that
+//! layer is fetched under a new key and re-rendered: a stale tile is never served. Concurrent
+//! requests for one missing tile render it once (the others wait for that render).
 
 use crate::TileId;
-use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// What identifies one rendered tile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
+    /// The canonical name of the layer set (sorted, without duplicates), never raw user input.
     pub layers: String,
     pub tile: TileId,
     /// A number that changes whenever the data of any layer in the set changes.
@@ -24,22 +24,30 @@ pub struct CachedTile {
     pub etag: String,
 }
 
-/// The cached tiles and their keys in the order they came in.
-#[derive(Default)]
-struct Entries {
-    tiles: HashMap<TileKey, Arc<CachedTile>>,
-    order: VecDeque<TileKey>,
+/// Weighs a cached tile by the bytes it holds, with its key and bookkeeping.
+#[derive(Debug, Clone, Copy)]
+struct Bytes;
+
+/// Bytes of bookkeeping per entry beside the tile's own bytes.
+const ENTRY_OVERHEAD: u64 = 128;
+
+impl quick_cache::Weighter<TileKey, Arc<CachedTile>> for Bytes {
+    fn weight(&self, key: &TileKey, tile: &Arc<CachedTile>) -> u64 {
+        (key.layers.len() + tile.gzipped.len() + tile.etag.len()) as u64 + ENTRY_OVERHEAD
+    }
 }
 
-/// A bounded cache; the oldest entries go first.
+/// A cache of rendered tiles holding at most a given number of bytes; the least useful go first.
 pub struct TileCache {
-    capacity: usize,
-    inner: Mutex<Entries>,
+    tiles: quick_cache::sync::Cache<TileKey, Arc<CachedTile>, Bytes>,
 }
 
 impl TileCache {
-    pub fn new(capacity: usize) -> Self {
-        TileCache { capacity, inner: Mutex::new(Entries::default()) }
+    /// A cache of at most `max_bytes`.
+    pub fn new(max_bytes: u64) -> Self {
+        // A typical tile is a few kilobytes; the estimate only sizes the table.
+        let estimated = (max_bytes / 4096).clamp(16, 1 << 20) as usize;
+        TileCache { tiles: quick_cache::sync::Cache::with_weighter(estimated, max_bytes, Bytes) }
     }
 
     /// The tile for `key`, rendering it with `render` when it is not cached.
@@ -48,24 +56,22 @@ impl TileCache {
         key: TileKey,
         render: impl FnOnce() -> Result<CachedTile, E>,
     ) -> Result<Arc<CachedTile>, E> {
-        if let Some(hit) = self.inner.lock().tiles.get(&key) {
-            return Ok(hit.clone());
-        }
-        let tile = Arc::new(render()?);
-        let mut inner = self.inner.lock();
-        if inner.tiles.insert(key.clone(), tile.clone()).is_none() {
-            inner.order.push_back(key);
-        }
-        while inner.tiles.len() > self.capacity {
-            let Some(old) = inner.order.pop_front() else { break };
-            inner.tiles.remove(&old);
-        }
-        Ok(tile)
+        self.tiles.get_or_insert_with(&key, || render().map(Arc::new))
+    }
+
+    /// The tile for `key`, if it is cached.
+    pub fn get(&self, key: &TileKey) -> Option<Arc<CachedTile>> {
+        self.tiles.get(key)
     }
 
     /// Number of tiles held.
     pub fn len(&self) -> usize {
-        self.inner.lock().tiles.len()
+        self.tiles.len()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> u64 {
+        self.tiles.weight()
     }
 
     /// Whether nothing is cached.
@@ -83,8 +89,8 @@ mod tests {
     }
 
     #[test]
-    fn a_new_version_renders_again_and_capacity_holds() {
-        let cache = TileCache::new(2);
+    fn a_new_version_renders_again() {
+        let cache = TileCache::new(1 << 20);
         let mut renders = 0;
         let mut render = |v: u64| {
             cache
@@ -97,8 +103,18 @@ mod tests {
         assert_eq!(render(1).etag, "1");
         assert_eq!(render(1).etag, "1");
         assert_eq!(render(2).etag, "2");
-        assert_eq!(render(3).etag, "3");
-        assert_eq!(renders, 3, "the second request for version 1 was a hit");
-        assert_eq!(cache.len(), 2);
+        assert_eq!(renders, 2, "the second request for version 1 was a hit");
+    }
+
+    #[test]
+    fn bytes_stay_within_the_bound_however_many_tiles_come() {
+        let max = 256 * 1024;
+        let cache = TileCache::new(max);
+        for v in 0..2_000u64 {
+            let tile = CachedTile { gzipped: vec![0; 4096], raw_len: 4096, etag: v.to_string() };
+            cache.get_or_render::<()>(key(v), || Ok(tile)).unwrap();
+        }
+        assert!(cache.bytes() <= max, "{} bytes held, bound {max}", cache.bytes());
+        assert!(cache.len() > 10, "the cache still holds tiles");
     }
 }
