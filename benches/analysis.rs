@@ -3,9 +3,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use geo::{Coord, Rect};
-use sasaeai::deadline::Deadline;
 use sasaeai::analysis::SuggestQuestion;
 use sasaeai::analysis::{self, CoverageCache, CoverageKey, PLACES_TO_GO};
+use sasaeai::deadline::Deadline;
 use sasaeai::model::{AreaData, AreaLevel, ParentRef, PopulationData, SiteData, SiteKind};
 use sasaeai::network::{NetworkSettings, read_file};
 use sasaeai::store::Store;
@@ -109,12 +109,31 @@ fn benches(c: &mut Criterion) {
     let coverage = cache.get(&index, &settings, &key).unwrap();
     group.sample_size(10);
     group.bench_function("gaps_all_44_districts", |b| {
-        b.iter(|| black_box(analysis::gaps(&index, &settings, &coverage, AreaLevel::District, &Deadline::NONE).unwrap().len()))
+        b.iter(|| {
+            black_box(
+                analysis::gaps(&index, &settings, &coverage, AreaLevel::District, &Deadline::NONE)
+                    .unwrap()
+                    .len(),
+            )
+        })
     });
     group.bench_function("suggest_cafe_count_5", |b| {
         b.iter(|| {
             black_box(
-                analysis::suggest(&index, &settings, SuggestQuestion { kind: SiteKind::Cafe, count: 5, minutes: 15.0, profile: "elderly".into(), posted: None, grid_m: 250.0, level: AreaLevel::District }, &Deadline::NONE)
+                analysis::suggest(
+                    &index,
+                    &settings,
+                    SuggestQuestion {
+                        kind: SiteKind::Cafe,
+                        count: 5,
+                        minutes: 15.0,
+                        profile: "elderly".into(),
+                        posted: None,
+                        grid_m: 250.0,
+                        level: AreaLevel::District,
+                    },
+                    &Deadline::NONE,
+                )
                 .unwrap()
                 .covered65_after,
             )

@@ -203,7 +203,8 @@ pub struct LayerSet {
 /// ```
 pub fn resolve(set: &str) -> Result<LayerSet, LayerSetError> {
     if let Some((name, ids)) = SETS.iter().find(|(name, _)| *name == set) {
-        let layers = ids.iter().map(|id| LAYERS.iter().find(|l| l.id == *id).expect("sets name known layers"));
+        let layers =
+            ids.iter().map(|id| LAYERS.iter().find(|l| l.id == *id).expect("sets name known layers"));
         return Ok(LayerSet { name: (*name).to_owned(), layers: layers.collect() });
     }
     let mut positions = Vec::new();

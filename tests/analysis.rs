@@ -5,9 +5,9 @@ mod common;
 
 use common::{TOKEN, get, send};
 use geo::{Destination, Haversine, Point};
-use sasaeai::deadline::Deadline;
 use sasaeai::analysis::SuggestQuestion;
 use sasaeai::analysis::{self, CoverageKey, suggest_candidate::Candidate};
+use sasaeai::deadline::Deadline;
 use sasaeai::http::AppState;
 use sasaeai::model::{AreaData, AreaLevel, ParentRef, PopulationData, SiteData, SiteKind};
 use sasaeai::network::{EdgeData, NetworkSettings};
@@ -134,7 +134,20 @@ fn suggest_picks_the_brute_force_best_and_never_lowers_coverage() {
     let (_d, store) = street_town();
     let index = store.read();
     let settings = NetworkSettings::default();
-    let one = analysis::suggest(&index, &settings, SuggestQuestion { kind: SiteKind::Cafe, count: 1, minutes: 5.0, profile: "standard".into(), posted: Some(candidates()), grid_m: 250.0, level: AreaLevel::District }, &Deadline::NONE)
+    let one = analysis::suggest(
+        &index,
+        &settings,
+        SuggestQuestion {
+            kind: SiteKind::Cafe,
+            count: 1,
+            minutes: 5.0,
+            profile: "standard".into(),
+            posted: Some(candidates()),
+            grid_m: 250.0,
+            level: AreaLevel::District,
+        },
+        &Deadline::NONE,
+    )
     .unwrap();
 
     // Brute force: coverage with each candidate added, recomputed from scratch.
@@ -157,7 +170,20 @@ fn suggest_picks_the_brute_force_best_and_never_lowers_coverage() {
     assert_eq!(one.covered65_after, best.1);
     assert_eq!((one.picks[0].newly_covered65, one.covered65_before), (40, 30));
 
-    let two = analysis::suggest(&index, &settings, SuggestQuestion { kind: SiteKind::Cafe, count: 2, minutes: 5.0, profile: "standard".into(), posted: Some(candidates()), grid_m: 250.0, level: AreaLevel::District }, &Deadline::NONE)
+    let two = analysis::suggest(
+        &index,
+        &settings,
+        SuggestQuestion {
+            kind: SiteKind::Cafe,
+            count: 2,
+            minutes: 5.0,
+            profile: "standard".into(),
+            posted: Some(candidates()),
+            grid_m: 250.0,
+            level: AreaLevel::District,
+        },
+        &Deadline::NONE,
+    )
     .unwrap();
     assert_eq!(two.picks.iter().map(|p| p.candidate.name.as_str()).collect::<Vec<_>>(), ["1300 m", "600 m"]);
     assert_eq!(two.covered65_after, 100);
@@ -203,7 +229,7 @@ async fn coverage_endpoint_json_and_csv() {
     assert!(text.contains(",全体,,400,100,50,25.0,12.5,30,30.0,70,1,10.0\r\n"), "{text}");
     get(&s, "/api/coverage?level=sphere&kinds=cafe").await.assert_problem(422, "no sphere areas");
     get(&s, "/api/coverage?format=xlsx").await.assert_problem(400, "format");
-    get(&s, "/api/coverage?minutes=500").await.assert_problem(400, "at most 120");
+    get(&s, "/api/coverage?minutes=500").await.assert_problem(400, "at most 60");
 }
 
 #[tokio::test]

@@ -117,7 +117,10 @@ fn heidelberg_import_is_fast_enough_to_persist_and_reload_without_the_pbf() {
     let dir = tempfile::tempdir().unwrap();
     let store_path = dir.path().join("h.gpkg");
     let (nodes, edges) = read_file(&std::fs::read(path).unwrap()).unwrap();
-    let summary = sasaeai::store::Store::open(&store_path).unwrap().replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
+    let summary = sasaeai::store::Store::open(&store_path)
+        .unwrap()
+        .replace_network(nodes, edges, sasaeai::store::Replace::Always)
+        .unwrap();
     assert!(summary.edges > 30_000 && summary.steps_edges > 1_000, "{summary:?}");
     assert!(summary.largest_component_share > 0.95);
     let reopened = sasaeai::store::Store::open(&store_path).unwrap();
@@ -304,7 +307,7 @@ async fn bad_network_requests_are_problems() {
     for (query, status, needle) in [
         ("minutes=0", 400, "minutes must be more than 0"),
         ("minutes=-5", 400, "minutes must be more than 0"),
-        ("minutes=121", 400, "at most 120"),
+        ("minutes=121", 400, "at most 60"),
         ("profile=jogging", 400, "unknown profile \\\"jogging\\\""),
     ] {
         get(&s, &format!("/api/sites/{id}/catchment?{query}")).await.assert_problem(status, needle);

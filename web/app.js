@@ -28,8 +28,9 @@ async function getJson(url) {
   return body;
 }
 
-// TileJSON tile URLs are relative unless the server has a public_url; the map's workers need them whole.
-const absolute = (urls) => urls.map((u) => new URL(u, window.location.href).href);
+// TileJSON tile URLs are relative unless the server has a public_url; the map's workers need them
+// whole. (Not `new URL`, which would percent-encode the {z}/{x}/{y} placeholders.)
+const absolute = (urls) => urls.map((u) => (u.startsWith('/') ? window.location.origin + u : u));
 
 function style(tilejson) {
   const area = (level, minzoom, width, colour) => ({

@@ -46,11 +46,11 @@ pub fn gaps(
         let covered = sheds.shed_near(rect);
         let geometry = area.geometry.difference(&covered);
         gaps.push(Gap {
-                area_id: area.id,
-                name: area.name.clone(),
-                level,
-                uncovered65: row.uncovered65,
-                uncovered75: row.aged75 - row.covered75,
+            area_id: area.id,
+            name: area.name.clone(),
+            level,
+            uncovered65: row.uncovered65,
+            uncovered75: row.aged75 - row.covered75,
             area_m2: geometry.geodesic_area_unsigned(),
             geometry,
         });

@@ -4,10 +4,10 @@
 //! where a café could meet, plus street junctions on a regular grid — or places the user posts.
 
 use super::{AnalysisError, CoverageKey, compute};
+use crate::deadline::Deadline;
 use crate::model::{AreaLevel, BBox, SiteId, SiteKind};
 use crate::network::search::{Source, search};
 use crate::network::{NetworkError, NetworkSettings, snap};
-use crate::deadline::Deadline;
 use crate::store::Index;
 use geo::{BoundingRect, Point};
 use std::collections::HashMap;

@@ -1,17 +1,17 @@
 //! `GET /api/areas` and `GET /api/areas/{id}`.
 
 use super::extract::{Path, Query};
-use super::{AppError, AppState, parse_param};
 use super::pages::{PAGE_SIZES, Page, collection_page};
+use super::{AppError, AppState, parse_param};
 use crate::export::area_feature;
 use crate::model::{Area, AreaId, AreaLevel, BBox};
 use axum::Json;
 use axum::extract::{OriginalUri, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 pub struct AreasQuery {

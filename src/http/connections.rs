@@ -25,13 +25,22 @@ fn connection_cap(wanted: usize) -> usize {
     let fits = soft.saturating_sub(RESERVED_DESCRIPTORS).max(16);
     let cap = wanted.min(fits as usize);
     if cap < wanted {
-        tracing::warn!(wanted, cap, descriptors = soft, "max_connections lowered to fit the descriptor limit");
+        tracing::warn!(
+            wanted,
+            cap,
+            descriptors = soft,
+            "max_connections lowered to fit the descriptor limit"
+        );
     }
     cap
 }
 
 /// Serves `router` on `listener` until Ctrl-C.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, limits: &Limits) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: &Limits,
+) -> std::io::Result<()> {
     let places = Arc::new(Semaphore::new(connection_cap(limits.max_connections)));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder

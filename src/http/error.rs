@@ -82,7 +82,8 @@ impl AppError {
 
 /// A problem+json response.
 fn problem(status: StatusCode, title: &str, detail: &str, errors: &[RecordProblem]) -> Response {
-    let mut body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+    let mut body =
+        json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
     if !errors.is_empty() {
         body["errors"] = Value::Array(
             errors
@@ -188,5 +189,21 @@ impl From<PathRejection> for AppError {
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
         AppError::Internal(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_fault_of_ours_is_a_problem_that_reveals_nothing() {
+        let fault = AppError::Internal(anyhow::anyhow!("cannot open /srv/secret/kawasaki.gpkg"));
+        let response = fault.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains("\"status\":500") && !text.contains("secret"), "{text}");
     }
 }

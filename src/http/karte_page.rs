@@ -60,24 +60,29 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Html<String>, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let k = build_karte(&state, id, &q)?;
-        let j = karte_json(&k);
-        let dataset = state.store.dataset();
-        let index = state.store.read();
-        let units: Vec<Arc<PopulationUnit>> =
-            index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();
-        let key =
-            crate::analysis::CoverageKey::new(crate::analysis::PLACES_TO_GO.to_vec(), k.minutes, &k.profile);
-        let coverage = state.coverage.get(&index, &state.settings, &key)?;
-        let covered: std::collections::HashMap<_, _> =
-            coverage.minutes.iter().map(|(id, m)| (*id, m.is_some())).collect();
-        let children = index.children(k.area.id);
-        let sites: Vec<Arc<Site>> = k.sites.iter().flat_map(|(_, list)| list.iter().cloned()).collect();
-        let map = svg_map(&k.area, &children, &sites, &units, &covered);
-        Ok(Html(render(&j, &dataset, &map)))
-    })
-    .await?
+    let heavy = state.heavy.clone();
+    heavy
+        .run("the karte page", move |_| {
+            let k = build_karte(&state, id, &q)?;
+            let j = karte_json(&k);
+            let dataset = state.store.dataset();
+            let index = state.store.read();
+            let units: Vec<Arc<PopulationUnit>> =
+                index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();
+            let key = crate::analysis::CoverageKey::new(
+                crate::analysis::PLACES_TO_GO.to_vec(),
+                k.minutes,
+                &k.profile,
+            );
+            let coverage = state.coverage.get(&index, &state.settings, &key)?;
+            let covered: std::collections::HashMap<_, _> =
+                coverage.minutes.iter().map(|(id, m)| (*id, m.is_some())).collect();
+            let children = index.children(k.area.id);
+            let sites: Vec<Arc<Site>> = k.sites.iter().flat_map(|(_, list)| list.iter().cloned()).collect();
+            let map = svg_map(&k.area, &children, &sites, &units, &covered);
+            Ok(Html(render(&j, &dataset, &map)))
+        })
+        .await
 }
 
 fn render(j: &Value, dataset: &crate::store::DatasetInfo, map: &str) -> String {

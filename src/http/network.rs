@@ -3,14 +3,15 @@
 
 use super::extract::{Path, Query};
 use super::{AppError, AppState, parse_list};
-use crate::export::{catchment_feature, feature_collection, site_feature};
 use crate::analysis::{AnalysisError, SkippedSite};
+use crate::export::{COLLECTION_TAIL, catchment_feature, collection_head, feature_collection, site_feature};
 use crate::model::{Site, SiteId, SiteKind, check_lon_lat};
 use crate::network::search::{Source, search};
 use crate::network::{Catchment, Graph, NetworkError, NetworkSummary, catchment, snap};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -127,7 +128,7 @@ pub async fn site(
 pub async fn of_kind(
     State(state): State<AppState>,
     Query(q): Query<BudgetQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
     if kinds.is_empty() {
         return Err(AppError::parameter("kind", "give one or more site kinds, e.g. kind=cafe,engawa"));
@@ -137,16 +138,24 @@ pub async fn of_kind(
     let sites = state.store.read().sites_in(&kinds, None);
     let (graph, version) = network(&state)?;
     let heavy = state.heavy.clone();
-    heavy
+    let (features, skipped) = heavy
         .run("the catchments", move |deadline| {
             let settings = &state.settings;
             let profile = settings.profile(q.profile())?;
             let mut skipped = Vec::new();
             let mut reachable = Vec::new();
             for site in sites {
-                match snap(&graph, profile, site.data.location.0, settings.max_snap_m, settings.min_component_nodes) {
+                match snap(
+                    &graph,
+                    profile,
+                    site.data.location.0,
+                    settings.max_snap_m,
+                    settings.min_component_nodes,
+                ) {
                     Ok(_) => reachable.push(site),
-                    Err(e @ NetworkError::TooFar { .. }) => skipped.push(SkippedSite::new(&site, e.to_string())),
+                    Err(e @ NetworkError::TooFar { .. }) => {
+                        skipped.push(SkippedSite::new(&site, e.to_string()))
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -156,21 +165,28 @@ pub async fn of_kind(
                 if !points.is_empty() {
                     let c = catchment(&graph, settings, q.profile(), &points, q.minutes())?;
                     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-                    let extra = crate::props!({ "kinds": kinds, "sites": points.len() });
-                    features.push(catchment_feature(&c, extra));
+                    features.push((Arc::new(c), crate::props!({ "kinds": kinds, "sites": points.len() })));
                 }
             } else {
                 for s in &reachable {
                     deadline.check().map_err(AnalysisError::from)?;
                     let c = site_catchment(&state, &graph, version, s, &q).map_err(|e| site_error(s, e))?;
-                    features.push(catchment_feature(&c, site_props(s)));
+                    features.push((c, site_props(s)));
                 }
             }
-            let mut collection = feature_collection(features);
-            collection["skipped"] = serde_json::to_value(skipped).expect("serialisable");
-            Ok(Json(collection))
+            Ok((features, skipped))
         })
-        .await
+        .await?;
+    // Rendered feature by feature as the client reads: a city's catchments at an hour's walk are
+    // tens of megabytes, which must not sit in memory as one JSON tree per waiting client.
+    let members = crate::props!({ "skipped": skipped });
+    let body = super::pages::stream_features(
+        collection_head("catchments", &members),
+        features,
+        |(c, props)| catchment_feature(c, props.clone()),
+        COLLECTION_TAIL,
+    );
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
 
 /// `GET /api/reach?lon=&lat=&minutes=15&profile=elderly`: the sites reachable from a point, nearest

@@ -38,7 +38,10 @@ impl Page {
     pub fn new(limit: Option<usize>, after: Option<i64>, max: usize) -> Result<Page, AppError> {
         match limit {
             Some(0) => Err(AppError::parameter("limit", "must be at least 1")),
-            Some(n) if n > max => Err(AppError::parameter("limit", format!("{n} is more than {max}, the most one page holds; follow the next link for more"))),
+            Some(n) if n > max => Err(AppError::parameter(
+                "limit",
+                format!("{n} is more than {max}, the most one page holds; follow the next link for more"),
+            )),
             n => Ok(Page { limit: n.unwrap_or(max), after }),
         }
     }
@@ -61,7 +64,8 @@ pub fn collection_page<T: Send + 'static>(
     members.insert("numberReturned".into(), json!(items.len()));
     let mut links = vec![json!({ "rel": "self", "href": uri.to_string() })];
     if let (true, Some(last)) = (more, items.last()) {
-        links.push(json!({ "rel": "next", "type": "application/geo+json", "href": next_href(uri, id(last)) }));
+        links
+            .push(json!({ "rel": "next", "type": "application/geo+json", "href": next_href(uri, id(last)) }));
     }
     members.insert("links".into(), Value::Array(links));
     stream_features(collection_head(name, &members), items, render, crate::export::COLLECTION_TAIL)
@@ -69,7 +73,8 @@ pub fn collection_page<T: Send + 'static>(
 
 /// The request's path and query with `after` set to `last`.
 fn next_href(uri: &Uri, last: i64) -> String {
-    let kept = uri.query().unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("after="));
+    let kept =
+        uri.query().unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("after="));
     let query: Vec<String> = kept.map(str::to_owned).chain([format!("after={last}")]).collect();
     format!("{}?{}", uri.path(), query.join("&"))
 }

@@ -1,16 +1,15 @@
 //! `GET /api/population`.
 
 use super::extract::Query;
-use super::{AppError, AppState, parse_param};
 use super::pages::{PAGE_SIZES, Page, collection_page};
-use crate::export::{feature_collection, population_feature};
-use crate::model::BBox;
-use axum::Json;
+use super::{AppError, AppState, parse_param};
+use crate::export::population_feature;
+use crate::model::{BBox, PopulationUnit};
 use axum::extract::{OriginalUri, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 pub struct PopulationQuery {
@@ -33,24 +32,31 @@ pub async fn list(
 }
 
 /// Population points that came from mesh statistics, drawn as their mesh cells (Polygon features
-/// with the same properties as the points).
+/// with the same properties as the points), one page of them, streamed.
 pub async fn cells(
     State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<PopulationQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
-    let units = state.store.read().population_in(bbox.as_ref());
-    let features = units
-        .iter()
+    let page = Page::new(q.limit, q.after, PAGE_SIZES.population)?;
+    let units: Vec<_> = state
+        .store
+        .read()
+        .population_in(bbox.as_ref())
+        .into_iter()
         .filter_map(|u| {
-            let code = u.data.properties.get("mesh_code")?.as_str()?;
-            let cell = crate::import::mesh::cell(code).ok()?;
-            let mut f = population_feature(u);
-            f["geometry"] =
-                crate::export::multipolygon_geometry(&geo::MultiPolygon(vec![cell.rect.to_polygon()]));
-            f["properties"]["mesh_order"] = cell.order.into();
-            Some(f)
+            let cell = crate::import::mesh::cell(u.data.properties.get("mesh_code")?.as_str()?).ok()?;
+            Some((u, cell))
         })
         .collect();
-    Ok(Json(feature_collection(features)))
+    let render = |(u, cell): &(Arc<PopulationUnit>, crate::import::mesh::MeshCell)| {
+        let mut f = population_feature(u);
+        f["geometry"] =
+            crate::export::multipolygon_geometry(&geo::MultiPolygon(vec![cell.rect.to_polygon()]));
+        f["properties"]["mesh_order"] = cell.order.into();
+        f
+    };
+    let body = collection_page("population_cells", units, |(u, _)| u.id.0, render, page, &uri);
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }

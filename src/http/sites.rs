@@ -1,8 +1,8 @@
 //! `GET/POST /api/sites`, `GET/PUT/DELETE /api/sites/{id}`. Writes need the staff token.
 
 use super::extract::{Body, Path, Query, Staff};
-use super::{AppError, AppState, parse_list, parse_param};
 use super::pages::{PAGE_SIZES, Page, collection_page};
+use super::{AppError, AppState, parse_list, parse_param};
 use crate::export::site_feature;
 use crate::import::{self, SiteOptions};
 use crate::model::{BBox, Site, SiteData, SiteId, SiteKind};

@@ -123,10 +123,7 @@ pub async fn tile(
 }
 
 /// `GET /tiles/{set}.json`: TileJSON 3.0 with the set's vector layers, bounds and attribution.
-pub async fn tilejson(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-) -> Result<Response, AppError> {
+pub async fn tilejson(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
     let set = file
         .strip_suffix(".json")
         .ok_or_else(|| AppError::not_found(format!("no {file}; ask for SET.json")))?;

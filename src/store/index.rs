@@ -6,10 +6,8 @@
 //! publishes it whole: a reader holds its snapshot as long as it likes, sees either all of a write or
 //! none of it, and never makes a writer wait.
 
-use crate::model::{
-    Area, AreaId, AreaLevel, BBox, PopulationId, PopulationUnit, Site, SiteId, SiteKind,
-};
 use super::DatasetInfo;
+use crate::model::{Area, AreaId, AreaLevel, BBox, PopulationId, PopulationUnit, Site, SiteId, SiteKind};
 use crate::network::Graph;
 use geo::{BoundingRect, Intersects, Point};
 use rstar::RTree;

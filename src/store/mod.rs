@@ -21,8 +21,8 @@ use crate::model::{
     union_rects,
 };
 use crate::network::{EdgeData, Graph, NetworkSummary};
-use geo::BoundingRect;
 use arc_swap::ArcSwap;
+use geo::BoundingRect;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, Transaction};
 use std::path::{Path, PathBuf};
@@ -53,10 +53,14 @@ pub enum StoreError {
     #[error("attribution {0}")]
     Attribution(String),
     /// A network import would drop more than half of the current network without being told to.
-    #[error("the new network has {new_km:.1} km of walkable ways, less than half of the current {current_km:.1} km; nothing was replaced. To replace it anyway, pass --replace (over HTTP, replace=true)")]
+    #[error(
+        "the new network has {new_km:.1} km of walkable ways, less than half of the current {current_km:.1} km; nothing was replaced. To replace it anyway, pass --replace (over HTTP, replace=true)"
+    )]
     NetworkShrinks { current_km: f64, new_km: f64 },
     /// Another program (QGIS editing the file, a backup) holds the file's write lock.
-    #[error("the store {path} is locked by another program (QGIS editing it, or a copy in progress); try again shortly")]
+    #[error(
+        "the store {path} is locked by another program (QGIS editing it, or a copy in progress); try again shortly"
+    )]
     Busy { path: PathBuf },
 }
 
@@ -396,7 +400,9 @@ impl Store {
                 if !info.attribution.iter().any(|a| a == line) {
                     if info.attribution.len() >= limits::ATTRIBUTION_LINES {
                         let max = limits::ATTRIBUTION_LINES;
-                        return Err(StoreError::Attribution(format!("lines are {max} already, the most kept")));
+                        return Err(StoreError::Attribution(format!(
+                            "lines are {max} already, the most kept"
+                        )));
                     }
                     info.attribution.push(line.to_owned());
                     let json = serde_json::to_string(&info.attribution).expect("strings serialise");
