@@ -373,7 +373,10 @@ fn a_long_analysis_and_a_write_no_longer_freeze_health_tiles_and_writes() {
         z = if z == 16 { 12 } else { z + 1 };
         let t = sasaeai_tiles::TileId::containing(8.6930, 49.4093, z);
         let (x, y) = (t.x, t.y);
-        let tile = timed_get(&format!("{base}/tiles/all/{z}/{x}/{y}.mvt"));
+        // Sites and streets: a tile that each write makes render afresh. (Layers showing the map's
+        // analysis also recompute it after a write: that is work, not waiting, and is measured by
+        // the tile benchmarks.)
+        let tile = timed_get(&format!("{base}/tiles/sites,network/{z}/{x}/{y}.mvt"));
         let started = Instant::now();
         let write = ureq::post(&format!("{base}/api/sites"))
             .header("authorization", &format!("Bearer {TOKEN}"))

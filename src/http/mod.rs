@@ -144,7 +144,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until Ctrl-C; see [`connections`] for the limits on connections.
+/// Serves `app` on `listener` until Ctrl-C, within the connection limits of `[limits]`.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let limits = state.limits.clone();
     connections::serve(listener, app(state), &limits).await

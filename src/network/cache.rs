@@ -17,13 +17,14 @@ struct Key {
     network_version: u64,
 }
 
-/// Weighs a catchment by its coordinates (16 bytes each) and a fixed overhead.
+/// Weighs a catchment by its coordinates (16 bytes each, doubled for the slack of growing vectors and
+/// the rings' own headers) and a fixed overhead.
 #[derive(Debug, Clone, Copy)]
 struct Bytes;
 
 impl quick_cache::Weighter<Key, Arc<Catchment>> for Bytes {
     fn weight(&self, key: &Key, c: &Arc<Catchment>) -> u64 {
-        (c.polygon.coords_count() * 16 + key.profile.len() + 256) as u64
+        (c.polygon.coords_count() * 32 + key.profile.len() + 256) as u64
     }
 }
 
