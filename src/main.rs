@@ -1,13 +1,6 @@
 //! The `sasaeai` command: serve the API, import data, generate the demo town.
 
 use anyhow::{Context, Result};
-
-/// mimalloc gives freed memory back to the system, where glibc's per-thread arenas keep it: a
-/// server whose analyses allocate and free tens of megabytes on many threads stays at its working
-/// set instead of creeping up.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sasaeai::config::Config;
