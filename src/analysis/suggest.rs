@@ -120,7 +120,7 @@ pub fn suggest(
         let reach = search(graph, profile, vec![Source::walking_from(at, profile)], minutes);
         gains.push(
             index
-                .population_in(Some(&around(c.location, reach_m)))
+                .population_in(Some(&BBox::around(c.location, reach_m)))
                 .iter()
                 .map(|u| position[&u.id])
                 .filter(|&i| !covered[i] && snaps[i].as_ref().is_some_and(|s| reach.minutes_to(s).is_some()))
@@ -177,12 +177,6 @@ pub fn suggest(
         areas,
         candidates_considered: candidates.len(),
     })
-}
-
-fn around(p: Point<f64>, metres: f64) -> BBox {
-    let dlat = metres / 111_320.0;
-    let dlon = metres / (111_320.0 * p.y().to_radians().cos());
-    BBox { min_lon: p.x() - dlon, min_lat: p.y() - dlat, max_lon: p.x() + dlon, max_lat: p.y() + dlat }
 }
 
 /// Host sites, then the junction nearest each point of a `grid_m` grid over the population; refused

@@ -5,7 +5,8 @@ use super::extract::{Path, Query};
 use super::{AppError, AppState, parse_list};
 use crate::analysis::{AnalysisError, SkippedSite};
 use crate::export::{COLLECTION_TAIL, catchment_feature, collection_head, feature_collection, site_feature};
-use crate::model::{Site, SiteId, SiteKind, check_lon_lat};
+use crate::model::{BBox, Site, SiteId, SiteKind, check_lon_lat};
+use crate::network::catchment::dissolved;
 use crate::network::search::{Source, search};
 use crate::network::{Catchment, Graph, NetworkError, NetworkSummary, catchment, snap};
 use axum::Json;
@@ -140,38 +141,27 @@ pub async fn of_kind(
     let heavy = state.heavy.clone();
     let (features, skipped) = heavy
         .run("the catchments", move |deadline| {
-            let settings = &state.settings;
-            let profile = settings.profile(q.profile())?;
+            let mut features = Vec::new();
             let mut skipped = Vec::new();
-            let mut reachable = Vec::new();
-            for site in sites {
-                match snap(
-                    &graph,
-                    profile,
-                    site.data.location.0,
-                    settings.max_snap_m,
-                    settings.min_component_nodes,
-                ) {
-                    Ok(_) => reachable.push(site),
-                    Err(e @ NetworkError::TooFar { .. }) => {
-                        skipped.push(SkippedSite::new(&site, e.to_string()))
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            let mut features = Vec::with_capacity(reachable.len());
             if q.dissolve.unwrap_or(false) {
-                let points: Vec<_> = reachable.iter().map(|s| s.data.location.0).collect();
-                if !points.is_empty() {
-                    let c = catchment(&graph, settings, q.profile(), &points, q.minutes())?;
+                let points: Vec<_> = sites.iter().map(|s| s.data.location.0).collect();
+                let (c, too_far) = dissolved(&graph, &state.settings, q.profile(), &points, q.minutes())?;
+                skipped.extend(too_far.into_iter().map(|(i, e)| SkippedSite::new(&sites[i], e.to_string())));
+                if points.len() > skipped.len() {
                     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-                    features.push((Arc::new(c), crate::props!({ "kinds": kinds, "sites": points.len() })));
+                    let reaching = points.len() - skipped.len();
+                    features.push((Arc::new(c), crate::props!({ "kinds": kinds, "sites": reaching })));
                 }
             } else {
-                for s in &reachable {
+                for s in &sites {
                     deadline.check().map_err(AnalysisError::from)?;
-                    let c = site_catchment(&state, &graph, version, s, &q).map_err(|e| site_error(s, e))?;
-                    features.push((c, site_props(s)));
+                    match site_catchment(&state, &graph, version, s, &q) {
+                        Ok(c) => features.push((c, site_props(s))),
+                        Err(e @ NetworkError::TooFar { .. }) => {
+                            skipped.push(SkippedSite::new(s, e.to_string()))
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
                 }
             }
             Ok((features, skipped))
@@ -199,12 +189,15 @@ pub async fn reach(
         return Err(AppError::bad_request("query parameters lon and lat are required"));
     };
     check_lon_lat(lon, lat).map_err(|e| AppError::parameter("lon/lat", e))?;
-    let sites = state.store.read().sites_in(&[], None);
+    let index = state.store.read();
     let (graph, _) = network(&state)?;
     blocking(move || {
         let settings = &state.settings;
         let profile = settings.profile(q.profile())?;
         let minutes = settings.check_minutes(q.minutes())?;
+        // Only sites a walk of this length could reach are snapped and looked up, not the city's.
+        let walk_m = profile.speed_m_per_min * minutes + 2.0 * settings.max_snap_m;
+        let sites = index.sites_in(&[], Some(&BBox::around(geo::point!(x: lon, y: lat), walk_m)));
         let home = snap(
             &graph,
             profile,

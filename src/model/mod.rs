@@ -61,6 +61,21 @@ impl BBox {
         Ok(Self { min_lon, min_lat, max_lon, max_lat })
     }
 
+    /// The box reaching `metres` from `p` in every direction (an equirectangular approximation,
+    /// close enough for the few kilometres of a walk).
+    ///
+    /// ```
+    /// use sasaeai::model::BBox;
+    /// let b = BBox::around(geo::point!(x: 139.7, y: 35.6), 1000.0);
+    /// assert!((b.max_lat - 35.6 - 1000.0 / 111_320.0).abs() < 1e-9);
+    /// assert!(b.max_lon - 139.7 > b.max_lat - 35.6, "a degree of longitude is shorter");
+    /// ```
+    pub fn around(p: geo::Point<f64>, metres: f64) -> BBox {
+        let dlat = metres / 111_320.0;
+        let dlon = metres / (111_320.0 * p.y().to_radians().cos());
+        BBox { min_lon: p.x() - dlon, min_lat: p.y() - dlat, max_lon: p.x() + dlon, max_lat: p.y() + dlat }
+    }
+
     /// The box as an R-tree envelope.
     pub fn envelope(&self) -> rstar::AABB<geo::Point<f64>> {
         rstar::AABB::from_corners(

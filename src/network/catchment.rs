@@ -50,21 +50,35 @@ pub fn from_reach(
     }
 }
 
-/// Each point (EPSG:4326) snapped to the network as a search source.
-fn snapped<'a>(
-    graph: &'a Graph,
-    settings: &'a NetworkSettings,
-    profile: &'a Profile,
-    points: &'a [Coord<f64>],
-) -> impl Iterator<Item = Result<Source, NetworkError>> + 'a {
-    points.iter().map(move |p| {
-        snap(graph, profile, *p, settings.max_snap_m, settings.min_component_nodes)
-            .map(|s| Source::walking_from(s, profile))
-    })
+/// Points snapped to the network as search sources, and the points left out.
+pub struct Sources {
+    pub sources: Vec<Source>,
+    /// Points farther than the snapping limit from any way their walker can use, by index, with the
+    /// error saying how far: they reach nobody.
+    pub too_far: Vec<(usize, NetworkError)>,
+}
+
+/// Snaps `points` (EPSG:4326) as search sources. A point too far from any usable way is set aside,
+/// not fatal: the one rule that coverage, gaps, the map's layers and catchments of a kind share.
+pub fn sources(
+    graph: &Graph,
+    settings: &NetworkSettings,
+    profile: &Profile,
+    points: &[Coord<f64>],
+) -> Result<Sources, NetworkError> {
+    let mut found = Sources { sources: Vec::with_capacity(points.len()), too_far: Vec::new() };
+    for (i, p) in points.iter().enumerate() {
+        match snap(graph, profile, *p, settings.max_snap_m, settings.min_component_nodes) {
+            Ok(s) => found.sources.push(Source::walking_from(s, profile)),
+            Err(e @ NetworkError::TooFar { .. }) => found.too_far.push((i, e)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
 }
 
 /// The catchment of the points `from` (EPSG:4326): one point for a site or a home, many for the
-/// dissolved catchment of a kind of site.
+/// dissolved catchment of a kind of site. Every point must reach the network.
 pub fn catchment(
     graph: &Graph,
     settings: &NetworkSettings,
@@ -72,11 +86,39 @@ pub fn catchment(
     from: &[Coord<f64>],
     minutes: f64,
 ) -> Result<Catchment, NetworkError> {
-    let profile = settings.profile(profile_name)?;
-    let minutes = settings.check_minutes(minutes)?;
-    let sources = snapped(graph, settings, profile, from).collect::<Result<Vec<_>, _>>()?;
+    let (profile, minutes) = (settings.profile(profile_name)?, settings.check_minutes(minutes)?);
+    let Sources { sources, too_far } = sources(graph, settings, profile, from)?;
+    if let Some((_, e)) = too_far.into_iter().next() {
+        return Err(e);
+    }
+    Ok(walk(graph, settings, profile_name, profile, sources, minutes))
+}
+
+/// The dissolved catchment of the points `from` (EPSG:4326) that reach the network, and the points
+/// left out (see [`sources`]).
+pub fn dissolved(
+    graph: &Graph,
+    settings: &NetworkSettings,
+    profile_name: &str,
+    from: &[Coord<f64>],
+    minutes: f64,
+) -> Result<(Catchment, Vec<(usize, NetworkError)>), NetworkError> {
+    let (profile, minutes) = (settings.profile(profile_name)?, settings.check_minutes(minutes)?);
+    let Sources { sources, too_far } = sources(graph, settings, profile, from)?;
+    Ok((walk(graph, settings, profile_name, profile, sources, minutes), too_far))
+}
+
+/// Searches from `sources` and buffers what they reach.
+fn walk(
+    graph: &Graph,
+    settings: &NetworkSettings,
+    profile_name: &str,
+    profile: &Profile,
+    sources: Vec<Source>,
+    minutes: f64,
+) -> Catchment {
     let reach = search(graph, profile, sources, minutes);
-    Ok(from_reach(&reach, graph, settings, profile_name, profile, minutes))
+    from_reach(&reach, graph, settings, profile_name, profile, minutes)
 }
 
 /// The walk shed of `sources` (EPSG:4326) clipped to the neighbourhood of `window` (EPSG:4326): only
@@ -100,7 +142,7 @@ impl<'g> ShedPieces<'g> {
     ) -> Result<Self, NetworkError> {
         let profile = settings.profile(profile_name)?;
         let minutes = settings.check_minutes(minutes)?;
-        let sources = snapped(graph, settings, profile, sources).filter_map(Result::ok).collect();
+        let sources = self::sources(graph, settings, profile, sources)?.sources;
         let (pieces, _) = search(graph, profile, sources, minutes).pieces();
         Ok(ShedPieces { graph, pieces, shed_m: settings.walk_shed_m })
     }

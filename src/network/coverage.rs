@@ -2,7 +2,8 @@
 //! budget of any of a set of sites. One multi-source search serves all targets; each target's own
 //! walk to the network is counted. Positions are EPSG:4326, times minutes.
 
-use super::search::{Source, search};
+use super::catchment::Sources;
+use super::search::search;
 use super::{Graph, NetworkError, NetworkSettings, snap};
 use geo::Coord;
 
@@ -51,15 +52,8 @@ pub fn reached(
     let minutes = settings.check_minutes(minutes)?;
     let snap_to =
         |p: &Coord<f64>| snap(graph, profile, *p, settings.max_snap_m, settings.min_component_nodes);
-    let mut sources = Vec::with_capacity(sites.len());
-    let mut unsnapped_sites = Vec::new();
-    for (i, site) in sites.iter().enumerate() {
-        match snap_to(site) {
-            Ok(s) => sources.push(Source::walking_from(s, profile)),
-            Err(e @ NetworkError::TooFar { .. }) => unsnapped_sites.push((i, e.to_string())),
-            Err(e) => return Err(e),
-        }
-    }
+    let Sources { sources, too_far } = super::catchment::sources(graph, settings, profile, sites)?;
+    let unsnapped_sites = too_far.into_iter().map(|(i, e)| (i, e.to_string())).collect();
     let reach = search(graph, profile, sources, minutes);
     let mut unsnapped_targets = Vec::new();
     let mut result = Vec::with_capacity(targets.len());
