@@ -300,22 +300,23 @@ impl Store {
         replace: Replace,
     ) -> Result<NetworkSummary, StoreError> {
         let graph = Arc::new(Graph::new(nodes, edges));
-        let new_km = NetworkSummary::of(&graph).length_km;
-        if let (Replace::OnlyIfNotShrinking, Some(current)) = (replace, self.read().network()) {
-            let current_km = NetworkSummary::of(current).length_km;
-            if new_km < current_km / 2.0 {
-                return Err(StoreError::NetworkShrinks { current_km, new_km });
-            }
-        }
+        let summary = NetworkSummary::of(&graph);
+        let (new_km, written) = (summary.length_km, graph.clone());
         self.write(
             |tx| {
-                rows::replace_network(tx, &graph)?;
-                let rect = union_rects(graph.edges().iter().filter_map(|e| e.data.geometry.bounding_rect()));
-                gpkg::set_extent(tx, "network", rect)?;
-                Ok(graph.clone())
+                // Compared inside the write, against the network no other import can replace meanwhile.
+                if let (Replace::OnlyIfNotShrinking, Some(current)) = (replace, self.read().network()) {
+                    let current_km = NetworkSummary::of(current).length_km;
+                    if new_km < current_km / 2.0 {
+                        return Err(StoreError::NetworkShrinks { current_km, new_km });
+                    }
+                }
+                rows::replace_network(tx, &written)?;
+                let rect =
+                    union_rects(written.edges().iter().filter_map(|e| e.data.geometry.bounding_rect()));
+                Ok(gpkg::set_extent(tx, "network", rect)?)
             },
-            |index, graph| {
-                let summary = NetworkSummary::of(&graph);
+            |index, ()| {
                 index.put_network(graph);
                 summary
             },
