@@ -96,10 +96,7 @@ struct ImportNetwork {
 
 /// An attribution line within the length limit, checked before anything is imported.
 fn attribution_line(line: &str) -> Result<String, String> {
-    let line = line.trim();
-    sasaeai::model::limits::check_text(line, sasaeai::model::limits::ATTRIBUTION_CHARS)
-        .map(|()| line.to_owned())
-        .map_err(|e| format!("the attribution {e}"))
+    sasaeai::model::limits::attribution(line).map(str::to_owned).map_err(|e| format!("the attribution {e}"))
 }
 
 #[derive(Args)]

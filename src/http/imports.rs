@@ -44,8 +44,7 @@ pub async fn upload(
     let kind: Option<SiteKind> = parse_param("kind", q.kind.as_deref())?;
     if let Some(line) = q.attribution.as_deref() {
         // Checked before the import, so a bad line cannot leave the data imported and the reply an error.
-        limits::check_text(line.trim(), limits::ATTRIBUTION_CHARS)
-            .map_err(|e| AppError::parameter("attribution", e))?;
+        limits::attribution(line).map_err(|e| AppError::parameter("attribution", e))?;
     }
     let store = state.store.clone();
     let summary = state.heavy.run("the import", move |_| -> Result<Value, AppError> {
@@ -90,7 +89,7 @@ pub async fn upload(
             }
         };
         if let Some(line) = q.attribution.as_deref().filter(|l| !l.trim().is_empty()) {
-            store.add_attribution(line.trim())?;
+            store.add_attribution(line)?;
         }
         Ok(summary)
     })

@@ -42,3 +42,16 @@ pub fn check_text(text: &str, max: usize) -> Result<(), TextError> {
     }
     Ok(())
 }
+
+/// An attribution line as it is kept: trimmed, within [`ATTRIBUTION_CHARS`]. The store checks every
+/// line it adds; the command line and the import endpoint check theirs before an import writes.
+///
+/// ```
+/// use sasaeai::model::limits::attribution;
+/// assert_eq!(attribution("  © OpenStreetMap contributors "), Ok("© OpenStreetMap contributors"));
+/// assert!(attribution(&"あ".repeat(301)).is_err());
+/// ```
+pub fn attribution(line: &str) -> Result<&str, TextError> {
+    let line = line.trim();
+    check_text(line, ATTRIBUTION_CHARS).map(|()| line)
+}

@@ -393,8 +393,7 @@ impl Store {
     /// Adds an attribution line unless it is already there; a line longer than
     /// [`limits::ATTRIBUTION_CHARS`], or one past [`limits::ATTRIBUTION_LINES`], is refused.
     pub fn add_attribution(&self, line: &str) -> Result<(), StoreError> {
-        limits::check_text(line, limits::ATTRIBUTION_CHARS)
-            .map_err(|e| StoreError::Attribution(e.to_string()))?;
+        let line = limits::attribution(line).map_err(|e| StoreError::Attribution(e.to_string()))?;
         self.write(
             |tx| {
                 let mut info = load_dataset(tx)?;
