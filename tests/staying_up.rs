@@ -207,6 +207,15 @@ async fn an_overlong_attribution_is_refused_and_nothing_is_imported() {
     post(&s, "/api/sites", long_name).await.assert_problem(422, "at most 1000");
 }
 
+#[tokio::test]
+async fn twenty_kilobytes_of_free_properties_are_refused() {
+    let (_d, s) = demo();
+    let mut site: serde_json::Value =
+        serde_json::from_str(&site_json("カフェ", "cafe", 140.05, 34.63)).unwrap();
+    site["properties"]["メモ"] = "x".repeat(20_000).into();
+    post(&s, "/api/sites", site.to_string()).await.assert_problem(422, "at most 16384 are kept");
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })

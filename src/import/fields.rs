@@ -244,22 +244,25 @@ impl<'a> Reader<'a> {
         location.map_err(|e| self.problem(Some("geometry"), e)).ok()
     }
 
-    /// The properties no field consumed.
-    fn rest(&self) -> Properties {
-        self.record
+    /// The properties no field consumed, kept as free properties within
+    /// [`crate::model::limits::PROPERTIES_BYTES`].
+    fn rest(&mut self) -> Properties {
+        let rest: Properties = self
+            .record
             .properties
             .iter()
             .filter(|(k, _)| !self.used.contains(k) && !DERIVED_KEYS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+            .collect();
+        let bytes = serde_json::to_vec(&rest).map_or(0, |s| s.len());
+        let max = crate::model::limits::PROPERTIES_BYTES;
+        if bytes > max {
+            self.problem(None, format!("the other properties take {bytes} bytes; at most {max} are kept"));
+        }
+        rest
     }
 
-    fn finish<T>(mut self, value: Option<T>) -> Result<T, Vec<RecordProblem>> {
-        let free = serde_json::to_string(&self.rest()).map_or(0, |s| s.len());
-        if free > crate::model::limits::PROPERTIES_BYTES {
-            let max = crate::model::limits::PROPERTIES_BYTES;
-            self.problem(None, format!("the other properties take {free} bytes; at most {max} are kept"));
-        }
+    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<RecordProblem>> {
         match value {
             Some(v) if self.problems.is_empty() => Ok(v),
             _ => Err(self.problems),
