@@ -164,10 +164,10 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// The data set's title, fictional flag, attribution, layer sizes and versions.
-async fn meta(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
+async fn meta(State(state): State<AppState>) -> impl IntoResponse {
     let index = state.store.read();
     let (areas, sites, population) = index.counts();
-    Ok(axum::Json(json!({
+    axum::Json(json!({
         "dataset": index.dataset(),
         "counts": { "areas": areas, "sites": sites, "population": population },
         "versions": index.versions(),
@@ -179,7 +179,7 @@ async fn meta(State(state): State<AppState>) -> Result<impl IntoResponse, AppErr
             "page_size": pages::PAGE_SIZES,
             "analysis_deadline_s": state.limits.analysis_deadline_s,
         },
-    })))
+    }))
 }
 
 async fn not_found(uri: axum::http::Uri) -> AppError {

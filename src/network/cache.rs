@@ -33,12 +33,6 @@ pub struct CatchmentCache {
     entries: quick_cache::sync::Cache<Key, Arc<Catchment>, Bytes>,
 }
 
-impl Default for CatchmentCache {
-    fn default() -> Self {
-        Self::new(crate::config::Limits::default().catchment_cache_mb << 20)
-    }
-}
-
 impl CatchmentCache {
     /// A cache of at most `max_bytes`.
     pub fn new(max_bytes: u64) -> Self {

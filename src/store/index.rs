@@ -34,14 +34,8 @@ struct Layer<Id, T, Entry: rstar::RTreeObject> {
     tree: RTree<Entry>,
 }
 
-impl<Id, T, Entry: rstar::RTreeObject> Default for Layer<Id, T, Entry> {
-    fn default() -> Self {
-        Layer { by_id: BTreeMap::new(), tree: RTree::new() }
-    }
-}
-
 /// All layers in memory, with spatial indexes: one immutable snapshot of the store.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Index {
     areas: Arc<Layer<AreaId, Area, AreaEntry>>,
     sites: Arc<Layer<SiteId, Site, PointEntry<SiteId>>>,
