@@ -129,26 +129,30 @@ fn candidates() -> Vec<Candidate> {
         .to_vec()
 }
 
+/// `count` café places among the hand-made candidates, 5 minutes at a standard pace.
+fn suggest_among_candidates(
+    index: &sasaeai::store::Index,
+    settings: &NetworkSettings,
+    count: usize,
+) -> analysis::Suggestion {
+    let question = SuggestQuestion {
+        kind: SiteKind::Cafe,
+        count,
+        minutes: 5.0,
+        profile: "standard".into(),
+        posted: Some(candidates()),
+        grid_m: 250.0,
+        level: AreaLevel::District,
+    };
+    analysis::suggest(index, settings, question, &Deadline::NONE).unwrap()
+}
+
 #[test]
 fn suggest_picks_the_brute_force_best_and_never_lowers_coverage() {
     let (_d, store) = street_town();
     let index = store.read();
     let settings = NetworkSettings::default();
-    let one = analysis::suggest(
-        &index,
-        &settings,
-        SuggestQuestion {
-            kind: SiteKind::Cafe,
-            count: 1,
-            minutes: 5.0,
-            profile: "standard".into(),
-            posted: Some(candidates()),
-            grid_m: 250.0,
-            level: AreaLevel::District,
-        },
-        &Deadline::NONE,
-    )
-    .unwrap();
+    let one = suggest_among_candidates(&index, &settings, 1);
 
     // Brute force: coverage with each candidate added, recomputed from scratch.
     let graph = index.network().unwrap();
@@ -170,21 +174,7 @@ fn suggest_picks_the_brute_force_best_and_never_lowers_coverage() {
     assert_eq!(one.covered65_after, best.1);
     assert_eq!((one.picks[0].newly_covered65, one.covered65_before), (40, 30));
 
-    let two = analysis::suggest(
-        &index,
-        &settings,
-        SuggestQuestion {
-            kind: SiteKind::Cafe,
-            count: 2,
-            minutes: 5.0,
-            profile: "standard".into(),
-            posted: Some(candidates()),
-            grid_m: 250.0,
-            level: AreaLevel::District,
-        },
-        &Deadline::NONE,
-    )
-    .unwrap();
+    let two = suggest_among_candidates(&index, &settings, 2);
     assert_eq!(two.picks.iter().map(|p| p.candidate.name.as_str()).collect::<Vec<_>>(), ["1300 m", "600 m"]);
     assert_eq!(two.covered65_after, 100);
     for s in [&one, &two] {
