@@ -7,8 +7,7 @@ use crate::export::area_feature;
 use crate::model::{Area, AreaId, AreaLevel, BBox};
 use axum::Json;
 use axum::extract::{OriginalUri, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -33,8 +32,7 @@ pub async fn list(
     let index = state.store.read();
     let areas = index.areas_in(level, bbox.as_ref());
     let render = move |a: &Arc<Area>| area_feature(a, index.parent_name(a));
-    let body = collection_page("areas", areas, |a| a.id.0, render, page, &uri);
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+    Ok(collection_page("areas", areas, |a| a.id.0, render, page, &uri))
 }
 
 fn summary(a: &crate::model::Area) -> Value {

@@ -65,8 +65,8 @@ pub async fn page(
         .run("the karte page", move |_| {
             let k = build_karte(&state, id, &q)?;
             let j = karte_json(&k);
-            let dataset = state.store.dataset();
             let index = state.store.read();
+            let dataset = index.dataset();
             let units: Vec<Arc<PopulationUnit>> =
                 index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();
             let key = crate::analysis::CoverageKey::new(
@@ -80,7 +80,7 @@ pub async fn page(
             let children = index.children(k.area.id);
             let sites: Vec<Arc<Site>> = k.sites.iter().flat_map(|(_, list)| list.iter().cloned()).collect();
             let map = svg_map(&k.area, &children, &sites, &units, &covered);
-            Ok(Html(render(&j, &dataset, &map)))
+            Ok(Html(render(&j, dataset, &map)))
         })
         .await
 }

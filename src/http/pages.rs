@@ -8,7 +8,8 @@ use super::AppError;
 use crate::export::collection_head;
 use crate::model::Properties;
 use axum::body::{Body, Bytes};
-use axum::http::Uri;
+use axum::http::{Uri, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 /// Features rendered per chunk of a response body.
@@ -47,8 +48,8 @@ impl Page {
     }
 }
 
-/// Streams a FeatureCollection of `items` (sorted by `id`): the page after `page.after`, with
-/// `numberReturned` and a `next` link (the same request, `after` the last id) while more remain.
+/// Streams a GeoJSON FeatureCollection of `items` (sorted by `id`): the page after `page.after`,
+/// with `numberReturned` and a `next` link (the same request, `after` the last id) while more remain.
 pub fn collection_page<T: Send + 'static>(
     name: &str,
     items: Vec<T>,
@@ -56,7 +57,7 @@ pub fn collection_page<T: Send + 'static>(
     render: impl Fn(&T) -> Value + Send + 'static,
     page: Page,
     uri: &Uri,
-) -> Body {
+) -> Response {
     let start = page.after.map_or(0, |after| items.partition_point(|t| id(t) <= after));
     let more = items.len() > start + page.limit;
     let items: Vec<T> = items.into_iter().skip(start).take(page.limit).collect();
@@ -68,7 +69,9 @@ pub fn collection_page<T: Send + 'static>(
             .push(json!({ "rel": "next", "type": "application/geo+json", "href": next_href(uri, id(last)) }));
     }
     members.insert("links".into(), Value::Array(links));
-    stream_features(collection_head(name, &members), items, render, crate::export::COLLECTION_TAIL)
+    let body =
+        stream_features(collection_head(name, &members), items, render, crate::export::COLLECTION_TAIL);
+    ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response()
 }
 
 /// The request's path and query with `after` set to `last`.

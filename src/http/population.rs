@@ -6,8 +6,7 @@ use super::{AppError, AppState, parse_param};
 use crate::export::population_feature;
 use crate::model::{BBox, PopulationUnit};
 use axum::extract::{OriginalUri, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -27,8 +26,7 @@ pub async fn list(
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let page = Page::new(q.limit, q.after, PAGE_SIZES.population)?;
     let units = state.store.read().population_in(bbox.as_ref());
-    let body = collection_page("population", units, |u| u.id.0, |u| population_feature(u), page, &uri);
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+    Ok(collection_page("population", units, |u| u.id.0, |u| population_feature(u), page, &uri))
 }
 
 /// Population points that came from mesh statistics, drawn as their mesh cells (Polygon features
@@ -57,6 +55,5 @@ pub async fn cells(
         f["properties"]["mesh_order"] = cell.order.into();
         f
     };
-    let body = collection_page("population_cells", units, |(u, _)| u.id.0, render, page, &uri);
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+    Ok(collection_page("population_cells", units, |(u, _)| u.id.0, render, page, &uri))
 }

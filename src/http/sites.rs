@@ -31,8 +31,7 @@ pub async fn list(
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let page = Page::new(q.limit, q.after, PAGE_SIZES.sites)?;
     let sites = state.store.read().sites_in(&kinds, bbox.as_ref());
-    let body = collection_page("sites", sites, |s| s.id.0, |s| site_feature(s), page, &uri);
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+    Ok(collection_page("sites", sites, |s| s.id.0, |s| site_feature(s), page, &uri))
 }
 
 /// One site.
