@@ -234,15 +234,8 @@ fn check_acknowledged(log: &Log, stored: &HashMap<i64, String>, when: &str) {
 #[test]
 fn soak_mixed_load_answers_without_5xx_and_keeps_every_acknowledged_write() {
     let seconds: u64 = std::env::var("SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
-    let dir = tempfile::tempdir().unwrap();
-    sasaeai::demo::write_files(dir.path()).unwrap();
-    let store_path = sasaeai::demo::ensure_store(dir.path()).unwrap();
-    let config = dir.path().join("sasaeai.toml");
-    std::fs::write(&config, CONFIG).unwrap();
-    let mut server = common::Server::start(
-        &["--store".as_ref(), store_path.as_os_str(), "--config".as_ref(), config.as_os_str()],
-        &[],
-    );
+    let (_dir, store_path) = common::demo_store_file();
+    let mut server = common::Server::on_store(&store_path, CONFIG);
     let pid = server.child.id();
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);

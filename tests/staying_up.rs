@@ -249,20 +249,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A server on the demo store with `config` as its TOML file.
-fn demo_server(config: &str) -> (tempfile::TempDir, common::Server) {
-    let dir = tempfile::tempdir().unwrap();
-    sasaeai::demo::write_files(dir.path()).unwrap();
-    let store = sasaeai::demo::ensure_store(dir.path()).unwrap();
-    let config_path = dir.path().join("sasaeai.toml");
-    std::fs::write(&config_path, config).unwrap();
-    let server = common::Server::start(
-        &["--store".as_ref(), store.as_os_str(), "--config".as_ref(), config_path.as_os_str()],
-        &[],
-    );
-    (dir, server)
-}
-
 fn timed_get(url: &str) -> (u16, Duration) {
     let started = Instant::now();
     let status = match ureq::get(url).call() {
@@ -280,7 +266,8 @@ fn descriptors(pid: u32) -> usize {
 #[test]
 fn ten_thousand_half_open_connections_no_longer_take_every_descriptor() {
     let _one = serial();
-    let (_d, server) = demo_server("[limits]\nheader_timeout_s = 3\n");
+    let (_d, store) = common::demo_store_file();
+    let server = common::Server::on_store(&store, "[limits]\nheader_timeout_s = 3\n");
     let pid = server.child.id();
     let health = format!("{}/health", server.base);
     assert_eq!(timed_get(&health).0, 200);
@@ -346,12 +333,7 @@ fn a_long_analysis_and_a_write_no_longer_freeze_health_tiles_and_writes() {
         store.replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
         store.insert_sites(heidelberg_cafes(600)).unwrap();
     }
-    let config = dir.path().join("sasaeai.toml");
-    std::fs::write(&config, "[limits]\nanalysis_deadline_s = 60\n").unwrap();
-    let server = common::Server::start(
-        &["--store".as_ref(), store_path.as_os_str(), "--config".as_ref(), config.as_os_str()],
-        &[],
-    );
+    let server = common::Server::on_store(&store_path, "[limits]\nanalysis_deadline_s = 60\n");
     let base = server.base.clone();
     let analysis = std::thread::spawn({
         let url = format!("{base}/api/catchments?kind=cafe&minutes=60");

@@ -44,14 +44,19 @@ pub fn temp_store() -> (tempfile::TempDir, Arc<Store>) {
     (dir, Arc::new(store))
 }
 
-/// The demo store, built from freshly generated demo files (the same bytes as geodata/, which a test
-/// checks) in a temporary directory.
-pub fn demo_store() -> (tempfile::TempDir, Arc<Store>) {
+/// The demo store file, built from freshly generated demo files (the same bytes as geodata/, which a
+/// test checks) in a temporary directory: the directory and the file.
+pub fn demo_store_file() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     sasaeai::demo::write_files(dir.path()).unwrap();
     let path = sasaeai::demo::ensure_store(dir.path()).unwrap();
-    let store = Store::open(path).unwrap();
-    (dir, Arc::new(store))
+    (dir, path)
+}
+
+/// The demo store (see [`demo_store_file`]), open.
+pub fn demo_store() -> (tempfile::TempDir, Arc<Store>) {
+    let (dir, path) = demo_store_file();
+    (dir, Arc::new(Store::open(path).unwrap()))
 }
 
 /// A running `sasaeai serve` on a free port, killed when dropped.
@@ -83,6 +88,18 @@ impl Server {
             .trim_end_matches('/')
             .to_owned();
         Server { child, base }
+    }
+}
+
+impl Server {
+    /// Starts the binary on the store file `store` with `config` as its TOML file, written beside it.
+    pub fn on_store(store: &std::path::Path, config: &str) -> Server {
+        let config_path = store.with_extension("toml");
+        std::fs::write(&config_path, config).unwrap();
+        Server::start(
+            &["--store".as_ref(), store.as_os_str(), "--config".as_ref(), config_path.as_os_str()],
+            &[],
+        )
     }
 }
 
