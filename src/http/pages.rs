@@ -12,8 +12,10 @@ use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-/// Features rendered per chunk of a response body.
-const CHUNK: usize = 512;
+/// A chunk of a response body is sent once it holds this many bytes (or the last feature): a chunk
+/// of small points holds hundreds of features, a chunk of hour-long catchments one or two, so no
+/// chunk grows with the layer and rendering one is a short step for the thread that sends it.
+const CHUNK_BYTES: usize = 64 * 1024;
 
 /// The most features one page of each list holds (also its default).
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -94,7 +96,7 @@ pub fn stream_features<T: Send + 'static>(
     let chunks = std::iter::from_fn(move || {
         items.peek()?;
         let mut text = String::new();
-        for item in items.by_ref().take(CHUNK) {
+        while let Some(item) = items.next_if(|_| text.len() < CHUNK_BYTES) {
             if !std::mem::take(&mut first) {
                 text.push_str(",\n");
             }
@@ -109,6 +111,17 @@ pub fn stream_features<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn chunks_stay_small_whatever_the_features_weigh() {
+        use futures_util::StreamExt;
+        let big = "x".repeat(40_000);
+        let items: Vec<u32> = (0..10).collect();
+        let body = stream_features("[".into(), items, move |_| Value::String(big.clone()), "]");
+        let sizes: Vec<usize> = body.into_data_stream().map(|c| c.unwrap().len()).collect().await;
+        assert!(sizes.iter().all(|&n| n < CHUNK_BYTES + 41_000), "{sizes:?}");
+        assert!(sizes.len() >= 7, "head, five or more chunks, tail: {sizes:?}");
+    }
 
     #[test]
     fn the_next_link_keeps_the_question_and_moves_after() {
