@@ -140,7 +140,12 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // 503 and 504 are documented answers under load, not faults: logged as warnings. Faults of
+        // ours are logged at error level where they are answered (AppError::Internal).
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
         .with_state(state)
 }
 
