@@ -4,6 +4,7 @@
 //! which system it works in.
 
 pub mod analysis;
+pub mod app;
 pub mod config;
 pub mod deadline;
 pub mod demo;
@@ -13,4 +14,5 @@ pub mod import;
 pub mod maptiles;
 pub mod model;
 pub mod network;
+pub mod private;
 pub mod store;

@@ -8,7 +8,9 @@
 mod coverage;
 mod gaps;
 mod karte;
+pub mod overlays;
 mod suggest;
+pub mod suppression;
 
 pub use coverage::{AreaRow, Coverage, CoverageCache, CoverageKey, SkippedSite, compute};
 pub use gaps::{Gap, gaps};

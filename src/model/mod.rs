@@ -7,6 +7,7 @@ mod ids;
 pub mod limits;
 mod population;
 mod site;
+pub mod support;
 
 pub use area::{Area, AreaData, AreaLevel, ParentRef};
 pub use coord::{CoordError, check_lon_lat};

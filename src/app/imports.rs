@@ -1,0 +1,191 @@
+//! Imports into the public store, one way for every interface: read the file into the model (all or
+//! nothing), write it in one transaction, and record its attribution — the line given, or the one
+//! the source's licence asks for when the file shows where it is from (国土数値情報, OpenStreetMap).
+
+use super::{App, Error, Principal, permission::Action};
+use crate::import::{self, AreaOptions, ColumnMap, PopulationOptions, SiteOptions};
+use crate::model::{AreaLevel, SiteKind};
+use crate::store::{AreaImport, Replace, Store};
+use serde::Serialize;
+
+/// The attribution 国土数値情報 files ask for.
+const N03_ATTRIBUTION: &str = "「国土数値情報（行政区域データ）」（国土交通省）を加工して作成";
+/// The attribution OpenStreetMap asks for.
+const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors (ODbL)";
+
+/// Which layer a file goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportLayer {
+    Areas,
+    Sites,
+    Population,
+    Network,
+}
+
+impl std::str::FromStr for ImportLayer {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "areas" => Ok(ImportLayer::Areas),
+            "sites" => Ok(ImportLayer::Sites),
+            "population" => Ok(ImportLayer::Population),
+            "network" => Ok(ImportLayer::Network),
+            other => {
+                Err(format!("no layer {other:?} to import into; layers: areas, sites, population, network"))
+            }
+        }
+    }
+}
+
+/// How population rows find their place when they have no coordinates.
+#[derive(Debug, Clone)]
+pub enum Join {
+    /// By 町丁 name or code, to the store's 町丁 areas.
+    Chome,
+    /// By name (and ward), to the points of a GeoJSON file.
+    Points { bytes: Vec<u8>, name_field: String, ward_field: Option<String> },
+}
+
+/// One import: the file and how to read it.
+#[derive(Debug, Clone)]
+pub struct ImportJob {
+    pub layer: ImportLayer,
+    pub bytes: Vec<u8>,
+    pub level: Option<AreaLevel>,
+    pub kind: Option<SiteKind>,
+    pub columns: ColumnMap,
+    pub source: Option<String>,
+    pub year: Option<i32>,
+    pub join: Option<Join>,
+    /// With `join`: import the rows that match and report the others.
+    pub allow_unmatched: bool,
+    /// For networks: whether a much shorter network may replace the current one.
+    pub replace: Replace,
+    /// An attribution line for the data.
+    pub attribution: Option<String>,
+}
+
+impl ImportJob {
+    /// A job with default reading options.
+    pub fn new(layer: ImportLayer, bytes: Vec<u8>) -> Self {
+        ImportJob {
+            layer,
+            bytes,
+            level: None,
+            kind: None,
+            columns: ColumnMap::default(),
+            source: None,
+            year: None,
+            join: None,
+            allow_unmatched: false,
+            replace: Replace::OnlyIfNotShrinking,
+            attribution: None,
+        }
+    }
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub layer: &'static str,
+    pub imported: usize,
+    pub ids: Vec<i64>,
+    /// Areas: existing areas whose derived parent changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reparented: Option<usize>,
+    /// Networks: nodes, edges, length, components.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::network::NetworkSummary>,
+    /// Joined population: rows not matched, places without rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<import::join::JoinReport>,
+    /// Attribution lines recorded.
+    pub attribution: Vec<String>,
+}
+
+impl App {
+    /// Imports `job` (staff not limited to some wards, and the console), all or nothing.
+    pub fn import(&self, principal: &Principal, job: ImportJob) -> Result<ImportSummary, Error> {
+        self.authorize(principal, Action::Import)?;
+        import_into(&self.store, job)
+    }
+}
+
+/// The import itself, once allowed.
+pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary, Error> {
+    if let Some(line) = job.attribution.as_deref() {
+        // Checked first, so a bad line cannot leave the data imported and the answer an error.
+        crate::model::limits::attribution(line).map_err(|e| Error::Invalid(format!("attribution {e}")))?;
+    }
+    let mut attribution: Vec<String> =
+        job.attribution.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
+    let mut summary = match job.layer {
+        ImportLayer::Areas => {
+            let areas = import::areas(&job.bytes, &AreaOptions { level: job.level, columns: job.columns })?;
+            let AreaImport { ids, reparented } = store.import_areas(areas)?;
+            if job.bytes.windows(7).any(|w| w == b"N03_007") {
+                attribution.push(N03_ATTRIBUTION.into());
+            }
+            let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+            ImportSummary::new("areas", ids).with(|s| s.reparented = Some(reparented))
+        }
+        ImportLayer::Sites => {
+            let sites = import::sites(&job.bytes, &SiteOptions { kind: job.kind, columns: job.columns })?;
+            let ids = store.insert_sites(sites)?.iter().map(|id| id.0).collect();
+            ImportSummary::new("sites", ids)
+        }
+        ImportLayer::Population => {
+            let options = PopulationOptions { source: job.source, year: job.year, columns: job.columns };
+            let places = match &job.join {
+                None => None,
+                Some(Join::Chome) => Some(import::join::chome_places(&store.read())),
+                Some(Join::Points { bytes, name_field, ward_field }) => {
+                    Some(import::join::point_places(bytes, name_field, ward_field.as_deref())?)
+                }
+            };
+            let (units, report) = match places {
+                None => (import::population(&job.bytes, &options)?, None),
+                Some(places) => {
+                    let (units, report) =
+                        import::join::population(&job.bytes, &options, &places, job.allow_unmatched)?;
+                    (units, Some(report))
+                }
+            };
+            let ids = store.insert_population(units)?.iter().map(|id| id.0).collect();
+            ImportSummary::new("population", ids).with(|s| s.join = report)
+        }
+        ImportLayer::Network => {
+            let (nodes, edges) = crate::network::read_file(&job.bytes)?;
+            let network = store.replace_network(nodes, edges, job.replace)?;
+            if job.bytes.starts_with(&[0, 0]) && attribution.is_empty() {
+                attribution.push(OSM_ATTRIBUTION.into());
+            }
+            ImportSummary::new("network", Vec::new()).with(|s| s.summary = Some(network))
+        }
+    };
+    for line in &attribution {
+        store.add_attribution(line)?;
+    }
+    summary.attribution = attribution;
+    Ok(summary)
+}
+
+impl ImportSummary {
+    fn new(layer: &'static str, ids: Vec<i64>) -> Self {
+        ImportSummary {
+            layer,
+            imported: ids.len(),
+            ids,
+            reparented: None,
+            summary: None,
+            join: None,
+            attribution: Vec::new(),
+        }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Self)) -> Self {
+        f(&mut self);
+        self
+    }
+}

@@ -1,0 +1,276 @@
+//! Accounts, personal API tokens and browser sessions as rows. Tokens and session ids are stored as
+//! SHA-256 hashes only; passwords as argon2 PHC strings made by [`crate::app`].
+
+use super::audit::{AuditEntry, append};
+use super::{PrivateError, PrivateStore, now_s};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+/// What an account may do; see [`crate::app::permission`] for the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Manages accounts only; sees no support map.
+    Admin,
+    /// Ward staff: edits sites, imports data, sees overlays, never a person.
+    Staff,
+    /// 生活支援コーディネーター and the like: edits sites and facilitates groups in their areas.
+    Coordinator,
+    /// A resident: member of groups, draws their support maps.
+    Resident,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+            Role::Coordinator => "coordinator",
+            Role::Resident => "resident",
+        }
+    }
+
+    fn parse(s: &str) -> Role {
+        match s {
+            "admin" => Role::Admin,
+            "staff" => Role::Staff,
+            "coordinator" => Role::Coordinator,
+            _ => Role::Resident,
+        }
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// Area ids the account is limited to (wards for staff, areas for coordinators); empty: all.
+    pub scope: Vec<i64>,
+    pub disabled: bool,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+}
+
+/// A personal API token, without its secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    pub revoked: bool,
+}
+
+/// A browser session.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: i64,
+    pub csrf: String,
+    pub created: i64,
+    pub seen: i64,
+}
+
+const USER: &str = "SELECT id, name, role, scope, disabled, password_hash FROM users";
+
+fn user(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+    let role: String = r.get(2)?;
+    let scope: String = r.get(3)?;
+    Ok(UserRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: Role::parse(&role),
+        scope: serde_json::from_str(&scope).unwrap_or_default(),
+        disabled: r.get(4)?,
+        password_hash: r.get(5)?,
+    })
+}
+
+impl PrivateStore {
+    /// Adds an account; its name must be new.
+    pub fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        scope: &[i64],
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<UserRow, PrivateError> {
+        self.write(|tx| {
+            if tx.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(())).optional()?.is_some() {
+                return Err(PrivateError::Exists(format!("the account {name:?}")));
+            }
+            tx.execute(
+                "INSERT INTO users (name, role, scope, password_hash, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    name,
+                    role.as_str(),
+                    serde_json::to_string(scope).expect("ids"),
+                    password_hash,
+                    now_s()
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            append(tx, &AuditEntry { ids: vec![id], ..audit.clone() })?;
+            Ok(tx.query_row(&format!("{USER} WHERE id = ?1"), [id], user)?)
+        })
+    }
+
+    /// The account called `name`.
+    pub fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, PrivateError> {
+        self.read(|c| Ok(c.query_row(&format!("{USER} WHERE name = ?1"), [name], user).optional()?))
+    }
+
+    /// Every account, by name.
+    pub fn users(&self) -> Result<Vec<UserRow>, PrivateError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!("{USER} ORDER BY name"))?;
+            Ok(stmt.query_map([], user)?.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Changes an account: a new password hash and/or disabled flag. Disabling or a new password
+    /// ends the account's sessions; disabling also revokes its tokens.
+    pub fn change_user(
+        &self,
+        name: &str,
+        password_hash: Option<&str>,
+        disabled: Option<bool>,
+        audit: &AuditEntry,
+    ) -> Result<UserRow, PrivateError> {
+        self.write(|tx| {
+            let found = tx.query_row(&format!("{USER} WHERE name = ?1"), [name], user).optional()?;
+            let found = found.ok_or_else(|| PrivateError::Missing(format!("the account {name:?}")))?;
+            if let Some(hash) = password_hash {
+                tx.execute("UPDATE users SET password_hash = ?1 WHERE id = ?2", params![hash, found.id])?;
+            }
+            if let Some(disabled) = disabled {
+                tx.execute("UPDATE users SET disabled = ?1 WHERE id = ?2", params![disabled, found.id])?;
+                if disabled {
+                    tx.execute("UPDATE tokens SET revoked = 1 WHERE user_id = ?1", [found.id])?;
+                }
+            }
+            tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [found.id])?;
+            append(tx, &AuditEntry { ids: vec![found.id], ..audit.clone() })?;
+            Ok(tx.query_row(&format!("{USER} WHERE id = ?1"), [found.id], user)?)
+        })
+    }
+
+    /// Stores a new token's hash for `user_id`.
+    pub fn add_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        hash: &[u8; 32],
+        audit: &AuditEntry,
+    ) -> Result<i64, PrivateError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO tokens (user_id, name, hash, created) VALUES (?1, ?2, ?3, ?4)",
+                params![user_id, name, &hash[..], now_s()],
+            )?;
+            let id = tx.last_insert_rowid();
+            append(tx, &AuditEntry { ids: vec![user_id, id], ..audit.clone() })?;
+            Ok(id)
+        })
+    }
+
+    /// The active account whose live token hashes to `hash`.
+    pub fn token_user(&self, hash: &[u8; 32]) -> Result<Option<UserRow>, PrivateError> {
+        self.read(|c| {
+            let sql = "SELECT u.id, u.name, u.role, u.scope, u.disabled, u.password_hash FROM tokens t \
+                       JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked = 0 AND u.disabled = 0";
+            Ok(c.query_row(sql, [&hash[..]], user).optional()?)
+        })
+    }
+
+    /// The tokens of `user_id`, newest first.
+    pub fn tokens(&self, user_id: i64) -> Result<Vec<TokenRow>, PrivateError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, name, created, revoked FROM tokens WHERE user_id = ?1 ORDER BY id DESC",
+            )?;
+            let rows = stmt.query_map([user_id], |r| {
+                Ok(TokenRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    created: super::iso8601(r.get(2)?),
+                    revoked: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Revokes token `token_id` of `user_id`; false when the user has no such token.
+    pub fn revoke_token(
+        &self,
+        user_id: i64,
+        token_id: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool, PrivateError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE tokens SET revoked = 1 WHERE id = ?1 AND user_id = ?2 AND revoked = 0",
+                params![token_id, user_id],
+            )?;
+            if n > 0 {
+                append(tx, &AuditEntry { ids: vec![user_id, token_id], ..audit.clone() })?;
+            }
+            Ok(n > 0)
+        })
+    }
+
+    /// Starts a session for `user_id`.
+    pub fn add_session(
+        &self,
+        user_id: i64,
+        hash: &[u8; 32],
+        csrf: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), PrivateError> {
+        self.write(|tx| {
+            let now = now_s();
+            tx.execute(
+                "INSERT INTO sessions (user_id, hash, csrf, created, seen) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![user_id, &hash[..], csrf, now],
+            )?;
+            append(tx, &AuditEntry { ids: vec![user_id], ..audit.clone() })
+        })
+    }
+
+    /// The live session whose id hashes to `hash`, with its active account.
+    pub fn session(&self, hash: &[u8; 32]) -> Result<Option<(SessionRow, UserRow)>, PrivateError> {
+        self.read(|c| {
+            let sql = "SELECT u.id, u.name, u.role, u.scope, u.disabled, u.password_hash, \
+                       s.id, s.csrf, s.created, s.seen FROM sessions s JOIN users u ON u.id = s.user_id \
+                       WHERE s.hash = ?1 AND s.revoked = 0 AND u.disabled = 0";
+            Ok(c.query_row(sql, [&hash[..]], |r| {
+                Ok((
+                    SessionRow { id: r.get(6)?, csrf: r.get(7)?, created: r.get(8)?, seen: r.get(9)? },
+                    user(r)?,
+                ))
+            })
+            .optional()?)
+        })
+    }
+
+    /// Records that session `id` was used at `now`.
+    pub fn touch_session(&self, id: i64, now: i64) -> Result<(), PrivateError> {
+        self.write(|tx| {
+            tx.execute("UPDATE sessions SET seen = ?1 WHERE id = ?2", params![now, id])?;
+            Ok(())
+        })
+    }
+
+    /// Ends session `id` (logout, or found expired).
+    pub fn end_session(&self, id: i64, audit: Option<&AuditEntry>) -> Result<(), PrivateError> {
+        self.write(|tx| {
+            tx.execute("UPDATE sessions SET revoked = 1 WHERE id = ?1", [id])?;
+            match audit {
+                Some(entry) => append(tx, entry),
+                None => Ok(()),
+            }
+        })
+    }
+}

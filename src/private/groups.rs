@@ -1,0 +1,503 @@
+//! Residents' groups, their members and their support-map features, edition by edition. A feature
+//! keeps a `key` across editions (a new edition copies the last one), so what changed can be shown.
+
+use super::audit::{AuditEntry, append};
+use super::{PrivateError, PrivateStore, now_s};
+use crate::model::support::FeatureType;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde::Serialize;
+
+/// A member's part in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupRole {
+    /// Reads the map.
+    Viewer,
+    /// Reads and draws.
+    Editor,
+    /// Also adds and removes members, publishes places and reads the group's audit log.
+    Owner,
+}
+
+impl GroupRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            GroupRole::Viewer => "viewer",
+            GroupRole::Editor => "editor",
+            GroupRole::Owner => "owner",
+        }
+    }
+
+    fn parse(s: &str) -> GroupRole {
+        match s {
+            "owner" => GroupRole::Owner,
+            "editor" => GroupRole::Editor,
+            _ => GroupRole::Viewer,
+        }
+    }
+}
+
+/// A group.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupRow {
+    pub id: i64,
+    pub name: String,
+    /// The area it covers, or
+    pub area_id: Option<i64>,
+    /// a polygon drawn for it (GeoJSON geometry text).
+    #[serde(skip)]
+    pub polygon: Option<String>,
+    /// The current edition (its year).
+    pub edition: i32,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberRow {
+    pub user_id: i64,
+    pub name: String,
+    pub role: GroupRole,
+}
+
+/// A feature as given by its group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureInput {
+    pub ftype: FeatureType,
+    /// Lon/lat (EPSG:4326); `None` for links, whose line runs between their ends.
+    pub lon_lat: Option<(f64, f64)>,
+    pub label: String,
+    pub tags: Vec<String>,
+    pub note: String,
+    /// For links: the ids of the two features, in the same edition.
+    pub ends: Option<(i64, i64)>,
+}
+
+/// A stored feature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRow {
+    pub id: i64,
+    pub group_id: i64,
+    pub edition: i32,
+    /// The same across editions.
+    pub key: i64,
+    pub ftype: FeatureType,
+    pub lon_lat: Option<(f64, f64)>,
+    pub label: String,
+    pub tags: Vec<String>,
+    pub note: String,
+    /// For links: the keys of the two ends.
+    pub ends: Option<(i64, i64)>,
+    /// For a published place: the public site it became.
+    pub site_id: Option<i64>,
+}
+
+impl FeatureRow {
+    /// Whether this is a link touching the feature with `key`.
+    pub fn touches(&self, key: i64) -> bool {
+        self.ends.is_some_and(|(a, b)| a == key || b == key)
+    }
+}
+
+const GROUP: &str = "SELECT id, name, area_id, polygon, edition FROM groups";
+const FEATURE: &str = "SELECT id, group_id, edition, key, type, lon, lat, label, tags, note, from_key, to_key, site_id FROM features";
+
+fn group(r: &Row<'_>) -> rusqlite::Result<GroupRow> {
+    Ok(GroupRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        area_id: r.get(2)?,
+        polygon: r.get(3)?,
+        edition: r.get(4)?,
+    })
+}
+
+fn feature(r: &Row<'_>) -> rusqlite::Result<FeatureRow> {
+    let ftype: String = r.get(4)?;
+    let tags: String = r.get(8)?;
+    let (lon, lat): (Option<f64>, Option<f64>) = (r.get(5)?, r.get(6)?);
+    let (from, to): (Option<i64>, Option<i64>) = (r.get(10)?, r.get(11)?);
+    Ok(FeatureRow {
+        id: r.get(0)?,
+        group_id: r.get(1)?,
+        edition: r.get(2)?,
+        key: r.get(3)?,
+        ftype: ftype.parse().unwrap_or(FeatureType::Note),
+        lon_lat: lon.zip(lat),
+        label: r.get(7)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        note: r.get(9)?,
+        ends: from.zip(to),
+        site_id: r.get(12)?,
+    })
+}
+
+fn features_of(c: &Connection, group_id: i64, edition: i32) -> Result<Vec<FeatureRow>, PrivateError> {
+    let mut stmt = c.prepare(&format!("{FEATURE} WHERE group_id = ?1 AND edition = ?2 ORDER BY id"))?;
+    Ok(stmt.query_map(params![group_id, edition], feature)?.collect::<Result<_, _>>()?)
+}
+
+fn group_in(tx: &Transaction<'_>, group_id: i64) -> Result<GroupRow, PrivateError> {
+    tx.query_row(&format!("{GROUP} WHERE id = ?1"), [group_id], group)
+        .optional()?
+        .ok_or_else(|| PrivateError::Missing(format!("group {group_id}")))
+}
+
+/// The key of feature `id` in the group's `edition`, for a link's end.
+fn key_of(tx: &Transaction<'_>, group_id: i64, edition: i32, id: i64) -> Result<i64, PrivateError> {
+    tx.query_row(
+        "SELECT key FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3 AND type <> 'link'",
+        params![id, group_id, edition],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| PrivateError::Missing(format!("feature {id} to link")))
+}
+
+fn write_feature(
+    tx: &Transaction<'_>,
+    existing: Option<(i64, i64)>,
+    g: &GroupRow,
+    input: &FeatureInput,
+) -> Result<i64, PrivateError> {
+    let ends = match input.ends {
+        Some((a, b)) => Some((key_of(tx, g.id, g.edition, a)?, key_of(tx, g.id, g.edition, b)?)),
+        None => None,
+    };
+    let (lon, lat) = input.lon_lat.unzip();
+    let (from, to) = ends.unzip();
+    let tags = serde_json::to_string(&input.tags).expect("tags");
+    match existing {
+        Some((id, _)) => {
+            tx.execute(
+                "UPDATE features SET type = ?1, lon = ?2, lat = ?3, label = ?4, tags = ?5, note = ?6, \
+                 from_key = ?7, to_key = ?8, updated = ?9 WHERE id = ?10",
+                params![input.ftype.as_str(), lon, lat, input.label, tags, input.note, from, to, now_s(), id],
+            )?;
+            Ok(id)
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO features (group_id, edition, key, type, lon, lat, label, tags, note, from_key, \
+                 to_key, updated) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    g.id,
+                    g.edition,
+                    input.ftype.as_str(),
+                    lon,
+                    lat,
+                    input.label,
+                    tags,
+                    input.note,
+                    from,
+                    to,
+                    now_s()
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute("UPDATE features SET key = ?1 WHERE id = ?1", [id])?;
+            Ok(id)
+        }
+    }
+}
+
+impl PrivateStore {
+    /// Creates a group with `owner_id` as its owner and `edition` as its first edition.
+    pub fn create_group(
+        &self,
+        name: &str,
+        area_id: Option<i64>,
+        polygon: Option<&str>,
+        owner_id: i64,
+        edition: i32,
+        audit: &AuditEntry,
+    ) -> Result<GroupRow, PrivateError> {
+        self.write(|tx| {
+            let now = now_s();
+            tx.execute(
+                "INSERT INTO groups (name, area_id, polygon, edition, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![name, area_id, polygon, edition, now],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO editions (group_id, edition, created) VALUES (?1, ?2, ?3)",
+                params![id, edition, now],
+            )?;
+            tx.execute(
+                "INSERT INTO members (group_id, user_id, role) VALUES (?1, ?2, 'owner')",
+                params![id, owner_id],
+            )?;
+            append(tx, &AuditEntry { group_id: Some(id), ids: vec![id, owner_id], ..audit.clone() })?;
+            group_in(tx, id)
+        })
+    }
+
+    /// Group `id`.
+    pub fn group(&self, id: i64) -> Result<Option<GroupRow>, PrivateError> {
+        self.read(|c| Ok(c.query_row(&format!("{GROUP} WHERE id = ?1"), [id], group).optional()?))
+    }
+
+    /// Every group.
+    pub fn groups(&self) -> Result<Vec<GroupRow>, PrivateError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!("{GROUP} ORDER BY id"))?;
+            Ok(stmt.query_map([], group)?.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// The groups `user_id` belongs to, with their part in each.
+    pub fn groups_of(&self, user_id: i64) -> Result<Vec<(GroupRow, GroupRole)>, PrivateError> {
+        self.read(|c| {
+            let sql = "SELECT g.id, g.name, g.area_id, g.polygon, g.edition, m.role FROM groups g \
+                       JOIN members m ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.id";
+            let mut stmt = c.prepare(sql)?;
+            let rows =
+                stmt.query_map([user_id], |r| Ok((group(r)?, GroupRole::parse(&r.get::<_, String>(5)?))))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// `user_id`'s part in `group_id`, if a member.
+    pub fn member_role(&self, group_id: i64, user_id: i64) -> Result<Option<GroupRole>, PrivateError> {
+        self.read(|c| {
+            let role: Option<String> = c
+                .query_row(
+                    "SELECT role FROM members WHERE group_id = ?1 AND user_id = ?2",
+                    params![group_id, user_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(role.as_deref().map(GroupRole::parse))
+        })
+    }
+
+    /// The members of a group.
+    pub fn members(&self, group_id: i64) -> Result<Vec<MemberRow>, PrivateError> {
+        self.read(|c| {
+            let sql = "SELECT u.id, u.name, m.role FROM members m JOIN users u ON u.id = m.user_id \
+                       WHERE m.group_id = ?1 ORDER BY u.name";
+            let mut stmt = c.prepare(sql)?;
+            let rows = stmt.query_map([group_id], |r| {
+                Ok(MemberRow {
+                    user_id: r.get(0)?,
+                    name: r.get(1)?,
+                    role: GroupRole::parse(&r.get::<_, String>(2)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Adds `user_id` to a group, or changes their part.
+    pub fn set_member(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        role: GroupRole,
+        audit: &AuditEntry,
+    ) -> Result<(), PrivateError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO members (group_id, user_id, role) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role",
+                params![group_id, user_id, role.as_str()],
+            )?;
+            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![user_id], ..audit.clone() })
+        })
+    }
+
+    /// Removes `user_id` from a group; the last owner cannot be removed. False when not a member.
+    pub fn remove_member(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool, PrivateError> {
+        self.write(|tx| {
+            let owners: Vec<i64> = tx
+                .prepare("SELECT user_id FROM members WHERE group_id = ?1 AND role = 'owner'")?
+                .query_map([group_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if owners == [user_id] {
+                return Err(PrivateError::Refused("the group's last owner cannot be removed".into()));
+            }
+            let n = tx.execute(
+                "DELETE FROM members WHERE group_id = ?1 AND user_id = ?2",
+                params![group_id, user_id],
+            )?;
+            if n > 0 {
+                append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![user_id], ..audit.clone() })?;
+            }
+            Ok(n > 0)
+        })
+    }
+
+    /// The features of a group's `edition`.
+    pub fn features(&self, group_id: i64, edition: i32) -> Result<Vec<FeatureRow>, PrivateError> {
+        self.read(|c| features_of(c, group_id, edition))
+    }
+
+    /// Feature `id` of group `group_id` (any edition).
+    pub fn feature(&self, group_id: i64, id: i64) -> Result<Option<FeatureRow>, PrivateError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                &format!("{FEATURE} WHERE id = ?1 AND group_id = ?2"),
+                params![id, group_id],
+                feature,
+            )
+            .optional()?)
+        })
+    }
+
+    /// Every group with the features of its current edition: what the overlays count.
+    pub fn current_features(&self) -> Result<Vec<(GroupRow, Vec<FeatureRow>)>, PrivateError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!("{GROUP} ORDER BY id"))?;
+            let groups: Vec<GroupRow> = stmt.query_map([], group)?.collect::<Result<_, _>>()?;
+            groups
+                .into_iter()
+                .map(|g| {
+                    let features = features_of(c, g.id, g.edition)?;
+                    Ok((g, features))
+                })
+                .collect()
+        })
+    }
+
+    /// Adds a feature to the group's current edition.
+    pub fn insert_feature(
+        &self,
+        group_id: i64,
+        input: &FeatureInput,
+        audit: &AuditEntry,
+    ) -> Result<FeatureRow, PrivateError> {
+        self.write(|tx| {
+            let g = group_in(tx, group_id)?;
+            let id = write_feature(tx, None, &g, input)?;
+            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![id], ..audit.clone() })?;
+            Ok(tx.query_row(&format!("{FEATURE} WHERE id = ?1"), [id], feature)?)
+        })
+    }
+
+    /// Replaces feature `id`, which must be in the group's current edition.
+    pub fn update_feature(
+        &self,
+        group_id: i64,
+        id: i64,
+        input: &FeatureInput,
+        audit: &AuditEntry,
+    ) -> Result<FeatureRow, PrivateError> {
+        self.write(|tx| {
+            let g = group_in(tx, group_id)?;
+            let key: i64 = tx
+                .query_row(
+                    "SELECT key FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3",
+                    params![id, group_id, g.edition],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| PrivateError::Missing(format!("feature {id} in the current edition")))?;
+            write_feature(tx, Some((id, key)), &g, input)?;
+            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![id], ..audit.clone() })?;
+            Ok(tx.query_row(&format!("{FEATURE} WHERE id = ?1"), [id], feature)?)
+        })
+    }
+
+    /// Records the public site a place became (`None`: withdrawn).
+    pub fn set_feature_site(
+        &self,
+        group_id: i64,
+        id: i64,
+        site_id: Option<i64>,
+        audit: &AuditEntry,
+    ) -> Result<(), PrivateError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE features SET site_id = ?1 WHERE id = ?2 AND group_id = ?3",
+                params![site_id, id, group_id],
+            )?;
+            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![id], ..audit.clone() })
+        })
+    }
+
+    /// Erases feature `id` — from every edition when `all_editions`, else from its own — with the
+    /// links that touch it there. Returns the ids erased. The rows are deleted (and, with
+    /// `secure_delete`, overwritten), then the write-ahead log is folded back and truncated, so no
+    /// copy of what the feature said is left in either file.
+    pub fn delete_feature(
+        &self,
+        group_id: i64,
+        id: i64,
+        all_editions: bool,
+        audit: &AuditEntry,
+    ) -> Result<Vec<i64>, PrivateError> {
+        let erased = self.write(|tx| {
+            let (key, edition): (i64, i32) = tx
+                .query_row(
+                    "SELECT key, edition FROM features WHERE id = ?1 AND group_id = ?2",
+                    params![id, group_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| PrivateError::Missing(format!("feature {id}")))?;
+            let scope = if all_editions { "" } else { " AND edition = ?3" };
+            let sql = format!(
+                "SELECT id FROM features WHERE group_id = ?1 AND (key = ?2 OR from_key = ?2 OR to_key = ?2){scope}"
+            );
+            let ids: Vec<i64> = if all_editions {
+                tx.prepare(&sql)?.query_map(params![group_id, key], |r| r.get(0))?.collect::<Result<_, _>>()?
+            } else {
+                tx.prepare(&sql)?.query_map(params![group_id, key, edition], |r| r.get(0))?.collect::<Result<_, _>>()?
+            };
+            for erased in &ids {
+                tx.execute("DELETE FROM features WHERE id = ?1", [erased])?;
+            }
+            append(tx, &AuditEntry { group_id: Some(group_id), ids: ids.clone(), ..audit.clone() })?;
+            Ok(ids)
+        })?;
+        self.read(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).optional()?;
+            Ok(())
+        })?;
+        Ok(erased)
+    }
+
+    /// Starts edition `edition` of a group as a copy of its current one; returns how many features
+    /// were copied.
+    pub fn new_edition(
+        &self,
+        group_id: i64,
+        edition: i32,
+        audit: &AuditEntry,
+    ) -> Result<usize, PrivateError> {
+        self.write(|tx| {
+            let g = group_in(tx, group_id)?;
+            if edition <= g.edition {
+                return Err(PrivateError::Refused(format!(
+                    "edition {edition} is not after the current edition {}",
+                    g.edition
+                )));
+            }
+            let copied = tx.execute(
+                "INSERT INTO features (group_id, edition, key, type, lon, lat, label, tags, note, from_key, \
+                 to_key, site_id, updated) SELECT group_id, ?3, key, type, lon, lat, label, tags, note, \
+                 from_key, to_key, site_id, ?4 FROM features WHERE group_id = ?1 AND edition = ?2",
+                params![group_id, g.edition, edition, now_s()],
+            )?;
+            tx.execute(
+                "INSERT INTO editions (group_id, edition, created) VALUES (?1, ?2, ?3)",
+                params![group_id, edition, now_s()],
+            )?;
+            tx.execute("UPDATE groups SET edition = ?1 WHERE id = ?2", params![edition, group_id])?;
+            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![group_id], ..audit.clone() })?;
+            Ok(copied)
+        })
+    }
+
+    /// The editions of a group, oldest first.
+    pub fn editions(&self, group_id: i64) -> Result<Vec<i32>, PrivateError> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT edition FROM editions WHERE group_id = ?1 ORDER BY edition")?;
+            Ok(stmt.query_map([group_id], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        })
+    }
+}
