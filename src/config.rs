@@ -11,7 +11,8 @@ pub struct Config {
     pub store: Option<PathBuf>,
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub addr: Option<String>,
-    /// The staff token; `SASAEAI_STAFF_TOKEN` overrides it.
+    /// A token accepted as a staff account named `staff-token` (for scripts); `SASAEAI_STAFF_TOKEN`
+    /// overrides it. People sign in with accounts instead (`sasaeai user add`).
     pub staff_token: Option<String>,
     /// The address people reach the server at, e.g. `https://gis.example.lg.jp/sasaeai`, for the
     /// URLs in TileJSON. Without it those URLs are relative (`/tiles/…`).
@@ -22,6 +23,12 @@ pub struct Config {
     /// What the server allows one request and all of them together (`[limits]`).
     #[serde(default)]
     pub limits: Limits,
+    /// Session expiry and sign-in throttling (`[accounts]`).
+    #[serde(default)]
+    pub accounts: crate::app::AccountSettings,
+    /// How aggregates of support maps are published (`[privacy]`).
+    #[serde(default)]
+    pub privacy: crate::app::Privacy,
 }
 
 /// What the server allows one request and all requests together, so that no request, however large

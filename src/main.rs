@@ -3,10 +3,12 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use sasaeai::app::{App, AppOptions, ImportJob, ImportLayer, ImportSummary, Join, Principal};
 use sasaeai::config::Config;
 use sasaeai::http::{AppState, ServerOptions, serve};
-use sasaeai::import::{self, AreaOptions, ColumnMap, PopulationOptions, SiteOptions};
+use sasaeai::import::{self, ColumnMap};
 use sasaeai::model::{AreaLevel, SiteKind};
+use sasaeai::private::Role;
 use sasaeai::store::{Replace, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +33,66 @@ enum Command {
     /// The fictional demo town in geodata/.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Accounts (kept in NAME.private.sqlite beside the store, never in the GeoPackage).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account; its password is read from standard input (one line).
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Limit the account to these area ids (wards for staff, areas for coordinators),
+        /// comma-separated; default: the whole city.
+        #[arg(long, value_delimiter = ',')]
+        scope: Vec<i64>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Set an account's password, read from standard input; its sessions end.
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Disable an account: its sessions end and its tokens are revoked.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        name: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// List the accounts.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new personal API token for the account NAME (shown once; send it as
+    /// `Authorization: Bearer …`; its owner can revoke it).
+    Create {
+        /// The account.
+        name: String,
+        /// What the token is for, e.g. "QGIS on the planning PC".
+        #[arg(long, default_value = "cli")]
+        label: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
 }
 
 #[derive(Args)]
@@ -119,6 +181,14 @@ impl Common {
     fn column_map(&self) -> Result<ColumnMap> {
         Ok(ColumnMap::parse(&self.columns)?)
     }
+
+    /// A job reading this file into `layer` with `columns` and this attribution.
+    fn job(&self, layer: ImportLayer, columns: ColumnMap) -> Result<ImportJob> {
+        let mut job = ImportJob::new(layer, read_file(&self.file)?);
+        job.columns = columns;
+        job.attribution = self.attribution.clone();
+        Ok(job)
+    }
 }
 
 #[derive(Args)]
@@ -198,6 +268,13 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => run_server(args),
         Command::Import(cmd) => run_import(cmd),
+        Command::User(cmd) => run_user(cmd),
+        Command::Token(TokenCommand::Create { name, label, store }) => {
+            let app = open_app(&store)?;
+            let (_, token) = app.create_token(&Principal::operator(), Some(&name), &label)?;
+            println!("{token}");
+            Ok(())
+        }
         Command::Demo(DemoCommand::Generate { out }) => {
             sasaeai::demo::write_files(&out).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} to {}", sasaeai::demo::FILES.join(", "), out.display());
@@ -220,17 +297,16 @@ fn run_server(args: ServeArgs) -> Result<()> {
         ms = started.elapsed().as_millis() as u64, "store loaded"
     );
     let token = std::env::var("SASAEAI_STAFF_TOKEN").ok().or(config.staff_token);
-    if token.as_deref().is_none_or(str::is_empty) {
-        tracing::warn!("no staff token (SASAEAI_STAFF_TOKEN): the API is read-only");
-    }
     let addr = args.addr.or(config.addr).unwrap_or_else(|| "127.0.0.1:8080".into());
     let options = ServerOptions {
         staff_token: token,
+        app: AppOptions { accounts: config.accounts, privacy: config.privacy, staff_token: None },
+        private: None,
         network: config.network,
         limits: config.limits,
         public_url: config.public_url,
     };
-    let state = AppState::with_options(Arc::new(store), options);
+    let state = AppState::with_options(Arc::new(store), options)?;
     tokio::runtime::Runtime::new()?.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
@@ -249,59 +325,58 @@ fn spinner(message: String) -> ProgressBar {
     bar
 }
 
-/// A bar counting records as they are written.
-fn counter(len: usize, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64).with_message(format!("writing {what}"));
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
-}
-
 fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
-fn run_network_import(n: ImportNetwork) -> Result<()> {
-    let started = Instant::now();
-    let bytes = read_file(&n.file)?;
-    let bar = spinner(format!("reading walkable ways from {}", n.file.display()));
-    let read = sasaeai::network::read_file(&bytes);
-    bar.finish_and_clear();
-    let (nodes, edges) =
-        read.with_context(|| format!("{} was not imported (nothing was written)", n.file.display()))?;
-    let path = n.store.resolve(None)?;
-    let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let bar = spinner(format!("building and writing {} edges", edges.len()));
-    let replace = if n.replace { Replace::Always } else { Replace::OnlyIfNotShrinking };
-    let summary = store.replace_network(nodes, edges, replace)?;
-    bar.finish_and_clear();
-    let is_osm = bytes.starts_with(&[0, 0]) || n.file.extension().is_some_and(|e| e == "pbf");
-    if let Some(line) = n.attribution.as_deref().or(is_osm.then_some("© OpenStreetMap contributors (ODbL)"))
-    {
-        store.add_attribution(line)?;
+/// The store of `arg` and the private store beside it.
+fn open_app(arg: &StoreArg) -> Result<App> {
+    let path = arg.resolve(None)?;
+    let options = AppOptions::default();
+    App::open(&path, Default::default(), options).with_context(|| format!("opening {}", path.display()))
+}
+
+/// Reads one line from standard input: a password, never echoed back or logged.
+fn password_from_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn run_user(cmd: UserCommand) -> Result<()> {
+    let operator = Principal::operator();
+    match cmd {
+        UserCommand::Add { name, role, scope, store } => {
+            let app = open_app(&store)?;
+            let user = app.add_user(&operator, &name, role, &scope, &password_from_stdin()?)?;
+            println!("added {} ({})", user.name, user.role.as_str());
+        }
+        UserCommand::Passwd { name, store } => {
+            open_app(&store)?.set_password(&operator, &name, &password_from_stdin()?)?;
+            println!("password of {name} changed; its sessions have ended");
+        }
+        UserCommand::Disable { name, store } => {
+            open_app(&store)?.set_disabled(&operator, &name, true)?;
+            println!("{name} disabled; its sessions have ended and its tokens are revoked");
+        }
+        UserCommand::Enable { name, store } => {
+            open_app(&store)?.set_disabled(&operator, &name, false)?;
+            println!("{name} enabled");
+        }
+        UserCommand::List { store } => {
+            for u in open_app(&store)?.users(&operator)? {
+                let scope = if u.scope.is_empty() { "all".to_owned() } else { format!("{:?}", u.scope) };
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{}\t{}\t{state}\tscope {scope}", u.name, u.role.as_str());
+            }
+        }
     }
-    println!(
-        "imported a walking network from {} into {} in {:.2} s: {} nodes, {} edges, {:.1} km, {} steps edges, \
-         {} connected components (the largest holds {:.1} % of nodes)",
-        n.file.display(),
-        store.path().display(),
-        started.elapsed().as_secs_f64(),
-        summary.nodes,
-        summary.edges,
-        summary.length_km,
-        summary.steps_edges,
-        summary.components,
-        summary.largest_component_share * 100.0
-    );
     Ok(())
 }
 
-fn run_import(cmd: ImportCommand) -> Result<()> {
-    let started = Instant::now();
-    let (common, summary) = match cmd {
+/// The file, the store and the job of an import command.
+fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
+    Ok(match cmd {
         ImportCommand::Areas(a) => {
             let mut columns = a.common.column_map()?;
             for (field, value) in
@@ -311,88 +386,102 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
                     columns.set(field, v.clone())?;
                 }
             }
-            let bytes = read_file(&a.common.file)?;
-            let bar = spinner(format!("reading {}", a.common.file.display()));
-            let areas = import::areas(&bytes, &AreaOptions { level: a.level, columns });
-            let areas = finish_parse(&bar, areas, &a.common.file)?;
-            bar.finish_and_clear();
-            let store = open_store(&a.common)?;
-            let bar = counter(areas.len(), "areas (then deriving their nesting)");
-            let written = store.import_areas(bar.wrap_iter(areas.into_iter()))?;
-            bar.finish_and_clear();
-            let summary =
-                format!("{} areas ({} existing areas re-nested)", written.ids.len(), written.reparented);
-            if bytes.windows(7).any(|w| w == b"N03_007") {
-                store.add_attribution("「国土数値情報（行政区域データ）」（国土交通省）を加工して作成")?;
-            }
-            (a.common, (store, summary))
+            let job = ImportJob { level: a.level, ..a.common.job(ImportLayer::Areas, columns)? };
+            (a.common.file, a.common.store, job)
         }
         ImportCommand::Sites(s) => {
-            let bytes = read_file(&s.common.file)?;
-            let bar = spinner(format!("reading {}", s.common.file.display()));
-            let sites = import::sites(&bytes, &SiteOptions { kind: s.kind, columns: s.common.column_map()? });
-            let sites = finish_parse(&bar, sites, &s.common.file)?;
-            bar.finish_and_clear();
-            let store = open_store(&s.common)?;
-            let bar = counter(sites.len(), "sites");
-            let ids = store.insert_sites(bar.wrap_iter(sites.into_iter()))?;
-            bar.finish_and_clear();
-            (s.common, (store, format!("{} sites", ids.len())))
+            let columns = s.common.column_map()?;
+            let job = ImportJob { kind: s.kind, ..s.common.job(ImportLayer::Sites, columns)? };
+            (s.common.file, s.common.store, job)
         }
-        ImportCommand::Network(n) => return run_network_import(n),
         ImportCommand::Population(p) => {
-            let bytes = read_file(&p.common.file)?;
-            let bar = spinner(format!("reading {}", p.common.file.display()));
-            let options =
-                PopulationOptions { source: p.source, year: p.year, columns: p.common.column_map()? };
-            let store = open_store(&p.common)?;
-            let places = if p.join_chome {
-                Some(import::join::chome_places(&store.read()))
+            let join = if p.join_chome {
+                Some(Join::Chome)
             } else if let Some(points) = &p.join_points {
                 let bytes = read_file(points)?;
-                Some(import::join::point_places(&bytes, &p.point_name_field, p.point_ward_field.as_deref())?)
+                Some(Join::Points { bytes, name_field: p.point_name_field, ward_field: p.point_ward_field })
             } else {
                 None
             };
-            let units = match places {
-                None => finish_parse(&bar, import::population(&bytes, &options), &p.common.file)?,
-                Some(places) => {
-                    let joined = import::join::population(&bytes, &options, &places, p.allow_unmatched);
-                    let (units, report) = finish_parse(&bar, joined, &p.common.file)?;
-                    for row in &report.unmatched_rows {
-                        eprintln!("  not imported, {row}");
-                    }
-                    if !report.places_without_rows.is_empty() {
-                        let list = report.places_without_rows.join(", ");
-                        eprintln!("  {} 町丁 have no row: {list}", report.places_without_rows.len());
-                    }
-                    units
-                }
+            let columns = p.common.column_map()?;
+            let job = ImportJob {
+                source: p.source,
+                year: p.year,
+                join,
+                allow_unmatched: p.allow_unmatched,
+                ..p.common.job(ImportLayer::Population, columns)?
             };
+            (p.common.file, p.common.store, job)
+        }
+        ImportCommand::Network(n) => {
+            let mut job = ImportJob::new(ImportLayer::Network, read_file(&n.file)?);
+            job.replace = if n.replace { Replace::Always } else { Replace::OnlyIfNotShrinking };
+            job.attribution = n.attribution;
+            (n.file, n.store, job)
+        }
+    })
+}
+
+fn run_import(cmd: ImportCommand) -> Result<()> {
+    let started = Instant::now();
+    let (file, store, job) = import_job(cmd)?;
+    let app = open_app(&store)?;
+    let bar = spinner(format!("importing {}", file.display()));
+    let result = app.import(&Principal::operator(), job);
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(sasaeai::app::Error::Import(e)) => {
+            return Err(finish_parse::<()>(&bar, Err(e), &file).unwrap_err());
+        }
+        Err(e) => {
             bar.finish_and_clear();
-            let bar = counter(units.len(), "population points");
-            let ids = store.insert_population(bar.wrap_iter(units.into_iter()))?;
-            bar.finish_and_clear();
-            (p.common, (store, format!("{} population points", ids.len())))
+            return Err(anyhow::Error::new(e)
+                .context(format!("{} was not imported (nothing was written)", file.display())));
         }
     };
-    let (store, what) = summary;
-    if let Some(line) = &common.attribution {
-        store.add_attribution(line)?;
-    }
-    let (areas, sites, population) = store.read().counts();
+    bar.finish_and_clear();
+    report_join(&summary);
+    let (areas, sites, population) = app.store.read().counts();
     println!(
-        "imported {what} from {} into {} in {:.2} s; the store now holds {areas} areas, {sites} sites, {population} population points",
-        common.file.display(),
-        store.path().display(),
+        "imported {} from {} into {} in {:.2} s; the store now holds {areas} areas, {sites} sites, {population} population points",
+        what(&summary),
+        file.display(),
+        app.store.path().display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
 }
 
-fn open_store(common: &Common) -> Result<Store> {
-    let path = common.store.resolve(None)?;
-    Store::open(&path).with_context(|| format!("opening {}", path.display()))
+/// What an import wrote, in words.
+fn what(summary: &ImportSummary) -> String {
+    match (&summary.summary, summary.reparented) {
+        (Some(n), _) => format!(
+            "a walking network: {} nodes, {} edges, {:.1} km, {} steps edges, {} connected components (the largest holds {:.1} % of nodes)",
+            n.nodes,
+            n.edges,
+            n.length_km,
+            n.steps_edges,
+            n.components,
+            n.largest_component_share * 100.0
+        ),
+        (None, Some(reparented)) => {
+            format!("{} areas ({reparented} existing areas re-nested)", summary.imported)
+        }
+        (None, None) if summary.layer == "sites" => format!("{} sites", summary.imported),
+        (None, None) => format!("{} population points", summary.imported),
+    }
+}
+
+/// Lists what a join left out, on stderr.
+fn report_join(summary: &ImportSummary) {
+    let Some(report) = &summary.join else { return };
+    for row in &report.unmatched_rows {
+        eprintln!("  not imported, {row}");
+    }
+    if !report.places_without_rows.is_empty() {
+        let list = report.places_without_rows.join(", ");
+        eprintln!("  {} 町丁 have no row: {list}", report.places_without_rows.len());
+    }
 }
 
 /// Ends the spinner on a parse failure and lists every bad record (the first 50) on stderr.

@@ -186,7 +186,7 @@ fn suggest_picks_the_brute_force_best_and_never_lowers_coverage() {
 #[tokio::test]
 async fn suggest_never_lowers_coverage_on_the_demo() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store, None);
+    let s = AppState::new(store, None).unwrap();
     for kind in ["cafe", "engawa", "kayoinoba"] {
         let r = get(&s, &format!("/api/suggest?kind={kind}&count=5&minutes=15&profile=elderly")).await.json();
         let picks = r["picks"].as_array().unwrap();
@@ -206,7 +206,7 @@ async fn suggest_never_lowers_coverage_on_the_demo() {
 #[tokio::test]
 async fn coverage_endpoint_json_and_csv() {
     let (_d, store) = street_town();
-    let s = AppState::new(store, Some(TOKEN.into()));
+    let s = AppState::new(store, Some(TOKEN.into())).unwrap();
     let j = get(&s, "/api/coverage?level=district&kinds=cafe&minutes=5&profile=standard").await.json();
     let west = j["rows"].as_array().unwrap().iter().find(|r| r["name"] == "西地区").unwrap();
     assert_eq!((west["covered65"].as_u64(), west["covered65_pct"].as_f64()), (Some(30), Some(50.0)));
@@ -225,7 +225,7 @@ async fn coverage_endpoint_json_and_csv() {
 #[tokio::test]
 async fn karte_figures_equal_the_coverage_endpoint_and_its_page_prints_them() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store.clone(), None);
+    let s = AppState::new(store.clone(), None).unwrap();
     let hill = store.read().areas().find(|a| a.name == "丘の上地区").unwrap().id;
     let coverage = get(&s, "/api/coverage?level=district").await.json();
     let row = coverage["rows"].as_array().unwrap().iter().find(|r| r["area_id"] == hill.0).unwrap().clone();
@@ -259,7 +259,7 @@ async fn karte_figures_equal_the_coverage_endpoint_and_its_page_prints_them() {
 #[tokio::test]
 async fn gaps_endpoint_ranks_areas_by_uncovered_older_residents() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store, None);
+    let s = AppState::new(store, None).unwrap();
     let fc = get(&s, "/api/gaps?level=district&kinds=cafe,engawa,kayoinoba&minutes=15&profile=elderly")
         .await
         .json();
@@ -284,7 +284,7 @@ async fn gaps_endpoint_ranks_areas_by_uncovered_older_residents() {
 #[tokio::test]
 async fn posted_candidates_and_bad_suggest_requests() {
     let (_d, store) = street_town();
-    let s = AppState::new(store, Some(TOKEN.into()));
+    let s = AppState::new(store, Some(TOKEN.into())).unwrap();
     let fc = serde_json::json!({ "type": "FeatureCollection", "features": candidates().iter().map(|c| serde_json::json!({
         "type": "Feature", "geometry": { "type": "Point", "coordinates": [c.location.x(), c.location.y()] }, "properties": { "name": c.name }
     })).collect::<Vec<_>>() });
@@ -480,7 +480,7 @@ fn mesh_codes_of_every_order_map_to_their_jis_x_0410_cells() {
 #[tokio::test]
 async fn estat_mesh_csv_imports_as_points_and_cells() {
     let (_d, store) = common::temp_store();
-    let s = AppState::new(store.clone(), Some(TOKEN.into()));
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
     let csv = "KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,T001102001,T001102010,T001102011\n\
                ,,,,人口（総数）,65歳以上人口　総数,75歳以上人口　総数\n\
                533946111,0,,,1204,312,150\n\
@@ -548,7 +548,7 @@ fn chome_population_table_joins_to_kawasaki_chome_points_and_lists_mismatches() 
 #[tokio::test]
 async fn chome_population_table_joins_to_the_stores_chome_areas_over_http() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store.clone(), Some(TOKEN.into()));
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
     let before = store.read().counts().2;
     let csv = "町丁名,総数,65歳以上,75歳以上\n丘の上1丁目,1000,480,270\n港１２丁目,800,200,100\n";
     let r = send(&s, "POST", "/api/import/population?join=chome&source=住民基本台帳", Some(TOKEN), csv).await;

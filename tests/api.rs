@@ -9,7 +9,7 @@ use sasaeai::model::AreaLevel;
 #[tokio::test]
 async fn site_lifecycle_over_http() {
     let (_d, store) = common::temp_store();
-    let s = AppState::new(store.clone(), Some(TOKEN.into()));
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
     let created =
         send(&s, "POST", "/api/sites", Some(TOKEN), site_json("カフェひだまり", "cafe", 139.66, 35.57)).await;
     assert_eq!(created.status, 201);
@@ -68,7 +68,7 @@ async fn demo_areas_nest_level_by_level() {
 #[tokio::test]
 async fn area_detail_lists_parent_and_children() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store.clone(), None);
+    let s = AppState::new(store.clone(), None).unwrap();
     let id = store.read().areas().find(|a| a.name == "西北圏域").unwrap().id;
     let area = get(&s, &format!("/api/areas/{id}")).await.json();
     let props = &area["properties"];
@@ -86,11 +86,10 @@ async fn area_detail_lists_parent_and_children() {
 #[tokio::test]
 async fn meta_and_health_report_the_fictional_demo() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store, None);
+    let s = AppState::new(store, None).unwrap();
     let meta = get(&s, "/api/meta").await.json();
     assert_eq!(meta["dataset"]["fictional"], true);
     assert!(meta["dataset"]["title"].as_str().unwrap().contains("架空"));
-    assert_eq!(meta["writable"], false);
     let health = get(&s, "/health").await.json();
     assert_eq!(health["status"], "ok");
     assert!(health["sites"].as_u64().unwrap() >= 50);
@@ -113,9 +112,9 @@ async fn every_site_kind_is_in_the_demo_with_a_schedule() {
 #[tokio::test]
 async fn export_is_rfc7946_and_reimports_to_the_same_features() {
     let (_d, demo) = common::demo_store();
-    let s = AppState::new(demo.clone(), None);
+    let s = AppState::new(demo.clone(), None).unwrap();
     let (_d2, fresh) = common::temp_store();
-    let t = AppState::new(fresh.clone(), Some(TOKEN.into()));
+    let t = AppState::new(fresh.clone(), Some(TOKEN.into())).unwrap();
     for layer in ["areas", "sites", "population"] {
         let export = get(&s, &format!("/api/export/{layer}.geojson")).await;
         assert_eq!(export.status, 200);
@@ -159,7 +158,7 @@ async fn kawasaki_export_round_trips_through_a_fresh_store() {
         return;
     };
     let (_d, store) = common::temp_store();
-    let s = AppState::new(store.clone(), Some(TOKEN.into()));
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
     let r =
         send(&s, "POST", "/api/import/areas?level=ward", Some(TOKEN), std::fs::read(wards).unwrap()).await;
     assert_eq!(r.status, 201);
@@ -169,7 +168,7 @@ async fn kawasaki_export_round_trips_through_a_fresh_store() {
     assert_eq!(r.json()["imported"], 391);
 
     let (_d2, fresh) = common::temp_store();
-    let t = AppState::new(fresh.clone(), Some(TOKEN.into()));
+    let t = AppState::new(fresh.clone(), Some(TOKEN.into())).unwrap();
     for layer in ["areas", "sites"] {
         let export = get(&s, &format!("/api/export/{layer}.geojson")).await;
         let r = send(&t, "POST", &format!("/api/import/{layer}"), Some(TOKEN), export.body).await;
@@ -195,7 +194,7 @@ async fn kawasaki_export_round_trips_through_a_fresh_store() {
 #[tokio::test]
 async fn population_import_with_japanese_columns() {
     let (_d, store) = common::temp_store();
-    let s = AppState::new(store.clone(), Some(TOKEN.into()));
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
     let csv = "町丁名,緯度,経度,総数,65歳以上,75歳以上\n井田一丁目,35.56,139.64,\"1,204\",３１２,150\n";
     let r = send(&s, "POST", "/api/import/population?source=住民基本台帳&year=2025", Some(TOKEN), csv).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));

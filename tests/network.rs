@@ -217,7 +217,7 @@ fn ube_line_network_is_stitched_and_gives_a_plausible_catchment() {
 
 fn demo_state() -> (tempfile::TempDir, AppState) {
     let (dir, store) = common::demo_store();
-    (dir, AppState::new(store, Some(TOKEN.into())))
+    (dir, AppState::new(store, Some(TOKEN.into())).unwrap())
 }
 
 #[tokio::test]

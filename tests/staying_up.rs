@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 fn demo_with(limits: Limits) -> (tempfile::TempDir, AppState) {
     let (dir, store) = common::demo_store();
     let options = ServerOptions { staff_token: Some(TOKEN.into()), limits, ..ServerOptions::default() };
-    (dir, AppState::with_options(store, options))
+    (dir, AppState::with_options(store, options).unwrap())
 }
 
 fn demo() -> (tempfile::TempDir, AppState) {
@@ -169,7 +169,7 @@ async fn tilejson_urls_no_longer_come_from_the_host_header() {
         public_url: Some("https://gis.example.lg.jp/sasaeai/".into()),
         ..ServerOptions::default()
     };
-    let t = AppState::with_options(store, public);
+    let t = AppState::with_options(store, public).unwrap();
     let tilejson = get(&t, "/tiles/base.json").await.json();
     assert_eq!(tilejson["tiles"][0], "https://gis.example.lg.jp/sasaeai/tiles/base/{z}/{x}/{y}.mvt");
 }

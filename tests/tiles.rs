@@ -35,7 +35,7 @@ async fn tile_bytes(s: &AppState, set: &str, t: TileId) -> Option<Vec<u8>> {
 #[tokio::test]
 async fn every_demo_tile_follows_the_mvt_spec() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store, None);
+    let s = AppState::new(store, None).unwrap();
     let (mut checked, mut features) = (0, 0);
     for t in demo_tiles() {
         if let Some(bytes) = tile_bytes(&s, "all", t).await {
@@ -62,7 +62,7 @@ fn kawasaki_state() -> Option<(tempfile::TempDir, AppState)> {
     store
         .insert_sites(sasaeai::import::sites(&std::fs::read(nurseries).unwrap(), &options).unwrap())
         .unwrap();
-    Some((dir, AppState::new(store, None)))
+    Some((dir, AppState::new(store, None).unwrap()))
 }
 
 #[tokio::test]
@@ -177,7 +177,7 @@ async fn gdal_decodes_our_tiles_with_the_same_features_and_areas() {
 #[tokio::test]
 async fn decoded_demo_tiles_snapshot() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store, None);
+    let s = AppState::new(store, None).unwrap();
     for (set, t) in [
         ("base", TileId::containing(140.05, 34.636, 12)),
         ("base", TileId::containing(140.045, 34.64, 15)),
@@ -193,7 +193,7 @@ async fn decoded_demo_tiles_snapshot() {
 #[tokio::test]
 async fn an_edited_site_shows_in_its_tile_on_the_next_request() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store.clone(), Some(TOKEN.into()));
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
     let site = store.read().sites_in(&[sasaeai::model::SiteKind::Cafe], None)[0].clone();
     let t = TileId::containing(site.data.location.x(), site.data.location.y(), 15);
     let path = format!("/tiles/base/{}/{}/{}.mvt", t.z, t.x, t.y);
@@ -235,7 +235,7 @@ async fn an_edited_site_shows_in_its_tile_on_the_next_request() {
 #[tokio::test]
 async fn tile_requests_and_tilejson() {
     let (_d, store) = common::demo_store();
-    let s = AppState::new(store, None);
+    let s = AppState::new(store, None).unwrap();
     let tj = get(&s, "/tiles/base.json").await.json();
     assert_eq!(tj["tilejson"], "3.0.0");
     assert!(tj["tiles"][0].as_str().unwrap().ends_with("/tiles/base/{z}/{x}/{y}.mvt"));

@@ -7,17 +7,16 @@
 //! in [`super::suppression`] can see every sum an outsider could use.
 
 use super::AnalysisError;
+use super::PLACES_TO_GO;
 use super::suppression::{Relation, Shown, suppress};
 use crate::model::support::{NOTE_CATEGORIES, PERSON_TAGS};
-use crate::model::{AreaId, AreaLevel, SiteKind};
+use crate::model::{AreaId, AreaLevel};
 use crate::network::{NetworkSettings, coverage::reached};
 use crate::store::Index;
 use geo::Point;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// The places to go a person should reach: cafés, 縁側 and 通いの場.
-pub const PLACES_TO_GO: [SiteKind; 3] = [SiteKind::Cafe, SiteKind::Engawa, SiteKind::Kayoinoba];
 /// The walk: 15 minutes at the elderly profile's pace.
 pub const WALK_MINUTES: f64 = 15.0;
 pub const WALK_PROFILE: &str = "elderly";

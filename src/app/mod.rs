@@ -8,8 +8,9 @@ mod groups;
 mod imports;
 mod overlays;
 pub mod permission;
+mod sites;
 
-pub use accounts::{AccountSettings, Login, SessionAuth, hash_password};
+pub use accounts::{AccountSettings, Login, SessionAuth, constant_time_eq, hash_password};
 pub use groups::{EditionInfo, GroupArea, GroupView, feature_geojson, feature_input, features_geojson};
 pub use imports::{ImportJob, ImportLayer, ImportSummary, Join};
 pub use permission::Action;

@@ -6,7 +6,7 @@
 use crate::import::{ImportError, RecordProblem};
 use crate::model::BBoxError;
 use crate::store::StoreError;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -171,6 +171,12 @@ impl From<BytesRejection> for AppError {
         let title =
             if status == StatusCode::PAYLOAD_TOO_LARGE { "Payload too large" } else { "Bad request body" };
         AppError::client(status, title, r.body_text())
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        AppError::client(r.status(), "Bad request body", r.body_text())
     }
 }
 

@@ -3,15 +3,19 @@
 
 mod analysis;
 mod areas;
+pub mod auth;
 mod error;
 mod export;
 mod extract;
+mod groups;
 mod heavy;
 mod imports;
 mod karte_page;
 mod network;
+mod overlays;
 mod pages;
 mod population;
+mod routes;
 mod sites;
 mod tiles;
 mod web;
@@ -20,14 +24,14 @@ pub use web::default_web_dir;
 
 pub use error::AppError;
 pub use heavy::HeavyQueue;
+pub use routes::{Audience, RouteInfo, route_table};
 
 use crate::config::Limits;
 use crate::network::{CatchmentCache, NetworkSettings};
 use crate::store::Store;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,10 +42,14 @@ pub const FEATURE_BODY_LIMIT: usize = 256 * 1024;
 pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// How a server is set up beside its store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ServerOptions {
-    /// The token staff send to write; with none, the server refuses all writes.
+    /// The token of the configuration (a staff account for scripts); accounts need none.
     pub staff_token: Option<String>,
+    /// Accounts, sessions and the privacy of aggregates.
+    pub app: crate::app::AppOptions,
+    /// The private store; by default the one beside the GeoPackage.
+    pub private: Option<Arc<crate::private::PrivateStore>>,
     /// Walking profiles and catchment settings.
     pub network: NetworkSettings,
     /// What one request and all of them together may cost.
@@ -53,6 +61,8 @@ pub struct ServerOptions {
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
+    /// Every operation, with who may do it.
+    pub app: Arc<crate::app::App>,
     pub store: Arc<Store>,
     /// Walking profiles and catchment settings.
     pub settings: Arc<NetworkSettings>,
@@ -66,8 +76,6 @@ pub struct AppState {
     pub map: Arc<tiles::MapAnalysisCache>,
     /// The folder holding the map page and MapLibre.
     pub web_dir: Arc<std::path::PathBuf>,
-    /// The token staff send to write; with none, the server refuses all writes.
-    pub staff_token: Option<Arc<str>>,
     /// The places for heavy analyses and imports.
     pub heavy: Arc<HeavyQueue>,
     /// What one request and all of them together may cost.
@@ -78,65 +86,57 @@ pub struct AppState {
 
 impl AppState {
     /// A server with the default settings and `staff_token`.
-    pub fn new(store: Arc<Store>, staff_token: Option<String>) -> Self {
+    pub fn new(store: Arc<Store>, staff_token: Option<String>) -> Result<Self, crate::app::Error> {
         Self::with_options(store, ServerOptions { staff_token, ..ServerOptions::default() })
     }
 
-    /// A server set up with `options`.
-    pub fn with_options(store: Arc<Store>, options: ServerOptions) -> Self {
-        let ServerOptions { staff_token, network, limits, public_url } = options;
+    /// A server set up with `options`; opens the private store beside the GeoPackage unless one is
+    /// given.
+    pub fn with_options(store: Arc<Store>, options: ServerOptions) -> Result<Self, crate::app::Error> {
+        let ServerOptions { staff_token, app, private, network, limits, public_url } = options;
+        let private = match private {
+            Some(p) => p,
+            None => Arc::new(crate::private::PrivateStore::open(
+                &crate::private::PrivateStore::path_beside(store.path()),
+            )?),
+        };
+        let settings = Arc::new(network);
+        let app = crate::app::AppOptions { staff_token, ..app };
+        let app = Arc::new(crate::app::App::new(store.clone(), private, settings.clone(), app));
         let mb = |n: u64| n << 20;
-        AppState {
+        Ok(AppState {
+            app,
             store,
-            settings: Arc::new(network),
+            settings,
             catchments: Arc::new(CatchmentCache::new(mb(limits.catchment_cache_mb))),
             coverage: Arc::new(crate::analysis::CoverageCache::new(mb(limits.coverage_cache_mb))),
             tiles: Arc::new(sasaeai_tiles::TileCache::new(mb(limits.tile_cache_mb))),
             map: Arc::default(),
             web_dir: Arc::new(default_web_dir()),
-            staff_token: staff_token.filter(|t| !t.is_empty()).map(Arc::from),
             heavy: Arc::new(HeavyQueue::new(&limits)),
             limits: Arc::new(limits),
             public_url: public_url.map(|u| Arc::from(u.trim_end_matches('/'))),
-        }
+        })
+    }
+
+    /// Runs a quick application call (a store read or write, a password check) off the async
+    /// threads.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&crate::app::App) -> Result<T, crate::app::Error> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let app = self.app.clone();
+        Ok(tokio::task::spawn_blocking(move || work(&app)).await??)
     }
 }
 
 /// The whole application, without a socket: `serve` binds it, tests call it with `oneshot`.
 pub fn app(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/areas", get(areas::list))
-        .route("/areas/{id}", get(areas::one))
-        .route("/sites", get(sites::list).post(sites::create))
-        .route("/sites/{id}", get(sites::one).put(sites::replace).delete(sites::remove))
-        .route("/population", get(population::list))
-        .route("/population/cells", get(population::cells))
-        .route("/network", get(network::summary))
-        .route("/sites/{id}/catchment", get(network::site))
-        .route("/catchments", get(network::of_kind))
-        .route("/reach", get(network::reach))
-        .route("/coverage", get(analysis::coverage_table))
-        .route("/gaps", get(analysis::gaps))
-        .route("/karte", get(analysis::karte_table))
-        .route("/karte/{id}", get(analysis::karte))
-        .route("/suggest", get(analysis::suggest).post(analysis::suggest))
-        .route("/export/{file}", get(export::download))
-        .route("/meta", get(meta))
-        .layer(DefaultBodyLimit::max(FEATURE_BODY_LIMIT))
-        .merge(
-            Router::new()
-                .route("/import/{layer}", post(imports::upload))
-                .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
-        );
     let web = web::routes(&state.web_dir);
     let body_timeout = Duration::from_secs_f64(state.limits.body_timeout_s);
     Router::new()
         .merge(web)
-        .route("/health", get(health))
-        .route("/karte/{id}", get(karte_page::page))
-        .route("/tiles/{file}", get(tiles::tilejson))
-        .route("/tiles/{set}/{z}/{x}/{file}", get(tiles::tile))
-        .nest("/api", api)
+        .merge(routes::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
@@ -176,7 +176,8 @@ async fn meta(State(state): State<AppState>) -> impl IntoResponse {
         "dataset": index.dataset(),
         "counts": { "areas": areas, "sites": sites, "population": population },
         "versions": index.versions(),
-        "writable": state.staff_token.is_some(),
+        "support_map": crate::model::support::vocabulary_json(),
+        "privacy": { "min_count": state.app.privacy.min_count },
         "limits": {
             "max_minutes": state.settings.max_minutes,
             "max_suggest_count": analysis::MAX_SUGGEST_COUNT,

@@ -1,11 +1,12 @@
-//! `GET/POST /api/sites`, `GET/PUT/DELETE /api/sites/{id}`. Writes need the staff token.
+//! `GET/POST /api/sites`, `GET/PUT/DELETE /api/sites/{id}`. Writes need staff or a coordinator (see `app::permission`).
 
-use super::extract::{Body, Path, Query, Staff};
+use super::auth::SignedIn;
+use super::extract::{Body, Path, Query};
 use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_list, parse_param};
 use crate::export::site_feature;
 use crate::import::{self, SiteOptions};
-use crate::model::{BBox, Site, SiteData, SiteId, SiteKind};
+use crate::model::{BBox, SiteData, SiteId, SiteKind};
 use axum::Json;
 use axum::extract::{OriginalUri, State};
 use axum::http::{StatusCode, header};
@@ -59,40 +60,34 @@ fn one_site(body: &[u8]) -> Result<SiteData, AppError> {
 
 /// Creates a site: 201 with its Location.
 pub async fn create(
-    _: Staff,
+    SignedIn(who): SignedIn,
     State(state): State<AppState>,
     Body(body): Body,
 ) -> Result<impl IntoResponse, AppError> {
     let data = one_site(&body)?;
-    let store = state.store.clone();
-    let id =
-        tokio::task::spawn_blocking(move || store.insert_sites([data.clone()]).map(|ids| (ids[0], data)))
-            .await??;
-    let (id, data) = id;
-    let location = format!("/api/sites/{id}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(site_feature(&Site { id, data }))))
+    let site = state.blocking(move |app| app.create_site(&who, data)).await?;
+    let location = format!("/api/sites/{}", site.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(site_feature(&site))))
 }
 
 /// Replaces a site.
 pub async fn replace(
-    _: Staff,
+    SignedIn(who): SignedIn,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Body(body): Body,
 ) -> Result<Json<Value>, AppError> {
     let data = one_site(&body)?;
-    let store = state.store.clone();
-    let site = tokio::task::spawn_blocking(move || store.update_site(SiteId(id), data)).await??;
+    let site = state.blocking(move |app| app.replace_site(&who, SiteId(id), data)).await?;
     Ok(Json(site_feature(&site)))
 }
 
 /// Deletes a site: 204.
 pub async fn remove(
-    _: Staff,
+    SignedIn(who): SignedIn,
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.delete_site(SiteId(id))).await??;
+    state.blocking(move |app| app.delete_site(&who, SiteId(id))).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -144,9 +144,22 @@ pub async fn send(
     token: Option<&str>,
     body: impl Into<Body>,
 ) -> Reply {
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("authorization", b.as_str())).collect();
+    request(state, method, uri, &headers, body).await
+}
+
+/// Sends one request with these headers to the app, in process.
+pub async fn request(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Body>,
+) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        request = request.header("authorization", format!("Bearer {t}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let response = app(state.clone()).oneshot(request.body(body.into()).unwrap()).await.unwrap();
     let status = response.status();

@@ -1,0 +1,74 @@
+//! `GET /api/support-overlays?level=…[&format=csv]`: the support maps' aggregates per area.
+//!
+//! Who may see: everyone. Only suppressed counts leave the private store: 1–2 as `<3`, figures that
+//! would give a hidden one away as `x` (see `analysis::suppression`).
+
+use super::extract::Query;
+use super::{AppError, AppState, parse_param};
+use crate::analysis::overlays::Overlays;
+use crate::app::Principal;
+use crate::model::AreaLevel;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+pub struct OverlayQuery {
+    level: Option<String>,
+    format: Option<String>,
+}
+
+/// One level's overlays as JSON, or CSV with a BOM for Excel.
+pub async fn overlays(
+    State(state): State<AppState>,
+    Query(q): Query<OverlayQuery>,
+) -> Result<Response, AppError> {
+    let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => return Err(AppError::parameter("format", format!("{other:?}: json or csv"))),
+    };
+    let app = state.app.clone();
+    let all =
+        state.heavy.run("the overlays", move |_| Ok(app.overlays(&Principal::anonymous(None))?)).await?;
+    let table = all
+        .into_iter()
+        .find(|o| o.level == level)
+        .ok_or_else(|| AppError::not_found(format!("the store holds no {} areas", level.as_str())))?;
+    Ok(if csv { to_csv(&table) } else { to_json(&table) })
+}
+
+fn to_json(t: &Overlays) -> Response {
+    let rows: Vec<_> = t
+        .rows
+        .iter()
+        .map(|r| {
+            let values: serde_json::Map<String, serde_json::Value> =
+                t.metrics.iter().cloned().zip(r.values.iter().map(|v| v.json(t.min_count))).collect();
+            json!({ "area_id": r.area_id, "name": r.name, "parent_id": r.parent_id, "values": values })
+        })
+        .collect();
+    axum::Json(json!({
+        "level": t.level, "min_count": t.min_count, "metrics": t.metrics, "rows": rows,
+        "note": format!("1〜{} は <{} と表示し、差し引きで分かってしまう数は x（秘匿）としています", t.min_count - 1, t.min_count),
+    }))
+    .into_response()
+}
+
+fn to_csv(t: &Overlays) -> Response {
+    let mut out = String::from("\u{feff}area_id,name,");
+    out.push_str(&t.metrics.join(","));
+    out.push_str("\r\n");
+    for r in &t.rows {
+        out.push_str(&format!("{},\"{}\"", r.area_id.0, r.name.replace('"', "\"\"")));
+        for v in &r.values {
+            out.push(',');
+            out.push_str(&v.text(t.min_count));
+        }
+        out.push_str("\r\n");
+    }
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response()
+}
