@@ -140,38 +140,28 @@ mod tests {
     /// and with the relations: an outsider's brute force, independent of [`bounds`].
     fn feasible_values(shown: &[Shown], relations: &[Relation], min: u64, cap: u64) -> Vec<Vec<u64>> {
         let hidden: Vec<usize> = (0..shown.len()).filter(|&i| !matches!(shown[i], Shown::Count(_))).collect();
-        let mut seen = vec![Vec::new(); shown.len()];
+        let mut seen: Vec<Vec<u64>> = vec![Vec::new(); shown.len()];
         let mut value: Vec<u64> =
             shown.iter().map(|s| if let Shown::Count(n) = s { *n } else { 0 }).collect();
-        fn walk(
-            k: usize,
-            hidden: &[usize],
-            shown: &[Shown],
-            relations: &[Relation],
-            min: u64,
-            cap: u64,
-            value: &mut Vec<u64>,
-            seen: &mut Vec<Vec<u64>>,
-        ) {
-            if k == hidden.len() {
-                if relations.iter().all(|r| value[r.total] == r.parts.iter().map(|&p| value[p]).sum::<u64>())
-                {
-                    for &h in hidden {
-                        if !seen[h].contains(&value[h]) {
-                            seen[h].push(value[h]);
-                        }
+        let range = |i: usize| if shown[i] == Shown::Small { (1, min - 1) } else { (0, cap) };
+        for &h in &hidden {
+            value[h] = range(h).0;
+        }
+        // An odometer over the hidden figures' ranges.
+        loop {
+            if relations.iter().all(|r| value[r.total] == r.parts.iter().map(|&p| value[p]).sum::<u64>()) {
+                for &h in &hidden {
+                    if !seen[h].contains(&value[h]) {
+                        seen[h].push(value[h]);
                     }
                 }
-                return;
             }
-            let i = hidden[k];
-            let range = if shown[i] == Shown::Small { 1..=min - 1 } else { 0..=cap };
-            for v in range {
-                value[i] = v;
-                walk(k + 1, hidden, shown, relations, min, cap, value, seen);
+            let Some(k) = hidden.iter().position(|&h| value[h] < range(h).1) else { break };
+            value[hidden[k]] += 1;
+            for &h in &hidden[..k] {
+                value[h] = range(h).0;
             }
         }
-        walk(0, &hidden, shown, relations, min, cap, &mut value, &mut seen);
         seen
     }
 
