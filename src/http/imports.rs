@@ -42,6 +42,10 @@ pub async fn upload(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let layer: ImportLayer = layer.parse().map_err(AppError::not_found)?;
+    if let Some(line) = q.attribution.as_deref() {
+        // A bad query parameter is the request's fault (400), whatever the file holds.
+        crate::model::limits::attribution(line).map_err(|e| AppError::parameter("attribution", e))?;
+    }
     let columns =
         ColumnMap::parse(q.columns.as_deref().unwrap_or_default().split(',').filter(|s| !s.is_empty()))
             .map_err(|e| AppError::parameter("columns", e))?;
