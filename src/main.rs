@@ -428,18 +428,8 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
     let app = open_app(&store)?;
     let bar = spinner(format!("importing {}", file.display()));
     let result = app.import(&Principal::operator(), job);
-    let summary = match result {
-        Ok(summary) => summary,
-        Err(sasaeai::app::Error::Import(e)) => {
-            return Err(finish_parse::<()>(&bar, Err(e), &file).unwrap_err());
-        }
-        Err(e) => {
-            bar.finish_and_clear();
-            return Err(anyhow::Error::new(e)
-                .context(format!("{} was not imported (nothing was written)", file.display())));
-        }
-    };
     bar.finish_and_clear();
+    let summary = result.map_err(|e| not_imported(e, &file))?;
     report_join(&summary);
     let (areas, sites, population) = app.store.read().counts();
     println!(
@@ -484,18 +474,15 @@ fn report_join(summary: &ImportSummary) {
     }
 }
 
-/// Ends the spinner on a parse failure and lists every bad record (the first 50) on stderr.
-fn finish_parse<T>(bar: &ProgressBar, result: Result<T, import::ImportError>, file: &Path) -> Result<T> {
-    result.map_err(|e| {
-        bar.finish_and_clear();
-        if let import::ImportError::Invalid { problems } = &e {
-            for p in problems.iter().take(50) {
-                eprintln!("  {}: {p}", file.display());
-            }
-            if problems.len() > 50 {
-                eprintln!("  … and {} more", problems.len() - 50);
-            }
+/// The error of a refused import; a file with bad records has each (the first 50) listed on stderr.
+fn not_imported(e: sasaeai::app::Error, file: &Path) -> anyhow::Error {
+    if let sasaeai::app::Error::Import(import::ImportError::Invalid { problems }) = &e {
+        for p in problems.iter().take(50) {
+            eprintln!("  {}: {p}", file.display());
         }
-        anyhow::Error::new(e).context(format!("{} was not imported (nothing was written)", file.display()))
-    })
+        if problems.len() > 50 {
+            eprintln!("  … and {} more", problems.len() - 50);
+        }
+    }
+    anyhow::Error::new(e).context(format!("{} was not imported (nothing was written)", file.display()))
 }

@@ -12,7 +12,7 @@ fn state() -> (tempfile::TempDir, AppState) {
 }
 
 fn counts(state: &AppState) -> (usize, usize, usize) {
-    state.store.read().counts()
+    state.app.store.read().counts()
 }
 
 async fn post(state: &AppState, uri: &str, body: impl Into<axum::body::Body>) -> Reply {
@@ -97,7 +97,7 @@ async fn shift_jis_csv_with_one_broken_row_imports_nothing() {
     let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&fixed);
     let r = post(&s, "/api/import/sites?kind=cafe", sjis.into_owned()).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let index = s.store.read();
+    let index = s.app.store.read();
     assert_eq!(index.sites().count(), 4);
     assert!(index.sites().any(|x| x.data.name == "縁側さくら" && x.data.schedule.as_deref() == Some("月")));
 }
@@ -148,7 +148,7 @@ async fn writes_without_the_token() {
     assert_eq!(counts(&s), (0, 0, 0));
 
     // Without a configured staff token, that token is just a wrong token.
-    let no_token = AppState::new(s.store.clone(), None).unwrap();
+    let no_token = AppState::new(s.app.store.clone(), None).unwrap();
     send(&no_token, "POST", "/api/sites", Some(TOKEN), body).await.assert_problem(401, "wrong");
     assert_eq!(counts(&s), (0, 0, 0));
 }

@@ -238,7 +238,7 @@ async fn demo_river_has_no_crossing_between_its_bridges() {
 #[tokio::test]
 async fn catchments_and_reach_over_http() {
     let (_d, s) = demo_state();
-    let cafe = s.store.read().sites_in(&[sasaeai::model::SiteKind::Cafe], None)[0].clone();
+    let cafe = s.app.store.read().sites_in(&[sasaeai::model::SiteKind::Cafe], None)[0].clone();
     let c = get(&s, &format!("/api/sites/{}/catchment?minutes=15&profile=elderly", cafe.id)).await;
     assert_eq!(c.status, 200);
     let f = c.json();
@@ -248,7 +248,7 @@ async fn catchments_and_reach_over_http() {
     assert!(f["properties"]["reachfactor"].as_f64().unwrap() > 0.1);
 
     let all = get(&s, "/api/catchments?kind=cafe&minutes=15&profile=elderly").await.json();
-    let n_cafes = s.store.read().sites_in(&[sasaeai::model::SiteKind::Cafe], None).len();
+    let n_cafes = s.app.store.read().sites_in(&[sasaeai::model::SiteKind::Cafe], None).len();
     assert_eq!(all["features"].as_array().unwrap().len(), n_cafes);
     let dissolved =
         get(&s, "/api/catchments?kind=cafe&minutes=15&profile=elderly&dissolve=true").await.json();
@@ -280,7 +280,7 @@ async fn catchments_and_reach_over_http() {
 #[tokio::test]
 async fn a_moved_site_or_a_new_network_never_shows_a_stale_catchment() {
     let (_d, s) = demo_state();
-    let site = s.store.read().sites_in(&[sasaeai::model::SiteKind::Engawa], None)[0].clone();
+    let site = s.app.store.read().sites_in(&[sasaeai::model::SiteKind::Engawa], None)[0].clone();
     let uri = format!("/api/sites/{}/catchment?minutes=10&profile=standard", site.id);
     let first = get(&s, &uri).await.json();
     assert_eq!(get(&s, &uri).await.json(), first, "cached");
@@ -303,7 +303,7 @@ async fn a_moved_site_or_a_new_network_never_shows_a_stale_catchment() {
 #[tokio::test]
 async fn bad_network_requests_are_problems() {
     let (_d, s) = demo_state();
-    let id = s.store.read().sites().next().unwrap().id;
+    let id = s.app.store.read().sites().next().unwrap().id;
     for (query, status, needle) in [
         ("minutes=0", 400, "minutes must be more than 0"),
         ("minutes=-5", 400, "minutes must be more than 0"),

@@ -95,7 +95,7 @@ async fn one_site_far_from_the_streets_no_longer_fails_catchments_of_its_kind() 
 #[tokio::test]
 async fn a_store_locked_by_another_program_is_503_problem_not_a_bare_500() {
     let (_d, s) = demo();
-    let other = rusqlite::Connection::open(s.store.path()).unwrap();
+    let other = rusqlite::Connection::open(s.app.store.path()).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap(); // as QGIS holds it while a layer is edited
     let r = post(&s, "/api/sites", site_json("カフェ", "cafe", 140.05, 34.63)).await;
     r.assert_problem(503, "locked by another program");
@@ -108,7 +108,7 @@ async fn a_store_locked_by_another_program_is_503_problem_not_a_bare_500() {
 #[tokio::test]
 async fn site_list_without_bbox_no_longer_builds_everything_in_memory() {
     let (_d, s) = demo();
-    let total = s.store.read().counts().1;
+    let total = s.app.store.read().counts().1;
     let mut seen = Vec::new();
     let mut next = Some("/api/sites?limit=10".to_owned());
     while let Some(uri) = next.take() {
@@ -195,14 +195,14 @@ async fn node_modules_and_package_json_are_no_longer_served() {
 #[tokio::test]
 async fn an_overlong_attribution_is_refused_and_nothing_is_imported() {
     let (_d, s) = demo();
-    let before = s.store.read().counts();
+    let before = s.app.store.read().counts();
     let line = "© ".to_owned() + &"あ".repeat(1_000);
     let uri = format!("/api/import/sites?kind=cafe&attribution={}", urlencode(&line));
     let body =
         format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, site_json("x", "cafe", 140.05, 34.63));
     post(&s, &uri, body).await.assert_problem(400, "attribution");
-    assert_eq!(s.store.read().counts(), before);
-    assert!(s.store.dataset().attribution.iter().all(|a| a.chars().count() <= 300));
+    assert_eq!(s.app.store.read().counts(), before);
+    assert!(s.app.store.dataset().attribution.iter().all(|a| a.chars().count() <= 300));
     let long_name = site_json(&"名".repeat(5_000), "cafe", 140.05, 34.63);
     post(&s, "/api/sites", long_name).await.assert_problem(422, "at most 1000");
 }

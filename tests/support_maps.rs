@@ -57,7 +57,7 @@ impl Town {
     /// A point inside the first 町丁 of the demo town.
     fn chome(&self) -> (i64, f64, f64) {
         use geo::InteriorPoint;
-        let index = self.s.store.read();
+        let index = self.s.app.store.read();
         let area = index.areas_in(Some(sasaeai::model::AreaLevel::Chome), None)[0].clone();
         let p = area.geometry.interior_point().unwrap();
         (area.id.0, p.x(), p.y())
@@ -143,7 +143,7 @@ async fn leak_matrix_every_route_as_every_caller() {
     order.sort_by_key(|r| r.method != axum::http::Method::GET);
     for route in order {
         for z in [12, 15] {
-            let uri = concrete(route.path, a, person, tile_of(lon, lat, z));
+            let uri = concrete(&route.path, a, person, tile_of(lon, lat, z));
             for who in callers {
                 let is_member = who == Some("alice");
                 if is_member && route.method != axum::http::Method::GET {
@@ -160,6 +160,10 @@ async fn leak_matrix_every_route_as_every_caller() {
                     route.audience,
                     Audience::GroupMembers | Audience::GroupEditors | Audience::GroupOwners
                 );
+                if private_route && reply.status == 200 {
+                    let cache = reply.headers.get("cache-control").map(|v| v.to_str().unwrap());
+                    assert_eq!(cache, Some("private, no-store"), "{} {uri} may be cached", route.method);
+                }
                 if leaks(&reply) {
                     if is_member && private_route {
                         member_saw += 1;
@@ -262,7 +266,7 @@ async fn audit_has_one_row_per_read_and_write_and_never_the_content() {
         ["feature.read", "edition.create", "feature.delete"].map(String::from)
     );
     // The private file no longer holds the person's words, in either edition.
-    let path = sasaeai::private::PrivateStore::path_beside(t.s.store.path());
+    let path = sasaeai::private::PrivateStore::path_beside(t.s.app.store.path());
     let mut bytes = std::fs::read(&path).unwrap();
     bytes.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
     assert!(
@@ -364,7 +368,7 @@ async fn sessions_csrf_expiry_logout_throttling_and_tokens() {
 /// Many small groups on the demo town, deterministic.
 async fn many_groups(t: &Town, groups: usize) -> Vec<(f64, f64, bool)> {
     use geo::InteriorPoint;
-    let chome: Vec<_> = t.s.store.read().areas_in(Some(sasaeai::model::AreaLevel::Chome), None);
+    let chome: Vec<_> = t.s.app.store.read().areas_in(Some(sasaeai::model::AreaLevel::Chome), None);
     let mut persons = Vec::new();
     let mut seed = 7u64;
     let mut next = move || {
@@ -426,7 +430,7 @@ async fn overlays_match_an_independent_recount_and_hide_small_counts() {
     use geo::Contains;
     let t = Town::new(AccountSettings::default());
     let persons = many_groups(&t, 40).await;
-    let index = t.s.store.read();
+    let index = t.s.app.store.read();
     for level in ["chome", "district", "sphere", "ward"] {
         let table = common::get(&t.s, &format!("/api/support-overlays?level={level}")).await.json();
         let mut shown = std::collections::HashMap::new();

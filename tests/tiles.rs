@@ -112,7 +112,7 @@ async fn gdal_decodes_our_tiles_with_the_same_features_and_areas() {
         json["features"].as_array().unwrap().clone()
     };
     let (gdal_ward_features, gdal_site_features) = (decode("areas_ward"), decode("sites"));
-    let index = s.store.read();
+    let index = s.app.store.read();
     let bounds = t.bounds_lonlat();
     let window = t.buffered_bounds_lonlat(BUFFER, EXTENT);
     let bbox = sasaeai::model::BBox {

@@ -90,10 +90,20 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, index: &Index, at: Point<f64>, metric: usize) {
-        for level in AreaLevel::ALL {
-            if let Some(area) = super::coverage::containing(index, level, at) {
-                self.values[self.position[&area] * self.metrics + metric] += 1;
+    /// The positions of the areas (one per level) that count a mark at `at`.
+    fn areas_at(&self, index: &Index, at: Point<f64>) -> Vec<usize> {
+        AreaLevel::ALL
+            .into_iter()
+            .filter_map(|level| super::coverage::containing(index, level, at))
+            .map(|area| self.position[&area])
+            .collect()
+    }
+
+    /// Counts one mark in `metrics` of each of `areas`.
+    fn add(&mut self, areas: &[usize], metrics: impl IntoIterator<Item = usize>) {
+        for metric in metrics {
+            for &area in areas {
+                self.values[area * self.metrics + metric] += 1;
             }
         }
     }
@@ -113,26 +123,22 @@ pub fn overlays(
     let mut counts = Counts { values: vec![0; areas.len() * m], areas, position, metrics: m };
     let beyond = beyond_walk(index, settings, &data.persons)?;
     for (person, beyond) in data.persons.iter().zip(beyond) {
-        counts.add(index, person.at, PERSONS);
-        counts.add(index, person.at, if person.linked { LINKED } else { ISOLATED });
-        if beyond {
-            counts.add(index, person.at, BEYOND_WALK);
-        }
-        for tag in &person.tags {
-            if let Some(t) = PERSON_TAGS.iter().position(|x| x == tag) {
-                counts.add(index, person.at, FIRST_TAG + t);
-            }
-        }
+        let areas = counts.areas_at(index, person.at);
+        let link = if person.linked { LINKED } else { ISOLATED };
+        let tags = person.tags.iter().filter_map(|tag| PERSON_TAGS.iter().position(|x| x == tag));
+        let metrics = [PERSONS, link]
+            .into_iter()
+            .chain(beyond.then_some(BEYOND_WALK))
+            .chain(tags.map(|t| FIRST_TAG + t));
+        counts.add(&areas, metrics);
     }
     for (at, category) in &data.troubles {
-        if let Some(c) = NOTE_CATEGORIES.iter().position(|x| x == category) {
-            counts.add(index, *at, FIRST_TROUBLE + c);
-        }
+        let areas = counts.areas_at(index, *at);
+        counts.add(&areas, NOTE_CATEGORIES.iter().position(|x| x == category).map(|c| FIRST_TROUBLE + c));
     }
-    for (at, this_year) in &data.groups {
-        if *this_year {
-            counts.add(index, *at, GROUPS_THIS_YEAR);
-        }
+    for (at, _) in data.groups.iter().filter(|(_, this_year)| *this_year) {
+        let areas = counts.areas_at(index, *at);
+        counts.add(&areas, [GROUPS_THIS_YEAR]);
     }
     let shown = publish(&counts, min_count);
     Ok(AreaLevel::ALL

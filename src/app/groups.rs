@@ -361,17 +361,13 @@ pub(super) fn group_point(index: &crate::store::Index, group: &GroupRow) -> Opti
 /// Checks a feature against the fixed lists and limits before anything is written.
 fn check_feature(input: &FeatureInput) -> Result<(), Error> {
     let allowed = input.ftype.vocabulary();
-    let word = match input.ftype {
-        FeatureType::Link => "kind",
-        FeatureType::Note => "category",
-        _ => "tag",
-    };
+    let word = input.ftype.word();
     for tag in &input.tags {
         if !allowed.contains(&tag.as_str()) {
             return Err(Error::Invalid(format!("{word} {tag:?} is not one of {}", allowed.join("、"))));
         }
     }
-    if matches!(input.ftype, FeatureType::Link | FeatureType::Note) && input.tags.len() != 1 {
+    if input.ftype.has_one_word() && input.tags.len() != 1 {
         return Err(Error::Invalid(format!("a {} has exactly one {word}", input.ftype.as_str())));
     }
     check_text(&input.label, LABEL_CHARS).map_err(|e| {
@@ -404,13 +400,8 @@ pub fn feature_input(value: &Value) -> Result<FeatureInput, Error> {
         _ => None,
     }
     .ok_or_else(|| Error::Invalid("tags: a list of words from the fixed list".into()))?;
-    let single = match ftype {
-        FeatureType::Link => "kind",
-        FeatureType::Note => "category",
-        _ => "",
-    };
-    if !single.is_empty() && tags.is_empty() && !text(single).is_empty() {
-        tags.push(text(single));
+    if ftype.has_one_word() && tags.is_empty() && !text(ftype.word()).is_empty() {
+        tags.push(text(ftype.word()));
     }
     let mut seen = HashSet::new();
     tags.retain(|t| seen.insert(t.clone()));
@@ -459,10 +450,9 @@ pub fn feature_geojson(f: &FeatureRow, ends: &HashMap<i64, &FeatureRow>) -> Valu
     if let Some((a, b)) = f.ends {
         props["from"] = json!(ends.get(&a).map(|r| r.id));
         props["to"] = json!(ends.get(&b).map(|r| r.id));
-        props["kind"] = json!(f.tags.first());
     }
-    if f.ftype == FeatureType::Note {
-        props["category"] = json!(f.tags.first());
+    if f.ftype.has_one_word() {
+        props[f.ftype.word()] = json!(f.tags.first());
     }
     if f.ftype == FeatureType::Place {
         props["published_site_id"] = json!(f.site_id);

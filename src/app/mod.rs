@@ -79,11 +79,6 @@ impl Principal {
         }
     }
 
-    /// The role, when signed in.
-    pub fn role(&self) -> Option<Role> {
-        self.signed_in().map(|a| a.role)
-    }
-
     /// How the audit log names this caller.
     pub fn actor(&self) -> String {
         match &self.who {
@@ -220,11 +215,6 @@ impl App {
         let store = Arc::new(Store::open(path)?);
         let private = Arc::new(PrivateStore::open(&PrivateStore::path_beside(path))?);
         Ok(App::new(store, private, Arc::new(settings), options))
-    }
-
-    /// Whether the configured staff token is set (the server then accepts it).
-    pub fn has_staff_token(&self) -> bool {
-        self.staff_token.is_some()
     }
 }
 

@@ -68,10 +68,10 @@ impl AnalysisQuery {
 pub const MAX_SUGGEST_COUNT: usize = 20;
 
 fn coverage(state: &AppState, key: &CoverageKey) -> Result<Arc<Coverage>, AppError> {
-    let settings = &state.settings;
+    let settings = &state.app.settings;
     settings.profile(&key.profile).map_err(AnalysisError::from)?;
     settings.check_minutes(key.minutes()).map_err(AnalysisError::from)?;
-    let index = state.store.read();
+    let index = state.app.store.read();
     Ok(state.coverage.get(&index, settings, key)?)
 }
 
@@ -202,8 +202,8 @@ pub async fn gaps(
     let heavy = state.heavy.clone();
     heavy.run("gaps", move |deadline| {
         let c = coverage(&state, &question.key)?;
-        let index = state.store.read();
-        let gaps = analysis::gaps(&index, &state.settings, &c, question.level, deadline)?;
+        let index = state.app.store.read();
+        let gaps = analysis::gaps(&index, &state.app.settings, &c, question.level, deadline)?;
         let features = gaps
             .iter()
             .enumerate()
@@ -249,10 +249,10 @@ pub fn karte_json(k: &analysis::Karte) -> Value {
 
 pub fn build_karte(state: &AppState, id: i64, q: &AnalysisQuery) -> Result<analysis::Karte, AppError> {
     let question = q.question()?;
-    let settings = &state.settings;
+    let settings = &state.app.settings;
     settings.profile(&question.key.profile).map_err(AnalysisError::from)?;
     settings.check_minutes(question.key.minutes()).map_err(AnalysisError::from)?;
-    let index = state.store.read();
+    let index = state.app.store.read();
     Ok(analysis::karte(
         &index,
         settings,
@@ -274,7 +274,7 @@ pub async fn karte(
         .run("the karte", move |_| {
             let k = build_karte(&state, id, &q)?;
             let mut j = karte_json(&k);
-            j["dataset"] = serde_json::to_value(state.store.dataset()).expect("serialisable");
+            j["dataset"] = serde_json::to_value(state.app.store.dataset()).expect("serialisable");
             Ok(Json(j))
         })
         .await
@@ -302,11 +302,11 @@ pub async fn suggest(
     let posted = if body.is_empty() { None } else { Some(posted_candidates(&body)?) };
     let heavy = state.heavy.clone();
     heavy.run("the suggestion", move |deadline| {
-        let index = state.store.read();
+        let index = state.app.store.read();
         let asked = analysis::SuggestQuestion {
             kind, count, minutes: question.key.minutes(), profile: question.key.profile.clone(), posted, grid_m, level: question.level,
         };
-        let s = analysis::suggest(&index, &state.settings, asked, deadline)?;
+        let s = analysis::suggest(&index, &state.app.settings, asked, deadline)?;
         Ok(Json(json!({
             "kind": kind, "minutes": question.key.minutes(), "profile": question.key.profile, "level": question.level,
             "picks": s.picks.iter().enumerate().map(|(i, p)| json!({

@@ -29,7 +29,7 @@ pub async fn list(
     let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let page = Page::new(q.limit, q.after, PAGE_SIZES.areas)?;
-    let index = state.store.read();
+    let index = state.app.store.read();
     let areas = index.areas_in(level, bbox.as_ref());
     let render = move |a: &Arc<Area>| area_feature(a, index.parent_name(a));
     Ok(collection_page("areas", areas, |a| a.id.0, render, page, &uri))
@@ -41,7 +41,7 @@ fn summary(a: &crate::model::Area) -> Value {
 
 /// One area with its parent, its ancestors (outermost first: city, ward, …) and its children.
 pub async fn one(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    let index = state.store.read();
+    let index = state.app.store.read();
     let area = index.area(AreaId(id)).ok_or_else(|| AppError::not_found(format!("no area with id {id}")))?;
     let mut feature = area_feature(area, index.parent_name(area));
     let parent = area.parent.and_then(|p| index.area(p)).map(|p| summary(p));

@@ -6,7 +6,7 @@
 //! Who may see: `POST /api/login` everyone; `POST /api/logout`, `GET /api/me`, `/api/me/tokens` the
 //! signed-in account itself; `GET /api/admin/users`, `GET /api/admin/audit` admins.
 
-use super::extract::{JsonBody, Path, Query};
+use super::extract::{JsonBody, Path};
 use super::{AppError, AppState};
 use crate::app::{self, Principal, SessionAuth};
 use axum::Json;
@@ -178,7 +178,9 @@ pub async fn login(
     ClientIp(client): ClientIp,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, AppError> {
-    let login = state.blocking(move |app| app.login(&body.name, &body.password, client)).await?;
+    let app = state.app.clone();
+    let login =
+        state.logins.run("the sign-in", move |_| Ok(app.login(&body.name, &body.password, client)?)).await?;
     let secure = state.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
@@ -248,14 +250,10 @@ pub async fn users(State(state): State<AppState>, SignedIn(who): SignedIn) -> Re
     Ok(Json(json!({ "users": state.blocking(move |app| app.users(&who)).await? })))
 }
 
-#[derive(Deserialize)]
-pub struct NoQuery {}
-
 /// `GET /api/admin/audit`: account changes, sign-ins and tokens (admins).
 pub async fn account_audit(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
-    Query(_): Query<NoQuery>,
 ) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "audit": state.blocking(move |app| app.account_audit(&who)).await? })))
 }

@@ -25,7 +25,7 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let layer = file.strip_suffix(".geojson").unwrap_or(&file);
     let features: Vec<Box<dyn Fn() -> Value + Send + Sync>> = {
-        let index = state.store.read();
+        let index = state.app.store.read();
         match layer {
             "areas" => {
                 let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
@@ -58,7 +58,7 @@ pub async fn download(
             }
         }
     };
-    let dataset = state.store.dataset();
+    let dataset = state.app.store.dataset();
     let meta = crate::props!({ "title": dataset.title, "fictional": dataset.fictional, "attribution": dataset.attribution });
     let head = collection_head(&format!("sasaeai_{layer}"), &meta);
     let body = super::pages::stream_features(head, features, |render| render(), COLLECTION_TAIL);

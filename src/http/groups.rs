@@ -4,7 +4,7 @@
 //! Who may see: a group, its members, features, editions — its members only (anyone else gets the
 //! 404 of a group that does not exist); drawing — its editors and owners; members, publishing, new
 //! editions, erasing from every edition and the audit log — its owners. Creating a group:
-//! residents and coordinators.
+//! residents and coordinators. None of these answers may be kept by a cache (see `routes`).
 
 use super::auth::SignedIn;
 use super::extract::{Body, JsonBody, Path, Query};
@@ -117,12 +117,7 @@ pub async fn features(
 ) -> Result<impl IntoResponse, AppError> {
     let (group, features) = state.blocking(move |app| app.features(&who, id, q.edition)).await?;
     let edition = q.edition.unwrap_or(group.edition);
-    Ok(private(Json(features_geojson(&group, edition, &features))))
-}
-
-/// Private answers are never stored by a shared cache.
-fn private(body: impl IntoResponse) -> impl IntoResponse {
-    ([(header::CACHE_CONTROL, "private, no-store")], body)
+    Ok(Json(features_geojson(&group, edition, &features)))
 }
 
 /// `GET /api/groups/{id}/features/{fid}`.
@@ -133,7 +128,7 @@ pub async fn feature(
 ) -> Result<impl IntoResponse, AppError> {
     let (feature, ends) = state.blocking(move |app| app.feature(&who, id, fid)).await?;
     let by_key: HashMap<i64, _> = ends.iter().map(|f| (f.key, f)).collect();
-    Ok(private(Json(feature_geojson(&feature, &by_key))))
+    Ok(Json(feature_geojson(&feature, &by_key)))
 }
 
 /// `POST /api/groups/{id}/features`: draws a feature on the current edition.
@@ -143,7 +138,7 @@ pub async fn add_feature(
     Path(id): Path<i64>,
     Body(body): Body,
 ) -> Result<impl IntoResponse, AppError> {
-    let input = feature_input(&parse(&body)?)?;
+    let input = feature_input(&from_json(&body)?)?;
     let row = state.blocking(move |app| app.add_feature(&who, id, input)).await?;
     let location = format!("/api/groups/{id}/features/{}", row.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({ "id": row.id, "key": row.key }))))
@@ -156,7 +151,7 @@ pub async fn replace_feature(
     Path((id, fid)): Path<(i64, i64)>,
     Body(body): Body,
 ) -> Result<Json<Value>, AppError> {
-    let input = feature_input(&parse(&body)?)?;
+    let input = feature_input(&from_json(&body)?)?;
     let row = state.blocking(move |app| app.replace_feature(&who, id, fid, input)).await?;
     Ok(Json(json!({ "id": row.id, "key": row.key })))
 }
@@ -234,10 +229,6 @@ pub async fn audit(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "audit": state.blocking(move |app| app.group_audit(&who, id)).await? })))
-}
-
-fn parse(body: &[u8]) -> Result<Value, AppError> {
-    from_json(body)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {

@@ -2,7 +2,9 @@
 //! among at most `heavy_at_once`, wait for one at most `queue_wait_s` (then 503 with `Retry-After`),
 //! run on tokio's blocking threads (never on the async ones that answer `/health` and tiles) and
 //! stop at their deadline (then 504). So a hundred people asking for two-hour catchments at once get
-//! quick refusals, and everyone else keeps their map.
+//! quick refusals, and everyone else keeps their map. Password checks (Argon2id, 19 MiB each) take
+//! places in a queue of their own, so a flood of sign-ins cannot take the memory or the analyses'
+//! places.
 
 use super::AppError;
 use crate::config::Limits;
@@ -40,7 +42,7 @@ impl HeavyQueue {
             .await
             .map_err(|_| {
                 AppError::unavailable(
-                    format!("{} heavy analyses are already running, so {what} could not start; try again in a few seconds", self.size),
+                    format!("{} tasks like it are already running, so {what} could not start; try again in a few seconds", self.size),
                     retry_after(self.queue_wait),
                 )
             })?

@@ -65,7 +65,7 @@ pub async fn page(
         .run("the karte page", move |_| {
             let k = build_karte(&state, id, &q)?;
             let j = karte_json(&k);
-            let index = state.store.read();
+            let index = state.app.store.read();
             let dataset = index.dataset();
             let units: Vec<Arc<PopulationUnit>> =
                 index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();
@@ -74,7 +74,7 @@ pub async fn page(
                 k.minutes,
                 &k.profile,
             );
-            let coverage = state.coverage.get(&index, &state.settings, &key)?;
+            let coverage = state.coverage.get(&index, &state.app.settings, &key)?;
             let covered: std::collections::HashMap<_, _> =
                 coverage.minutes.iter().map(|(id, m)| (*id, m.is_some())).collect();
             let children = index.children(k.area.id);

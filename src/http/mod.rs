@@ -61,11 +61,8 @@ pub struct ServerOptions {
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    /// Every operation, with who may do it.
+    /// Every operation, with who may do it; also the store and the walking settings.
     pub app: Arc<crate::app::App>,
-    pub store: Arc<Store>,
-    /// Walking profiles and catchment settings.
-    pub settings: Arc<NetworkSettings>,
     /// Site catchments already computed.
     pub catchments: Arc<CatchmentCache>,
     /// Coverage tables already computed.
@@ -78,6 +75,8 @@ pub struct AppState {
     pub web_dir: Arc<std::path::PathBuf>,
     /// The places for heavy analyses and imports.
     pub heavy: Arc<HeavyQueue>,
+    /// The places for password checks (sign-ins).
+    pub logins: Arc<HeavyQueue>,
     /// What one request and all of them together may cost.
     pub limits: Arc<Limits>,
     /// The address people reach the server at, without a trailing slash.
@@ -100,20 +99,18 @@ impl AppState {
                 &crate::private::PrivateStore::path_beside(store.path()),
             )?),
         };
-        let settings = Arc::new(network);
         let app = crate::app::AppOptions { staff_token, ..app };
-        let app = Arc::new(crate::app::App::new(store.clone(), private, settings.clone(), app));
+        let app = Arc::new(crate::app::App::new(store, private, Arc::new(network), app));
         let mb = |n: u64| n << 20;
         Ok(AppState {
             app,
-            store,
-            settings,
             catchments: Arc::new(CatchmentCache::new(mb(limits.catchment_cache_mb))),
             coverage: Arc::new(crate::analysis::CoverageCache::new(mb(limits.coverage_cache_mb))),
             tiles: Arc::new(sasaeai_tiles::TileCache::new(mb(limits.tile_cache_mb))),
             map: Arc::default(),
             web_dir: Arc::new(default_web_dir()),
             heavy: Arc::new(HeavyQueue::new(&limits)),
+            logins: Arc::new(HeavyQueue::new(&limits)),
             limits: Arc::new(limits),
             public_url: public_url.map(|u| Arc::from(u.trim_end_matches('/'))),
         })
@@ -132,11 +129,9 @@ impl AppState {
 
 /// The whole application, without a socket: `serve` binds it, tests call it with `oneshot`.
 pub fn app(state: AppState) -> Router {
-    let web = web::routes(&state.web_dir);
     let body_timeout = Duration::from_secs_f64(state.limits.body_timeout_s);
     Router::new()
-        .merge(web)
-        .merge(routes::router())
+        .merge(routes::router(&state.web_dir))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
@@ -159,7 +154,7 @@ mod connections;
 
 /// `GET /health`: answered from the current snapshot without waiting for anything.
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let index = state.store.read();
+    let index = state.app.store.read();
     let (areas, sites, population) = index.counts();
     axum::Json(json!({
         "status": "ok", "areas": areas, "sites": sites, "population": population,
@@ -170,7 +165,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
 
 /// The data set's title, fictional flag, attribution, layer sizes and versions.
 async fn meta(State(state): State<AppState>) -> impl IntoResponse {
-    let index = state.store.read();
+    let index = state.app.store.read();
     let (areas, sites, population) = index.counts();
     axum::Json(json!({
         "dataset": index.dataset(),
@@ -179,7 +174,7 @@ async fn meta(State(state): State<AppState>) -> impl IntoResponse {
         "support_map": crate::model::support::vocabulary_json(),
         "privacy": { "min_count": state.app.privacy.min_count },
         "limits": {
-            "max_minutes": state.settings.max_minutes,
+            "max_minutes": state.app.settings.max_minutes,
             "max_suggest_count": analysis::MAX_SUGGEST_COUNT,
             "max_candidates": crate::analysis::MAX_CANDIDATES,
             "page_size": pages::PAGE_SIZES,

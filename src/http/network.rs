@@ -56,7 +56,7 @@ impl BudgetQuery {
 }
 
 fn network(state: &AppState) -> Result<(Arc<Graph>, u64), AppError> {
-    let index = state.store.read();
+    let index = state.app.store.read();
     let graph = index.network().cloned().ok_or(NetworkError::NoNetwork)?;
     Ok((graph, index.versions().network))
 }
@@ -73,7 +73,7 @@ pub async fn summary(State(state): State<AppState>) -> Result<Json<Value>, AppEr
     let (graph, version) = network(&state)?;
     let mut body = serde_json::to_value(NetworkSummary::of(&graph)).expect("summary serialises");
     body["version"] = json!(version);
-    body["profiles"] = json!(state.settings.profiles.keys().collect::<Vec<_>>());
+    body["profiles"] = json!(state.app.settings.profiles.keys().collect::<Vec<_>>());
     Ok(Json(body))
 }
 
@@ -90,7 +90,7 @@ fn site_catchment(
 ) -> Result<Arc<Catchment>, NetworkError> {
     let (minutes, profile) = (q.minutes(), q.profile());
     state.catchments.get_or_compute(site.id, site.data.location, minutes, profile, version, || {
-        catchment(graph, &state.settings, profile, &[site.data.location.0], minutes)
+        catchment(graph, &state.app.settings, profile, &[site.data.location.0], minutes)
     })
 }
 
@@ -111,6 +111,7 @@ pub async fn site(
     Query(q): Query<BudgetQuery>,
 ) -> Result<Json<Value>, AppError> {
     let site = state
+        .app
         .store
         .read()
         .site(SiteId(id))
@@ -134,9 +135,9 @@ pub async fn of_kind(
     if kinds.is_empty() {
         return Err(AppError::parameter("kind", "give one or more site kinds, e.g. kind=cafe,engawa"));
     }
-    state.settings.profile(q.profile())?;
-    state.settings.check_minutes(q.minutes())?;
-    let sites = state.store.read().sites_in(&kinds, None);
+    state.app.settings.profile(q.profile())?;
+    state.app.settings.check_minutes(q.minutes())?;
+    let sites = state.app.store.read().sites_in(&kinds, None);
     let (graph, version) = network(&state)?;
     let heavy = state.heavy.clone();
     let (features, skipped) = heavy
@@ -145,7 +146,7 @@ pub async fn of_kind(
             let mut skipped = Vec::new();
             if q.dissolve.unwrap_or(false) {
                 let points: Vec<_> = sites.iter().map(|s| s.data.location.0).collect();
-                let (c, too_far) = dissolved(&graph, &state.settings, q.profile(), &points, q.minutes())?;
+                let (c, too_far) = dissolved(&graph, &state.app.settings, q.profile(), &points, q.minutes())?;
                 skipped.extend(too_far.into_iter().map(|(i, e)| SkippedSite::new(&sites[i], e.to_string())));
                 if points.len() > skipped.len() {
                     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
@@ -189,10 +190,10 @@ pub async fn reach(
         return Err(AppError::bad_request("query parameters lon and lat are required"));
     };
     check_lon_lat(lon, lat).map_err(|e| AppError::parameter("lon/lat", e))?;
-    let index = state.store.read();
+    let index = state.app.store.read();
     let (graph, _) = network(&state)?;
     blocking(move || {
-        let settings = &state.settings;
+        let settings = &state.app.settings;
         let profile = settings.profile(q.profile())?;
         let minutes = settings.check_minutes(q.minutes())?;
         // Only sites a walk of this length could reach are snapped and looked up, not the city's.

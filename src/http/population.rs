@@ -25,7 +25,7 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let page = Page::new(q.limit, q.after, PAGE_SIZES.population)?;
-    let units = state.store.read().population_in(bbox.as_ref());
+    let units = state.app.store.read().population_in(bbox.as_ref());
     Ok(collection_page("population", units, |u| u.id.0, |u| population_feature(u), page, &uri))
 }
 
@@ -39,6 +39,7 @@ pub async fn cells(
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let page = Page::new(q.limit, q.after, PAGE_SIZES.population)?;
     let units: Vec<_> = state
+        .app
         .store
         .read()
         .population_in(bbox.as_ref())

@@ -8,8 +8,11 @@ use super::{
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::Method;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware;
+use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post, put};
+use std::path::Path;
 
 /// Who may see what a route answers (and, for writes, who may call it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -40,7 +43,7 @@ pub enum Audience {
 pub struct RouteInfo {
     #[serde(serialize_with = "method_name")]
     pub method: Method,
-    pub path: &'static str,
+    pub path: String,
     pub audience: Audience,
 }
 
@@ -48,11 +51,15 @@ fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error
     s.serialize_str(m.as_str())
 }
 
-fn table() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
+/// Every route; the map page's files are served from `web_dir`.
+fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
     use Audience::*;
-    let r = |method: Method, path: &'static str, audience: Audience, handler: MethodRouter<AppState>| {
-        (RouteInfo { method, path, audience }, handler)
+    let r = |method: Method, path: &str, audience: Audience, handler: MethodRouter<AppState>| {
+        (RouteInfo { method, path: path.to_owned(), audience }, handler)
     };
+    let page = super::web::routes(web_dir)
+        .into_iter()
+        .map(|(path, handler)| r(Method::GET, &path, Everyone, handler));
     let import_limit = DefaultBodyLimit::max(IMPORT_BODY_LIMIT);
     vec![
         r(Method::GET, "/health", Everyone, get(super::health)),
@@ -105,17 +112,31 @@ fn table() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::POST, "/api/groups/{id}/editions", GroupOwners, post(groups::new_edition)),
         r(Method::GET, "/api/groups/{id}/audit", GroupOwners, get(groups::audit)),
     ]
+    .into_iter()
+    .chain(page)
+    .collect()
 }
 
-/// Every route with its audience (the map page's own files are listed by `web`).
+/// Every route with its audience.
 pub fn route_table() -> Vec<RouteInfo> {
-    table().into_iter().map(|(info, _)| info).collect()
+    table(&super::default_web_dir()).into_iter().map(|(info, _)| info).collect()
 }
 
-/// The router of [`table`], bodies limited to one feature unless a route says otherwise.
-pub(super) fn router() -> Router<AppState> {
-    table()
+/// The router of [`table`], bodies limited to one feature unless a route says otherwise. Answers
+/// that are not public reads (a group's map, an account, a sign-in) tell every cache not to keep them.
+pub(super) fn router(web_dir: &Path) -> Router<AppState> {
+    table(web_dir)
         .into_iter()
-        .fold(Router::new(), |router, (info, handler)| router.route(info.path, handler))
+        .fold(Router::new(), |router, (info, handler)| {
+            let public_read = info.audience == Audience::Everyone && info.method == Method::GET;
+            let handler =
+                if public_read { handler } else { handler.layer(middleware::map_response(no_store)) };
+            router.route(&info.path, handler)
+        })
         .layer(DefaultBodyLimit::max(FEATURE_BODY_LIMIT))
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
 }

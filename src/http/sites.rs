@@ -31,13 +31,13 @@ pub async fn list(
     let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let page = Page::new(q.limit, q.after, PAGE_SIZES.sites)?;
-    let sites = state.store.read().sites_in(&kinds, bbox.as_ref());
+    let sites = state.app.store.read().sites_in(&kinds, bbox.as_ref());
     Ok(collection_page("sites", sites, |s| s.id.0, |s| site_feature(s), page, &uri))
 }
 
 /// One site.
 pub async fn one(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    let index = state.store.read();
+    let index = state.app.store.read();
     let site = index.site(SiteId(id)).ok_or_else(|| AppError::not_found(format!("no site with id {id}")))?;
     Ok(Json(site_feature(site)))
 }

@@ -32,7 +32,7 @@ impl MapAnalysisCache {
         {
             return m.clone();
         }
-        let m = Arc::new(MapAnalysis::compute(index, &state.settings, &state.coverage));
+        let m = Arc::new(MapAnalysis::compute(index, &state.app.settings, &state.coverage));
         *slot = Some((versions, m.clone()));
         m
     }
@@ -64,7 +64,7 @@ pub async fn tile(
         .ok_or_else(|| AppError::bad_request(format!("tile {file:?} should be Y.mvt")))?;
     let id = TileId::new(z, x, y).map_err(|e| AppError::bad_request(e.to_string()))?;
     let set = layers(&set)?;
-    let index = state.store.read();
+    let index = state.app.store.read();
     let version = maptiles::version(&set.layers, index.versions());
     let key = TileKey { layers: set.name.clone(), tile: id, version };
     let cached = match state.tiles.get(&key) {
@@ -131,7 +131,7 @@ pub async fn tilejson(State(state): State<AppState>, Path(file): Path<String>) -
     let defs = &set.layers;
     // Never from the Host header, which any client may set: the configured address, or a path.
     let base = state.public_url.as_deref().unwrap_or("");
-    let index = state.store.read();
+    let index = state.app.store.read();
     let dataset = index.dataset();
     let bounds = data_bounds(&index).unwrap_or([-180.0, -85.0, 180.0, 85.0]);
     let center = [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, 13.0];

@@ -4,10 +4,10 @@
 //! nothing else of the folder (package.json, node_modules, tests) is reachable.
 
 use super::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{MethodRouter, get, get_service};
 use std::path::{Path, PathBuf};
 use tower_http::services::ServeFile;
 
@@ -31,19 +31,21 @@ const PAGE_FILES: [&str; 2] = ["app.js", "style.css"];
 const MAPLIBRE_FILES: [&str; 4] =
     ["maplibre-gl.mjs", "maplibre-gl-shared.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"];
 
-/// Routes for `/`, the page's files under `/web/` and MapLibre's under `/vendor/maplibre-gl/`.
-pub fn routes(dir: &Path) -> Router<AppState> {
-    let mut router = Router::new()
-        .route("/", axum::routing::get(index))
-        .route("/favicon.ico", axum::routing::get(|| async { StatusCode::NO_CONTENT }));
+/// Routes (all `GET`) for `/`, the page's files under `/web/` and MapLibre's under
+/// `/vendor/maplibre-gl/`, for the route table.
+pub fn routes(dir: &Path) -> Vec<(String, MethodRouter<AppState>)> {
+    let mut routes = vec![
+        ("/".to_owned(), get(index)),
+        ("/favicon.ico".to_owned(), get(|| async { StatusCode::NO_CONTENT })),
+    ];
     for file in PAGE_FILES {
-        router = router.route_service(&format!("/web/{file}"), ServeFile::new(dir.join(file)));
+        routes.push((format!("/web/{file}"), get_service(ServeFile::new(dir.join(file)))));
     }
     for file in MAPLIBRE_FILES {
         let path = dir.join(MAPLIBRE_DIST).join(file);
-        router = router.route_service(&format!("/vendor/maplibre-gl/{file}"), ServeFile::new(path));
+        routes.push((format!("/vendor/maplibre-gl/{file}"), get_service(ServeFile::new(path))));
     }
-    router
+    routes
 }
 
 async fn index(State(state): State<AppState>) -> Response {

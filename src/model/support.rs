@@ -44,6 +44,21 @@ impl FeatureType {
         }
     }
 
+    /// What its words from [`FeatureType::vocabulary`] are called: a link has one `kind`, a note
+    /// one `category`, the others any number of `tag`s.
+    pub fn word(self) -> &'static str {
+        match self {
+            FeatureType::Link => "kind",
+            FeatureType::Note => "category",
+            _ => "tag",
+        }
+    }
+
+    /// Whether it carries exactly one word (a link's kind, a note's category).
+    pub fn has_one_word(self) -> bool {
+        matches!(self, FeatureType::Link | FeatureType::Note)
+    }
+
     /// The tags (or, for links and notes, the kinds and categories) this type may carry.
     pub fn vocabulary(self) -> &'static [&'static str] {
         match self {

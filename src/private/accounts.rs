@@ -71,6 +71,9 @@ pub struct SessionRow {
     pub seen: i64,
 }
 
+/// Live tokens one account may hold.
+pub const MAX_LIVE_TOKENS: usize = 100;
+
 const USER: &str = "SELECT id, name, role, scope, disabled, password_hash FROM users";
 
 fn user(r: &Row<'_>) -> rusqlite::Result<UserRow> {
@@ -111,7 +114,7 @@ impl PrivateStore {
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            append(tx, &AuditEntry { ids: vec![id], ..audit.clone() })?;
+            append(tx, &audit.about(None, vec![id]))?;
             Ok(tx.query_row(&format!("{USER} WHERE id = ?1"), [id], user)?)
         })
     }
@@ -151,7 +154,7 @@ impl PrivateStore {
                 }
             }
             tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [found.id])?;
-            append(tx, &AuditEntry { ids: vec![found.id], ..audit.clone() })?;
+            append(tx, &audit.about(None, vec![found.id]))?;
             Ok(tx.query_row(&format!("{USER} WHERE id = ?1"), [found.id], user)?)
         })
     }
@@ -165,12 +168,22 @@ impl PrivateStore {
         audit: &AuditEntry,
     ) -> Result<i64, PrivateError> {
         self.write(|tx| {
+            let live: i64 = tx.query_row(
+                "SELECT count(*) FROM tokens WHERE user_id = ?1 AND revoked = 0",
+                [user_id],
+                |r| r.get(0),
+            )?;
+            if live >= MAX_LIVE_TOKENS as i64 {
+                return Err(PrivateError::Refused(format!(
+                    "an account holds at most {MAX_LIVE_TOKENS} live tokens; revoke one first"
+                )));
+            }
             tx.execute(
                 "INSERT INTO tokens (user_id, name, hash, created) VALUES (?1, ?2, ?3, ?4)",
                 params![user_id, name, &hash[..], now_s()],
             )?;
             let id = tx.last_insert_rowid();
-            append(tx, &AuditEntry { ids: vec![user_id, id], ..audit.clone() })?;
+            append(tx, &audit.about(None, vec![user_id, id]))?;
             Ok(id)
         })
     }
@@ -215,27 +228,33 @@ impl PrivateStore {
                 params![token_id, user_id],
             )?;
             if n > 0 {
-                append(tx, &AuditEntry { ids: vec![user_id, token_id], ..audit.clone() })?;
+                append(tx, &audit.about(None, vec![user_id, token_id]))?;
             }
             Ok(n > 0)
         })
     }
 
-    /// Starts a session for `user_id`.
+    /// Starts a session for `user_id`, and forgets the account's ended sessions and those started
+    /// before `stale_before` (past their absolute expiry), so the table holds live sessions only.
     pub fn add_session(
         &self,
         user_id: i64,
         hash: &[u8; 32],
         csrf: &str,
+        stale_before: i64,
         audit: &AuditEntry,
     ) -> Result<(), PrivateError> {
         self.write(|tx| {
             let now = now_s();
             tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND (revoked = 1 OR created < ?2)",
+                params![user_id, stale_before],
+            )?;
+            tx.execute(
                 "INSERT INTO sessions (user_id, hash, csrf, created, seen) VALUES (?1, ?2, ?3, ?4, ?4)",
                 params![user_id, &hash[..], csrf, now],
             )?;
-            append(tx, &AuditEntry { ids: vec![user_id], ..audit.clone() })
+            append(tx, &audit.about(None, vec![user_id]))
         })
     }
 

@@ -28,6 +28,11 @@ impl AuditEntry {
     ) -> Self {
         AuditEntry { actor: actor.to_owned(), action, group_id, ids, client }
     }
+
+    /// This entry about group `group_id` (if any) and `ids`: the store fills them in once it knows.
+    pub(super) fn about(&self, group_id: Option<i64>, ids: Vec<i64>) -> AuditEntry {
+        AuditEntry { group_id: group_id.or(self.group_id), ids, ..self.clone() }
+    }
 }
 
 /// One row of the log.
@@ -58,9 +63,9 @@ pub(super) fn append(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(), Pri
     Ok(())
 }
 
-fn rows(conn: &Connection, sql: &str, arg: rusqlite::types::Value) -> Result<Vec<AuditRow>, PrivateError> {
+fn rows(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<AuditRow>, PrivateError> {
     let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([arg], |r| {
+    let rows = stmt.query_map(params, |r| {
         let ids: String = r.get(5)?;
         Ok(AuditRow {
             id: r.get(0)?,
@@ -85,7 +90,7 @@ impl PrivateStore {
 
     /// The log of one group, oldest first.
     pub fn group_audit(&self, group_id: i64) -> Result<Vec<AuditRow>, PrivateError> {
-        self.read(|c| rows(c, &format!("{COLUMNS} WHERE group_id = ?1 ORDER BY id"), group_id.into()))
+        self.read(|c| rows(c, &format!("{COLUMNS} WHERE group_id = ?1 ORDER BY id"), [group_id]))
     }
 
     /// Account and permission changes (actions `user.*`, `token.*`, `session.*`, `login.*`), oldest
@@ -96,9 +101,9 @@ impl PrivateStore {
                 c,
                 &format!(
                     "{COLUMNS} WHERE action GLOB 'user.*' OR action GLOB 'token.*' \
-                     OR action GLOB 'session.*' OR action GLOB 'login.*' OR ?1 ORDER BY id"
+                     OR action GLOB 'session.*' OR action GLOB 'login.*' ORDER BY id"
                 ),
-                0.into(),
+                [],
             )
         })
     }

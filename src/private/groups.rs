@@ -91,12 +91,11 @@ pub struct FeatureRow {
     pub site_id: Option<i64>,
 }
 
-impl FeatureRow {
-    /// Whether this is a link touching the feature with `key`.
-    pub fn touches(&self, key: i64) -> bool {
-        self.ends.is_some_and(|(a, b)| a == key || b == key)
-    }
-}
+/// Features one edition of one group may hold: a map of about 50 households needs a few hundred.
+pub const MAX_FEATURES_PER_EDITION: usize = 2_000;
+
+/// Groups one account may own.
+pub const MAX_GROUPS_OWNED: usize = 100;
 
 const GROUP: &str = "SELECT id, name, area_id, polygon, edition FROM groups";
 const FEATURE: &str = "SELECT id, group_id, edition, key, type, lon, lat, label, tags, note, from_key, to_key, site_id FROM features";
@@ -153,9 +152,10 @@ fn key_of(tx: &Transaction<'_>, group_id: i64, edition: i32, id: i64) -> Result<
     .ok_or_else(|| PrivateError::Missing(format!("feature {id} to link")))
 }
 
+/// Writes `input` over feature `existing`, or as a new feature of the group's current edition.
 fn write_feature(
     tx: &Transaction<'_>,
-    existing: Option<(i64, i64)>,
+    existing: Option<i64>,
     g: &GroupRow,
     input: &FeatureInput,
 ) -> Result<i64, PrivateError> {
@@ -167,7 +167,7 @@ fn write_feature(
     let (from, to) = ends.unzip();
     let tags = serde_json::to_string(&input.tags).expect("tags");
     match existing {
-        Some((id, _)) => {
+        Some(id) => {
             tx.execute(
                 "UPDATE features SET type = ?1, lon = ?2, lat = ?3, label = ?4, tags = ?5, note = ?6, \
                  from_key = ?7, to_key = ?8, updated = ?9 WHERE id = ?10",
@@ -176,6 +176,16 @@ fn write_feature(
             Ok(id)
         }
         None => {
+            let count: i64 = tx.query_row(
+                "SELECT count(*) FROM features WHERE group_id = ?1 AND edition = ?2",
+                params![g.id, g.edition],
+                |r| r.get(0),
+            )?;
+            if count >= MAX_FEATURES_PER_EDITION as i64 {
+                return Err(PrivateError::Refused(format!(
+                    "an edition holds at most {MAX_FEATURES_PER_EDITION} features (about 50 households need far fewer)"
+                )));
+            }
             tx.execute(
                 "INSERT INTO features (group_id, edition, key, type, lon, lat, label, tags, note, from_key, \
                  to_key, updated) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -212,6 +222,16 @@ impl PrivateStore {
         audit: &AuditEntry,
     ) -> Result<GroupRow, PrivateError> {
         self.write(|tx| {
+            let owned: i64 = tx.query_row(
+                "SELECT count(*) FROM members WHERE user_id = ?1 AND role = 'owner'",
+                [owner_id],
+                |r| r.get(0),
+            )?;
+            if owned >= MAX_GROUPS_OWNED as i64 {
+                return Err(PrivateError::Refused(format!(
+                    "one account owns at most {MAX_GROUPS_OWNED} groups"
+                )));
+            }
             let now = now_s();
             tx.execute(
                 "INSERT INTO groups (name, area_id, polygon, edition, created) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -226,7 +246,7 @@ impl PrivateStore {
                 "INSERT INTO members (group_id, user_id, role) VALUES (?1, ?2, 'owner')",
                 params![id, owner_id],
             )?;
-            append(tx, &AuditEntry { group_id: Some(id), ids: vec![id, owner_id], ..audit.clone() })?;
+            append(tx, &audit.about(Some(id), vec![id, owner_id]))?;
             group_in(tx, id)
         })
     }
@@ -234,14 +254,6 @@ impl PrivateStore {
     /// Group `id`.
     pub fn group(&self, id: i64) -> Result<Option<GroupRow>, PrivateError> {
         self.read(|c| Ok(c.query_row(&format!("{GROUP} WHERE id = ?1"), [id], group).optional()?))
-    }
-
-    /// Every group.
-    pub fn groups(&self) -> Result<Vec<GroupRow>, PrivateError> {
-        self.read(|c| {
-            let mut stmt = c.prepare(&format!("{GROUP} ORDER BY id"))?;
-            Ok(stmt.query_map([], group)?.collect::<Result<_, _>>()?)
-        })
     }
 
     /// The groups `user_id` belongs to, with their part in each.
@@ -301,7 +313,7 @@ impl PrivateStore {
                  ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role",
                 params![group_id, user_id, role.as_str()],
             )?;
-            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![user_id], ..audit.clone() })
+            append(tx, &audit.about(Some(group_id), vec![user_id]))
         })
     }
 
@@ -325,7 +337,7 @@ impl PrivateStore {
                 params![group_id, user_id],
             )?;
             if n > 0 {
-                append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![user_id], ..audit.clone() })?;
+                append(tx, &audit.about(Some(group_id), vec![user_id]))?;
             }
             Ok(n > 0)
         })
@@ -373,7 +385,7 @@ impl PrivateStore {
         self.write(|tx| {
             let g = group_in(tx, group_id)?;
             let id = write_feature(tx, None, &g, input)?;
-            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![id], ..audit.clone() })?;
+            append(tx, &audit.about(Some(group_id), vec![id]))?;
             Ok(tx.query_row(&format!("{FEATURE} WHERE id = ?1"), [id], feature)?)
         })
     }
@@ -388,16 +400,15 @@ impl PrivateStore {
     ) -> Result<FeatureRow, PrivateError> {
         self.write(|tx| {
             let g = group_in(tx, group_id)?;
-            let key: i64 = tx
-                .query_row(
-                    "SELECT key FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3",
-                    params![id, group_id, g.edition],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or_else(|| PrivateError::Missing(format!("feature {id} in the current edition")))?;
-            write_feature(tx, Some((id, key)), &g, input)?;
-            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![id], ..audit.clone() })?;
+            tx.query_row(
+                "SELECT 1 FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3",
+                params![id, group_id, g.edition],
+                |_| Ok(()),
+            )
+            .optional()?
+            .ok_or_else(|| PrivateError::Missing(format!("feature {id} in the current edition")))?;
+            write_feature(tx, Some(id), &g, input)?;
+            append(tx, &audit.about(Some(group_id), vec![id]))?;
             Ok(tx.query_row(&format!("{FEATURE} WHERE id = ?1"), [id], feature)?)
         })
     }
@@ -415,7 +426,7 @@ impl PrivateStore {
                 "UPDATE features SET site_id = ?1 WHERE id = ?2 AND group_id = ?3",
                 params![site_id, id, group_id],
             )?;
-            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![id], ..audit.clone() })
+            append(tx, &audit.about(Some(group_id), vec![id]))
         })
     }
 
@@ -439,19 +450,18 @@ impl PrivateStore {
                 )
                 .optional()?
                 .ok_or_else(|| PrivateError::Missing(format!("feature {id}")))?;
-            let scope = if all_editions { "" } else { " AND edition = ?3" };
-            let sql = format!(
-                "SELECT id FROM features WHERE group_id = ?1 AND (key = ?2 OR from_key = ?2 OR to_key = ?2){scope}"
-            );
-            let ids: Vec<i64> = if all_editions {
-                tx.prepare(&sql)?.query_map(params![group_id, key], |r| r.get(0))?.collect::<Result<_, _>>()?
-            } else {
-                tx.prepare(&sql)?.query_map(params![group_id, key, edition], |r| r.get(0))?.collect::<Result<_, _>>()?
-            };
+            let edition = (!all_editions).then_some(edition);
+            let ids: Vec<i64> = tx
+                .prepare(
+                    "SELECT id FROM features WHERE group_id = ?1 AND (key = ?2 OR from_key = ?2 OR to_key = ?2) \
+                     AND (?3 IS NULL OR edition = ?3)",
+                )?
+                .query_map(params![group_id, key, edition], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             for erased in &ids {
                 tx.execute("DELETE FROM features WHERE id = ?1", [erased])?;
             }
-            append(tx, &AuditEntry { group_id: Some(group_id), ids: ids.clone(), ..audit.clone() })?;
+            append(tx, &audit.about(Some(group_id), ids.clone()))?;
             Ok(ids)
         })?;
         self.read(|c| {
@@ -488,7 +498,7 @@ impl PrivateStore {
                 params![group_id, edition, now_s()],
             )?;
             tx.execute("UPDATE groups SET edition = ?1 WHERE id = ?2", params![edition, group_id])?;
-            append(tx, &AuditEntry { group_id: Some(group_id), ids: vec![group_id], ..audit.clone() })?;
+            append(tx, &audit.about(Some(group_id), vec![group_id]))?;
             Ok(copied)
         })
     }
