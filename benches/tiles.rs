@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sasaeai::analysis::CoverageCache;
-use sasaeai::maptiles::{MapAnalysis, render, resolve};
+use sasaeai::maptiles::{Derived, MapAnalysis, render, resolve};
 use sasaeai::network::NetworkSettings;
 use sasaeai::store::Store;
 use sasaeai_tiles::TileId;
@@ -52,7 +52,7 @@ fn benches(c: &mut Criterion) {
     for z in [12u8, 14, 16] {
         let t = TileId::containing(140.045, 34.637, z);
         group.bench_function(format!("demo_all_layers_z{z}"), |b| {
-            b.iter(|| black_box(render(&index, map.as_ref(), &all, t).len()))
+            b.iter(|| black_box(render(&index, Derived { map: map.as_ref(), support: None }, &all, t).len()))
         });
     }
     let (_k, kstore) = kawasaki();
@@ -61,7 +61,7 @@ fn benches(c: &mut Criterion) {
     for z in [10u8, 12, 14] {
         let t = TileId::containing(139.65, 35.57, z);
         group.bench_function(format!("kawasaki_base_z{z}"), |b| {
-            b.iter(|| black_box(render(&kindex, None, &base, t).len()))
+            b.iter(|| black_box(render(&kindex, Derived::default(), &base, t).len()))
         });
     }
     group.finish();

@@ -1,8 +1,11 @@
 //! The map's vector tile layers: which features of the store go into which layer, with which
 //! attributes, at which zooms, and the named sets of layers the web map asks for. Reads the index
 //! in EPSG:4326 and hands geometry to the `sasaeai-tiles` pipeline, which works in tile
-//! coordinates. Public data only: nothing from residents' private support maps is ever a layer.
+//! coordinates. Public data only: of residents' private support maps, only the suppressed
+//! aggregates of [`crate::analysis::overlays`] are ever a layer (`support_*`), never a feature.
 
+use crate::analysis::overlays::{HEADLINE_METRICS, OverlayRow, Overlays};
+use crate::analysis::suppression::Shown;
 use crate::analysis::{self, Coverage, CoverageKey, Gap, PLACES_TO_GO};
 use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::network::NetworkSettings;
@@ -22,6 +25,8 @@ pub enum Source {
     Network,
     Catchments,
     Gaps,
+    /// The support maps' suppressed aggregates per area of a level.
+    Support(AreaLevel),
 }
 
 /// A vector tile layer.
@@ -45,6 +50,21 @@ const AREA_FIELDS: &[(&str, &str)] = &[
     ("aged65_rate", "Number: 高齢化率 (%)"),
     ("covered65_pct", "Number: 65歳以上のうち行き場所まで徒歩15分以内の割合 (%)"),
     ("uncovered65", "Number: 徒歩圏外の65歳以上"),
+];
+
+const SUPPORT_FIELDS: &[(&str, &str)] = &[
+    ("id", "Number: area id"),
+    ("name", "String: 名称"),
+    ("persons", "Number: 気になる人（<3 と x のときは無し）"),
+    ("persons_text", "String: 気になる人（12、<3、x）"),
+    ("persons_linked", "Number: 支え手がいる人"),
+    ("persons_linked_text", "String"),
+    ("persons_isolated", "Number: 支え手がいない人"),
+    ("persons_isolated_text", "String"),
+    ("persons_beyond_walk", "Number: 行き場所まで徒歩15分を超える人"),
+    ("persons_beyond_walk_text", "String"),
+    ("groups_this_year", "Number: 今年の支え合いマップがあるグループ"),
+    ("groups_this_year_text", "String"),
 ];
 
 /// Every layer, in drawing order.
@@ -93,6 +113,42 @@ pub const LAYERS: &[LayerDef] = &[
         full_detail_zoom: 0,
         description: "町丁",
         fields: AREA_FIELDS,
+    },
+    LayerDef {
+        id: "support_ward",
+        source: Source::Support(AreaLevel::Ward),
+        minzoom: 8,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "支え合いマップの集計（区）",
+        fields: SUPPORT_FIELDS,
+    },
+    LayerDef {
+        id: "support_sphere",
+        source: Source::Support(AreaLevel::Sphere),
+        minzoom: 10,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "支え合いマップの集計（日常生活圏域）",
+        fields: SUPPORT_FIELDS,
+    },
+    LayerDef {
+        id: "support_district",
+        source: Source::Support(AreaLevel::District),
+        minzoom: 10,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "支え合いマップの集計（地区）",
+        fields: SUPPORT_FIELDS,
+    },
+    LayerDef {
+        id: "support_chome",
+        source: Source::Support(AreaLevel::Chome),
+        minzoom: 12,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "支え合いマップの集計（町丁）",
+        fields: SUPPORT_FIELDS,
     },
     LayerDef {
         id: "network",
@@ -156,6 +212,7 @@ pub const SETS: &[(&str, &[&str])] = &[
     ("analysis", &["catchments", "gaps"]),
     ("network", &["network"]),
     ("population", &["population"]),
+    ("support", &["support_ward", "support_sphere", "support_district", "support_chome"]),
     (
         "all",
         &[
@@ -164,6 +221,10 @@ pub const SETS: &[(&str, &[&str])] = &[
             "areas_sphere",
             "areas_district",
             "areas_chome",
+            "support_ward",
+            "support_sphere",
+            "support_district",
+            "support_chome",
             "network",
             "catchments",
             "gaps",
@@ -177,7 +238,7 @@ pub const SETS: &[(&str, &[&str])] = &[
 #[derive(Debug, PartialEq, thiserror::Error)]
 pub enum LayerSetError {
     /// Neither a set nor a list of known layer ids.
-    #[error("unknown layer set or layer {0:?}; sets: base, analysis, network, population, all")]
+    #[error("unknown layer set or layer {0:?}; sets: base, analysis, network, population, support, all")]
     Unknown(String),
     /// A layer named twice in a list.
     #[error("layer {0:?} is listed twice")]
@@ -227,11 +288,18 @@ pub fn needs_analysis(layers: &[&LayerDef]) -> bool {
     layers.iter().any(|l| matches!(l.source, Source::Areas(_) | Source::Catchments | Source::Gaps))
 }
 
-/// The data version a set of layers shows: it changes whenever any layer it draws from changes.
-pub fn version(layers: &[&LayerDef], v: LayerVersions) -> u64 {
+/// Whether any of `layers` draws the support maps' aggregates.
+pub fn needs_support(layers: &[&LayerDef]) -> bool {
+    layers.iter().any(|l| matches!(l.source, Source::Support(_)))
+}
+
+/// The data version a set of layers shows: it changes whenever any layer it draws from changes —
+/// for the support layers, whenever `support` (the version of the overlays) does.
+pub fn version(layers: &[&LayerDef], v: LayerVersions, support: u64) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for l in layers {
         match l.source {
+            Source::Support(_) => (v.areas, v.sites, v.network, support).hash(&mut h),
             Source::Sites => v.sites.hash(&mut h),
             Source::Population => v.population.hash(&mut h),
             Source::Network => v.network.hash(&mut h),
@@ -295,13 +363,46 @@ fn graph_bounds(index: &Index) -> Option<geo::Rect<f64>> {
     crate::model::union_rects(index.network()?.nodes().iter().map(|c| geo::Rect::new(*c, *c)))
 }
 
+/// An area's overlay figures: each headline metric as a number when it is shown as one, and as the
+/// text the tables show (`12`, `<3`, `x`) always.
+fn support_properties(table: &Overlays, row: &OverlayRow) -> Vec<(&'static str, Value)> {
+    let mut props = vec![("id", Value::Int(row.area_id.0)), ("name", Value::Str(row.name.clone()))];
+    // The headline metrics only; the rest are in `/api/support-overlays`.
+    for ((metric, _), text) in HEADLINE_METRICS.iter().zip(SUPPORT_TEXT_FIELDS) {
+        let Some(i) = table.metrics.iter().position(|m| m == metric) else { continue };
+        let shown = row.values[i];
+        if let Shown::Count(n) = shown {
+            props.push((metric, Value::Int(n as i64)));
+        }
+        props.push((text, Value::Str(shown.text(table.min_count))));
+    }
+    props
+}
+
+const SUPPORT_TEXT_FIELDS: [&str; 5] = [
+    "persons_text",
+    "persons_linked_text",
+    "persons_isolated_text",
+    "persons_beyond_walk_text",
+    "groups_this_year_text",
+];
+
 /// A percentage to one decimal, as the map shows it.
 fn percent1(v: f64) -> Value {
     Value::Double((v * 10.0).round() / 10.0)
 }
 
+/// What tiles show beyond the index: the map's analysis and the support maps' overlays, each when
+/// the layers drawn need it.
+#[derive(Default, Clone, Copy)]
+pub struct Derived<'a> {
+    pub map: Option<&'a MapAnalysis>,
+    pub support: Option<&'a [Overlays]>,
+}
+
 /// Renders the layers of one tile; an empty vector when the tile has no features.
-pub fn render(index: &Index, map: Option<&MapAnalysis>, layers: &[&LayerDef], tile: TileId) -> Vec<u8> {
+pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: TileId) -> Vec<u8> {
+    let map = derived.map;
     let transform = TileTransform::new(tile, EXTENT);
     let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
     let bbox = BBox {
@@ -403,6 +504,21 @@ pub fn render(index: &Index, map: Option<&MapAnalysis>, layers: &[&LayerDef], ti
                         ("profile", Value::Str("elderly".into())),
                     ];
                     add(l.id, None, Geometry::MultiPolygon(shaped), props);
+                }
+            }
+            Source::Support(level) => {
+                let Some(table) = derived.support.and_then(|all| all.iter().find(|o| o.level == level))
+                else {
+                    continue;
+                };
+                for row in &table.rows {
+                    let Some(a) = index.area(row.area_id) else { continue };
+                    if !a.geometry.bounding_rect().is_some_and(|r| r.intersects(&window)) {
+                        continue;
+                    }
+                    let Some(shaped) = shape::polygon(&a.geometry, &transform, BUFFER) else { continue };
+                    let props = support_properties(table, row);
+                    add(l.id, Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
                 }
             }
             Source::Gaps => {

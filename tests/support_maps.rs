@@ -118,15 +118,20 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32, u32) {
     (z, x, y)
 }
 
-fn leaks(reply: &Reply) -> bool {
-    let headers = format!("{:?}", reply.headers);
-    let mut body = reply.body.clone();
+/// A reply's body, unzipped when it came gzipped.
+fn plain_body(reply: &Reply) -> Vec<u8> {
     if reply.headers.get("content-encoding").is_some_and(|v| v == "gzip") {
         use std::io::Read;
         let mut plain = Vec::new();
         flate2::read::GzDecoder::new(&reply.body[..]).read_to_end(&mut plain).unwrap();
-        body = plain;
+        return plain;
     }
+    reply.body.clone()
+}
+
+fn leaks(reply: &Reply) -> bool {
+    let headers = format!("{:?}", reply.headers);
+    let body = plain_body(reply);
     headers.contains(MARKER) || body.windows(MARKER.len()).any(|w| w == MARKER.as_bytes())
 }
 
@@ -494,4 +499,114 @@ async fn overlays_match_an_independent_recount_and_hide_small_counts() {
     }
     let csv = common::get(&t.s, "/api/support-overlays?level=district&format=csv").await;
     assert!(csv.body.starts_with("\u{feff}".as_bytes()));
+    drop(index);
+    let etag = support_tile_and_karte_agree_with_the_table(&t).await;
+    many_groups(&t, 3).await;
+    assert_ne!(
+        support_tile_and_karte_agree_with_the_table(&t).await,
+        etag,
+        "an edit refreshes the support tiles"
+    );
+}
+
+/// The district choropleth's tile and each district's karte show the table's figures; returns the
+/// tile's ETag.
+async fn support_tile_and_karte_agree_with_the_table(t: &Town) -> String {
+    use sasaeai_tiles::{BUFFER, check};
+    let table = common::get(&t.s, "/api/support-overlays?level=district").await.json();
+    let row =
+        |id: &str| table["rows"].as_array().unwrap().iter().find(|r| r["area_id"].to_string() == id).unwrap();
+    let (_, lon, lat) = t.chome();
+    let (z, x, y) = tile_of(lon, lat, 12);
+    let tile = common::get(&t.s, &format!("/tiles/support/{z}/{x}/{y}.mvt")).await;
+    assert_eq!(tile.status, 200);
+    let (layers, problems) = check::decode_and_check(&plain_body(&tile), BUFFER);
+    assert!(problems.is_empty(), "{problems:?}");
+    let districts = layers.iter().find(|l| l.name == "support_district").expect("a district layer");
+    assert!(!districts.features.is_empty());
+    for f in &districts.features {
+        let prop = |k: &str| f.properties.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let values = &row(&prop("id").unwrap())["values"];
+        for metric in ["persons", "persons_linked", "persons_isolated", "persons_beyond_walk"] {
+            let want = &values[metric];
+            let text = want.as_str().map(str::to_owned).unwrap_or_else(|| want.to_string());
+            assert_eq!(prop(&format!("{metric}_text")), Some(format!("{text:?}")), "{metric}");
+            assert_eq!(prop(metric), want.as_u64().map(|n| n.to_string()), "{metric}");
+        }
+        let karte = common::get(&t.s, &format!("/api/karte/{}", prop("id").unwrap())).await.json();
+        assert_eq!(&karte["support_overlays"]["rows"][0]["values"], values, "the karte's figures");
+    }
+    tile.headers["etag"].to_str().unwrap().to_owned()
+}
+
+/// Regression: a secret in a log line is a leak. The real server, logging everything it can
+/// (`RUST_LOG=trace`), is signed in to, refused, asked with a personal token, with a wrong token
+/// and with a session; its log then holds none of the password, the tokens, the session or the
+/// CSRF token.
+#[test]
+fn no_password_or_token_in_any_log_line() {
+    let dir = tempfile::tempdir().unwrap();
+    sasaeai::demo::write_files(dir.path()).unwrap();
+    common::add_user(dir.path(), "alice", "resident", PASSWORD);
+    let geodata = ["--geodata".as_ref(), dir.path().as_os_str()];
+    let args: Vec<&std::ffi::OsStr> =
+        ["token".as_ref(), "create".as_ref(), "alice".as_ref()].into_iter().chain(geodata).collect();
+    let token = common::cli(&args, "").trim().to_owned();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = common::Server::start_logging(&geodata, &[("RUST_LOG", "trace".as_ref())], log);
+    let agent =
+        ureq::Agent::new_with_config(ureq::Agent::config_builder().http_status_as_error(false).build());
+    let url = |path: &str| format!("{}{path}", server.base);
+    let login = |password: &str| {
+        agent
+            .post(&url("/api/login"))
+            .header("content-type", "application/json")
+            .send(json!({ "name": "alice", "password": password }).to_string())
+    };
+    let wrong = format!("{PASSWORD} but wrong");
+    assert_eq!(login(&wrong).unwrap().status(), 401);
+    let mut signed_in = login(PASSWORD).unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let csrf =
+        serde_json::from_str::<Value>(&signed_in.body_mut().read_to_string().unwrap()).unwrap()["csrf"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let with_session = agent
+        .post(&url("/api/groups"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "application/json")
+        .send(json!({ "name": "ログ確認の会", "area_id": 1 }).to_string())
+        .unwrap();
+    assert!(with_session.status().is_success() || with_session.status() == 422, "{}", with_session.status());
+    let bearer =
+        agent.get(&url("/api/me")).header("authorization", &format!("Bearer {token}")).call().unwrap();
+    assert_eq!(bearer.status(), 200);
+    let forged = format!("{}0", &token[..token.len() - 1]);
+    let refused = agent.get(&url("/api/groups")).header("authorization", &format!("Bearer {forged}")).call();
+    assert_eq!(refused.unwrap().status(), 401);
+    let bad_json = agent
+        .post(&url("/api/login"))
+        .header("content-type", "application/json")
+        .send(format!(r#"{{"name": "alice", "password": "{PASSWORD}", "#));
+    assert_eq!(bad_json.unwrap().status(), 400);
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.lines().count() > 10 && log.contains("/api/login"), "the server logged the requests:\n{log}");
+    let session = cookie.split_once('=').unwrap().1;
+    for (what, secret) in [
+        ("password", PASSWORD),
+        ("wrong password", &wrong),
+        ("token", &token),
+        ("forged token", &forged),
+        ("session", session),
+        ("CSRF token", &csrf),
+    ] {
+        let line = log.lines().find(|l| l.contains(secret));
+        assert!(line.is_none(), "the {what} is in the log: {}", line.unwrap_or_default());
+    }
+    println!("{} log lines at trace level, no secret in any", log.lines().count());
 }

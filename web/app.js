@@ -1,5 +1,6 @@
 // The sasaeai map: our own vector tiles on a plain background (no internet base map), a layer
-// switcher, a coverage choropleth, catchments on click, the 地区カルテ panel and exports.
+// switcher, a coverage choropleth, the support maps' overlays as a choropleth (aggregates only),
+// catchments on click, the 地区カルテ panel and exports.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 
 const KIND_COLOURS = {
@@ -15,7 +16,7 @@ const KIND_LABELS = {
 const PROFILE_LABELS = { elderly: '高齢者', standard: '一般', wheelchair: '車いす' };
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), lastCatchment: null, lastReach: null };
+const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), lastCatchment: null, lastReach: null, supportMetric: 'persons_isolated' };
 window.sasaeai = state;
 
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
@@ -44,6 +45,7 @@ function style(tilejson) {
       analysis: { type: 'vector', tiles: absolute(tilejson.analysis.tiles), minzoom: 10, maxzoom: 16 },
       network: { type: 'vector', tiles: absolute(tilejson.network.tiles), minzoom: 13, maxzoom: 16 },
       population: { type: 'vector', tiles: absolute(tilejson.population.tiles), minzoom: 12, maxzoom: 16 },
+      support: { type: 'vector', tiles: absolute(tilejson.support.tiles), minzoom: 10, maxzoom: 16 },
       selection: { type: 'geojson', data: EMPTY },
       reach: { type: 'geojson', data: EMPTY },
     },
@@ -57,6 +59,8 @@ function style(tilejson) {
           'fill-opacity': 0.45,
         },
       },
+      { id: 'support-fill', type: 'fill', source: 'support', 'source-layer': 'support_district', layout: { visibility: 'none' },
+        paint: { 'fill-color': supportColour(state.supportMetric), 'fill-opacity': 0.6 } },
       { id: 'district-hit', type: 'fill', source: 'base', 'source-layer': 'areas_district', paint: { 'fill-color': '#000', 'fill-opacity': 0 } },
       { id: 'gaps', type: 'fill', source: 'analysis', 'source-layer': 'gaps', layout: { visibility: 'none' }, paint: { 'fill-color': '#b71c1c', 'fill-opacity': 0.35 } },
       { id: 'catchments', type: 'fill', source: 'analysis', 'source-layer': 'catchments',
@@ -83,6 +87,28 @@ function style(tilejson) {
   };
 }
 
+// Counts of the support maps' overlays: suppressed figures (<3, x) carry no number and are grey.
+const SUPPORT_STOPS = [[0, '#f7f7f7'], [3, '#fdd49e'], [10, '#fc8d59'], [30, '#d7301f']];
+const SUPPORT_HIDDEN = '#bdbdbd';
+
+function supportColour(metric) {
+  return ['case', ['has', metric], ['interpolate', ['linear'], ['get', metric], ...SUPPORT_STOPS.flat()], SUPPORT_HIDDEN];
+}
+
+function renderSupportOptions(map, meta) {
+  const select = document.getElementById('support-metric');
+  select.innerHTML = meta.support_overlays.headline.map((m) => `<option value="${m.id}">${esc(m.label)}</option>`).join('');
+  select.value = state.supportMetric;
+  select.addEventListener('change', () => {
+    state.supportMetric = select.value;
+    map.setPaintProperty('support-fill', 'fill-color', supportColour(state.supportMetric));
+  });
+  const min = meta.privacy.min_count;
+  document.getElementById('support-legend').innerHTML = SUPPORT_STOPS.map(([n, c]) => `<span><i style="background:${c}"></i>${n}${n === 30 ? '人以上' : '人'}</span>`).join('')
+    + `<span><i style="background:${SUPPORT_HIDDEN}"></i>&lt;${min}・x（秘匿）</span>`;
+  document.getElementById('support-note').textContent = `住民グループの支え合いマップを地区ごとに数えたものです（個人は分かりません）。1〜${min - 1}人は「<${min}」、差し引きで分かってしまう数は「x」と表示します。`;
+}
+
 function renderLegend() {
   const stops = [['0%', '#d73027'], ['25%', '#fc8d59'], ['50%', '#fee08b'], ['75%', '#91cf60'], ['100%', '#1a9850']];
   document.getElementById('legend').innerHTML = '65歳以上のカバー率：' + stops.map(([l, c]) => `<span><i style="background:${c}"></i>${l}</span>`).join('');
@@ -104,12 +130,14 @@ function renderKinds(map) {
 const LAYER_IDS = {
   ward: ['areas-ward-line'], sphere: ['areas-sphere-line'], district: ['areas-district-line'], chome: ['areas-chome-line'],
   network: ['network'], catchments: ['catchments'], gaps: ['gaps'], population: ['population'], choropleth: ['choropleth'],
+  support: ['support-fill'],
 };
 
 function bindLayers(map) {
   const apply = (input) => {
     for (const id of LAYER_IDS[input.dataset.layer]) map.setLayoutProperty(id, 'visibility', input.checked ? 'visible' : 'none');
-    document.getElementById('legend').hidden = input.dataset.layer === 'choropleth' && !input.checked;
+    if (input.dataset.layer === 'choropleth') document.getElementById('legend').hidden = !input.checked;
+    if (input.dataset.layer === 'support') document.getElementById('support-options').hidden = !input.checked;
   };
   for (const input of document.querySelectorAll('#layers input')) {
     apply(input);
@@ -164,9 +192,13 @@ async function showKarte(feature) {
   const k = await getJson(`/api/karte/${id}?minutes=${state.minutes}&profile=${state.profile}`);
   const rows = k.comparison.map((r) => `<tr><th>${esc(r.name)}</th><td class="n">${num(r.total)}</td><td class="n">${r.aged65_rate ?? '—'}%</td><td class="n">${r.covered65_pct ?? '—'}%</td></tr>`).join('');
   const gaps = k.largest_gaps.map((g) => `<li>${esc(g.name)}：${num(g.uncovered65)}人</li>`).join('');
+  const support = k.support_overlays;
+  const supportRows = support.rows.map((r) => `<tr><th>${esc(r.name)}</th>${support.headline.map((m) => `<td class="n">${esc(r.values[m.id])}</td>`).join('')}</tr>`).join('');
+  const supportTable = `<p>支え合いマップから（集計）</p><table id="karte-support"><tr><th></th>${support.headline.map((m) => `<th>${esc(m.label)}</th>`).join('')}</tr>${supportRows}</table>`;
   info(`<h2>${esc(k.area.name)}（${esc(k.area.level_label)}）地区カルテ</h2>
     <table><tr><th></th><th>人口</th><th>高齢化率</th><th>カバー率</th></tr>${rows}</table>
     ${gaps ? `<p>行き場所が遠い町丁</p><ul>${gaps}</ul>` : ''}
+    ${supportTable}
     <p><a id="karte-link" href="/karte/${id}?minutes=${state.minutes}&profile=${state.profile}" target="_blank">印刷用の地区カルテを開く</a></p>`);
 }
 
@@ -183,16 +215,30 @@ async function showReach(map, lngLat) {
   }
 }
 
+// Staff, coordinators and admins start with the support maps' overlays instead of coverage.
+const SEES_OVERLAYS_FIRST = ['staff', 'coordinator', 'admin'];
+
+function showSignedIn(me) {
+  if (!me.signed_in) return;
+  document.getElementById('signed-in').textContent = `${me.name}さんでログイン中`;
+  if (SEES_OVERLAYS_FIRST.includes(me.role)) {
+    document.querySelector('#layers input[data-layer="support"]').checked = true;
+    document.querySelector('#layers input[data-layer="choropleth"]').checked = false;
+  }
+}
+
 async function main() {
-  const [meta, base, analysis, network, population] = await Promise.all([
-    getJson('/api/meta'), getJson('/tiles/base.json'), getJson('/tiles/analysis.json'), getJson('/tiles/network.json'), getJson('/tiles/population.json'),
+  const [meta, me, base, analysis, network, population, support] = await Promise.all([
+    getJson('/api/meta'), getJson('/api/me'), getJson('/tiles/base.json'), getJson('/tiles/analysis.json'), getJson('/tiles/network.json'),
+    getJson('/tiles/population.json'), getJson('/tiles/support.json'),
   ]);
+  showSignedIn(me);
   if (meta.dataset.fictional) document.getElementById('banner').hidden = false;
   document.getElementById('dataset').textContent = meta.dataset.title ?? '';
   const [w, s, e, n] = base.bounds;
   const map = new maplibregl.Map({
     container: 'map',
-    style: style({ base, analysis, network, population }),
+    style: style({ base, analysis, network, population, support }),
     bounds: [[w, s], [e, n]],
     fitBoundsOptions: { padding: 30 },
     attributionControl: { compact: false, customAttribution: base.attribution },
@@ -201,6 +247,7 @@ async function main() {
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   renderLegend();
+  renderSupportOptions(map, meta);
   renderKinds(map);
   renderExports();
   document.getElementById('profile').addEventListener('change', (ev) => { state.profile = ev.target.value; renderExports(); });

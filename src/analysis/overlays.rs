@@ -69,15 +69,29 @@ const GROUPS_THIS_YEAR: usize = 4;
 const FIRST_TAG: usize = 5;
 const FIRST_TROUBLE: usize = FIRST_TAG + PERSON_TAGS.len();
 
+/// The headline metrics (the first five) with their Japanese labels: what the map's choropleth,
+/// the tiles and the karte show. Tags and troubles follow them in the tables.
+pub const HEADLINE_METRICS: [(&str, &str); 5] = [
+    ("persons", "気になる人"),
+    ("persons_linked", "支え手がいる人"),
+    ("persons_isolated", "支え手がいない人"),
+    ("persons_beyond_walk", "行き場所まで徒歩15分を超える人"),
+    ("groups_this_year", "今年の支え合いマップがあるグループ"),
+];
+
 /// The metrics, in order: column names of the table and the tiles.
 pub fn metric_names() -> Vec<String> {
-    let mut names: Vec<String> =
-        ["persons", "persons_linked", "persons_isolated", "persons_beyond_walk", "groups_this_year"]
-            .map(String::from)
-            .into();
+    let mut names: Vec<String> = HEADLINE_METRICS.iter().map(|(m, _)| (*m).to_owned()).collect();
     names.extend(PERSON_TAGS.iter().map(|t| format!("tag:{t}")));
     names.extend(NOTE_CATEGORIES.iter().map(|c| format!("trouble:{c}")));
     names
+}
+
+impl Overlays {
+    /// The row of area `id`, if it is of this level.
+    pub fn row(&self, id: AreaId) -> Option<&OverlayRow> {
+        self.rows.iter().find(|r| r.area_id == id)
+    }
 }
 
 /// Raw counts of every metric for every area, before suppression.

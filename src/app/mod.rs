@@ -13,6 +13,7 @@ mod sites;
 pub use accounts::{AccountSettings, Login, SessionAuth, constant_time_eq, hash_password};
 pub use groups::{EditionInfo, GroupArea, GroupView, feature_geojson, feature_input, features_geojson};
 pub use imports::{ImportJob, ImportLayer, ImportSummary, Join};
+pub use overlays::OverlayVersion;
 pub use permission::Action;
 
 use crate::network::NetworkSettings;
@@ -183,6 +184,7 @@ pub struct App {
     pub accounts: AccountSettings,
     pub privacy: Privacy,
     throttle: accounts::Throttle,
+    overlay_cache: overlays::OverlayCache,
     /// The token of the configuration file or `SASAEAI_STAFF_TOKEN`: a staff account for scripts.
     staff_token: Option<Arc<str>>,
 }
@@ -202,6 +204,7 @@ impl App {
             accounts,
             privacy,
             throttle: accounts::Throttle::default(),
+            overlay_cache: overlays::OverlayCache::default(),
             staff_token: staff_token.filter(|t| !t.is_empty()).map(Arc::from),
         }
     }

@@ -263,6 +263,13 @@ pub fn build_karte(state: &AppState, id: i64, q: &AnalysisQuery) -> Result<analy
     )?)
 }
 
+/// The support maps' aggregates for the karte's comparison (area, ward, city).
+pub fn karte_overlays(state: &AppState, k: &analysis::Karte) -> Result<Value, AppError> {
+    let all = state.app.overlays(&crate::app::Principal::anonymous(None))?;
+    let ids: Vec<AreaId> = k.comparison.iter().filter_map(|r| r.area_id).collect();
+    Ok(super::overlays::comparison_json(&all, &ids, state.app.privacy.min_count))
+}
+
 /// `GET /api/karte/{area_id}`.
 pub async fn karte(
     State(state): State<AppState>,
@@ -274,6 +281,7 @@ pub async fn karte(
         .run("the karte", move |_| {
             let k = build_karte(&state, id, &q)?;
             let mut j = karte_json(&k);
+            j["support_overlays"] = karte_overlays(&state, &k)?;
             j["dataset"] = serde_json::to_value(state.app.store.dataset()).expect("serialisable");
             Ok(Json(j))
         })

@@ -1,7 +1,7 @@
 //! `GET /karte/{area_id}`: the 地区カルテ as an A4 page to print, in Japanese. It renders the same JSON
 //! as `/api/karte/{area_id}`, so the printed figures are the API's figures.
 
-use super::analysis::{AnalysisQuery, build_karte, karte_json};
+use super::analysis::{AnalysisQuery, build_karte, karte_json, karte_overlays};
 use super::extract::{Path, Query};
 use super::{AppError, AppState};
 use crate::model::{Area, PopulationUnit, Site};
@@ -64,7 +64,8 @@ pub async fn page(
     heavy
         .run("the karte page", move |_| {
             let k = build_karte(&state, id, &q)?;
-            let j = karte_json(&k);
+            let mut j = karte_json(&k);
+            j["support_overlays"] = karte_overlays(&state, &k)?;
             let index = state.app.store.read();
             let dataset = index.dataset();
             let units: Vec<Arc<PopulationUnit>> =
@@ -160,6 +161,7 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
     h.push_str("</table></div><div><h2>地図</h2>");
     h.push_str(map);
     h.push_str(r#"<p class="legend"><span>● 施設</span><span style="color:#2a7">■ 徒歩圏内の人口</span><span style="color:#d33">■ 徒歩圏外の人口</span></p></div></div>"#);
+    support_table(&mut h, &j["support_overlays"]);
     h.push_str(r#"<h2>地区内の施設と活動</h2><table id="sites"><tr><th>種別</th><th>名称</th><th>開催・開所</th><th>住所</th></tr>"#);
     for group in j["sites"].as_array().into_iter().flatten() {
         for s in group["sites"].as_array().into_iter().flatten() {
@@ -181,6 +183,25 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
         attribution.join(" | ")
     );
     h
+}
+
+/// The support maps' aggregates beside the ward's and the city's: counts only, suppressed.
+fn support_table(h: &mut String, o: &Value) {
+    let headline = o["headline"].as_array().cloned().unwrap_or_default();
+    h.push_str(r#"<h2>支え合いマップから（住民グループの地図の集計）</h2><table id="support"><tr><th></th>"#);
+    for m in &headline {
+        let _ = write!(h, "<th>{}</th>", text(&m["label"]));
+    }
+    h.push_str("</tr>");
+    for r in o["rows"].as_array().into_iter().flatten() {
+        let _ = write!(h, "<tr><th>{}</th>", text(&r["name"]));
+        for m in &headline {
+            let id = m["id"].as_str().unwrap_or_default();
+            let _ = write!(h, r#"<td class="n">{}</td>"#, text(&r["values"][id]));
+        }
+        h.push_str("</tr>");
+    }
+    let _ = write!(h, r#"</table><p class="meta">{}。個人が分かる情報は含みません。</p>"#, text(&o["note"]));
 }
 
 /// A small SVG map: the area, its sub-areas, population points coloured by coverage, and sites.

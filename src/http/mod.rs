@@ -172,6 +172,12 @@ async fn meta(State(state): State<AppState>) -> impl IntoResponse {
         "counts": { "areas": areas, "sites": sites, "population": population },
         "versions": index.versions(),
         "support_map": crate::model::support::vocabulary_json(),
+        "support_overlays": {
+            "headline": crate::analysis::overlays::HEADLINE_METRICS
+                .iter()
+                .map(|(id, label)| json!({ "id": id, "label": label }))
+                .collect::<Vec<_>>(),
+        },
         "privacy": { "min_count": state.app.privacy.min_count },
         "limits": {
             "max_minutes": state.app.settings.max_minutes,

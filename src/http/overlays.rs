@@ -5,14 +5,14 @@
 
 use super::extract::Query;
 use super::{AppError, AppState, parse_param};
-use crate::analysis::overlays::Overlays;
+use crate::analysis::overlays::{HEADLINE_METRICS, OverlayRow, Overlays};
 use crate::app::Principal;
-use crate::model::AreaLevel;
+use crate::model::{AreaId, AreaLevel};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[derive(Deserialize)]
 pub struct OverlayQuery {
@@ -35,27 +35,41 @@ pub async fn overlays(
     let all =
         state.heavy.run("the overlays", move |_| Ok(app.overlays(&Principal::anonymous(None))?)).await?;
     let table = all
-        .into_iter()
+        .iter()
         .find(|o| o.level == level)
         .ok_or_else(|| AppError::not_found(format!("the store holds no {} areas", level.as_str())))?;
-    Ok(if csv { to_csv(&table) } else { to_json(&table) })
+    Ok(if csv { to_csv(table) } else { to_json(table) })
+}
+
+fn row_json(t: &Overlays, r: &OverlayRow) -> Value {
+    let values: serde_json::Map<String, Value> =
+        t.metrics.iter().cloned().zip(r.values.iter().map(|v| v.json(t.min_count))).collect();
+    json!({ "area_id": r.area_id, "name": r.name, "parent_id": r.parent_id, "level": t.level, "values": values })
+}
+
+fn note(min_count: u64) -> String {
+    format!(
+        "1〜{} は <{min_count} と表示し、差し引きで分かってしまう数は x（秘匿）としています",
+        min_count - 1
+    )
 }
 
 fn to_json(t: &Overlays) -> Response {
-    let rows: Vec<_> = t
-        .rows
-        .iter()
-        .map(|r| {
-            let values: serde_json::Map<String, serde_json::Value> =
-                t.metrics.iter().cloned().zip(r.values.iter().map(|v| v.json(t.min_count))).collect();
-            json!({ "area_id": r.area_id, "name": r.name, "parent_id": r.parent_id, "values": values })
-        })
-        .collect();
+    let rows: Vec<_> = t.rows.iter().map(|r| row_json(t, r)).collect();
     axum::Json(json!({
-        "level": t.level, "min_count": t.min_count, "metrics": t.metrics, "rows": rows,
-        "note": format!("1〜{} は <{} と表示し、差し引きで分かってしまう数は x（秘匿）としています", t.min_count - 1, t.min_count),
+        "level": t.level, "min_count": t.min_count, "metrics": t.metrics, "rows": rows, "note": note(t.min_count),
     }))
     .into_response()
+}
+
+/// The overlay rows of `ids` (an area, its ward, the city: the karte's comparison), with the
+/// headline metrics' labels. Public, like the overlays.
+pub fn comparison_json(all: &[Overlays], ids: &[AreaId], min_count: u64) -> Value {
+    let rows: Vec<Value> =
+        ids.iter().filter_map(|id| all.iter().find_map(|t| Some(row_json(t, t.row(*id)?)))).collect();
+    let headline: Vec<Value> =
+        HEADLINE_METRICS.iter().map(|(id, label)| json!({ "id": id, "label": label })).collect();
+    json!({ "min_count": min_count, "headline": headline, "rows": rows, "note": note(min_count) })
 }
 
 fn to_csv(t: &Overlays) -> Response {

@@ -1,6 +1,9 @@
 //! `GET /tiles/{set}/{z}/{x}/{y}.mvt` and `GET /tiles/{set}.json` (TileJSON 3.0). Tiles are gzip
 //! compressed, carry an ETag, are answered 204 when empty and 304 when the client has them; they are
 //! cached by (set, z, x, y, data version), so an edit shows on the next request.
+//!
+//! Who may see: everyone. The `support_*` layers carry only the suppressed aggregates of the support
+//! maps (the same figures as `/api/support-overlays`), so one shared cache serves every caller.
 
 use super::extract::Path;
 use super::{AppError, AppState};
@@ -38,6 +41,14 @@ impl MapAnalysisCache {
     }
 }
 
+/// The support layers' part of a tile's version: the overlays' version, hashed.
+fn support_version(state: &AppState, index: &crate::store::Index) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    state.app.overlay_version(index).hash(&mut h);
+    h.finish()
+}
+
 fn layers(set: &str) -> Result<maptiles::LayerSet, AppError> {
     maptiles::resolve(set).map_err(|e| match e {
         maptiles::LayerSetError::Unknown(_) => AppError::not_found(e.to_string()),
@@ -65,7 +76,8 @@ pub async fn tile(
     let id = TileId::new(z, x, y).map_err(|e| AppError::bad_request(e.to_string()))?;
     let set = layers(&set)?;
     let index = state.app.store.read();
-    let version = maptiles::version(&set.layers, index.versions());
+    let support = maptiles::needs_support(&set.layers).then(|| support_version(&state, &index));
+    let version = maptiles::version(&set.layers, index.versions(), support.unwrap_or_default());
     let key = TileKey { layers: set.name.clone(), tile: id, version };
     let cached = match state.tiles.get(&key) {
         Some(hit) => hit,
@@ -74,8 +86,12 @@ pub async fn tile(
             tokio::task::spawn_blocking(move || {
                 state.tiles.get_or_render::<AppError>(key, || {
                     let map = maptiles::needs_analysis(&set.layers).then(|| state.map.get(&state, &index));
-                    let map = map.as_ref().and_then(|m| m.as_ref().as_ref());
-                    let raw = maptiles::render(&index, map, &set.layers, id);
+                    let overlays = support.map(|_| state.app.overlays_of(&index)).transpose()?;
+                    let derived = maptiles::Derived {
+                        map: map.as_ref().and_then(|m| m.as_ref().as_ref()),
+                        support: overlays.as_ref().map(|o| o.as_slice()),
+                    };
+                    let raw = maptiles::render(&index, derived, &set.layers, id);
                     let etag = format!("\"{}-{version:x}-{}-{}-{}\"", set.name, id.z, id.x, id.y);
                     Ok(CachedTile {
                         gzipped: if raw.is_empty() { Vec::new() } else { gzip(&raw) },

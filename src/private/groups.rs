@@ -221,7 +221,7 @@ impl PrivateStore {
         edition: i32,
         audit: &AuditEntry,
     ) -> Result<GroupRow, PrivateError> {
-        self.write(|tx| {
+        self.write_map(|tx| {
             let owned: i64 = tx.query_row(
                 "SELECT count(*) FROM members WHERE user_id = ?1 AND role = 'owner'",
                 [owner_id],
@@ -382,7 +382,7 @@ impl PrivateStore {
         input: &FeatureInput,
         audit: &AuditEntry,
     ) -> Result<FeatureRow, PrivateError> {
-        self.write(|tx| {
+        self.write_map(|tx| {
             let g = group_in(tx, group_id)?;
             let id = write_feature(tx, None, &g, input)?;
             append(tx, &audit.about(Some(group_id), vec![id]))?;
@@ -398,7 +398,7 @@ impl PrivateStore {
         input: &FeatureInput,
         audit: &AuditEntry,
     ) -> Result<FeatureRow, PrivateError> {
-        self.write(|tx| {
+        self.write_map(|tx| {
             let g = group_in(tx, group_id)?;
             tx.query_row(
                 "SELECT 1 FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3",
@@ -441,7 +441,7 @@ impl PrivateStore {
         all_editions: bool,
         audit: &AuditEntry,
     ) -> Result<Vec<i64>, PrivateError> {
-        let erased = self.write(|tx| {
+        let erased = self.write_map(|tx| {
             let (key, edition): (i64, i32) = tx
                 .query_row(
                     "SELECT key, edition FROM features WHERE id = ?1 AND group_id = ?2",
@@ -479,7 +479,7 @@ impl PrivateStore {
         edition: i32,
         audit: &AuditEntry,
     ) -> Result<usize, PrivateError> {
-        self.write(|tx| {
+        self.write_map(|tx| {
             let g = group_in(tx, group_id)?;
             if edition <= g.edition {
                 return Err(PrivateError::Refused(format!(

@@ -18,6 +18,7 @@ pub use groups::{FeatureInput, FeatureRow, GroupRole, GroupRow, MemberRow};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Why the private store could not do what was asked.
@@ -45,6 +46,9 @@ const APPLICATION_ID: i32 = 0x5353_4145;
 /// The private store.
 pub struct PrivateStore {
     conn: Mutex<Connection>,
+    /// Counts the committed changes to what the overlays read (groups, features, editions), so
+    /// caches of aggregates know when they are stale.
+    maps_version: AtomicU64,
 }
 
 impl PrivateStore {
@@ -88,7 +92,7 @@ impl PrivateStore {
             }
             _ => return Err(PrivateError::NotOurs(path.map(Path::to_path_buf).unwrap_or_default())),
         }
-        Ok(PrivateStore { conn: Mutex::new(conn) })
+        Ok(PrivateStore { conn: Mutex::new(conn), maps_version: AtomicU64::new(0) })
     }
 
     /// Runs `f` in one transaction: everything it writes, audit rows included, lands or nothing does.
@@ -101,6 +105,22 @@ impl PrivateStore {
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// [`Self::write`] for a change to the support maps: the maps' version moves once it commits.
+    fn write_map<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, PrivateError>,
+    ) -> Result<T, PrivateError> {
+        let value = self.write(f)?;
+        self.maps_version.fetch_add(1, Ordering::Release);
+        Ok(value)
+    }
+
+    /// The version of the support maps in this process: it changes whenever a group, a feature or
+    /// an edition does.
+    pub fn maps_version(&self) -> u64 {
+        self.maps_version.load(Ordering::Acquire)
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, PrivateError>) -> Result<T, PrivateError> {

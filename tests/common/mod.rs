@@ -69,6 +69,15 @@ pub struct Server {
 impl Server {
     /// Starts the binary with `args` after `serve --addr 127.0.0.1:0` and the staff token set.
     pub fn start(args: &[&std::ffi::OsStr], envs: &[(&str, &std::ffi::OsStr)]) -> Server {
+        Server::start_logging(args, envs, std::process::Stdio::inherit())
+    }
+
+    /// [`Server::start`] with the server's log (standard error) sent to `log`.
+    pub fn start_logging(
+        args: &[&std::ffi::OsStr],
+        envs: &[(&str, &std::ffi::OsStr)],
+        log: impl Into<std::process::Stdio>,
+    ) -> Server {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sasaeai"))
             .args(["serve", "--addr", "127.0.0.1:0"])
@@ -77,6 +86,7 @@ impl Server {
             .env("RUST_LOG", "warn")
             .envs(envs.iter().copied())
             .stdout(std::process::Stdio::piped())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -89,6 +99,30 @@ impl Server {
             .to_owned();
         Server { child, base }
     }
+}
+
+/// Runs the CLI with `args` and `stdin`; its standard output, or a panic with its error.
+pub fn cli(args: &[&std::ffi::OsStr], stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sasaeai"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "sasaeai {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `sasaeai user add NAME --role ROLE` on the demo store built in `geodata`.
+pub fn add_user(geodata: &std::path::Path, name: &str, role: &str, password: &str) {
+    let args = ["user", "add", name, "--role", role, "--geodata"];
+    let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    args.push(geodata.as_os_str());
+    cli(&args, &format!("{password}\n"));
 }
 
 impl Server {
