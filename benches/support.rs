@@ -62,11 +62,11 @@ fn point(ftype: FeatureType, at: (f64, f64), tags: Vec<&str>) -> FeatureInput {
 
 /// Draws one group's map of about 50 households around `centre` (lon/lat).
 fn draw_group(app: &App, who: &Principal, group: i64, centre: (f64, f64), rng: &mut Lcg) {
-    let mut near = |rng: &mut Lcg| {
+    let near = |rng: &mut Lcg| {
         let jitter = |r: u64| (r % 300) as f64 * 1e-5 - 1.5e-3;
         (centre.0 + jitter(rng.next()), centre.1 + jitter(rng.next()))
     };
-    let mut add = |input: FeatureInput| app.add_feature(who, group, input).unwrap().id;
+    let add = |input: FeatureInput| app.add_feature(who, group, input).unwrap().id;
     let persons: Vec<i64> = (0..20)
         .map(|_| {
             add(point(FeatureType::Person, near(rng), vec![rng.pick(PERSON_TAGS), rng.pick(PERSON_TAGS)]))
@@ -96,8 +96,7 @@ fn bench_overlays(c: &mut Criterion) {
     let private = Arc::new(PrivateStore::in_memory().unwrap());
     let app = App::new(store, private, Arc::new(NetworkSettings::default()), AppOptions::default());
     let owners = [resident(&app, "owner-a"), resident(&app, "owner-b")];
-    let chome: Vec<_> =
-        app.store.read().areas_in(Some(AreaLevel::Chome), None).into_iter().cloned().collect();
+    let chome = app.store.read().areas_in(Some(AreaLevel::Chome), None);
     let mut rng = Lcg(7);
     for g in 0..GROUPS {
         let area = &chome[g % chome.len()];
