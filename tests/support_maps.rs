@@ -514,8 +514,9 @@ async fn overlays_match_an_independent_recount_and_hide_small_counts() {
 async fn support_tile_and_karte_agree_with_the_table(t: &Town) -> String {
     use sasaeai_tiles::{BUFFER, check};
     let table = common::get(&t.s, "/api/support-overlays?level=district").await.json();
-    let row =
-        |id: &str| table["rows"].as_array().unwrap().iter().find(|r| r["area_id"].to_string() == id).unwrap();
+    let row = |id: &str| {
+        table["rows"].as_array().unwrap().iter().find(|r| r["area_id"].as_i64() == id.parse().ok()).unwrap()
+    };
     let (_, lon, lat) = t.chome();
     let (z, x, y) = tile_of(lon, lat, 12);
     let tile = common::get(&t.s, &format!("/tiles/support/{z}/{x}/{y}.mvt")).await;
