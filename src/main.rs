@@ -175,6 +175,10 @@ struct Common {
     /// An attribution line to show with this data, e.g. 「国土数値情報（行政区域データ）」（国土交通省）を加工して作成.
     #[arg(long, value_parser = attribution_line)]
     attribution: Option<String>,
+    /// For a workbook (.xlsx, .xls, .ods — recognised by content, whatever the name): the sheet to
+    /// read. Default: the first.
+    #[arg(long)]
+    sheet: Option<String>,
 }
 
 impl Common {
@@ -187,6 +191,7 @@ impl Common {
         let mut job = ImportJob::new(layer, read_file(&self.file)?);
         job.columns = columns;
         job.attribution = self.attribution.clone();
+        job.sheet = self.sheet.clone();
         Ok(job)
     }
 }

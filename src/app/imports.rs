@@ -64,6 +64,8 @@ pub struct ImportJob {
     pub replace: Replace,
     /// An attribution line for the data.
     pub attribution: Option<String>,
+    /// The sheet of a workbook to read; the first when `None`.
+    pub sheet: Option<String>,
 }
 
 impl ImportJob {
@@ -80,6 +82,7 @@ impl ImportJob {
             join: None,
             allow_unmatched: false,
             replace: Replace::OnlyIfNotShrinking,
+            sheet: None,
             attribution: None,
         }
     }
@@ -131,12 +134,20 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
             ImportSummary::new("areas", ids).with(|s| s.reparented = Some(reparented))
         }
         ImportLayer::Sites => {
-            let sites = import::sites(&job.bytes, &SiteOptions { kind: job.kind, columns: job.columns })?;
+            let sites = import::sites(
+                &job.bytes,
+                &SiteOptions { kind: job.kind, columns: job.columns, sheet: job.sheet },
+            )?;
             let ids = store.insert_sites(sites)?.iter().map(|id| id.0).collect();
             ImportSummary::new("sites", ids)
         }
         ImportLayer::Population => {
-            let options = PopulationOptions { source: job.source, year: job.year, columns: job.columns };
+            let options = PopulationOptions {
+                source: job.source,
+                year: job.year,
+                columns: job.columns,
+                sheet: job.sheet,
+            };
             let places = match &job.join {
                 None => None,
                 Some(Join::Chome) => Some(import::join::chome_places(&store.read())),

@@ -31,6 +31,8 @@ pub struct ImportQuery {
     allow_unmatched: Option<bool>,
     /// For `network`: replace the current network even when the new one is less than half as long.
     replace: Option<bool>,
+    /// For a workbook: the sheet to read (default: the first).
+    sheet: Option<String>,
 }
 
 /// Imports the body into `layer`: 201 with what was written.
@@ -64,6 +66,7 @@ pub async fn upload(
         allow_unmatched: q.allow_unmatched.unwrap_or(false),
         replace: if q.replace.unwrap_or(false) { Replace::Always } else { Replace::OnlyIfNotShrinking },
         attribution: q.attribution,
+        sheet: q.sheet,
         ..ImportJob::new(layer, body.to_vec())
     };
     let app = state.app.clone();

@@ -11,14 +11,17 @@ use std::collections::HashMap;
 
 /// The fields a column can be mapped to, with the names files commonly use for them.
 const FIELDS: &[(&str, &[&str])] = &[
-    ("name", &["name", "名称", "施設名", "事業所名", "名前"]),
+    (
+        "name",
+        &["name", "名称", "介護サービス事業所名称", "施設名", "施設名称", "事業所名", "事業所名称", "名前"],
+    ),
     ("code", &["code", "コード", "地域コード"]),
     ("parent", &[]),
     ("level", &["level"]),
     ("kind", &["kind"]),
     ("lat", &["lat", "latitude", "緯度", "y"]),
     ("lon", &["lon", "lng", "long", "longitude", "経度", "x"]),
-    ("address", &["address", "住所", "所在地"]),
+    ("address", &["address", "所在地_連結表記", "住所", "所在地"]),
     ("schedule", &["schedule", "開催日時", "スケジュール", "開所日時"]),
     ("audience", &["audience", "対象", "対象者"]),
     ("operator", &["operator", "運営者", "運営主体", "法人の名称", "設置者"]),
@@ -231,6 +234,9 @@ impl<'a> Reader<'a> {
                     return None; // already said which value is not a number
                 }
                 match (lat, lon) {
+                    (Some(lat), Some(lon)) if lat == lon => Err(format!(
+                        "緯度と経度が同じ値 {lat} です（経度の列に緯度が写されているようです）: latitude and longitude are equal"
+                    )),
                     (Some(lat), Some(lon)) => {
                         check_lon_lat(lon, lat).map(|_| Point::new(lon, lat)).map_err(|e| {
                             // The CSV names the columns, so say which way round they were read.
@@ -416,19 +422,29 @@ pub fn is_label_row(record: &Record, columns: &ColumnMap) -> bool {
             .is_some_and(|v| v.trim().is_empty() || !v.trim().chars().all(|c| c.is_ascii_digit()))
 }
 
-/// The schedule as written, or composed from the 自治体標準オープンデータセット columns
-/// 利用可能曜日, 開始時間, 終了時間 and 利用可能日時特記事項.
+/// The columns of the 自治体標準オープンデータセット (2019 and 2024 layouts) that together say when a
+/// place is open: days, opening time, closing time, notes — first the general ones, then those of
+/// the 医療機関 and other datasets.
+const SCHEDULE_COLUMNS: [&[&str]; 4] = [
+    &["利用可能曜日", "診療曜日", "開館曜日", "開設曜日"],
+    &["開始時間", "利用開始時間", "診療開始時間", "開館時間"],
+    &["終了時間", "利用終了時間", "診療終了時間", "閉館時間"],
+    &["利用可能日時特記事項", "診療日時特記事項", "開館日時特記事項"],
+];
+
+/// The schedule as written, or composed from the standard layouts' day, time and note columns.
 fn schedule(r: &mut Reader<'_>) -> Option<String> {
     if let Some(s) = r.text("schedule") {
         return Some(s);
     }
-    let mut take = |key: &str| n03_text(r, key);
-    let days = take("利用可能曜日");
-    let hours = match (take("開始時間"), take("終了時間")) {
+    let mut take = |keys: &[&str]| keys.iter().find_map(|key| n03_text(r, key));
+    let [days, start, end, note] = SCHEDULE_COLUMNS;
+    let days = take(days);
+    let hours = match (take(start), take(end)) {
         (Some(a), Some(b)) => Some(format!("{a}–{b}")),
         (a, b) => a.or(b),
     };
-    let note = take("利用可能日時特記事項");
+    let note = take(note);
     let parts: Vec<String> = [days, hours, note].into_iter().flatten().collect();
     (!parts.is_empty()).then(|| parts.join(" "))
 }

@@ -157,10 +157,7 @@ pub fn population(
             index.entry(k.as_str()).or_default().push(i);
         }
     }
-    let rows = match super::Format::sniff(bytes) {
-        super::Format::GeoJson => records::geojson(bytes)?,
-        super::Format::Csv => records::csv(bytes)?,
-    };
+    let rows = records::read(bytes, options.sheet.as_deref())?;
     if rows.is_empty() {
         return Err(ImportError::Empty);
     }

@@ -11,6 +11,7 @@ mod geometry;
 pub mod join;
 pub mod mesh;
 mod records;
+pub mod table;
 mod text;
 
 pub use fields::{ColumnMap, ColumnMapError};
@@ -28,6 +29,8 @@ pub enum Place {
     Feature(usize),
     /// A CSV record starting at this line, counting from 1 (the header is line 1).
     Line(u64),
+    /// A spreadsheet row, numbered as the spreadsheet shows it.
+    Row(u32),
 }
 
 impl std::fmt::Display for Place {
@@ -35,6 +38,7 @@ impl std::fmt::Display for Place {
         match self {
             Place::Feature(n) => write!(f, "feature {n}"),
             Place::Line(n) => write!(f, "line {n}"),
+            Place::Row(n) => write!(f, "row {n}"),
         }
     }
 }
@@ -78,6 +82,12 @@ pub enum ImportError {
     /// The file holds no records.
     #[error("the file holds no features or rows")]
     Empty,
+    /// The file is not a table, a spreadsheet or GeoJSON; says what it appears to be.
+    #[error("this file appears to be {0}")]
+    NotATable(String),
+    /// A workbook that cannot be read, or has no such sheet.
+    #[error("spreadsheet: {0}")]
+    Spreadsheet(String),
     /// Some records are invalid.
     #[error("{} invalid record(s), nothing imported; first: {}", problems.len(), problems[0])]
     Invalid { problems: Vec<RecordProblem> },
@@ -116,6 +126,8 @@ pub struct SiteOptions {
     /// The kind of every site; when `None`, each record's `kind` property or column.
     pub kind: Option<SiteKind>,
     pub columns: ColumnMap,
+    /// The sheet of a workbook to read; the first when `None`.
+    pub sheet: Option<String>,
 }
 
 /// How population records are read.
@@ -126,6 +138,8 @@ pub struct PopulationOptions {
     /// Written into `year` where a record has none.
     pub year: Option<i32>,
     pub columns: ColumnMap,
+    /// The sheet of a workbook to read; the first when `None`.
+    pub sheet: Option<String>,
 }
 
 fn collect<T>(
@@ -172,12 +186,9 @@ pub fn checked_coord(p: &geojson::Position) -> Result<geo::Coord<f64>, String> {
     geometry::coord(p)
 }
 
-/// Reads sites from GeoJSON or CSV.
+/// Reads sites from GeoJSON, a delimited text table or a spreadsheet.
 pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, ImportError> {
-    let records = match Format::sniff(bytes) {
-        Format::GeoJson => records::geojson(bytes)?,
-        Format::Csv => records::csv(bytes)?,
-    };
+    let records = records::read(bytes, options.sheet.as_deref())?;
     fields::check_point_columns(&records, &options.columns)?;
     collect(records, |r| fields::site(r, options))
 }
@@ -186,10 +197,7 @@ pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, Impor
 /// (e-Stat 地域メッシュ統計: the point is the cell's centre; e-Stat's second header row of labels is
 /// skipped, and concealed counts `*` are read as 0 and flagged).
 pub fn population(bytes: &[u8], options: &PopulationOptions) -> Result<Vec<PopulationData>, ImportError> {
-    let mut records = match Format::sniff(bytes) {
-        Format::GeoJson => records::geojson(bytes)?,
-        Format::Csv => records::csv(bytes)?,
-    };
+    let mut records = records::read(bytes, options.sheet.as_deref())?;
     records.retain(|r| !fields::is_label_row(r, &options.columns));
     fields::check_point_columns(&records, &options.columns)?;
     collect(records, |r| fields::population(r, options))

@@ -1,6 +1,9 @@
-//! Files into uniform records: a GeoJSON feature or a CSV row, each with its place in the file, its
-//! properties and, for GeoJSON, its geometry (EPSG:4326).
+//! Files into uniform records: a GeoJSON feature, a row of a delimited text table or of a
+//! spreadsheet, each with its place in the file, its properties and, for GeoJSON, its geometry
+//! (EPSG:4326). Rows with no value at all (padding at the end of many published tables) are
+//! dropped.
 
+use super::table::{self, Content};
 use super::{ImportError, Place, text};
 use crate::model::Properties;
 use geojson::{Feature, GeoJson, GeometryValue};
@@ -55,10 +58,51 @@ pub fn json_error(text: &str, e: &serde_json::Error) -> ImportError {
     ImportError::Json { line: e.line(), column: e.column(), message, near }
 }
 
-/// The rows of a CSV file with a header row, as string properties keyed by header.
-pub fn csv(bytes: &[u8]) -> Result<Vec<Record>, ImportError> {
+/// A column name as the importer matches it: trimmed, without the `必須` (required) mark that
+/// template headers carry (`名称　必須`, `緯度（必須）`).
+///
+/// ```text
+/// "名称　必須" → "名称",  "緯度（必須）" → "緯度",  " 住所 " → "住所"
+/// ```
+fn header(name: &str) -> String {
+    let name = name.trim();
+    let bare = name
+        .strip_suffix("（必須）")
+        .or_else(|| name.strip_suffix("(必須)"))
+        .or_else(|| name.strip_suffix("必須").filter(|rest| rest.ends_with(|c: char| c.is_whitespace())));
+    bare.unwrap_or(name).trim().to_owned()
+}
+
+/// The records of any file the imports read: GeoJSON, a delimited text table, or `sheet` (else the
+/// first sheet) of a workbook.
+pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<Record>, ImportError> {
+    match table::content(bytes)? {
+        Content::GeoJson => geojson(bytes),
+        Content::Text(delimiter) => csv(bytes, delimiter),
+        Content::Spreadsheet => spreadsheet(bytes, sheet),
+    }
+}
+
+/// The rows of a sheet, keyed by its header row; each placed by its row number in the sheet.
+fn spreadsheet(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<Record>, ImportError> {
+    let mut rows = table::sheet_rows(bytes, sheet)?.into_iter();
+    let Some(table::SheetRow { cells: headers, .. }) = rows.next() else { return Ok(Vec::new()) };
+    Ok(rows
+        .map(|table::SheetRow { number: row, cells }| {
+            let properties =
+                headers.iter().zip(cells).map(|(h, v)| (header(h), serde_json::Value::String(v))).collect();
+            Record { place: Place::Row(row), properties, geometry: None }
+        })
+        .collect())
+}
+
+/// The rows of a delimited text file with a header row, as string properties keyed by header.
+/// Cells beyond the header's are accepted only when empty (many files end each line with a run of
+/// empty fields).
+pub fn csv(bytes: &[u8], delimiter: u8) -> Result<Vec<Record>, ImportError> {
     let (text, _) = text::decode(bytes)?;
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
     let csv_error = |e: csv::Error| ImportError::Csv {
         line: e.position().map_or(1, |p| p.line()),
         message: match e.kind() {
@@ -68,12 +112,19 @@ pub fn csv(bytes: &[u8]) -> Result<Vec<Record>, ImportError> {
             _ => e.to_string(),
         },
     };
-    let headers: Vec<String> =
-        reader.headers().map_err(csv_error)?.iter().map(|h| h.trim().to_owned()).collect();
+    let headers: Vec<String> = reader.headers().map_err(csv_error)?.iter().map(header).collect();
     let mut records = Vec::new();
     for row in reader.records() {
         let row = row.map_err(csv_error)?;
         let line = row.position().map_or(0, |p| p.line());
+        if row.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        let extra = row.iter().skip(headers.len()).any(|v| !v.trim().is_empty());
+        if row.len() < headers.len() || extra {
+            let message = format!("{} fields where the header has {}", row.len(), headers.len());
+            return Err(ImportError::Csv { line, message });
+        }
         let properties = headers
             .iter()
             .zip(row.iter())

@@ -1,0 +1,170 @@
+//! Municipal open-data files exactly as published (`../shared/data/yamaguchi/`, its README lists the
+//! quirk each shows), read by the site importer: each either imports with the counts the README
+//! gives, or fails with the message a user needs — as a table, one row per file.
+
+mod common;
+
+use sasaeai::import::{self, ColumnMap, ImportError, SiteOptions};
+use sasaeai::model::SiteKind;
+
+/// What reading a file must give.
+enum Expect {
+    /// Imports this many sites.
+    Sites(usize),
+    /// Fails: this many problems, each saying this.
+    Problems(usize, &'static str),
+}
+
+struct Case {
+    file: &'static str,
+    kind: SiteKind,
+    columns: &'static [&'static str],
+    quirk: &'static str,
+    expect: Expect,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        file: "shunan_352152_hospital.csv",
+        kind: SiteKind::Clinic,
+        columns: &[],
+        quirk: "2024 layout, UTF-8 BOM, CRLF, 所在地_連結表記, 診療曜日/診療開始時間",
+        expect: Expect::Sites(12),
+    },
+    Case {
+        file: "shunan_352152_hospital.xlsx",
+        kind: SiteKind::Clinic,
+        columns: &[],
+        quirk: "the same list as a workbook, times as time cells",
+        expect: Expect::Sites(12),
+    },
+    Case {
+        file: "ube_352021_aed.xlsx",
+        kind: SiteKind::Other,
+        columns: &[],
+        quirk: "an old .xls named .xlsx; codes as floats; the template sheet after the data",
+        expect: Expect::Sites(165),
+    },
+    Case {
+        file: "suooshima_353051_cultural_property.csv",
+        kind: SiteKind::Other,
+        columns: &[],
+        quirk: "tab-separated though named .csv, cp932, quoted cells holding a tab, 5 of 10 without coordinates",
+        expect: Expect::Problems(5, "latitude or longitude is missing"),
+    },
+    Case {
+        file: "yanai_352128_hospital.csv",
+        kind: SiteKind::Clinic,
+        columns: &[],
+        quirk: "older layout, cp932, no coordinates at all",
+        expect: Expect::Problems(35, "latitude or longitude is missing"),
+    },
+    Case {
+        file: "yamaguchi_352039_evacuation_space.csv",
+        kind: SiteKind::Other,
+        columns: &[],
+        quirk: "2024 + old columns, cp932; one row's longitude is its latitude",
+        expect: Expect::Problems(1, "緯度と経度が同じ値 34.017177"),
+    },
+    Case {
+        file: "shunan_352152_public_toilet.csv",
+        kind: SiteKind::Other,
+        columns: &[],
+        quirk: "UTF-8 BOM, numbers with a trailing space, a duplicate ID",
+        expect: Expect::Sites(154),
+    },
+    Case {
+        file: "shunan_safetymap_r5_shuyo_traffic_danger.csv",
+        kind: SiteKind::Other,
+        columns: &["name=どんな場所ですか？"],
+        quirk: "residents' safety map: 経度 before 緯度, line breaks inside cells, UTF-8 BOM",
+        expect: Expect::Sites(34),
+    },
+    Case {
+        file: "shunan_safetymap_r5_toishi_traffic_danger.csv",
+        kind: SiteKind::Other,
+        columns: &["name=どんな場所ですか？"],
+        quirk: "the same series in cp932",
+        expect: Expect::Sites(67),
+    },
+];
+
+#[test]
+fn every_site_list_imports_as_published_or_says_why_not() {
+    let mut report = Vec::new();
+    for case in CASES {
+        let Some(path) = common::shared_data(&format!("yamaguchi/{}", case.file)) else { return };
+        let bytes = std::fs::read(&path).unwrap();
+        let options = SiteOptions {
+            kind: Some(case.kind),
+            columns: ColumnMap::parse(case.columns).unwrap(),
+            sheet: None,
+        };
+        let read = import::sites(&bytes, &options);
+        match (&case.expect, read) {
+            (Expect::Sites(n), Ok(sites)) => {
+                assert_eq!(sites.len(), *n, "{}: {}", case.file, case.quirk);
+                assert!(sites.iter().all(|s| !s.name.is_empty()), "{}", case.file);
+            }
+            (Expect::Problems(n, says), Err(ImportError::Invalid { problems })) => {
+                assert_eq!(problems.len(), *n, "{}: {problems:#?}", case.file);
+                assert!(problems.iter().all(|p| p.message.contains(says)), "{}: {problems:#?}", case.file);
+            }
+            (_, other) => panic!("{} ({}): {:?}", case.file, case.quirk, other.map(|s| s.len())),
+        }
+        report.push(case.file);
+    }
+    println!("{} published files read as expected", report.len());
+}
+
+#[test]
+fn the_workbook_and_the_csv_of_one_list_give_the_same_sites() {
+    let read = |file: &str| {
+        let path = common::shared_data(&format!("yamaguchi/{file}"))?;
+        let options = SiteOptions { kind: Some(SiteKind::Clinic), ..Default::default() };
+        Some(import::sites(&std::fs::read(path).unwrap(), &options).unwrap())
+    };
+    let (Some(csv), Some(xlsx)) = (read("shunan_352152_hospital.csv"), read("shunan_352152_hospital.xlsx"))
+    else {
+        return;
+    };
+    for (c, x) in csv.iter().zip(&xlsx) {
+        assert_eq!(c.name, x.name);
+        assert_eq!(c.location, x.location, "{}", c.name);
+        assert_eq!(c.address, x.address, "{}: 所在地_連結表記 is the address", c.name);
+    }
+    let first = &xlsx[0];
+    let schedule = first.schedule.as_deref().unwrap_or_default();
+    assert!(schedule.contains(':'), "the workbook's time cells read as times: {schedule:?}");
+    let days: Vec<_> = csv.iter().filter_map(|s| s.schedule.as_deref()).collect();
+    assert!(days.iter().any(|s| s.contains("月火水木金")), "診療曜日 is part of the schedule: {days:?}");
+}
+
+#[test]
+fn the_aed_workbook_reads_its_first_sheet_not_the_template_example() {
+    let Some(path) = common::shared_data("yamaguchi/ube_352021_aed.xlsx") else { return };
+    let bytes = std::fs::read(path).unwrap();
+    let options = SiteOptions { kind: Some(SiteKind::Other), ..Default::default() };
+    let sites = import::sites(&bytes, &options).unwrap();
+    assert!(sites.iter().all(|s| !s.name.contains("○○会館")), "the template's dummy row");
+    assert!(sites.iter().all(|s| (131.19..131.35).contains(&s.location.x())), "all in 宇部市");
+    let code = sites[0].properties.get("市区町村コード").and_then(|v| v.as_str());
+    assert_eq!(code, Some("352021"), "a code typed as a number reads without .0");
+    let template =
+        SiteOptions { sheet: Some("01.AED設置箇所一覧_作成例".into()), ..options.clone() };
+    assert_eq!(import::sites(&bytes, &template).unwrap().len(), 1, "--sheet picks the template sheet");
+    let missing = SiteOptions { sheet: Some("無い".into()), ..options };
+    let err = import::sites(&bytes, &missing).unwrap_err().to_string();
+    assert!(err.contains("no sheet \"無い\"") && err.contains("01.AED設置箇所一覧_フォーマット"), "{err}");
+}
+
+/// Regression: a web page or an archive saved in place of the data used to be read as a
+/// one-column CSV and fail on its first row.
+#[test]
+fn a_file_that_is_no_table_says_what_it_appears_to_be() {
+    let says = |bytes: &[u8]| import::sites(bytes, &SiteOptions::default()).unwrap_err().to_string();
+    assert!(says(b"<!DOCTYPE html><html><body>dataset</body></html>").contains("HTML web page"));
+    assert!(says(b"%PDF-1.7 ...").contains("PDF document"));
+    assert!(says(b"PK\x03\x04\x14\x00\x00\x00data.csv").contains("zip archive; unpack it"));
+    assert!(says(b"PK\x03\x04\x14\x00\x00\x00town.shp").contains("Shapefile"));
+}
