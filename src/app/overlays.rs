@@ -19,7 +19,18 @@ pub struct OverlayVersion {
 
 /// The overlays last computed. One slot: every caller asks the same question.
 #[derive(Default)]
-pub(super) struct OverlayCache(Mutex<Option<(OverlayVersion, Arc<Vec<Overlays>>)>>);
+pub(super) struct OverlayCache {
+    slot: Mutex<Option<(OverlayVersion, Arc<Vec<Overlays>>)>>,
+    /// Held by the one caller computing, so that the dozen tiles a map asks for at once after an
+    /// edit wait for one computation instead of each doing it. Writers never take it.
+    computing: Mutex<()>,
+}
+
+impl OverlayCache {
+    fn cached(&self, version: OverlayVersion) -> Option<Arc<Vec<Overlays>>> {
+        self.slot.lock().as_ref().filter(|(v, _)| *v == version).map(|(_, o)| o.clone())
+    }
+}
 
 impl App {
     /// Every level's overlays, suppressed. Public: anyone may ask, signed in or not.
@@ -28,18 +39,22 @@ impl App {
     }
 
     /// The overlays of the public layers in `index` (a snapshot the caller already reads, such as
-    /// a tile's), computed once per [`OverlayVersion`]. The lock is held only to look and to store.
+    /// a tile's), computed once per [`OverlayVersion`]: concurrent callers of a new version wait for
+    /// the first one's result. No lock a writer needs is held while computing.
     pub fn overlays_of(&self, index: &Index) -> Result<Arc<Vec<Overlays>>, Error> {
+        let cache = &self.overlay_cache;
         let version = self.overlay_version(index);
-        if let Some((v, cached)) = self.overlay_cache.0.lock().as_ref()
-            && *v == version
-        {
-            return Ok(cached.clone());
+        if let Some(hit) = cache.cached(version) {
+            return Ok(hit);
+        }
+        let _computing = cache.computing.lock();
+        if let Some(hit) = cache.cached(version) {
+            return Ok(hit);
         }
         // Read after the version: a change committed meanwhile is at worst computed twice.
         let data = self.support_data(index)?;
         let computed = Arc::new(overlays(index, &self.settings, &data, self.privacy.min_count)?);
-        *self.overlay_cache.0.lock() = Some((version, computed.clone()));
+        *cache.slot.lock() = Some((version, computed.clone()));
         Ok(computed)
     }
 
