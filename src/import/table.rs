@@ -5,6 +5,7 @@
 //! for what it appears to be, so the user knows what to fetch instead.
 
 use super::ImportError;
+use crate::model::calendar::civil_from_days;
 
 /// What a file's bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,22 +145,14 @@ fn cell_text(cell: &calamine::Data) -> String {
 /// assert_eq!(excel_serial_text(45107.0), "2023-06-30");
 /// ```
 pub fn excel_serial_text(serial: f64) -> String {
-    let days = serial.floor() as i64;
-    let minutes = ((serial - serial.floor()) * 1440.0).round() as i64;
+    let total_minutes = (serial * 1440.0).round() as i64;
+    let (days, minutes) = (total_minutes.div_euclid(1440), total_minutes.rem_euclid(1440));
     let time = format!("{}:{:02}", minutes / 60, minutes % 60);
     if days == 0 {
         return time;
     }
-    // Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days - 25569 + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    // Excel's day 25569 is 1970-01-01.
+    let (year, month, day) = civil_from_days(days - 25569);
     let date = format!("{year:04}-{month:02}-{day:02}");
     if minutes == 0 { date } else { format!("{date} {time}") }
 }

@@ -2,6 +2,7 @@
 //! where people live. Everything here is in WGS84 longitude/latitude (EPSG:4326).
 
 mod area;
+pub mod calendar;
 mod coord;
 mod ids;
 pub mod limits;

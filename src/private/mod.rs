@@ -15,6 +15,7 @@ pub use accounts::{Role, SessionRow, TokenRow, UserRow};
 pub use audit::{AuditEntry, AuditRow};
 pub use groups::{FeatureInput, FeatureRow, GroupRole, GroupRow, MemberRow};
 
+use crate::model::calendar::civil_from_days;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -143,20 +144,6 @@ pub fn iso8601(t: i64) -> String {
 /// The calendar year (UTC) of Unix seconds `t`.
 pub fn year_of(t: i64) -> i32 {
     civil_from_days(t.div_euclid(86_400)).0
-}
-
-/// Year, month, day of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
-    (y, m, d)
 }
 
 const SCHEMA: &str = r#"
