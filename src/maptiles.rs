@@ -365,27 +365,20 @@ fn graph_bounds(index: &Index) -> Option<geo::Rect<f64>> {
 
 /// An area's overlay figures: each headline metric as a number when it is shown as one, and as the
 /// text the tables show (`12`, `<3`, `x`) always.
-fn support_properties(table: &Overlays, row: &OverlayRow) -> Vec<(&'static str, Value)> {
-    let mut props = vec![("id", Value::Int(row.area_id.0)), ("name", Value::Str(row.name.clone()))];
+fn support_properties(table: &Overlays, row: &OverlayRow) -> Vec<(String, Value)> {
+    let mut props =
+        vec![("id".into(), Value::Int(row.area_id.0)), ("name".into(), Value::Str(row.name.clone()))];
     // The headline metrics only; the rest are in `/api/support-overlays`.
-    for ((metric, _), text) in HEADLINE_METRICS.iter().zip(SUPPORT_TEXT_FIELDS) {
+    for (metric, _) in HEADLINE_METRICS {
         let Some(i) = table.metrics.iter().position(|m| m == metric) else { continue };
         let shown = row.values[i];
         if let Shown::Count(n) = shown {
-            props.push((metric, Value::Int(n as i64)));
+            props.push((metric.into(), Value::Int(n as i64)));
         }
-        props.push((text, Value::Str(shown.text(table.min_count))));
+        props.push((format!("{metric}_text"), Value::Str(shown.text(table.min_count))));
     }
     props
 }
-
-const SUPPORT_TEXT_FIELDS: [&str; 5] = [
-    "persons_text",
-    "persons_linked_text",
-    "persons_isolated_text",
-    "persons_beyond_walk_text",
-    "groups_this_year_text",
-];
 
 /// A percentage to one decimal, as the map shows it.
 fn percent1(v: f64) -> Value {
@@ -517,7 +510,8 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
                         continue;
                     }
                     let Some(shaped) = shape::polygon(&a.geometry, &transform, BUFFER) else { continue };
-                    let props = support_properties(table, row);
+                    let owned = support_properties(table, row);
+                    let props = owned.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
                     add(l.id, Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
                 }
             }

@@ -7,6 +7,7 @@ use common::{Reply, TOKEN, request};
 use sasaeai::app::{AccountSettings, AppOptions, Principal};
 use sasaeai::http::{AppState, Audience, ServerOptions, route_table};
 use sasaeai::private::Role;
+use sasaeai_tiles::TileId;
 use serde_json::{Value, json};
 
 /// Written into group A's private features; must never come out except to group A's members.
@@ -99,8 +100,8 @@ async fn two_groups(t: &Town) -> (i64, i64, i64) {
 }
 
 /// A concrete URI for a route of the table.
-fn concrete(path: &str, group: i64, feature: i64, tile: (u32, u32, u32)) -> String {
-    path.replace("/tiles/{set}/{z}/{x}/{file}", &format!("/tiles/all/{}/{}/{}.mvt", tile.0, tile.1, tile.2))
+fn concrete(path: &str, group: i64, feature: i64, tile: TileId) -> String {
+    path.replace("/tiles/{set}/{z}/{x}/{file}", &format!("/tiles/all/{tile}.mvt"))
         .replace("/tiles/{file}", "/tiles/all.json")
         .replace("/api/export/{file}", "/api/export/sites.geojson")
         .replace("/api/import/{layer}", "/api/import/sites")
@@ -108,14 +109,6 @@ fn concrete(path: &str, group: i64, feature: i64, tile: (u32, u32, u32)) -> Stri
         .replace("{fid}", &feature.to_string())
         .replace("/api/me/tokens/{id}", "/api/me/tokens/999999")
         .replace("{id}", "1")
-}
-
-fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32, u32) {
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n) as u32;
-    let lat = lat.to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
-    (z, x, y)
 }
 
 /// A reply's body, unzipped when it came gzipped.
@@ -148,7 +141,7 @@ async fn leak_matrix_every_route_as_every_caller() {
     order.sort_by_key(|r| r.method != axum::http::Method::GET);
     for route in order {
         for z in [12, 15] {
-            let uri = concrete(&route.path, a, person, tile_of(lon, lat, z));
+            let uri = concrete(&route.path, a, person, TileId::containing(lon, lat, z));
             for who in callers {
                 let is_member = who == Some("alice");
                 if is_member && route.method != axum::http::Method::GET {
@@ -518,8 +511,8 @@ async fn support_tile_and_karte_agree_with_the_table(t: &Town) -> String {
         table["rows"].as_array().unwrap().iter().find(|r| r["area_id"].as_i64() == id.parse().ok()).unwrap()
     };
     let (_, lon, lat) = t.chome();
-    let (z, x, y) = tile_of(lon, lat, 12);
-    let tile = common::get(&t.s, &format!("/tiles/support/{z}/{x}/{y}.mvt")).await;
+    let tile_id = TileId::containing(lon, lat, 12);
+    let tile = common::get(&t.s, &format!("/tiles/support/{tile_id}.mvt")).await;
     assert_eq!(tile.status, 200);
     let (layers, problems) = check::decode_and_check(&plain_body(&tile), BUFFER);
     assert!(problems.is_empty(), "{problems:?}");
