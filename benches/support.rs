@@ -140,8 +140,8 @@ fn bench_group_map(c: &mut Criterion) {
     let mut g = c.benchmark_group("support_map");
     g.bench_function("one group's map as GeoJSON (50 features, audited, on disk)", |b| {
         b.iter(|| {
-            let (row, features) = app.features(&who, group.id, None).unwrap();
-            black_box(features_geojson(&row, row.edition, &features).to_string())
+            let map = app.features(&who, group.id, None).unwrap();
+            black_box(features_geojson(&map).to_string())
         })
     });
     g.finish();

@@ -606,3 +606,67 @@ fn no_password_or_token_in_any_log_line() {
     }
     println!("{} log lines at trace level, no secret in any", log.lines().count());
 }
+
+/// An edition's map says, per feature, what is new or changed since the edition before, and lists
+/// what it lost — computed by the server the same way as the counts of `/editions`.
+#[tokio::test]
+async fn an_edition_marks_what_changed_since_the_one_before() {
+    let t = Town::new(AccountSettings::default());
+    let (a, _, _) = two_groups(&t).await;
+    let first = t_call_json(&t, &format!("/api/groups/{a}/features")).await;
+    assert!(first["features"].as_array().unwrap().iter().all(|f| f["properties"]["change"].is_null()));
+    assert_eq!(first["removed"], json!([]));
+    let made =
+        t.call(Some("alice"), "POST", &format!("/api/groups/{a}/editions"), json!({ "edition": 2099 })).await;
+    assert_eq!(made.status, 201);
+    let next = t_call_json(&t, &format!("/api/groups/{a}/features?edition=2099")).await;
+    let first_of = |m: &Value, ftype: &str| {
+        m["features"].as_array().unwrap().iter().find(|f| f["properties"]["type"] == ftype).cloned().unwrap()
+    };
+    let (helper, place) = (first_of(&next, "helper"), first_of(&next, "place"));
+    let (_, lon, lat) = t.chome();
+    let moved = point("helper", lon + 0.001, lat, json!({ "label": "新しい呼び名", "tags": ["民生委員"] }));
+    let r = t.call(Some("alice"), "PUT", &format!("/api/groups/{a}/features/{}", helper["id"]), moved).await;
+    assert_eq!(r.status, 200);
+    let r = t
+        .call(Some("alice"), "DELETE", &format!("/api/groups/{a}/features/{}", place["id"]), Value::Null)
+        .await;
+    assert_eq!(r.status, 200);
+    let r = t
+        .call(
+            Some("alice"),
+            "POST",
+            &format!("/api/groups/{a}/features"),
+            point("person", lon, lat, json!({ "label": "B" })),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let next = t_call_json(&t, &format!("/api/groups/{a}/features?edition=2099")).await;
+    let change = |ftype: &str, label: &str| {
+        next["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["type"] == ftype && f["properties"]["label"] == label)
+            .unwrap()["properties"]["change"]
+            .clone()
+    };
+    assert_eq!(change("helper", "新しい呼び名"), json!("changed"));
+    assert_eq!(change("person", "B"), json!("added"));
+    assert_eq!(change("person", MARKER), Value::Null, "unchanged");
+    let removed = next["removed"].as_array().unwrap();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["properties"]["type"], "place");
+    let editions = t_call_json(&t, &format!("/api/groups/{a}/editions")).await;
+    let last = editions["editions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["added"].clone(), last["changed"].clone(), last["removed"].clone()),
+        (json!(1), json!(1), json!(1))
+    );
+}
+
+async fn t_call_json(t: &Town, uri: &str) -> Value {
+    let r = t.call(Some("alice"), "GET", uri, Value::Null).await;
+    assert_eq!(r.status, 200, "{uri}");
+    r.json()
+}

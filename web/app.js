@@ -2,6 +2,7 @@
 // switcher, a coverage choropleth, the support maps' overlays as a choropleth (aggregates only),
 // catchments on click, the 地区カルテ panel and exports.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { absolute, esc } from '/web/util.js';
 
 const KIND_COLOURS = {
   care_center: '#d84315', care_service: '#8d6e63', clinic: '#c2185b', pharmacy: '#ad1457', cafe: '#ef6c00',
@@ -19,7 +20,6 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
 const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), lastCatchment: null, lastReach: null, supportMetric: 'persons_isolated' };
 window.sasaeai = state;
 
-const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 const num = (n) => (n == null ? '—' : Number(n).toLocaleString('ja-JP'));
 
 async function getJson(url) {
@@ -29,9 +29,6 @@ async function getJson(url) {
   return body;
 }
 
-// TileJSON tile URLs are relative unless the server has a public_url; the map's workers need them
-// whole. (Not `new URL`, which would percent-encode the {z}/{x}/{y} placeholders.)
-const absolute = (urls) => urls.map((u) => (u.startsWith('/') ? window.location.origin + u : u));
 
 function style(tilejson) {
   const area = (level, minzoom, width, colour) => ({

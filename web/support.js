@@ -5,6 +5,7 @@
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { TerraDraw, TerraDrawPointMode, TerraDrawPolygonMode } from 'terra-draw';
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
+import { absolute, esc } from '/web/util.js';
 
 const TYPES = {
   person: { symbol: '●', colour: '#d84315' },
@@ -18,13 +19,12 @@ const GROUP_ROLE_LABELS = { owner: '管理', editor: '描く', viewer: '見る' 
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
 const state = {
-  meta: null, me: null, csrf: null, group: null, edition: null, features: EMPTY, previous: new Map(),
-  tool: null, linkFrom: null, editing: null, pendingPoint: null, labels: [], ready: false, draw: null,
+  meta: null, me: null, csrf: null, group: null, edition: null, features: EMPTY,
+  tool: null, linkFrom: null, editing: null, labels: [], ready: false, draw: null,
 };
 window.supportMap = state;
 
 const $ = (id) => document.getElementById(id);
-const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 const show = (id, on) => { $(id).hidden = !on; };
 
 async function api(method, url, body) {
@@ -37,8 +37,6 @@ async function api(method, url, body) {
   if (!r.ok) throw new Error(answer.detail || `${r.status}`);
   return answer;
 }
-
-const absolute = (urls) => urls.map((u) => (u.startsWith('/') ? window.location.origin + u : u));
 
 function style(base) {
   return {
@@ -193,19 +191,13 @@ async function loadEditions(edition) {
   await loadFeatures();
 }
 
-const contentOf = (f) => JSON.stringify([f.geometry?.coordinates ?? null, f.properties.label, f.properties.tags, f.properties.note]);
-
 async function loadFeatures() {
   const g = state.group.id;
   const at = state.editions.findIndex((e) => e.edition === state.edition);
   const info = state.editions[at];
   const before = at > 0 ? state.editions[at - 1].edition : null;
-  const [features, previous] = await Promise.all([
-    api('GET', `/api/groups/${g}/features?edition=${state.edition}`),
-    before ? api('GET', `/api/groups/${g}/features?edition=${before}`) : EMPTY,
-  ]);
-  state.previous = new Map(previous.features.map((f) => [f.properties.key, f]));
-  state.removed = before ? previous.features.filter((f) => !features.features.some((n) => n.properties.key === f.properties.key)) : [];
+  // The server marks each feature added or changed since the edition before, and lists what went.
+  const features = await api('GET', `/api/groups/${g}/features?edition=${state.edition}`);
   $('changes').textContent = before
     ? `${before}年度の地図から：追加 ${info.added}件・削除 ${info.removed}件・変更 ${info.changed}件`
     : '最初の年度の地図です。';
@@ -227,6 +219,10 @@ function bindEditions() {
 }
 
 // ---- the features on the map and in the list ------------------------------------------------
+
+function symbol(type) {
+  return `<span class="sym" style="color:${TYPES[type].colour}">${TYPES[type].symbol}</span>`;
+}
 
 function byId(id) {
   return state.features.features.find((f) => f.id === id);
@@ -253,11 +249,10 @@ function setFeatures(collection) {
   renderList();
 }
 
+const CHANGE_BADGES = { added: '<span class="badge">新</span>', changed: '<span class="badge">変更</span>' };
+
 function changeBadge(f) {
-  if (!state.previous.size && !state.removed?.length) return '';
-  const before = state.previous.get(f.properties.key);
-  if (!before) return '<span class="badge">新</span>';
-  return contentOf(before) !== contentOf(f) ? '<span class="badge">変更</span>' : '';
+  return CHANGE_BADGES[f.properties.change] ?? '';
 }
 
 function renderList() {
@@ -271,12 +266,13 @@ function renderList() {
         ? `${esc(nameOf(byId(p.from)))} → ${esc(nameOf(byId(p.to)))}（${esc(p.kind)}）`
         : `${esc(nameOf(f))}${p.tags?.length && type !== 'note' ? `<br><small>${p.tags.map(esc).join('・')}</small>` : ''}`;
       const edit = editable ? `<button type="button" data-edit="${f.id}">直す</button>` : '';
-      return `<tr data-feature="${f.id}"><td><span class="sym sym-${type}">${TYPES[type].symbol}</span> ${what}${changeBadge(f)}</td><td>${esc(p.note)}</td><td>${edit}</td></tr>`;
+      return `<tr data-feature="${f.id}"><td>${symbol(type)} ${what}${changeBadge(f)}</td><td>${esc(p.note)}</td><td>${edit}</td></tr>`;
     });
     return rows.length ? `<h3>${types[type].label}（${rows.length}）</h3><table>${rows.join('')}</table>` : '';
   });
-  const removed = state.removed?.length
-    ? `<h3>前の年度から消えたもの（${state.removed.length}）</h3><p class="muted">${state.removed.map((f) => esc(nameOf(f))).join('、')}</p>` : '';
+  const gone = state.features.removed ?? [];
+  const removed = gone.length
+    ? `<h3>前の年度から消えたもの（${gone.length}）</h3><p class="muted">${gone.map((f) => esc(nameOf(f))).join('、')}</p>` : '';
   $('list').innerHTML = sections.join('') + removed || '<p class="muted">まだ何も描かれていません。</p>';
 }
 
@@ -446,8 +442,8 @@ function bindMembers() {
 
 function legendHtml() {
   const types = state.meta.support_map.types;
-  return Object.entries(TYPES)
-    .map(([t, s]) => `<span class="legend-item"><span class="sym sym-${t}">${s.symbol}</span>${types[t].label}</span>`)
+  return Object.keys(TYPES)
+    .map((t) => `<span class="legend-item">${symbol(t)}${types[t].label}</span>`)
     .join('') + '<span class="legend-item" style="color:#2a7">┅ グループの範囲</span>';
 }
 
@@ -460,7 +456,6 @@ async function printA3() {
   state.map.resize();
   fitToArea(60);
   await state.map.once('idle');
-  state.printed = { title: $('print-title').textContent, meta: $('print-meta').textContent };
   window.print();
 }
 

@@ -35,6 +35,43 @@ pub struct GroupView {
     pub polygon: Option<Value>,
 }
 
+/// One edition's map, and what changed since the edition before it.
+#[derive(Debug, Clone)]
+pub struct EditionMap {
+    pub group: GroupRow,
+    pub edition: i32,
+    pub features: Vec<FeatureRow>,
+    /// What changed since the edition before (all empty for a group's first edition).
+    pub diff: EditionDiff,
+}
+
+/// The difference between two editions of a map, feature by feature (by `key`).
+#[derive(Debug, Clone, Default)]
+pub struct EditionDiff {
+    pub added: HashSet<i64>,
+    pub changed: HashSet<i64>,
+    /// The features of the earlier edition that the later one no longer has.
+    pub removed: Vec<FeatureRow>,
+}
+
+impl EditionDiff {
+    /// What `now` added, changed and removed compared with `before`.
+    fn between(before: &[FeatureRow], now: &[FeatureRow]) -> Self {
+        let earlier: HashMap<i64, &FeatureRow> = before.iter().map(|f| (f.key, f)).collect();
+        let later: HashSet<i64> = now.iter().map(|f| f.key).collect();
+        let mut diff = EditionDiff::default();
+        for f in now {
+            match earlier.get(&f.key) {
+                None => diff.added.insert(f.key),
+                Some(p) if !same_content(p, f) => diff.changed.insert(f.key),
+                Some(_) => false,
+            };
+        }
+        diff.removed = before.iter().filter(|f| !later.contains(&f.key)).cloned().collect();
+        diff
+    }
+}
+
 /// One edition and what changed since the one before.
 #[derive(Debug, Clone, Serialize)]
 pub struct EditionInfo {
@@ -144,24 +181,30 @@ impl App {
         }
     }
 
-    /// A group and the features of one of its editions (the current one by default).
+    /// A group's map in one of its editions (the current one by default), with what changed since
+    /// the edition before. The features of that edition that are gone are read too, and audited.
     pub fn features(
         &self,
         principal: &Principal,
         group_id: i64,
         edition: Option<i32>,
-    ) -> Result<(GroupRow, Vec<FeatureRow>), Error> {
+    ) -> Result<EditionMap, Error> {
         self.authorize(principal, Action::ReadGroup(group_id))?;
         let group =
             self.private.group(group_id)?.ok_or_else(|| Error::NotFound(format!("no group {group_id}")))?;
         let edition = edition.unwrap_or(group.edition);
-        if !self.private.editions(group_id)?.contains(&edition) {
+        let editions = self.private.editions(group_id)?;
+        if !editions.contains(&edition) {
             return Err(Error::NotFound(format!("group {group_id} has no edition {edition}")));
         }
         let features = self.private.features(group_id, edition)?;
-        let ids = features.iter().map(|f| f.id).collect();
+        let diff = match editions.iter().filter(|e| **e < edition).max() {
+            Some(before) => EditionDiff::between(&self.private.features(group_id, *before)?, &features),
+            None => EditionDiff::default(),
+        };
+        let ids = features.iter().chain(&diff.removed).map(|f| f.id).collect();
         self.private.append_audit(&principal.audit("feature.read", Some(group_id), ids))?;
-        Ok((group, features))
+        Ok(EditionMap { group, edition, features, diff })
     }
 
     /// One feature of a group, with the features its link ends are (for its geometry).
@@ -308,19 +351,17 @@ impl App {
     /// The editions of a group with what changed from each to the next (members).
     pub fn editions(&self, principal: &Principal, group_id: i64) -> Result<Vec<EditionInfo>, Error> {
         self.authorize(principal, Action::ReadGroup(group_id))?;
-        let mut previous: HashMap<i64, FeatureRow> = HashMap::new();
+        let mut previous = Vec::new();
         let mut infos = Vec::new();
         for edition in self.private.editions(group_id)? {
-            let features = self.private.features(group_id, edition)?;
-            let now: HashMap<i64, FeatureRow> = features.into_iter().map(|f| (f.key, f)).collect();
-            let changed =
-                now.iter().filter(|(k, f)| previous.get(k).is_some_and(|p| !same_content(p, f))).count();
+            let now = self.private.features(group_id, edition)?;
+            let diff = EditionDiff::between(&previous, &now);
             infos.push(EditionInfo {
                 edition,
                 features: now.len(),
-                added: now.keys().filter(|k| !previous.contains_key(k)).count(),
-                removed: previous.keys().filter(|k| !now.contains_key(k)).count(),
-                changed,
+                added: diff.added.len(),
+                removed: diff.removed.len(),
+                changed: diff.changed.len(),
             });
             previous = now;
         }
@@ -421,13 +462,30 @@ pub fn feature_input(value: &Value) -> Result<FeatureInput, Error> {
     Ok(FeatureInput { ftype, lon_lat, label: text("label"), tags, note: text("note"), ends })
 }
 
-/// A group's features as a GeoJSON FeatureCollection; links run between their ends.
-pub fn features_geojson(group: &GroupRow, edition: i32, features: &[FeatureRow]) -> Value {
-    let by_key: HashMap<i64, &FeatureRow> = features.iter().map(|f| (f.key, f)).collect();
+/// An edition's map as a GeoJSON FeatureCollection; links run between their ends. Each feature
+/// new or changed since the edition before says so in `properties.change` (`added`, `changed`),
+/// and the features that edition had and this one lost are listed in `removed`.
+pub fn features_geojson(map: &EditionMap) -> Value {
+    let by_key: HashMap<i64, &FeatureRow> = map.features.iter().map(|f| (f.key, f)).collect();
+    let features = map.features.iter().map(|f| {
+        let mut j = feature_geojson(f, &by_key);
+        let change = if map.diff.added.contains(&f.key) {
+            Some("added")
+        } else {
+            map.diff.changed.contains(&f.key).then_some("changed")
+        };
+        if let Some(change) = change {
+            j["properties"]["change"] = json!(change);
+        }
+        j
+    });
+    let removed_ends: HashMap<i64, &FeatureRow> = map.diff.removed.iter().map(|f| (f.key, f)).collect();
+    let g = &map.group;
     json!({
         "type": "FeatureCollection",
-        "group": { "id": group.id, "name": group.name, "edition": edition, "current_edition": group.edition },
-        "features": features.iter().map(|f| feature_geojson(f, &by_key)).collect::<Vec<_>>(),
+        "group": { "id": g.id, "name": g.name, "edition": map.edition, "current_edition": g.edition },
+        "features": features.collect::<Vec<_>>(),
+        "removed": map.diff.removed.iter().map(|f| feature_geojson(f, &removed_ends)).collect::<Vec<_>>(),
     })
 }
 

@@ -11,7 +11,10 @@ pub mod permission;
 mod sites;
 
 pub use accounts::{AccountSettings, Login, SessionAuth, constant_time_eq, hash_password};
-pub use groups::{EditionInfo, GroupArea, GroupView, feature_geojson, feature_input, features_geojson};
+pub use groups::{
+    EditionDiff, EditionInfo, EditionMap, GroupArea, GroupView, feature_geojson, feature_input,
+    features_geojson,
+};
 pub use imports::{ImportJob, ImportLayer, ImportSummary, Join};
 pub use overlays::OverlayVersion;
 pub use permission::Action;

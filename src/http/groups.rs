@@ -115,9 +115,8 @@ pub async fn features(
     Path(id): Path<i64>,
     Query(q): Query<EditionQuery>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (group, features) = state.blocking(move |app| app.features(&who, id, q.edition)).await?;
-    let edition = q.edition.unwrap_or(group.edition);
-    Ok(Json(features_geojson(&group, edition, &features)))
+    let map = state.blocking(move |app| app.features(&who, id, q.edition)).await?;
+    Ok(Json(features_geojson(&map)))
 }
 
 /// `GET /api/groups/{id}/features/{fid}`.

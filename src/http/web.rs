@@ -28,7 +28,7 @@ pub fn default_web_dir() -> PathBuf {
 }
 
 /// Our own files the pages load, under `/web/`.
-const PAGE_FILES: [&str; 4] = ["app.js", "style.css", "support.js", "support.css"];
+const PAGE_FILES: [&str; 5] = ["app.js", "util.js", "style.css", "support.js", "support.css"];
 
 /// The pinned packages' files the pages load, under `/vendor/{package}/`: (package, its folder in
 /// `web/`, files). MapLibre's module loads its worker and shared chunk by name; terra-draw's
