@@ -382,12 +382,7 @@ impl PrivateStore {
         input: &FeatureInput,
         audit: &AuditEntry,
     ) -> Result<FeatureRow, PrivateError> {
-        self.write_map(|tx| {
-            let g = group_in(tx, group_id)?;
-            let id = write_feature(tx, None, &g, input)?;
-            append(tx, &audit.about(Some(group_id), vec![id]))?;
-            Ok(tx.query_row(&format!("{FEATURE} WHERE id = ?1"), [id], feature)?)
-        })
+        self.save_feature(group_id, None, input, audit)
     }
 
     /// Replaces feature `id`, which must be in the group's current edition.
@@ -398,16 +393,29 @@ impl PrivateStore {
         input: &FeatureInput,
         audit: &AuditEntry,
     ) -> Result<FeatureRow, PrivateError> {
+        self.save_feature(group_id, Some(id), input, audit)
+    }
+
+    /// Writes `input` as a new feature, or over `existing` of the current edition, with its audit row.
+    fn save_feature(
+        &self,
+        group_id: i64,
+        existing: Option<i64>,
+        input: &FeatureInput,
+        audit: &AuditEntry,
+    ) -> Result<FeatureRow, PrivateError> {
         self.write_map(|tx| {
             let g = group_in(tx, group_id)?;
-            tx.query_row(
-                "SELECT 1 FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3",
-                params![id, group_id, g.edition],
-                |_| Ok(()),
-            )
-            .optional()?
-            .ok_or_else(|| PrivateError::Missing(format!("feature {id} in the current edition")))?;
-            write_feature(tx, Some(id), &g, input)?;
+            if let Some(id) = existing {
+                tx.query_row(
+                    "SELECT 1 FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3",
+                    params![id, group_id, g.edition],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .ok_or_else(|| PrivateError::Missing(format!("feature {id} in the current edition")))?;
+            }
+            let id = write_feature(tx, existing, &g, input)?;
             append(tx, &audit.about(Some(group_id), vec![id]))?;
             Ok(tx.query_row(&format!("{FEATURE} WHERE id = ?1"), [id], feature)?)
         })
