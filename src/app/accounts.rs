@@ -73,7 +73,7 @@ pub fn hash_password(password: &str) -> Result<String, Error> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
         return Err(Error::Invalid(format!(
-            "a password has {MIN_PASSWORD_CHARS} to 1,024 characters; this one has {chars}"
+            "a password has at least {MIN_PASSWORD_CHARS} characters and at most {MAX_PASSWORD_BYTES} bytes; this one has {chars} characters"
         )));
     }
     let salt = SaltString::generate(&mut OsRng);
@@ -164,10 +164,9 @@ impl App {
     ) -> Result<UserRow, Error> {
         self.authorize(principal, Action::ManageAccounts)?;
         check_name(name)?;
-        for id in scope {
-            if self.store.read().area(crate::model::AreaId(*id)).is_none() {
-                return Err(Error::Invalid(format!("scope: no area {id}")));
-            }
+        let index = self.store.read();
+        if let Some(id) = scope.iter().find(|id| index.area(crate::model::AreaId(**id)).is_none()) {
+            return Err(Error::Invalid(format!("scope: no area {id}")));
         }
         let hash = hash_password(password)?;
         Ok(self.private.add_user(name, role, scope, &hash, &principal.audit("user.add", None, vec![]))?)
@@ -346,9 +345,10 @@ impl App {
     }
 }
 
-/// Compares without returning early, so response time says nothing about how much of a guess matched.
+/// Compares in constant time (the `subtle` crate), so response time says nothing about how much of
+/// a guess matched.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 #[cfg(test)]
