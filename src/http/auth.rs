@@ -73,13 +73,15 @@ async fn session(parts: &Parts, state: &AppState) -> Result<Option<SessionAuth>,
 async fn identify(parts: &Parts, state: &AppState) -> Result<(Principal, Option<String>), AppError> {
     let client = client(parts);
     if let Some(token) = bearer(&parts.headers).map(str::to_owned) {
-        let principal = state.blocking(move |app| app.from_bearer(&token, client)).await.map_err(|_| {
-            AppError::client(
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
-                "the token is wrong or has been revoked",
-            )
-        })?;
+        let principal =
+            state.blocking(move |app| app.from_bearer(&token, client)).await.map_err(|e| match e {
+                AppError::Client { status: StatusCode::UNAUTHORIZED, .. } => AppError::client(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "the token is wrong or has been revoked",
+                ),
+                other => other,
+            })?;
         return Ok((principal, None));
     }
     Ok(match session(parts, state).await? {
