@@ -168,3 +168,46 @@ fn a_file_that_is_no_table_says_what_it_appears_to_be() {
     assert!(says(b"PK\x03\x04\x14\x00\x00\x00data.csv").contains("zip archive; unpack it"));
     assert!(says(b"PK\x03\x04\x14\x00\x00\x00town.shp").contains("Shapefile"));
 }
+
+/// A minimal .xlsx whose first sheet holds `cells` (A1-style reference, text), built by hand so
+/// that a test can make workbooks no office would publish.
+fn xlsx(cells: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let row_of = |r: &str| r.trim_start_matches(|c: char| c.is_ascii_alphabetic()).to_owned();
+    let sheet_data: String = cells
+        .iter()
+        .map(|(r, v)| {
+            format!(r#"<row r="{}"><c r="{r}" t="inlineStr"><is><t>{v}</t></is></c></row>"#, row_of(r))
+        })
+        .collect();
+    let files = [
+        ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned()),
+        ("_rels/.rels", r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned()),
+        ("xl/workbook.xml", r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="一覧" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_owned()),
+        ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned()),
+        ("xl/worksheets/sheet1.xml", format!(r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>"#)),
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, text) in files {
+        zip.start_file(name, stored).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Regression: a sheet was unpacked into a grid spanning its outermost cells, so two cells a
+/// million rows apart (a few hundred bytes of file) asked for a grid of a million rows; and a
+/// header as wide as a sheet can be asked for billions of cells.
+#[test]
+fn far_apart_cells_are_not_unpacked_into_a_grid() {
+    let options = SiteOptions { kind: Some(SiteKind::Other), ..Default::default() };
+    let far = xlsx(&[("A1", "名称"), ("B1", "緯度"), ("C1", "経度"), ("A1048576", "x")]);
+    let err = import::sites(&far, &options).unwrap_err();
+    assert!(err.to_string().contains("row 1048576"), "{err}");
+    let mut wide: Vec<(String, String)> = vec![("A1".into(), "名称".into()), ("XFD1".into(), "端".into())];
+    wide.extend((2..=200).map(|r| (format!("A{r}"), format!("施設{r}"))));
+    let wide: Vec<(&str, &str)> = wide.iter().map(|(r, v)| (r.as_str(), v.as_str())).collect();
+    let err = import::sites(&xlsx(&wide), &options).unwrap_err().to_string();
+    assert!(err.contains("more than 3000000 cells"), "{err}");
+}

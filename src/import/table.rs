@@ -1,6 +1,6 @@
 //! Tables as offices publish them. Text tables in any of the usual delimiters — comma, tab,
 //! semicolon — sniffed from the header row (quotes honoured, so a quoted cell holding a tab does
-//! not split), and spreadsheets (.xlsx, old .xls, .ods) read by content, whatever the file's name
+//! not split), and Excel workbooks (.xlsx, old .xls) read by content, whatever the file's name
 //! says: an `.xls` named `.xlsx` and an Excel file named `.csv` both open. Anything else is named
 //! for what it appears to be, so the user knows what to fetch instead.
 
@@ -13,9 +13,12 @@ pub enum Content {
     GeoJson,
     /// A delimited text table, with its delimiter.
     Text(u8),
-    /// A workbook calamine can read.
+    /// An Excel workbook (.xlsx or .xls).
     Spreadsheet,
 }
+
+/// The first bytes of an OLE2 compound file: an Excel 97–2003 workbook.
+const OLE2: &[u8] = b"\xD0\xCF\x11\xE0";
 
 /// Recognises a file by its first bytes; files that hold no table say what they appear to be.
 pub fn content(bytes: &[u8]) -> Result<Content, ImportError> {
@@ -23,12 +26,14 @@ pub fn content(bytes: &[u8]) -> Result<Content, ImportError> {
     let start = body.iter().position(|b| !b.is_ascii_whitespace()).map_or(body, |i| &body[i..]);
     let lower: Vec<u8> = start.iter().take(64).map(u8::to_ascii_lowercase).collect();
     let not_a_table = |what: &str| Err(ImportError::NotATable(what.to_owned()));
-    if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-        return Ok(Content::Spreadsheet); // OLE2: Excel 97–2003 (.xls), whatever it is named
+    if bytes.starts_with(OLE2) {
+        return Ok(Content::Spreadsheet); // Excel 97–2003 (.xls), whatever it is named
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return if zip_holds(bytes, &["xl/", "content.xml"]) {
+        return if zip_holds(bytes, &["xl/"]) {
             Ok(Content::Spreadsheet)
+        } else if zip_holds(bytes, &["content.xml"]) {
+            not_a_table("an OpenDocument spreadsheet; save it as .xlsx or CSV")
         } else if zip_holds(bytes, &[".shp"]) {
             not_a_table("a zip archive holding a Shapefile, which this import does not read")
         } else {
@@ -91,35 +96,85 @@ pub struct SheetRow {
     pub cells: Vec<String>,
 }
 
+/// The most cells a sheet may hold (its rows × its header's width): a workbook is compressed, so
+/// its size on disk does not bound what it unpacks to.
+pub const MAX_SHEET_CELLS: usize = 3_000_000;
+
 /// The rows of one sheet that hold any value (the first is the header). `sheet` picks a sheet by
-/// name; the first sheet otherwise.
+/// name; the first sheet otherwise. An .xlsx sheet is streamed cell by cell, never unpacked into a
+/// grid spanning its outermost cells (two cells a million rows apart would be a grid of billions);
+/// an .xls sheet is at most 65,536 × 256 cells by its format.
 pub fn sheet_rows(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<SheetRow>, ImportError> {
-    use calamine::Reader;
-    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| ImportError::Spreadsheet(e.to_string()))?;
-    let names = book.sheet_names();
-    let name = match sheet {
+    let spreadsheet = |e: &dyn std::fmt::Display| ImportError::Spreadsheet(e.to_string());
+    let cells: Vec<((u32, u32), String)> = if bytes.starts_with(OLE2) {
+        let mut book: calamine::Xls<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| spreadsheet(&e))?;
+        let name = pick_sheet(calamine::Reader::sheet_names(&book), sheet)?;
+        let range = calamine::Reader::worksheet_range(&mut book, &name).map_err(|e| spreadsheet(&e))?;
+        // Positions within the range; the range starts where the sheet's first value is.
+        let (top, left) = range.start().unwrap_or((0, 0));
+        range.used_cells().map(|(r, c, v)| ((top + r as u32, left + c as u32), cell_text(v))).collect()
+    } else {
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| spreadsheet(&e))?;
+        let name = pick_sheet(calamine::Reader::sheet_names(&book), sheet)?;
+        let mut reader = book.worksheet_cells_reader(&name).map_err(|e| spreadsheet(&e))?;
+        let mut cells = Vec::new();
+        while let Some(cell) = reader.next_cell().map_err(|e| spreadsheet(&e))? {
+            let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
+            cells.push((cell.get_position(), text));
+            if cells.len() > MAX_SHEET_CELLS {
+                return Err(too_large());
+            }
+        }
+        cells
+    };
+    rows_of(cells)
+}
+
+/// Rows from cells, each row as wide as the header (the first row with a value), numbered as the
+/// spreadsheet shows them.
+fn rows_of(cells: Vec<((u32, u32), String)>) -> Result<Vec<SheetRow>, ImportError> {
+    let mut by_row: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    for ((row, col), text) in cells.into_iter().filter(|(_, t)| !t.is_empty()) {
+        by_row.entry(row).or_default().push((col, text));
+    }
+    let first_col = by_row.values().flatten().map(|(c, _)| *c).min().unwrap_or(0);
+    let width = by_row.values().next().and_then(|h| h.iter().map(|(c, _)| c + 1 - first_col).max());
+    let width = width.unwrap_or(0) as usize;
+    if by_row.len().saturating_mul(width) > MAX_SHEET_CELLS {
+        return Err(too_large());
+    }
+    Ok(by_row
+        .into_iter()
+        .map(|(row, values)| {
+            let mut cells = vec![String::new(); width];
+            for (col, text) in values {
+                if let Some(cell) = cells.get_mut((col - first_col) as usize) {
+                    *cell = text;
+                }
+            }
+            SheetRow { number: row + 1, cells }
+        })
+        .collect())
+}
+
+fn too_large() -> ImportError {
+    ImportError::Spreadsheet(format!(
+        "the sheet holds more than {MAX_SHEET_CELLS} cells; split it, or save it as CSV"
+    ))
+}
+
+/// `sheet` among a workbook's sheet `names`, or its first sheet.
+fn pick_sheet(names: Vec<String>, sheet: Option<&str>) -> Result<String, ImportError> {
+    match sheet {
         Some(wanted) => names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| {
             ImportError::Spreadsheet(format!("no sheet {wanted:?}; the workbook has {}", names.join(", ")))
-        })?,
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| ImportError::Spreadsheet("the workbook has no sheet".into()))?,
-    };
-    let range =
-        book.worksheet_range(&name).map_err(|e| ImportError::Spreadsheet(format!("sheet {name:?}: {e}")))?;
-    let first_row = range.start().map_or(0, |(row, _)| row);
-    let rows = range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| SheetRow {
-            number: first_row + i as u32 + 1,
-            cells: cells.iter().map(cell_text).collect(),
-        })
-        .filter(|row| row.cells.iter().any(|c| !c.is_empty()))
-        .collect();
-    Ok(rows)
+        }),
+        None => {
+            names.first().cloned().ok_or_else(|| ImportError::Spreadsheet("the workbook has no sheet".into()))
+        }
+    }
 }
 
 /// A cell as the text a CSV of the same sheet would hold: whole numbers without `.0` (codes typed as
