@@ -117,9 +117,20 @@ function renderGroups() {
   return null;
 }
 
+// Every area of a level, page after page (a city may have more 町丁 than one page holds).
+async function allAreas(level) {
+  const features = [];
+  for (let url = `/api/areas?level=${level}`; url;) {
+    const page = await api('GET', url);
+    features.push(...page.features);
+    url = page.links?.find((l) => l.rel === 'next')?.href;
+  }
+  return features;
+}
+
 async function fillAreaChoices() {
-  const pages = await Promise.all(['chome', 'district'].map((level) => api('GET', `/api/areas?level=${level}&limit=1000`)));
-  const options = pages.flatMap((p) => p.features).map((f) => `<option value="${f.properties.id}">${esc(f.properties.name)}</option>`);
+  const levels = await Promise.all(['chome', 'district'].map(allAreas));
+  const options = levels.flat().map((f) => `<option value="${f.properties.id}">${esc(f.properties.name)}</option>`);
   $('group-area').innerHTML = '<option value="">（地図に描いた範囲）</option>' + options.join('');
 }
 
