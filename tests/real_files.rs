@@ -211,3 +211,44 @@ fn far_apart_cells_are_not_unpacked_into_a_grid() {
     let err = import::sites(&xlsx(&wide), &options).unwrap_err().to_string();
     assert!(err.contains("more than 3000000 cells"), "{err}");
 }
+
+/// The sums of e-Stat's population, 65+ and 75+ cells a file shows (`*` is concealed and not
+/// counted), computed from the text without the importer.
+fn estat_own_sums(bytes: &[u8]) -> (u64, u64, u64) {
+    let (text, _, _) = encoding_rs::SHIFT_JIS.decode(bytes);
+    let header = text.lines().next().unwrap().split(',');
+    let col = |code: &str| header.clone().position(|h| h == code).unwrap();
+    let (total, aged65, aged75) = (col("T001101001"), col("T001101019"), col("T001101022"));
+    let mut sums = (0, 0, 0);
+    for line in text.lines().skip(2) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let n = |i: usize| cells[i].parse::<u64>().unwrap_or(0);
+        sums = (sums.0 + n(total), sums.1 + n(aged65), sums.2 + n(aged75));
+    }
+    sums
+}
+
+#[test]
+fn estat_mesh_tables_import_with_the_totals_they_publish() {
+    use sasaeai::import::PopulationOptions;
+    // Meshes, then population, 65+ and 75+ as the yamaguchi README gives them.
+    let published = [
+        ("tblT001101H4930.txt", 11_945, (2_644_586, 784_382, 403_246)),
+        ("tblT001101H5031.txt", 4_707, (532_512, 182_521, 96_823)),
+    ];
+    for (file, meshes, sums) in published {
+        let Some(path) = common::shared_data(&format!("yamaguchi/{file}")) else { return };
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(estat_own_sums(&bytes), sums, "{file}: the README's figures are the file's");
+        let units = import::population(&bytes, &PopulationOptions::default()).unwrap();
+        assert_eq!(units.len(), meshes, "{file}: one point per mesh, the label row skipped");
+        let imported = units.iter().fold((0, 0, 0), |s, u| {
+            (s.0 + u64::from(u.total), s.1 + u64::from(u.aged65), s.2 + u64::from(u.aged75))
+        });
+        assert_eq!(imported, sums, "{file}: secrecy groups apportioned, nothing counted twice");
+        let secret = units.iter().filter(|u| u.properties["HTKSYORI"] == "2").count();
+        let apportioned = units.iter().filter(|u| u.properties.get("ages_apportioned").is_some()).count();
+        assert!(apportioned > secret && secret > 1000, "{file}: {secret} secret, {apportioned} apportioned");
+        assert!(units.iter().all(|u| u.properties.get("concealed").is_none()), "{file}: no age left unknown");
+    }
+}

@@ -98,8 +98,13 @@ impl ColumnMap {
         self.0.insert("lon", "lon".into());
     }
 
+    /// Whether the user mapped `field` to a column.
+    pub(super) fn is_mapped(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
     /// The key holding `field` in `props`: the mapped one, or else the first alias present.
-    fn key<'p>(&self, props: &'p Properties, field: &str) -> Option<&'p str> {
+    pub(super) fn key<'p>(&self, props: &'p Properties, field: &str) -> Option<&'p str> {
         if let Some(column) = self.0.get(field) {
             return props.get_key_value(column.as_str()).map(|(k, _)| k.as_str());
         }

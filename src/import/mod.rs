@@ -6,6 +6,7 @@
 //! whole file when any record is wrong, naming every bad record; the store then writes all of it in
 //! one transaction.
 
+pub mod estat;
 mod fields;
 mod geometry;
 pub mod join;
@@ -194,11 +195,17 @@ pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, Impor
 }
 
 /// Reads population points from GeoJSON or CSV — with coordinates, or with a JIS X 0410 mesh code
-/// (e-Stat 地域メッシュ統計: the point is the cell's centre; e-Stat's second header row of labels is
-/// skipped, and concealed counts `*` are read as 0 and flagged).
+/// (e-Stat 地域メッシュ統計: the point is the cell's centre; e-Stat's second header row of labels
+/// names the columns, secrecy groups are read as [`estat`] says, and other concealed counts `*` are
+/// read as 0 and flagged).
 pub fn population(bytes: &[u8], options: &PopulationOptions) -> Result<Vec<PopulationData>, ImportError> {
     let mut records = records::read(bytes, options.sheet.as_deref())?;
-    records.retain(|r| !fields::is_label_row(r, &options.columns));
-    fields::check_point_columns(&records, &options.columns)?;
-    collect(records, |r| fields::population(r, options))
+    let mut columns = options.columns.clone();
+    if let Some(at) = records.iter().position(|r| fields::is_label_row(r, &columns)) {
+        estat::map_labelled_columns(&records.remove(at), &mut columns);
+    }
+    estat::apportion_merged(&mut records, &columns).map_err(|problems| ImportError::Invalid { problems })?;
+    fields::check_point_columns(&records, &columns)?;
+    let options = PopulationOptions { columns, ..options.clone() };
+    collect(records, |r| fields::population(r, &options))
 }
