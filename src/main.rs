@@ -234,6 +234,10 @@ struct ImportPopulation {
     /// Year written where a record has none.
     #[arg(long)]
     year: Option<i32>,
+    /// The date the figures are for (2025-03-31, 令和7年3月31日), over any date the file gives
+    /// (調査年月日, or a date in the sheet's name); use it when the file's date is stale.
+    #[arg(long)]
+    date: Option<sasaeai::import::dates::Date>,
     /// Join each row by 町丁 name or code to the store's 町丁 (chome) areas instead of reading
     /// coordinates (町丁別・年齢別人口).
     #[arg(long, conflicts_with = "join_points")]
@@ -412,6 +416,7 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
             let job = ImportJob {
                 source: p.source,
                 year: p.year,
+                date: p.date,
                 join,
                 allow_unmatched: p.allow_unmatched,
                 ..p.common.job(ImportLayer::Population, columns)?

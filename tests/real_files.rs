@@ -252,3 +252,84 @@ fn estat_mesh_tables_import_with_the_totals_they_publish() {
         assert!(units.iter().all(|u| u.properties.get("concealed").is_none()), "{file}: no age left unknown");
     }
 }
+
+/// Points for 上関町's eight 地区 (no gazetteer covers them): each near its village, to place rows.
+fn kaminoseki_districts() -> Vec<sasaeai::import::join::JoinPlace> {
+    let villages = [
+        ("上関", 132.114, 33.827),
+        ("蒲井", 132.053, 33.797),
+        ("四代", 132.084, 33.804),
+        ("白井田", 132.104, 33.787),
+        ("戸津", 132.106, 33.815),
+        ("室津", 132.112, 33.838),
+        ("祝島", 131.975, 33.780),
+        ("八島", 132.194, 33.749),
+    ];
+    let point = |lon, lat| geo::Point::new(lon, lat);
+    villages
+        .map(|(name, lon, lat)| sasaeai::import::join::JoinPlace::new(name, None, None, point(lon, lat)))
+        .into()
+}
+
+#[test]
+fn age_band_tables_give_65_and_75_and_the_date_they_are_for() {
+    use sasaeai::import::{PopulationOptions, join};
+    // File, the date to give (for the file whose 調査年月日 is stale), then what the README and the
+    // file's own band columns give: rows, people, 65+, 75+, the date.
+    let cases = [
+        ("20200531", None, (8, 2627, 1489, 937), "2020-05-31"),
+        ("20211031", None, (8, 2519, 1436, 876), "2021-10-31"),
+        ("20240331", None, (8, 2238, 1314, 845), "2024-01-31"),
+        ("20240331", Some("2024-03-31"), (8, 2238, 1314, 845), "2024-03-31"),
+        ("20250331", None, (8, 2150, 1273, 855), "2025-03-31"),
+    ];
+    for (day, given, (rows, total, aged65, aged75), date) in cases {
+        let file = format!("yamaguchi/kaminoseki_353418_population_{day}.csv");
+        let Some(path) = common::shared_data(&file) else { return };
+        let bytes = std::fs::read(&path).unwrap();
+        let options = PopulationOptions { date: given.map(|d| d.parse().unwrap()), ..Default::default() };
+        let (units, report) = join::population(&bytes, &options, &kaminoseki_districts(), false).unwrap();
+        assert_eq!(units.len(), rows, "{file}: the padding rows are not areas");
+        assert!(report.places_without_rows.is_empty());
+        let sum = |f: fn(&sasaeai::model::PopulationData) -> u32| units.iter().map(f).sum::<u32>();
+        assert_eq!(
+            (sum(|u| u.total), sum(|u| u.aged65), sum(|u| u.aged75)),
+            (total, aged65, aged75),
+            "{file}"
+        );
+        assert!(
+            units.iter().all(|u| u.properties["date"] == date && u.year == Some(date[..4].parse().unwrap()))
+        );
+    }
+}
+
+#[test]
+fn a_workbook_with_a_total_row_and_its_date_in_the_sheet_name() {
+    use sasaeai::import::{PopulationOptions, join};
+    let Some(path) = common::shared_data("yamaguchi/yanai_352128_population_20230630.xlsx") else { return };
+    let Some(gazetteer) = common::shared_data("yamaguchi/yanai_chome_points_geolonia.geojson") else {
+        return;
+    };
+    let places = join::point_places(&std::fs::read(gazetteer).unwrap(), "name", None).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let (units, _) = join::population(&bytes, &PopulationOptions::default(), &places, false).unwrap();
+    let names: Vec<_> = units.iter().map(|u| u.name.clone().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["柳井", "日積", "伊陸", "新庄", "余田", "伊保庄", "阿月", "平郡", "大畠"],
+        "計 is no 地区"
+    );
+    assert_eq!(units.iter().map(|u| u.total).sum::<u32>(), 29_840, "the 計 row's figure");
+    assert!(units.iter().all(|u| u.properties["date"] == "2023-06-30" && u.year == Some(2023)));
+    assert!(units.iter().all(|u| u.aged75 < u.aged65 && u.aged65 < u.total), "from 85歳の男性以上 too");
+
+    // A total row that disagrees with the rows is named, not dropped silently.
+    let csv = "地域名,総人口,65-74歳,75歳以上\n柳井,100,20,10\n日積,50,10,5\n計,160,30,15\n";
+    let Err(ImportError::Invalid { problems }) =
+        join::population(csv.as_bytes(), &PopulationOptions::default(), &places, false)
+    else {
+        panic!("a wrong total row was accepted")
+    };
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].message.contains("the total row says 160; the rows above sum to 150"));
+}

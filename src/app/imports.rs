@@ -57,6 +57,8 @@ pub struct ImportJob {
     pub columns: ColumnMap,
     pub source: Option<String>,
     pub year: Option<i32>,
+    /// For population: the date the figures are for, over any the file gives.
+    pub date: Option<import::dates::Date>,
     pub join: Option<Join>,
     /// With `join`: import the rows that match and report the others.
     pub allow_unmatched: bool,
@@ -79,6 +81,7 @@ impl ImportJob {
             columns: ColumnMap::default(),
             source: None,
             year: None,
+            date: None,
             join: None,
             allow_unmatched: false,
             replace: Replace::OnlyIfNotShrinking,
@@ -147,6 +150,7 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
                 year: job.year,
                 columns: job.columns,
                 sheet: job.sheet,
+                date: job.date,
             };
             let places = match &job.join {
                 None => None,

@@ -23,6 +23,8 @@ pub struct ImportQuery {
     columns: Option<String>,
     source: Option<String>,
     year: Option<i32>,
+    /// For population: the date the figures are for (YYYY-MM-DD or 令和N年M月D日), over the file's.
+    date: Option<String>,
     /// An attribution line for the imported data.
     attribution: Option<String>,
     /// `chome`: join population rows by 町丁 name or code to the store's 町丁 areas.
@@ -62,6 +64,7 @@ pub async fn upload(
         columns,
         source: q.source,
         year: q.year,
+        date: parse_param("date", q.date.as_deref())?,
         join,
         allow_unmatched: q.allow_unmatched.unwrap_or(false),
         replace: if q.replace.unwrap_or(false) { Replace::Always } else { Replace::OnlyIfNotShrinking },

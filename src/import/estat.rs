@@ -43,9 +43,10 @@ pub fn map_labelled_columns(labels: &Record, columns: &mut ColumnMap) {
         if columns.is_mapped(field) {
             continue;
         }
-        let found = labels.properties.iter().find(|(_, label)| {
-            label.as_str().is_some_and(|l| wanted.contains(&label_form(l).as_str()))
-        });
+        let found = labels
+            .properties
+            .iter()
+            .find(|(_, label)| label.as_str().is_some_and(|l| wanted.contains(&label_form(l).as_str())));
         if let Some((column, _)) = found {
             // The field names come from `LABELS`, which are all known fields.
             let _ = columns.set(field, column.clone());
@@ -132,12 +133,17 @@ fn mesh_of(index: usize, record: &Record, columns: &ColumnMap) -> Result<Mesh, R
 }
 
 /// The receiving mesh's 65+ and 75+ shared among `members` (the receiver first) by population.
-fn apportion_group(records: &mut [Record], columns: &ColumnMap, members: &[&Mesh]) -> Result<(), RecordProblem> {
+fn apportion_group(
+    records: &mut [Record],
+    columns: &ColumnMap,
+    members: &[&Mesh],
+) -> Result<(), RecordProblem> {
     let head = &records[members[0].index];
     let figure = |field: &str| -> Result<(String, u64), RecordProblem> {
-        let key = columns.key(&head.properties, field).map(str::to_owned).ok_or_else(|| {
-            problem(head.place, field, format!("no column for {field} to apportion"))
-        })?;
+        let key = columns
+            .key(&head.properties, field)
+            .map(str::to_owned)
+            .ok_or_else(|| problem(head.place, field, format!("no column for {field} to apportion")))?;
         let value = text(head, &key).and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| {
             problem(head.place, &key, "a receiving mesh (HTKSYORI 1) must show this figure".into())
         })?;

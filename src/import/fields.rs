@@ -1,6 +1,8 @@
 //! Records into model values: which property or column holds which field (by name, by the aliases
 //! municipal files use, or as mapped by the user), and how each value is read.
 
+use super::bands::AgeBands;
+use super::dates::Date;
 use super::geometry;
 use super::records::Record;
 use super::{AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions};
@@ -29,6 +31,7 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("aged65", &["aged65", "65歳以上", "65歳以上人口", "老年人口"]),
     ("aged75", &["aged75", "75歳以上", "75歳以上人口"]),
     ("year", &["year", "年", "年次", "調査年"]),
+    ("date", &["date", "調査年月日", "基準日", "時点"]),
     ("source", &["source", "出典"]),
     ("population_name", &["name", "町丁名", "町丁", "町丁字名", "地域名", "名称", "town"]),
     ("mesh", &["mesh", "mesh_code", "KEY_CODE", "メッシュコード", "メッシュ"]),
@@ -222,6 +225,26 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+
+    /// The sum of the counts in `keys` (age bands; a blank band counts 0). The columns stay as
+    /// free properties.
+    fn band_sum<'k>(&mut self, keys: impl Iterator<Item = &'k str>) -> Option<u32> {
+        let mut sum = 0u32;
+        for key in keys {
+            let text = self.record.properties.get(key).and_then(Value::as_str).map(normalise_number);
+            match text.as_deref().map(|t| if t.is_empty() { Ok(0) } else { t.parse::<u32>() }) {
+                Some(Ok(n)) => sum = sum.saturating_add(n),
+                _ => {
+                    self.problem(
+                        Some(key),
+                        format!("{:?} is not a count of people", text.unwrap_or_default()),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(sum)
     }
 
     fn point(&mut self) -> Option<Point<f64>> {
@@ -418,6 +441,14 @@ pub fn join_key(record: &Record, columns: &ColumnMap) -> (Option<String>, String
     (key, shown)
 }
 
+/// Whether `record` has a non-blank value for `field`.
+pub fn has_value(record: &Record, columns: &ColumnMap, field: &str) -> bool {
+    columns
+        .key(&record.properties, field)
+        .and_then(|k| record.properties[k].as_str())
+        .is_some_and(|v| !v.trim().is_empty())
+}
+
 /// e-Stat's CSVs have a second header row of Japanese labels: line 2 whose mesh code is not a number.
 pub fn is_label_row(record: &Record, columns: &ColumnMap) -> bool {
     record.place == super::Place::Line(2)
@@ -516,24 +547,36 @@ pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<Recor
     r.finish(data)
 }
 
-pub fn population(record: Record, options: &PopulationOptions) -> Result<PopulationData, Vec<RecordProblem>> {
+pub fn population(
+    record: Record,
+    options: &PopulationOptions,
+    bands: Option<&AgeBands>,
+) -> Result<PopulationData, Vec<RecordProblem>> {
     let mut r = Reader::new(&record, &options.columns);
     let location = r.point();
     let mesh = r.text("mesh");
     let name = r.text("population_name").or_else(|| mesh.clone());
-    let (total, aged65, aged75) = (r.count("total"), r.count("aged65"), r.count("aged75"));
+    let mut count = |field: &str, from_age: u32| match bands {
+        Some(b) if options.columns.key(&record.properties, field).is_none() => r.band_sum(b.aged(from_age)),
+        _ => r.count(field),
+    };
+    let (total, aged65, aged75) = (count("total", 0), count("aged65", 65), count("aged75", 75));
+    let date = reference_date(&mut r, options);
     let year = match r.number("year") {
         Some(y) if y.fract() == 0.0 && (1900.0..=2200.0).contains(&y) => Some(y as i32),
         Some(y) => {
             r.problem(Some("year"), format!("{y} is not a year"));
             None
         }
-        None => options.year,
+        None => date.map(|d| d.year).or(options.year),
     };
     let source = r.text("source").or_else(|| options.source.clone());
     let mut properties = r.rest();
     if let Some(code) = mesh {
         properties.insert("mesh_code".into(), Value::String(code));
+    }
+    if let Some(date) = date {
+        properties.insert("date".into(), Value::String(date.to_string()));
     }
     if r.concealed {
         properties.insert("concealed".into(), Value::Bool(true));
@@ -552,4 +595,14 @@ pub fn population(record: Record, options: &PopulationOptions) -> Result<Populat
         _ => None,
     };
     r.finish(data)
+}
+
+/// The date the figures are for: the one given for the whole file, else the record's own.
+fn reference_date(r: &mut Reader<'_>, options: &PopulationOptions) -> Option<Date> {
+    let written = r.text("date");
+    if options.date.is_some() {
+        return options.date;
+    }
+    let text = written?;
+    text.parse::<Date>().map_err(|e| r.problem(Some("date"), e)).ok()
 }

@@ -3,7 +3,7 @@
 //! the same 町丁 is written (全角/半角 digits, 1丁目 / 一丁目, spaces, ヶ/ケ). Rows that match nothing
 //! are listed, never dropped silently. Positions are EPSG:4326.
 
-use super::{ImportError, PopulationOptions, RecordProblem, fields, records};
+use super::{ImportError, PopulationOptions, RecordProblem, fields};
 use crate::model::PopulationData;
 use geo::Point;
 use std::collections::HashMap;
@@ -157,10 +157,7 @@ pub fn population(
             index.entry(k.as_str()).or_default().push(i);
         }
     }
-    let rows = records::read(bytes, options.sheet.as_deref())?;
-    if rows.is_empty() {
-        return Err(ImportError::Empty);
-    }
+    let super::PopulationTable { records: rows, options, bands } = super::population_table(bytes, options)?;
     let mut used = vec![false; places.len()];
     let mut out = Vec::new();
     let mut unmatched = Vec::new();
@@ -212,7 +209,7 @@ pub fn population(
         let mut columns = options.columns.clone();
         columns.force_coordinates();
         let opts = PopulationOptions { columns, ..options.clone() };
-        match fields::population(row, &opts) {
+        match fields::population(row, &opts, bands.as_ref()) {
             Ok(mut data) => {
                 data.name.get_or_insert_with(|| places[found].label.clone());
                 out.push(data);

@@ -6,6 +6,8 @@
 //! whole file when any record is wrong, naming every bad record; the store then writes all of it in
 //! one transaction.
 
+mod bands;
+pub mod dates;
 pub mod estat;
 mod fields;
 mod geometry;
@@ -141,6 +143,36 @@ pub struct PopulationOptions {
     pub columns: ColumnMap,
     /// The sheet of a workbook to read; the first when `None`.
     pub sheet: Option<String>,
+    /// The reference date of every record, whatever the file says (some files carry a stale one).
+    /// Otherwise each record's date column (調査年月日), else a date in the sheet's name.
+    pub date: Option<dates::Date>,
+}
+
+/// A population table ready to be read: e-Stat's label row used and its secrecy groups
+/// apportioned, total rows dropped, age bands found, the date of a sheet's name taken where the
+/// rows have none.
+struct PopulationTable {
+    records: Vec<Record>,
+    options: PopulationOptions,
+    bands: Option<bands::AgeBands>,
+}
+
+fn population_table(bytes: &[u8], options: &PopulationOptions) -> Result<PopulationTable, ImportError> {
+    let invalid = |problems| ImportError::Invalid { problems };
+    let mut records = records::read(bytes, options.sheet.as_deref())?;
+    let mut options = options.clone();
+    if let Some(at) = records.iter().position(|r| fields::is_label_row(r, &options.columns)) {
+        estat::map_labelled_columns(&records.remove(at), &mut options.columns);
+    }
+    estat::apportion_merged(&mut records, &options.columns).map_err(invalid)?;
+    let Some(first) = records.first() else { return Err(ImportError::Empty) };
+    let name_key = options.columns.key(&first.properties, "population_name").map(str::to_owned);
+    let bands = bands::AgeBands::detect(first.properties.keys())?;
+    bands::drop_total_rows(&mut records, name_key.as_deref()).map_err(invalid)?;
+    if options.date.is_none() && !records.iter().any(|r| fields::has_value(r, &options.columns, "date")) {
+        options.date = table::sheet_name(bytes, options.sheet.as_deref()).and_then(|n| dates::find_date(&n));
+    }
+    Ok(PopulationTable { records, options, bands })
 }
 
 fn collect<T>(
@@ -194,18 +226,12 @@ pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, Impor
     collect(records, |r| fields::site(r, options))
 }
 
-/// Reads population points from GeoJSON or CSV — with coordinates, or with a JIS X 0410 mesh code
-/// (e-Stat 地域メッシュ統計: the point is the cell's centre; e-Stat's second header row of labels
-/// names the columns, secrecy groups are read as [`estat`] says, and other concealed counts `*` are
-/// read as 0 and flagged).
+/// Reads population points from GeoJSON, CSV or a workbook — with coordinates, or with a JIS X 0410
+/// mesh code (e-Stat 地域メッシュ統計: the point is the cell's centre; e-Stat's second header row of
+/// labels names the columns, secrecy groups are read as [`estat`] says, and other concealed counts
+/// `*` are read as 0 and flagged). 65+ and 75+ may come from 5-year age bands.
 pub fn population(bytes: &[u8], options: &PopulationOptions) -> Result<Vec<PopulationData>, ImportError> {
-    let mut records = records::read(bytes, options.sheet.as_deref())?;
-    let mut columns = options.columns.clone();
-    if let Some(at) = records.iter().position(|r| fields::is_label_row(r, &columns)) {
-        estat::map_labelled_columns(&records.remove(at), &mut columns);
-    }
-    estat::apportion_merged(&mut records, &columns).map_err(|problems| ImportError::Invalid { problems })?;
-    fields::check_point_columns(&records, &columns)?;
-    let options = PopulationOptions { columns, ..options.clone() };
-    collect(records, |r| fields::population(r, &options))
+    let PopulationTable { records, options, bands } = population_table(bytes, options)?;
+    fields::check_point_columns(&records, &options.columns)?;
+    collect(records, |r| fields::population(r, &options, bands.as_ref()))
 }

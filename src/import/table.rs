@@ -132,6 +132,20 @@ pub fn sheet_rows(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<SheetRow>, Im
     rows_of(cells)
 }
 
+/// The name of the sheet [`sheet_rows`] reads, when `bytes` are a workbook.
+pub fn sheet_name(bytes: &[u8], sheet: Option<&str>) -> Option<String> {
+    if !matches!(content(bytes), Ok(Content::Spreadsheet)) {
+        return None;
+    }
+    let cursor = std::io::Cursor::new(bytes);
+    let names = if bytes.starts_with(OLE2) {
+        calamine::Reader::sheet_names(&calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor).ok()?)
+    } else {
+        calamine::Reader::sheet_names(&calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(cursor).ok()?)
+    };
+    pick_sheet(names, sheet).ok()
+}
+
 /// Rows from cells, each row as wide as the header (the first row with a value), numbered as the
 /// spreadsheet shows them.
 fn rows_of(cells: Vec<((u32, u32), String)>) -> Result<Vec<SheetRow>, ImportError> {
