@@ -179,6 +179,12 @@ struct Common {
     /// read. Default: the first.
     #[arg(long)]
     sheet: Option<String>,
+    /// What coordinates are in when the file does not say: EPSG:4326 (default; decimal degrees or
+    /// 度分秒) or a JGD2011 平面直角座標系 zone, EPSG:6669 (I) … EPSG:6687 (XIX). In a table the X座標
+    /// column is then the northing and Y座標 the easting, as in Japanese surveying; a GeoJSON file
+    /// naming its crs needs no flag.
+    #[arg(long, default_value = "EPSG:4326")]
+    crs: sasaeai::import::crs::Crs,
 }
 
 impl Common {
@@ -192,6 +198,7 @@ impl Common {
         job.columns = columns;
         job.attribution = self.attribution.clone();
         job.sheet = self.sheet.clone();
+        job.crs = self.crs;
         Ok(job)
     }
 }

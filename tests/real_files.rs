@@ -98,7 +98,7 @@ fn every_site_list_imports_as_published_or_says_why_not() {
         let options = SiteOptions {
             kind: Some(case.kind),
             columns: ColumnMap::parse(case.columns).unwrap(),
-            sheet: None,
+            ..Default::default()
         };
         let read = import::sites(&bytes, &options);
         match (&case.expect, read) {

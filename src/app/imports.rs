@@ -68,6 +68,8 @@ pub struct ImportJob {
     pub attribution: Option<String>,
     /// The sheet of a workbook to read; the first when `None`.
     pub sheet: Option<String>,
+    /// What the file's coordinates are in when it does not say.
+    pub crs: import::crs::Crs,
 }
 
 impl ImportJob {
@@ -86,6 +88,7 @@ impl ImportJob {
             allow_unmatched: false,
             replace: Replace::OnlyIfNotShrinking,
             sheet: None,
+            crs: Default::default(),
             attribution: None,
         }
     }
@@ -128,7 +131,10 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
         job.attribution.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
     let mut summary = match job.layer {
         ImportLayer::Areas => {
-            let areas = import::areas(&job.bytes, &AreaOptions { level: job.level, columns: job.columns })?;
+            let areas = import::areas(
+                &job.bytes,
+                &AreaOptions { level: job.level, columns: job.columns, crs: job.crs },
+            )?;
             let AreaImport { ids, reparented } = store.import_areas(areas)?;
             if job.bytes.windows(7).any(|w| w == b"N03_007") {
                 attribution.push(N03_ATTRIBUTION.into());
@@ -139,7 +145,7 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
         ImportLayer::Sites => {
             let sites = import::sites(
                 &job.bytes,
-                &SiteOptions { kind: job.kind, columns: job.columns, sheet: job.sheet },
+                &SiteOptions { kind: job.kind, columns: job.columns, sheet: job.sheet, crs: job.crs },
             )?;
             let ids = store.insert_sites(sites)?.iter().map(|id| id.0).collect();
             ImportSummary::new("sites", ids)
@@ -151,6 +157,7 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
                 columns: job.columns,
                 sheet: job.sheet,
                 date: job.date,
+                crs: job.crs,
             };
             let places = match &job.join {
                 None => None,

@@ -35,6 +35,9 @@ pub struct ImportQuery {
     replace: Option<bool>,
     /// For a workbook: the sheet to read (default: the first).
     sheet: Option<String>,
+    /// What coordinates are in when the file does not say: EPSG:4326 (default) or a JGD2011
+    /// 平面直角座標系 zone, EPSG:6669–6687 (a table's X座標 is then the northing, Y座標 the easting).
+    crs: Option<String>,
 }
 
 /// Imports the body into `layer`: 201 with what was written.
@@ -70,6 +73,7 @@ pub async fn upload(
         replace: if q.replace.unwrap_or(false) { Replace::Always } else { Replace::OnlyIfNotShrinking },
         attribution: q.attribution,
         sheet: q.sheet,
+        crs: parse_param("crs", q.crs.as_deref())?.unwrap_or_default(),
         ..ImportJob::new(layer, body.to_vec())
     };
     let app = state.app.clone();

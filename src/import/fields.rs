@@ -2,6 +2,7 @@
 //! municipal files use, or as mapped by the user), and how each value is read.
 
 use super::bands::AgeBands;
+use super::crs::{self, Crs};
 use super::dates::Date;
 use super::geometry;
 use super::records::Record;
@@ -23,6 +24,8 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("kind", &["kind"]),
     ("lat", &["lat", "latitude", "緯度", "y"]),
     ("lon", &["lon", "lng", "long", "longitude", "経度", "x"]),
+    ("plane_x", &["plane_x", "X座標", "X"]),
+    ("plane_y", &["plane_y", "Y座標", "Y"]),
     ("address", &["address", "所在地_連結表記", "住所", "所在地"]),
     ("schedule", &["schedule", "開催日時", "スケジュール", "開所日時"]),
     ("audience", &["audience", "対象", "対象者"]),
@@ -133,6 +136,8 @@ impl ColumnMap {
 struct Reader<'a> {
     record: &'a Record,
     columns: &'a ColumnMap,
+    /// What a table's coordinate columns are in.
+    crs: Crs,
     used: Vec<String>,
     problems: Vec<RecordProblem>,
     /// A count was concealed (e-Stat `*`).
@@ -140,8 +145,8 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn new(record: &'a Record, columns: &'a ColumnMap) -> Self {
-        Reader { record, columns, used: Vec::new(), problems: Vec::new(), concealed: false }
+    fn new(record: &'a Record, columns: &'a ColumnMap, crs: Crs) -> Self {
+        Reader { record, columns, crs, used: Vec::new(), problems: Vec::new(), concealed: false }
     }
 
     fn problem(&mut self, field: Option<&str>, message: impl Into<String>) {
@@ -247,17 +252,38 @@ impl<'a> Reader<'a> {
         Some(sum)
     }
 
+    /// An angle in degrees, written as a decimal or in 度分秒.
+    fn angle(&mut self, field: &str) -> Option<f64> {
+        let dms = self.value(field).and_then(|(_, v)| v.as_str().and_then(crs::dms_degrees));
+        dms.or_else(|| self.number(field))
+    }
+
+    /// The lon/lat of a row's 平面直角座標 (X northing, Y easting) in `zone`.
+    fn plane_point(&mut self, zone: u8) -> Result<Point<f64>, String> {
+        let before = self.problems.len();
+        let (x, y) = (self.number("plane_x"), self.number("plane_y"));
+        if self.problems.len() > before {
+            return Err("平面直角座標 must be numbers (metres)".into());
+        }
+        let (Some(northing), Some(easting)) = (x, y) else {
+            return Err("X座標 (northing) or Y座標 (easting) is missing".into());
+        };
+        let (lon, lat) = crs::PlaneToLonLat::zone(zone)?.lon_lat(northing, easting)?;
+        check_lon_lat(lon, lat).map(|_| Point::new(lon, lat)).map_err(|e| e.to_string())
+    }
+
     fn point(&mut self) -> Option<Point<f64>> {
         let location = match &self.record.geometry {
             Some(Some(g)) => geometry::point(g),
             Some(None) => Err("the feature has no geometry".to_owned()),
+            None if let Crs::Plane(zone) = self.crs => self.plane_point(zone),
             None if self.columns.key(&self.record.properties, "lat").is_none() => match self.text("mesh") {
                 Some(code) => super::mesh::cell(&code).map(|c| c.centre()),
                 None => Err("no coordinates and no mesh code".to_owned()),
             },
             None => {
                 let before = self.problems.len();
-                let (lat, lon) = (self.number("lat"), self.number("lon"));
+                let (lat, lon) = (self.angle("lat"), self.angle("lon"));
                 if self.problems.len() > before {
                     return None; // already said which value is not a number
                 }
@@ -320,7 +346,7 @@ fn normalise_number(s: &str) -> String {
 }
 
 pub fn area(record: Record, options: &AreaOptions) -> Result<AreaData, Vec<RecordProblem>> {
-    let mut r = Reader::new(&record, &options.columns);
+    let mut r = Reader::new(&record, &options.columns, options.crs);
     let geometry = match &record.geometry {
         Some(Some(g)) => geometry::polygonal(g).map_err(|e| r.problem(Some("geometry"), e)).ok(),
         _ => {
@@ -400,12 +426,19 @@ pub fn merge_by_code(areas: Vec<AreaData>) -> Vec<AreaData> {
 
 /// Checks that CSV records have the columns every record needs, so that a missing column is said
 /// once, not once per row.
-pub fn check_point_columns(records: &[Record], columns: &ColumnMap) -> Result<(), ImportError> {
+pub fn check_point_columns(records: &[Record], columns: &ColumnMap, crs: Crs) -> Result<(), ImportError> {
     let Some(first) = records.iter().find(|r| r.geometry.is_none()) else { return Ok(()) };
-    if columns.key(&first.properties, "mesh").is_some() && columns.key(&first.properties, "lat").is_none() {
-        return Ok(());
-    }
-    for field in ["lat", "lon"] {
+    let fields = match crs {
+        Crs::Plane(_) => ["plane_x", "plane_y"],
+        Crs::LonLat
+            if columns.key(&first.properties, "lat").is_none()
+                && columns.key(&first.properties, "mesh").is_some() =>
+        {
+            return Ok(());
+        }
+        Crs::LonLat => ["lat", "lon"],
+    };
+    for field in fields {
         if columns.key(&first.properties, field).is_none() {
             return Err(ImportError::MissingColumn {
                 field,
@@ -513,7 +546,7 @@ fn audience(r: &mut Reader<'_>) -> Vec<Audience> {
 }
 
 pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<RecordProblem>> {
-    let mut r = Reader::new(&record, &options.columns);
+    let mut r = Reader::new(&record, &options.columns, options.crs);
     let location = r.point();
     let name = r.required_text("name");
     let kind = match options.kind {
@@ -552,7 +585,7 @@ pub fn population(
     options: &PopulationOptions,
     bands: Option<&AgeBands>,
 ) -> Result<PopulationData, Vec<RecordProblem>> {
-    let mut r = Reader::new(&record, &options.columns);
+    let mut r = Reader::new(&record, &options.columns, options.crs);
     let location = r.point();
     let mesh = r.text("mesh");
     let name = r.text("population_name").or_else(|| mesh.clone());

@@ -7,6 +7,7 @@
 //! one transaction.
 
 mod bands;
+pub mod crs;
 pub mod dates;
 pub mod estat;
 mod fields;
@@ -121,6 +122,8 @@ pub struct AreaOptions {
     pub level: Option<AreaLevel>,
     /// Property names for `name`, `code` and `parent` (parent by name or code).
     pub columns: ColumnMap,
+    /// What positions are in when the file does not say (a GeoJSON `crs` member).
+    pub crs: crs::Crs,
 }
 
 /// How site records are read.
@@ -131,6 +134,9 @@ pub struct SiteOptions {
     pub columns: ColumnMap,
     /// The sheet of a workbook to read; the first when `None`.
     pub sheet: Option<String>,
+    /// What coordinates are in: lon/lat (decimal or 度分秒), or a 平面直角座標系 zone whose X
+    /// (northing) and Y (easting) columns are read. A GeoJSON `crs` member says it for its file.
+    pub crs: crs::Crs,
 }
 
 /// How population records are read.
@@ -146,6 +152,8 @@ pub struct PopulationOptions {
     /// The reference date of every record, whatever the file says (some files carry a stale one).
     /// Otherwise each record's date column (調査年月日), else a date in the sheet's name.
     pub date: Option<dates::Date>,
+    /// What coordinates are in, as for sites.
+    pub crs: crs::Crs,
 }
 
 /// A population table ready to be read: e-Stat's label row used and its secrecy groups
@@ -159,7 +167,7 @@ struct PopulationTable {
 
 fn population_table(bytes: &[u8], options: &PopulationOptions) -> Result<PopulationTable, ImportError> {
     let invalid = |problems| ImportError::Invalid { problems };
-    let mut records = records::read(bytes, options.sheet.as_deref())?;
+    let mut records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
     let mut options = options.clone();
     if let Some(at) = records.iter().position(|r| fields::is_label_row(r, &options.columns)) {
         estat::map_labelled_columns(&records.remove(at), &mut options.columns);
@@ -197,17 +205,17 @@ fn collect<T>(
 /// designated city's ward) is the name, `N03_007` the code, and the several features N03 has for one
 /// municipality (islands) are merged into one area.
 pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Vec<AreaData>, ImportError> {
-    let records = records::geojson(bytes)?;
+    let records = records::geojson(bytes, options.crs)?;
     let built = collect(records, |r| fields::area(r, options))?;
     Ok(fields::merge_by_code(built))
 }
 
-/// The features of a GeoJSON file as (place, properties, geometry), for layers read elsewhere (the
-/// walking network).
+/// The features of a GeoJSON file as (place, properties, geometry) in lon/lat, for layers read
+/// elsewhere (the walking network).
 pub fn line_features(
     bytes: &[u8],
 ) -> Result<Vec<(Place, crate::model::Properties, Option<geojson::GeometryValue>)>, ImportError> {
-    let records = records::geojson(bytes)?;
+    let records = records::geojson(bytes, crs::Crs::LonLat)?;
     if records.is_empty() {
         return Err(ImportError::Empty);
     }
@@ -221,8 +229,8 @@ pub fn checked_coord(p: &geojson::Position) -> Result<geo::Coord<f64>, String> {
 
 /// Reads sites from GeoJSON, a delimited text table or a spreadsheet.
 pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, ImportError> {
-    let records = records::read(bytes, options.sheet.as_deref())?;
-    fields::check_point_columns(&records, &options.columns)?;
+    let records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
+    fields::check_point_columns(&records, &options.columns, options.crs)?;
     collect(records, |r| fields::site(r, options))
 }
 
@@ -232,6 +240,6 @@ pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, Impor
 /// `*` are read as 0 and flagged). 65+ and 75+ may come from 5-year age bands.
 pub fn population(bytes: &[u8], options: &PopulationOptions) -> Result<Vec<PopulationData>, ImportError> {
     let PopulationTable { records, options, bands } = population_table(bytes, options)?;
-    fields::check_point_columns(&records, &options.columns)?;
+    fields::check_point_columns(&records, &options.columns, options.crs)?;
     collect(records, |r| fields::population(r, &options, bands.as_ref()))
 }

@@ -3,8 +3,9 @@
 //! (EPSG:4326). Rows with no value at all (padding at the end of many published tables) are
 //! dropped.
 
+use super::crs::{self, Crs};
 use super::table::{self, Content};
-use super::{ImportError, Place, text};
+use super::{ImportError, Place, RecordProblem, text};
 use crate::model::Properties;
 use geojson::{Feature, GeoJson, GeometryValue};
 
@@ -16,10 +17,24 @@ pub struct Record {
     pub geometry: Option<Option<GeometryValue>>,
 }
 
-/// The features of a GeoJSON FeatureCollection or single Feature.
-pub fn geojson(bytes: &[u8]) -> Result<Vec<Record>, ImportError> {
+/// The features of a GeoJSON FeatureCollection or single Feature, in lon/lat: positions in a
+/// 平面直角座標系, named by the file's `crs` member (GeoJSON 2008, as GDAL and QGIS write it) or
+/// by `crs`, are converted.
+pub fn geojson(bytes: &[u8], crs: Crs) -> Result<Vec<Record>, ImportError> {
     let (text, _) = text::decode(bytes)?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| json_error(&text, &e))?;
+    let crs = match value.pointer("/crs/properties/name").and_then(|n| n.as_str()) {
+        None => crs,
+        Some(name) => match name.parse::<Crs>() {
+            Ok(named) if crs == Crs::LonLat || named == crs => named,
+            Ok(named) => {
+                return Err(ImportError::NotGeoJson(format!(
+                    "the file's crs member says {named}, but {crs} was given"
+                )));
+            }
+            Err(e) => return Err(ImportError::NotGeoJson(format!("crs member: {e}"))),
+        },
+    };
     let features =
         match serde_json::from_value::<GeoJson>(value).map_err(|e| ImportError::NotGeoJson(e.to_string()))? {
             GeoJson::FeatureCollection(fc) => fc.features,
@@ -30,7 +45,25 @@ pub fn geojson(bytes: &[u8]) -> Result<Vec<Record>, ImportError> {
                 ));
             }
         };
-    Ok(features.into_iter().enumerate().map(|(i, f)| feature_record(i + 1, f)).collect())
+    let mut records: Vec<Record> =
+        features.into_iter().enumerate().map(|(i, f)| feature_record(i + 1, f)).collect();
+    if let Crs::Plane(zone) = crs {
+        to_lon_lat(&mut records, zone)?;
+    }
+    Ok(records)
+}
+
+/// Converts the records' geometries from `zone`'s plane coordinates, naming each that cannot be.
+fn to_lon_lat(records: &mut [Record], zone: u8) -> Result<(), ImportError> {
+    let mut problems = Vec::new();
+    for record in records {
+        if let Some(Some(geometry)) = &mut record.geometry
+            && let Err(message) = crs::geometry_to_lon_lat(geometry, zone)
+        {
+            problems.push(RecordProblem { place: record.place, field: Some("geometry".into()), message });
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(ImportError::Invalid { problems }) }
 }
 
 fn feature_record(n: usize, f: Feature) -> Record {
@@ -74,10 +107,11 @@ fn header(name: &str) -> String {
 }
 
 /// The records of any file the imports read: GeoJSON, a delimited text table, or `sheet` (else the
-/// first sheet) of a workbook.
-pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<Record>, ImportError> {
+/// first sheet) of a workbook. `crs` is what GeoJSON positions are in when the file does not say;
+/// a table's coordinate columns are read by the fields.
+pub fn read(bytes: &[u8], sheet: Option<&str>, crs: Crs) -> Result<Vec<Record>, ImportError> {
     match table::content(bytes)? {
-        Content::GeoJson => geojson(bytes),
+        Content::GeoJson => geojson(bytes, crs),
         Content::Text(delimiter) => csv(bytes, delimiter),
         Content::Spreadsheet => spreadsheet(bytes, sheet),
     }
