@@ -229,6 +229,11 @@ struct ImportSites {
     /// ikoi, childcare, park, community_center, other). Default: each record's `kind`.
     #[arg(long)]
     kind: Option<SiteKind>,
+    /// 町丁 / 大字 representative points (GeoJSON, property `name`, e.g. Geolonia's): rows with a
+    /// 住所 and no coordinates are placed on the 町丁 it names (marked `geocoded: chome`), as they
+    /// are on the store's 町丁 without this flag; rows far from every place are refused as suspect.
+    #[arg(long, value_name = "POINTS.geojson")]
+    gazetteer: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -407,7 +412,8 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
         }
         ImportCommand::Sites(s) => {
             let columns = s.common.column_map()?;
-            let job = ImportJob { kind: s.kind, ..s.common.job(ImportLayer::Sites, columns)? };
+            let gazetteer = s.gazetteer.as_deref().map(read_file).transpose()?;
+            let job = ImportJob { kind: s.kind, gazetteer, ..s.common.job(ImportLayer::Sites, columns)? };
             (s.common.file, s.common.store, job)
         }
         ImportCommand::Population(p) => {

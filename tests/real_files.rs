@@ -4,7 +4,8 @@
 
 mod common;
 
-use sasaeai::import::{self, ColumnMap, ImportError, SiteOptions};
+use sasaeai::import::geocode::Gazetteer;
+use sasaeai::import::{self, ColumnMap, ImportError, SiteOptions, join};
 use sasaeai::model::SiteKind;
 
 /// What reading a file must give.
@@ -19,6 +20,8 @@ struct Case {
     file: &'static str,
     kind: SiteKind,
     columns: &'static [&'static str],
+    /// A gazetteer of the town's 町丁 / 大字 points, for rows without coordinates and suspect ones.
+    gazetteer: Option<&'static str>,
     quirk: &'static str,
     expect: Expect,
 }
@@ -28,6 +31,7 @@ const CASES: &[Case] = &[
         file: "shunan_352152_hospital.csv",
         kind: SiteKind::Clinic,
         columns: &[],
+        gazetteer: None,
         quirk: "2024 layout, UTF-8 BOM, CRLF, 所在地_連結表記, 診療曜日/診療開始時間",
         expect: Expect::Sites(12),
     },
@@ -35,6 +39,7 @@ const CASES: &[Case] = &[
         file: "shunan_352152_hospital.xlsx",
         kind: SiteKind::Clinic,
         columns: &[],
+        gazetteer: None,
         quirk: "the same list as a workbook, times as time cells",
         expect: Expect::Sites(12),
     },
@@ -42,6 +47,7 @@ const CASES: &[Case] = &[
         file: "ube_352021_aed.xlsx",
         kind: SiteKind::Other,
         columns: &[],
+        gazetteer: None,
         quirk: "an old .xls named .xlsx; codes as floats; the template sheet after the data",
         expect: Expect::Sites(165),
     },
@@ -49,6 +55,7 @@ const CASES: &[Case] = &[
         file: "suooshima_353051_cultural_property.csv",
         kind: SiteKind::Other,
         columns: &[],
+        gazetteer: None,
         quirk: "tab-separated though named .csv, cp932, quoted cells holding a tab, 5 of 10 without coordinates",
         expect: Expect::Problems(5, "latitude or longitude is missing"),
     },
@@ -56,6 +63,7 @@ const CASES: &[Case] = &[
         file: "yanai_352128_hospital.csv",
         kind: SiteKind::Clinic,
         columns: &[],
+        gazetteer: None,
         quirk: "older layout, cp932, no coordinates at all",
         expect: Expect::Problems(35, "latitude or longitude is missing"),
     },
@@ -63,6 +71,7 @@ const CASES: &[Case] = &[
         file: "yamaguchi_352039_evacuation_space.csv",
         kind: SiteKind::Other,
         columns: &[],
+        gazetteer: None,
         quirk: "2024 + old columns, cp932; one row's longitude is its latitude",
         expect: Expect::Problems(1, "緯度と経度が同じ値 34.017177"),
     },
@@ -70,6 +79,7 @@ const CASES: &[Case] = &[
         file: "shunan_352152_public_toilet.csv",
         kind: SiteKind::Other,
         columns: &[],
+        gazetteer: None,
         quirk: "UTF-8 BOM, numbers with a trailing space, a duplicate ID",
         expect: Expect::Sites(154),
     },
@@ -77,6 +87,7 @@ const CASES: &[Case] = &[
         file: "shunan_safetymap_r5_shuyo_traffic_danger.csv",
         kind: SiteKind::Other,
         columns: &["name=どんな場所ですか？"],
+        gazetteer: None,
         quirk: "residents' safety map: 経度 before 緯度, line breaks inside cells, UTF-8 BOM",
         expect: Expect::Sites(34),
     },
@@ -84,8 +95,25 @@ const CASES: &[Case] = &[
         file: "shunan_safetymap_r5_toishi_traffic_danger.csv",
         kind: SiteKind::Other,
         columns: &["name=どんな場所ですか？"],
+        gazetteer: None,
         quirk: "the same series in cp932",
         expect: Expect::Sites(67),
+    },
+    Case {
+        file: "yanai_352128_hospital.csv",
+        kind: SiteKind::Clinic,
+        columns: &[],
+        gazetteer: Some("yanai_chome_points_geolonia.geojson"),
+        quirk: "no coordinates: each placed on the 町丁 / 大字 its 住所 names (中央１－４－１７, 南町７丁目…)",
+        expect: Expect::Sites(35),
+    },
+    Case {
+        file: "shunan_352152_public_toilet.csv",
+        kind: SiteKind::Other,
+        columns: &[],
+        gazetteer: Some("shunan_chome_points_geolonia.geojson"),
+        quirk: "新南陽駅前公衆トイレ's latitude 34.69989 is inside the prefecture but 70 km from the city",
+        expect: Expect::Problems(1, "suspect coordinates"),
     },
 ];
 
@@ -95,9 +123,11 @@ fn every_site_list_imports_as_published_or_says_why_not() {
     for case in CASES {
         let Some(path) = common::shared_data(&format!("yamaguchi/{}", case.file)) else { return };
         let bytes = std::fs::read(&path).unwrap();
+        let gazetteer = case.gazetteer.and_then(gazetteer);
         let options = SiteOptions {
             kind: Some(case.kind),
             columns: ColumnMap::parse(case.columns).unwrap(),
+            gazetteer,
             ..Default::default()
         };
         let read = import::sites(&bytes, &options);
@@ -332,4 +362,63 @@ fn a_workbook_with_a_total_row_and_its_date_in_the_sheet_name() {
     };
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].message.contains("the total row says 160; the rows above sum to 150"));
+}
+
+/// A town's gazetteer of 町丁 / 大字 points.
+fn gazetteer(file: &str) -> Option<std::sync::Arc<Gazetteer>> {
+    let path = common::shared_data(&format!("yamaguchi/{file}"))?;
+    let places = join::point_places(&std::fs::read(path).unwrap(), "name", None).unwrap();
+    Some(std::sync::Arc::new(Gazetteer::new(places, [])))
+}
+
+/// Sites read with a town's gazetteer.
+fn with_gazetteer(file: &str, points: &str) -> Option<Result<Vec<sasaeai::model::SiteData>, ImportError>> {
+    let path = common::shared_data(&format!("yamaguchi/{file}"))?;
+    let options = SiteOptions {
+        kind: Some(SiteKind::Other),
+        gazetteer: Some(gazetteer(points)?),
+        ..Default::default()
+    };
+    Some(import::sites(&std::fs::read(path).unwrap(), &options))
+}
+
+#[test]
+fn rows_without_coordinates_go_to_the_chome_their_address_names_marked_approximate() {
+    let Some(read) = with_gazetteer("yanai_352128_hospital.csv", "yanai_chome_points_geolonia.geojson")
+    else {
+        return;
+    };
+    let sites = read.unwrap();
+    let place = |name: &str| {
+        let s = sites.iter().find(|s| s.name == name).unwrap();
+        assert_eq!(s.properties["geocoded"], "chome", "{name}");
+        s.properties["geocoded_place"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(place("優クリニック"), "中央一丁目", "柳井市中央１丁目８番８号");
+    assert_eq!(place("おりたクリニック"), "中央一丁目", "柳井市中央１－４－１７");
+    assert_eq!(place("ウエルネスクリニック"), "柳井", "柳井市柳井１５４７－１, not the city's name");
+    assert_eq!(place("平郡診療所"), "平郡");
+
+    let Some(read) =
+        with_gazetteer("suooshima_353051_cultural_property.csv", "suooshima_chome_points_geolonia.geojson")
+    else {
+        return;
+    };
+    let sites = read.unwrap();
+    let geocoded: Vec<&str> =
+        sites.iter().filter(|s| s.properties.contains_key("geocoded")).map(|s| s.name.as_str()).collect();
+    assert_eq!(geocoded.len(), 5, "the 5 of 10 without coordinates: {geocoded:?}");
+    let dance = sites.iter().find(|s| s.name == "久賀のなむでん踊り").unwrap();
+    assert_eq!(dance.properties["geocoded_place"], "大字久賀", "山口県周防大島町大字久賀");
+
+    let csv = "名称,住所,緯度,経度\n遠い所,柳井市どこか町1-2,,\n";
+    let yanai = gazetteer("yanai_chome_points_geolonia.geojson");
+    let options = SiteOptions { kind: Some(SiteKind::Other), gazetteer: yanai, ..Default::default() };
+    let Err(ImportError::Invalid { problems }) = import::sites(csv.as_bytes(), &options) else {
+        panic!("an address matching nothing was placed")
+    };
+    assert!(
+        problems[0].message.contains("matches no 町丁 or 大字"),
+        "unmatched rows are listed: {problems:?}"
+    );
 }

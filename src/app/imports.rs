@@ -70,6 +70,9 @@ pub struct ImportJob {
     pub sheet: Option<String>,
     /// What the file's coordinates are in when it does not say.
     pub crs: import::crs::Crs,
+    /// For sites: a GeoJSON file of 町丁 / 大字 representative points (property `name`), with the
+    /// store's 町丁, to place rows that give an address but no coordinates.
+    pub gazetteer: Option<Vec<u8>>,
 }
 
 impl ImportJob {
@@ -89,6 +92,7 @@ impl ImportJob {
             replace: Replace::OnlyIfNotShrinking,
             sheet: None,
             crs: Default::default(),
+            gazetteer: None,
             attribution: None,
         }
     }
@@ -143,10 +147,15 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
             ImportSummary::new("areas", ids).with(|s| s.reparented = Some(reparented))
         }
         ImportLayer::Sites => {
-            let sites = import::sites(
-                &job.bytes,
-                &SiteOptions { kind: job.kind, columns: job.columns, sheet: job.sheet, crs: job.crs },
-            )?;
+            let gazetteer = city_gazetteer(&store.read(), job.gazetteer.as_deref())?;
+            let options = SiteOptions {
+                kind: job.kind,
+                columns: job.columns,
+                sheet: job.sheet,
+                crs: job.crs,
+                gazetteer,
+            };
+            let sites = import::sites(&job.bytes, &options)?;
             let ids = store.insert_sites(sites)?.iter().map(|id| id.0).collect();
             ImportSummary::new("sites", ids)
         }
@@ -191,6 +200,26 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
     }
     summary.attribution = attribution;
     Ok(summary)
+}
+
+/// The places of the city the store and `file` know: the store's 町丁 and the file's points to
+/// place address-only rows on, and every area's outline as the city's extent. `None` when neither
+/// knows any place (then rows need coordinates and nothing is checked against the city).
+fn city_gazetteer(
+    index: &crate::store::Index,
+    file: Option<&[u8]>,
+) -> Result<Option<std::sync::Arc<import::geocode::Gazetteer>>, Error> {
+    let mut places = import::join::chome_places(index);
+    if let Some(bytes) = file {
+        places.extend(import::join::point_places(bytes, "name", None)?);
+    }
+    let outlines: Vec<geo::Point<f64>> = index
+        .areas()
+        .flat_map(|a| a.geometry.0.iter().flat_map(|p| p.exterior().0.iter().copied()))
+        .map(geo::Point::from)
+        .collect();
+    let gazetteer = import::geocode::Gazetteer::new(places, outlines);
+    Ok((!gazetteer.is_empty()).then(|| std::sync::Arc::new(gazetteer)))
 }
 
 impl ImportSummary {

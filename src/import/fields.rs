@@ -4,6 +4,7 @@
 use super::bands::AgeBands;
 use super::crs::{self, Crs};
 use super::dates::Date;
+use super::geocode::{FAR_FROM_CITY_M, Geocoded};
 use super::geometry;
 use super::records::Record;
 use super::{AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions};
@@ -545,9 +546,45 @@ fn audience(r: &mut Reader<'_>) -> Vec<Audience> {
     out
 }
 
+/// Whether a table row leaves both coordinates blank.
+fn lacks_coordinates(record: &Record, options: &SiteOptions) -> bool {
+    let blank = |field| !has_value(record, &options.columns, field);
+    record.geometry.is_none() && options.crs == Crs::LonLat && blank("lat") && blank("lon")
+}
+
+/// A row's place from its address (`geocoded`), or from its coordinates when they are near the
+/// city.
+fn site_location(r: &mut Reader<'_>, options: &SiteOptions) -> (Option<Point<f64>>, Option<Geocoded>) {
+    let Some(gazetteer) = options.gazetteer.as_deref() else { return (r.point(), None) };
+    if lacks_coordinates(r.record, options) {
+        let Some(address) = r.text("address") else {
+            r.problem(Some("address"), "no coordinates and no address (住所) to place the row by");
+            return (None, None);
+        };
+        return match gazetteer.locate(&address) {
+            Ok(found) => (Some(found.location), Some(found)),
+            Err(e) => {
+                r.problem(Some("address"), e);
+                (None, None)
+            }
+        };
+    }
+    let point = r.point();
+    if let Some(far) = point.and_then(|p| gazetteer.distance_to_city_m(p)).filter(|d| *d > FAR_FROM_CITY_M) {
+        r.problem(
+            Some("geometry"),
+            format!(
+                "suspect coordinates: {:.1} km from every known place of the city (町丁 and areas); check 緯度/経度",
+                far / 1000.0
+            ),
+        );
+    }
+    (point, None)
+}
+
 pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<RecordProblem>> {
     let mut r = Reader::new(&record, &options.columns, options.crs);
-    let location = r.point();
+    let (location, geocoded) = site_location(&mut r, options);
     let name = r.required_text("name");
     let kind = match options.kind {
         Some(kind) => {
@@ -570,7 +607,12 @@ pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<Recor
     let schedule = schedule(&mut r);
     let audience = audience(&mut r);
     let operator = r.text("operator");
-    let properties = r.rest();
+    let mut properties = r.rest();
+    if let Some(found) = geocoded {
+        // Placed on a 町丁's representative point: the map and exports say it is approximate.
+        properties.insert("geocoded".into(), Value::String("chome".into()));
+        properties.insert("geocoded_place".into(), Value::String(found.place));
+    }
     let data = match (name, kind, location) {
         (Some(name), Some(kind), Some(location)) => {
             Some(SiteData { name, kind, location, address, schedule, audience, operator, properties })

@@ -11,6 +11,7 @@ pub mod crs;
 pub mod dates;
 pub mod estat;
 mod fields;
+pub mod geocode;
 mod geometry;
 pub mod join;
 pub mod mesh;
@@ -137,6 +138,9 @@ pub struct SiteOptions {
     /// What coordinates are in: lon/lat (decimal or 度分秒), or a 平面直角座標系 zone whose X
     /// (northing) and Y (easting) columns are read. A GeoJSON `crs` member says it for its file.
     pub crs: crs::Crs,
+    /// The city's places: rows with an address and no coordinates are put on the place it names,
+    /// and rows far from every place are refused as suspect.
+    pub gazetteer: Option<std::sync::Arc<geocode::Gazetteer>>,
 }
 
 /// How population records are read.
@@ -230,7 +234,9 @@ pub fn checked_coord(p: &geojson::Position) -> Result<geo::Coord<f64>, String> {
 /// Reads sites from GeoJSON, a delimited text table or a spreadsheet.
 pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, ImportError> {
     let records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
-    fields::check_point_columns(&records, &options.columns, options.crs)?;
+    if options.gazetteer.is_none() {
+        fields::check_point_columns(&records, &options.columns, options.crs)?;
+    }
     collect(records, |r| fields::site(r, options))
 }
 
