@@ -7,6 +7,7 @@ use sasaeai::app::{App, AppOptions, ImportJob, ImportLayer, ImportSummary, Join,
 use sasaeai::config::Config;
 use sasaeai::http::{AppState, ServerOptions, serve};
 use sasaeai::import::{self, ColumnMap};
+use sasaeai::model::kind_table::KindTable;
 use sasaeai::model::{AreaLevel, SiteKind};
 use sasaeai::private::Role;
 use sasaeai::store::{Replace, Store};
@@ -234,6 +235,10 @@ struct ImportSites {
     /// are on the store's 町丁 without this flag; rows far from every place are refused as suspect.
     #[arg(long, value_name = "POINTS.geojson")]
     gazetteer: Option<PathBuf>,
+    /// Without --kind, a CSV of `value,kind` lines adding to or overriding the built-in table that
+    /// maps a 種別 / 実施サービス / 施設種別 column's values (通所介護, 無床診療所 …) to kinds.
+    #[arg(long, value_name = "KINDS.csv")]
+    kind_table: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -413,7 +418,13 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
         ImportCommand::Sites(s) => {
             let columns = s.common.column_map()?;
             let gazetteer = s.gazetteer.as_deref().map(read_file).transpose()?;
-            let job = ImportJob { kind: s.kind, gazetteer, ..s.common.job(ImportLayer::Sites, columns)? };
+            let kind_table = s.kind_table.as_deref().map(kind_table).transpose()?;
+            let job = ImportJob {
+                kind: s.kind,
+                gazetteer,
+                kind_table,
+                ..s.common.job(ImportLayer::Sites, columns)?
+            };
             (s.common.file, s.common.store, job)
         }
         ImportCommand::Population(p) => {
@@ -443,6 +454,15 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
             (n.file, n.store, job)
         }
     })
+}
+
+/// The built-in kind table with the lines of `path` added.
+fn kind_table(path: &Path) -> Result<KindTable> {
+    let text =
+        String::from_utf8(read_file(path)?).with_context(|| format!("{} is not UTF-8", path.display()))?;
+    let mut table = KindTable::default();
+    table.extend_from_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(table)
 }
 
 fn run_import(cmd: ImportCommand) -> Result<()> {

@@ -422,3 +422,68 @@ fn rows_without_coordinates_go_to_the_chome_their_address_names_marked_approxima
         "unmatched rows are listed: {problems:?}"
     );
 }
+
+#[test]
+fn a_kind_per_row_comes_from_the_kind_table_and_unknown_values_are_listed() {
+    use sasaeai::model::kind_table::KindTable;
+    // 医療機関の種類 holds 病院, 有床診療所 and 無床診療所: all 医療機関 by the built-in table.
+    let Some(path) = common::shared_data("yamaguchi/yanai_352128_hospital.csv") else { return };
+    let options =
+        SiteOptions { gazetteer: gazetteer("yanai_chome_points_geolonia.geojson"), ..Default::default() };
+    let sites = import::sites(&std::fs::read(&path).unwrap(), &options).unwrap();
+    assert!(sites.len() == 35 && sites.iter().all(|s| s.kind == SiteKind::Clinic));
+
+    let mixed = "名称,実施サービス,緯度,経度\n\
+                 中央包括,地域包括支援センター;居宅介護支援,34.0,131.8\n\
+                 デイ北,通所介護,34.0,131.8\n\
+                 ヘルパー南,訪問介護,34.0,131.8\n\
+                 まちの茶の間,まちの茶の間,34.0,131.8\n\
+                 謎の施設,なんでも相談所,34.0,131.8\n";
+    let Err(ImportError::Invalid { problems }) = import::sites(mixed.as_bytes(), &SiteOptions::default())
+    else {
+        panic!("unknown categories were guessed")
+    };
+    let unknown: Vec<&str> = problems.iter().map(|p| p.message.split('"').nth(1).unwrap()).collect();
+    assert_eq!(unknown, ["まちの茶の間", "なんでも相談所"], "each unknown value named: {problems:#?}");
+    assert!(problems[0].message.contains("--kind-table"));
+
+    let mut table = KindTable::default();
+    table
+        .extend_from_csv("value,kind\nまちの茶の間,engawa\nなんでも相談所,care_center\n通所介護,other\n")
+        .unwrap();
+    let options = SiteOptions { kind_table: Some(std::sync::Arc::new(table)), ..Default::default() };
+    let kinds: Vec<SiteKind> =
+        import::sites(mixed.as_bytes(), &options).unwrap().iter().map(|s| s.kind).collect();
+    use SiteKind::*;
+    assert_eq!(kinds, [CareCenter, Other, CareService, Engawa, CareCenter], "the ward's lines override");
+    let bad = KindTable::default().extend_from_csv("value,kind\n喫茶,coffee\n").unwrap_err();
+    assert!(bad.contains("line 2") && bad.contains("coffee"), "{bad}");
+}
+
+#[test]
+fn the_command_line_reads_a_kind_table_and_a_gazetteer() {
+    let Some(file) = common::shared_data("yamaguchi/yanai_352128_hospital.csv") else { return };
+    let Some(points) = common::shared_data("yamaguchi/yanai_chome_points_geolonia.geojson") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let kinds = dir.path().join("kinds.csv");
+    std::fs::write(&kinds, "value,kind\n病院,care_service\n").unwrap();
+    let store = dir.path().join("yanai.gpkg");
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "import".as_ref(),
+        "sites".as_ref(),
+        file.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--gazetteer".as_ref(),
+        points.as_os_str(),
+        "--kind-table".as_ref(),
+        kinds.as_os_str(),
+    ];
+    let out = common::cli(&args, "");
+    assert!(out.contains("imported 35 sites"), "{out}");
+    let store = sasaeai::store::Store::open(&store).unwrap();
+    let index = store.read();
+    let hospitals = index.sites().filter(|s| s.data.kind == SiteKind::CareService).count();
+    assert_eq!(hospitals, 4, "the 4 病院 by the given line, the rest 医療機関");
+    assert!(index.sites().all(|s| s.data.properties["geocoded"] == "chome"));
+}

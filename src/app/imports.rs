@@ -73,6 +73,8 @@ pub struct ImportJob {
     /// For sites: a GeoJSON file of 町丁 / 大字 representative points (property `name`), with the
     /// store's 町丁, to place rows that give an address but no coordinates.
     pub gazetteer: Option<Vec<u8>>,
+    /// For sites without `kind`: category names to kinds (the built-in table when `None`).
+    pub kind_table: Option<crate::model::kind_table::KindTable>,
 }
 
 impl ImportJob {
@@ -93,6 +95,7 @@ impl ImportJob {
             sheet: None,
             crs: Default::default(),
             gazetteer: None,
+            kind_table: None,
             attribution: None,
         }
     }
@@ -154,6 +157,7 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
                 sheet: job.sheet,
                 crs: job.crs,
                 gazetteer,
+                kind_table: job.kind_table.map(std::sync::Arc::new),
             };
             let sites = import::sites(&job.bytes, &options)?;
             let ids = store.insert_sites(sites)?.iter().map(|id| id.0).collect();

@@ -8,6 +8,7 @@ use super::geocode::{FAR_FROM_CITY_M, Geocoded};
 use super::geometry;
 use super::records::Record;
 use super::{AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions};
+use crate::model::kind_table::KindTable;
 use crate::model::{AreaData, Audience, ParentRef, PopulationData, Properties, SiteData, check_lon_lat};
 use geo::Point;
 use serde_json::Value;
@@ -22,7 +23,20 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("code", &["code", "コード", "地域コード"]),
     ("parent", &[]),
     ("level", &["level"]),
-    ("kind", &["kind"]),
+    (
+        "kind",
+        &[
+            "kind",
+            "実施サービス",
+            "サービス種別",
+            "サービスの種類",
+            "施設種別",
+            "施設の種類",
+            "事業所種別",
+            "医療機関の種類",
+            "種別",
+        ],
+    ),
     ("lat", &["lat", "latitude", "緯度", "y"]),
     ("lon", &["lon", "lng", "long", "longitude", "経度", "x"]),
     ("plane_x", &["plane_x", "X座標", "X"]),
@@ -591,11 +605,19 @@ pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<Recor
             r.value("kind"); // the flag wins over a kind property, which is not kept as a free one
             Some(kind)
         }
-        None => match r.text("kind").map(|k| k.parse()) {
-            Some(Ok(kind)) => Some(kind),
-            Some(Err(e)) => {
-                r.problem(Some("kind"), e);
-                None
+        None => match r.value("kind").map(|(key, _)| key).zip(r.text("kind")) {
+            Some((key, value)) => {
+                let table = options.kind_table.as_deref().unwrap_or(KindTable::built_in());
+                let kind = table.kind_of(&value);
+                if kind.is_none() {
+                    r.problem(
+                        Some(&key),
+                        format!(
+                            "{key} {value:?} is not in the kind table; add a line \"{value},KIND\" with --kind-table, or pass --kind"
+                        ),
+                    );
+                }
+                kind
             }
             None => {
                 r.problem(Some("kind"), "no kind given: pass --kind or give each record a kind");

@@ -141,6 +141,9 @@ pub struct SiteOptions {
     /// The city's places: rows with an address and no coordinates are put on the place it names,
     /// and rows far from every place are refused as suspect.
     pub gazetteer: Option<std::sync::Arc<geocode::Gazetteer>>,
+    /// Category names (a `種別` column's values) to kinds, when `kind` is `None`; the built-in
+    /// table when `None`.
+    pub kind_table: Option<std::sync::Arc<crate::model::kind_table::KindTable>>,
 }
 
 /// How population records are read.
@@ -179,7 +182,14 @@ fn population_table(bytes: &[u8], options: &PopulationOptions) -> Result<Populat
     estat::apportion_merged(&mut records, &options.columns).map_err(invalid)?;
     let Some(first) = records.first() else { return Err(ImportError::Empty) };
     let name_key = options.columns.key(&first.properties, "population_name").map(str::to_owned);
-    let bands = bands::AgeBands::detect(first.properties.keys())?;
+    let columns = &options.columns;
+    let counted: Vec<&str> =
+        ["total", "aged65", "aged75"].iter().filter_map(|f| columns.key(&first.properties, f)).collect();
+    let bands = if counted.len() == 3 {
+        None // the file gives the three counts; its bands, if any, stay as they are
+    } else {
+        bands::AgeBands::detect(first.properties.keys().filter(|k| !counted.contains(&k.as_str())))?
+    };
     bands::drop_total_rows(&mut records, name_key.as_deref()).map_err(invalid)?;
     if options.date.is_none() && !records.iter().any(|r| fields::has_value(r, &options.columns, "date")) {
         options.date = table::sheet_name(bytes, options.sheet.as_deref()).and_then(|n| dates::find_date(&n));
