@@ -186,6 +186,11 @@ struct Common {
     /// naming its crs needs no flag.
     #[arg(long, default_value = "EPSG:4326")]
     crs: sasaeai::import::crs::Crs,
+    /// Show how the file would be read and what would be imported — encoding, delimiter, the column
+    /// of each field, good / suspect / geocoded / bad rows, kinds, the first problems — and write
+    /// nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 impl Common {
@@ -400,6 +405,18 @@ fn run_user(cmd: UserCommand) -> Result<()> {
     Ok(())
 }
 
+impl ImportCommand {
+    /// Whether the command only previews.
+    fn dry_run(&self) -> bool {
+        match self {
+            ImportCommand::Areas(a) => a.common.dry_run,
+            ImportCommand::Sites(s) => s.common.dry_run,
+            ImportCommand::Population(p) => p.common.dry_run,
+            ImportCommand::Network(_) => false,
+        }
+    }
+}
+
 /// The file, the store and the job of an import command.
 fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
     Ok(match cmd {
@@ -467,8 +484,14 @@ fn kind_table(path: &Path) -> Result<KindTable> {
 
 fn run_import(cmd: ImportCommand) -> Result<()> {
     let started = Instant::now();
+    let dry_run = cmd.dry_run();
     let (file, store, job) = import_job(cmd)?;
     let app = open_app(&store)?;
+    if dry_run {
+        let preview = app.preview_import(&Principal::operator(), job).map_err(|e| not_imported(e, &file))?;
+        print!("{}", describe_preview(&file, &preview));
+        return Ok(());
+    }
     let bar = spinner(format!("importing {}", file.display()));
     let result = app.import(&Principal::operator(), job);
     bar.finish_and_clear();
@@ -483,6 +506,45 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A preview in words, for the terminal.
+fn describe_preview(file: &Path, p: &import::preview::Preview) -> String {
+    use std::fmt::Write;
+    let mut out = format!("{} (dry run: nothing written)\n", file.display());
+    let how = [
+        Some(p.format.to_owned()),
+        p.encoding.map(|e| {
+            use import::TextEncoding::*;
+            match e {
+                Utf8 => "UTF-8",
+                Utf8Bom => "UTF-8 with BOM",
+                ShiftJis => "Shift_JIS",
+            }
+            .to_owned()
+        }),
+        p.delimiter.as_ref().map(|d| format!("delimiter {d:?}")),
+        p.sheet.as_ref().map(|s| format!("sheet {s:?}")),
+    ];
+    let _ = writeln!(out, "  read as: {}", how.into_iter().flatten().collect::<Vec<_>>().join(", "));
+    for (field, column) in &p.columns {
+        let _ = writeln!(out, "  {field:<16} ← {column}");
+    }
+    let _ = writeln!(
+        out,
+        "  {} records: {} good ({} placed by address), {} suspect, {} bad",
+        p.records, p.good, p.geocoded, p.suspect, p.bad
+    );
+    for (kind, n) in &p.kinds {
+        let _ = writeln!(out, "  kind {kind}: {n}");
+    }
+    for problem in &p.problems {
+        let _ = writeln!(out, "  problem: {problem}");
+    }
+    if p.problem_count > p.problems.len() {
+        let _ = writeln!(out, "  … {} problems in all", p.problem_count);
+    }
+    out
 }
 
 /// What an import wrote, in words.

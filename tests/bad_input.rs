@@ -85,15 +85,15 @@ async fn shift_jis_csv_with_one_broken_row_imports_nothing() {
     let text = "名称,住所,緯度,経度,利用可能曜日\n\
                 カフェひだまり,川崎市中原区1-1,35.57,139.66,水\n\
                 縁側さくら,川崎市中原区2-2,35.58,139.65,月\n\
-                オレンジカフェ,川崎市高津区3-3,北緯35度,139.61,金\n\
+                オレンジカフェ,川崎市高津区3-3,不明,139.61,金\n\
                 通いの場みどり,川崎市宮前区4-4,35.59,139.58,火\n";
     let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(text);
     let p = post(&s, "/api/import/sites?kind=cafe", sjis.into_owned()).await.assert_problem(422, "line 4");
     assert_eq!(p["errors"].as_array().unwrap().len(), 1);
-    assert!(p["errors"][0]["message"].as_str().unwrap().contains("北緯35度"), "{p}");
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("不明"), "{p}");
     assert_eq!(counts(&s), (0, 0, 0));
 
-    let fixed = text.replace("北緯35度", "35.60");
+    let fixed = text.replace("不明", "北緯35度36分");
     let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&fixed);
     let r = post(&s, "/api/import/sites?kind=cafe", sjis.into_owned()).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));

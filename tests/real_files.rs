@@ -487,3 +487,68 @@ fn the_command_line_reads_a_kind_table_and_a_gazetteer() {
     assert_eq!(hospitals, 4, "the 4 病院 by the given line, the rest 医療機関");
     assert!(index.sites().all(|s| s.data.properties["geocoded"] == "chome"));
 }
+
+#[tokio::test]
+async fn a_dry_run_over_http_shows_how_the_file_is_read_and_writes_nothing() {
+    use sasaeai::http::AppState;
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store.clone(), Some(common::TOKEN.into())).unwrap();
+    let before = store.read().counts();
+    // Shift_JIS, one row with latitude copied into longitude, one 75 km away, one unknown kind.
+    let text = "名称,種別,緯度,経度\n\
+                ひだまり,通所介護,34.6232,140.0439\n\
+                みどり,地域包括支援センター,34.6413,140.0328\n\
+                うみ,通いの場,34.6300,34.6300\n\
+                とおく,通いの場,35.3000,140.0400\n\
+                なぞ,なんでも相談所,34.6350,140.0400\n";
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(text);
+    let r =
+        common::send(&s, "POST", "/api/import/sites?dry_run=true", Some(common::TOKEN), sjis.into_owned())
+            .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let p = &r.json()["preview"];
+    assert_eq!(
+        (p["format"].as_str(), p["encoding"].as_str(), p["delimiter"].as_str()),
+        (Some("text"), Some("shift_jis"), Some(","))
+    );
+    assert_eq!(p["columns"]["kind"], "種別");
+    assert_eq!(p["columns"]["lat"], "緯度");
+    let counts = |k: &str| p[k].as_u64().unwrap();
+    assert_eq!((counts("records"), counts("good"), counts("suspect"), counts("bad")), (5, 2, 2, 1), "{p:#}");
+    assert_eq!((p["kinds"]["care_service"].as_u64(), p["kinds"]["care_center"].as_u64()), (Some(1), Some(1)));
+    assert!(
+        p["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["message"].as_str().unwrap().contains("なんでも相談所"))
+    );
+    assert_eq!(store.read().counts(), before, "a dry run writes nothing");
+
+    let anonymous =
+        common::send(&s, "POST", "/api/import/sites?dry_run=true", None, "名称,緯度,経度\n").await;
+    assert_eq!(anonymous.status, 401, "only whoever may import may preview");
+}
+
+#[test]
+fn a_dry_run_on_the_command_line_writes_nothing() {
+    let Some(file) = common::shared_data("yamaguchi/yanai_352128_population_20230630.xlsx") else { return };
+    let Some(points) = common::shared_data("yamaguchi/yanai_chome_points_geolonia.geojson") else { return };
+    let (_dir, store) = common::demo_store_file();
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "import".as_ref(),
+        "population".as_ref(),
+        file.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--join-points".as_ref(),
+        points.as_os_str(),
+        "--dry-run".as_ref(),
+    ];
+    let before = sasaeai::store::Store::open(&store).unwrap().read().counts();
+    let out = common::cli(&args, "");
+    assert!(out.contains("9 records: 9 good"), "{out}");
+    assert!(out.contains("sheet \"【柳井市】11.地域・年齢別人口（令和5年6月30日時点）\""), "{out}");
+    assert!(out.contains("aged65") && out.contains("65-69歳の男性 + 65-69歳の女性"), "{out}");
+    assert_eq!(sasaeai::store::Store::open(&store).unwrap().read().counts(), before);
+}

@@ -142,6 +142,12 @@ async fn leak_matrix_every_route_as_every_caller() {
     for route in order {
         for z in [12, 15] {
             let uri = concrete(&route.path, a, person, TileId::containing(lon, lat, z));
+            // An import is also asked as a preview (at z 12), which answers with the file's rows.
+            let uri = if route.path == "/api/import/{layer}" && z == 12 {
+                format!("{uri}?dry_run=true")
+            } else {
+                uri
+            };
             for who in callers {
                 let is_member = who == Some("alice");
                 if is_member && route.method != axum::http::Method::GET {

@@ -3,6 +3,7 @@
 //! the source's licence asks for when the file shows where it is from (国土数値情報, OpenStreetMap).
 
 use super::{App, Error, Principal, permission::Action};
+use crate::import::preview::Preview;
 use crate::import::{self, AreaOptions, ColumnMap, PopulationOptions, SiteOptions};
 use crate::model::{AreaLevel, SiteKind};
 use crate::store::{AreaImport, Replace, Store};
@@ -126,6 +127,61 @@ impl App {
         self.authorize(principal, Action::Import)?;
         import_into(&self.store, job)
     }
+
+    /// What importing `job` would do, writing nothing; allowed to whoever may import.
+    pub fn preview_import(&self, principal: &Principal, job: ImportJob) -> Result<Preview, Error> {
+        self.authorize(principal, Action::Import)?;
+        let store = &self.store;
+        Ok(match job.layer {
+            ImportLayer::Areas => import::preview::areas(&job.bytes, &area_options(&job))?,
+            ImportLayer::Sites => import::preview::sites(&job.bytes, &site_options(store, &job)?)?,
+            ImportLayer::Population => {
+                let places = join_places(store, &job)?;
+                import::preview::population(&job.bytes, &population_options(&job), places.as_deref())?
+            }
+            ImportLayer::Network => {
+                let (_, edges) = crate::network::read_file(&job.bytes)?;
+                Preview { format: "network", records: edges.len(), good: edges.len(), ..Preview::default() }
+            }
+        })
+    }
+}
+
+fn area_options(job: &ImportJob) -> AreaOptions {
+    AreaOptions { level: job.level, columns: job.columns.clone(), crs: job.crs }
+}
+
+fn site_options(store: &Store, job: &ImportJob) -> Result<SiteOptions, Error> {
+    Ok(SiteOptions {
+        kind: job.kind,
+        columns: job.columns.clone(),
+        sheet: job.sheet.clone(),
+        crs: job.crs,
+        gazetteer: city_gazetteer(&store.read(), job.gazetteer.as_deref())?,
+        kind_table: job.kind_table.clone().map(std::sync::Arc::new),
+    })
+}
+
+fn population_options(job: &ImportJob) -> PopulationOptions {
+    PopulationOptions {
+        source: job.source.clone(),
+        year: job.year,
+        columns: job.columns.clone(),
+        sheet: job.sheet.clone(),
+        date: job.date,
+        crs: job.crs,
+    }
+}
+
+/// The places a population table's rows are joined to, when they are.
+fn join_places(store: &Store, job: &ImportJob) -> Result<Option<Vec<import::join::JoinPlace>>, Error> {
+    Ok(match &job.join {
+        None => None,
+        Some(Join::Chome) => Some(import::join::chome_places(&store.read())),
+        Some(Join::Points { bytes, name_field, ward_field }) => {
+            Some(import::join::point_places(bytes, name_field, ward_field.as_deref())?)
+        }
+    })
 }
 
 /// The import itself, once allowed.
@@ -138,10 +194,7 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
         job.attribution.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
     let mut summary = match job.layer {
         ImportLayer::Areas => {
-            let areas = import::areas(
-                &job.bytes,
-                &AreaOptions { level: job.level, columns: job.columns, crs: job.crs },
-            )?;
+            let areas = import::areas(&job.bytes, &area_options(&job))?;
             let AreaImport { ids, reparented } = store.import_areas(areas)?;
             if job.bytes.windows(7).any(|w| w == b"N03_007") {
                 attribution.push(N03_ATTRIBUTION.into());
@@ -150,36 +203,13 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
             ImportSummary::new("areas", ids).with(|s| s.reparented = Some(reparented))
         }
         ImportLayer::Sites => {
-            let gazetteer = city_gazetteer(&store.read(), job.gazetteer.as_deref())?;
-            let options = SiteOptions {
-                kind: job.kind,
-                columns: job.columns,
-                sheet: job.sheet,
-                crs: job.crs,
-                gazetteer,
-                kind_table: job.kind_table.map(std::sync::Arc::new),
-            };
-            let sites = import::sites(&job.bytes, &options)?;
+            let sites = import::sites(&job.bytes, &site_options(store, &job)?)?;
             let ids = store.insert_sites(sites)?.iter().map(|id| id.0).collect();
             ImportSummary::new("sites", ids)
         }
         ImportLayer::Population => {
-            let options = PopulationOptions {
-                source: job.source,
-                year: job.year,
-                columns: job.columns,
-                sheet: job.sheet,
-                date: job.date,
-                crs: job.crs,
-            };
-            let places = match &job.join {
-                None => None,
-                Some(Join::Chome) => Some(import::join::chome_places(&store.read())),
-                Some(Join::Points { bytes, name_field, ward_field }) => {
-                    Some(import::join::point_places(bytes, name_field, ward_field.as_deref())?)
-                }
-            };
-            let (units, report) = match places {
+            let options = population_options(&job);
+            let (units, report) = match join_places(store, &job)? {
                 None => (import::population(&job.bytes, &options)?, None),
                 Some(places) => {
                     let (units, report) =

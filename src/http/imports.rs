@@ -1,5 +1,6 @@
-//! `POST /api/import/{layer}`: staff upload a file (GeoJSON, CSV, PBF) into a layer, all or nothing,
-//! through the same application call as the CLI.
+//! `POST /api/import/{layer}`: staff upload a file (GeoJSON, CSV, Excel, PBF) into a layer, all or
+//! nothing, or preview it with `dry_run=true` (nothing written), through the same application calls
+//! as the CLI.
 //!
 //! Who may call it: staff not limited to some wards (see `app::permission`).
 
@@ -38,6 +39,9 @@ pub struct ImportQuery {
     /// What coordinates are in when the file does not say: EPSG:4326 (default) or a JGD2011
     /// 平面直角座標系 zone, EPSG:6669–6687 (a table's X座標 is then the northing, Y座標 the easting).
     crs: Option<String>,
+    /// `true`: answer 200 with what the import would do (how the file was read, the column of
+    /// each field, good / suspect / geocoded / bad rows, kinds, the first problems); write nothing.
+    dry_run: Option<bool>,
 }
 
 /// Imports the body into `layer`: 201 with what was written.
@@ -77,6 +81,10 @@ pub async fn upload(
         ..ImportJob::new(layer, body.to_vec())
     };
     let app = state.app.clone();
+    if q.dry_run.unwrap_or(false) {
+        let preview = state.heavy.run("the preview", move |_| Ok(app.preview_import(&who, job)?)).await?;
+        return Ok((StatusCode::OK, Json(json!({ "dry_run": true, "preview": preview }))));
+    }
     let summary = state.heavy.run("the import", move |_| Ok(app.import(&who, job)?)).await?;
     Ok((StatusCode::CREATED, Json(json!(summary))))
 }

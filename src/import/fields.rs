@@ -304,7 +304,7 @@ impl<'a> Reader<'a> {
                 }
                 match (lat, lon) {
                     (Some(lat), Some(lon)) if lat == lon => Err(format!(
-                        "緯度と経度が同じ値 {lat} です（経度の列に緯度が写されているようです）: latitude and longitude are equal"
+                        "suspect coordinates: 緯度と経度が同じ値 {lat} です（経度の列に緯度が写されているようです）: latitude and longitude are equal"
                     )),
                     (Some(lat), Some(lon)) => {
                         check_lon_lat(lon, lat).map(|_| Point::new(lon, lat)).map_err(|e| {
@@ -613,7 +613,7 @@ pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<Recor
                     r.problem(
                         Some(&key),
                         format!(
-                            "{key} {value:?} is not in the kind table; add a line \"{value},KIND\" with --kind-table, or pass --kind"
+                            "unknown site kind {value:?} in {key}: not in the kind table; add a line \"{value},KIND\" with --kind-table, or pass --kind"
                         ),
                     );
                 }

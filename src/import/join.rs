@@ -3,6 +3,8 @@
 //! the same 町丁 is written (全角/半角 digits, 1丁目 / 一丁目, spaces, ヶ/ケ). Rows that match nothing
 //! are listed, never dropped silently. Positions are EPSG:4326.
 
+use super::bands::AgeBands;
+use super::records::Record;
 use super::{ImportError, PopulationOptions, RecordProblem, fields};
 use crate::model::PopulationData;
 use geo::Point;
@@ -143,6 +145,87 @@ pub fn normalise(name: &str) -> String {
     out
 }
 
+/// Places by each key they answer to.
+pub(super) struct PlaceIndex<'p> {
+    places: &'p [JoinPlace],
+    by_key: HashMap<&'p str, Vec<usize>>,
+}
+
+/// Why a row found no single place.
+enum Miss {
+    /// It names nothing known (a listed mismatch).
+    Unmatched(RecordProblem),
+    /// It names no place, several, or its figures are wrong.
+    Invalid(Vec<RecordProblem>),
+}
+
+impl<'p> PlaceIndex<'p> {
+    pub(super) fn new(places: &'p [JoinPlace]) -> Self {
+        let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, p) in places.iter().enumerate() {
+            for k in &p.keys {
+                let hits = by_key.entry(k.as_str()).or_default();
+                if !hits.contains(&i) {
+                    hits.push(i);
+                }
+            }
+        }
+        PlaceIndex { places, by_key }
+    }
+
+    /// The one place `row` names.
+    fn find(&self, row: &Record, options: &PopulationOptions) -> Result<usize, Miss> {
+        let miss = |message: String| RecordProblem { place: row.place, field: Some("name".into()), message };
+        let (key, shown) = fields::join_key(row, &options.columns);
+        let Some(key) = key else { return Err(Miss::Invalid(vec![miss("no 町丁 name or code".into())])) };
+        match self.by_key.get(key.as_str()).map(Vec::as_slice).unwrap_or_default() {
+            [one] => Ok(*one),
+            [] => Err(Miss::Unmatched(miss(format!("{shown:?} matches no 町丁")))),
+            hits => {
+                let names: Vec<&str> = hits.iter().map(|&i| self.places[i].label.as_str()).collect();
+                Err(Miss::Invalid(vec![miss(format!(
+                    "{shown:?} matches {} 町丁 ({}); add a ward (区) column or use codes",
+                    hits.len(),
+                    names.join(", ")
+                ))]))
+            }
+        }
+    }
+
+    /// One row placed at the place it names, for previews: a mismatch is one of its problems.
+    pub(super) fn place(
+        &self,
+        row: Record,
+        options: &PopulationOptions,
+        bands: Option<&AgeBands>,
+    ) -> Result<PopulationData, Vec<RecordProblem>> {
+        match self.find(&row, options) {
+            Ok(at) => self.read_at(row, at, options, bands),
+            Err(Miss::Unmatched(p)) => Err(vec![p]),
+            Err(Miss::Invalid(p)) => Err(p),
+        }
+    }
+
+    /// `row` read as a population unit at place `at`.
+    fn read_at(
+        &self,
+        mut row: Record,
+        at: usize,
+        options: &PopulationOptions,
+        bands: Option<&AgeBands>,
+    ) -> Result<PopulationData, Vec<RecordProblem>> {
+        let p = &self.places[at];
+        row.properties.insert("lat".into(), serde_json::json!(p.location.y()));
+        row.properties.insert("lon".into(), serde_json::json!(p.location.x()));
+        let mut columns = options.columns.clone();
+        columns.force_coordinates();
+        let opts = PopulationOptions { columns, crs: Default::default(), ..options.clone() };
+        let mut data = fields::population(row, &opts, bands)?;
+        data.name.get_or_insert_with(|| p.label.clone());
+        Ok(data)
+    }
+}
+
 /// Reads a population table and places each row at the place it names. Unless `allow_unmatched`,
 /// a row that matches no place (or more than one) fails the whole import.
 pub fn population(
@@ -151,70 +234,23 @@ pub fn population(
     places: &[JoinPlace],
     allow_unmatched: bool,
 ) -> Result<(Vec<PopulationData>, JoinReport), ImportError> {
-    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, p) in places.iter().enumerate() {
-        for k in &p.keys {
-            index.entry(k.as_str()).or_default().push(i);
-        }
-    }
+    let index = PlaceIndex::new(places);
     let super::PopulationTable { records: rows, options, bands } = super::population_table(bytes, options)?;
     let mut used = vec![false; places.len()];
     let mut out = Vec::new();
     let mut unmatched = Vec::new();
     let mut problems = Vec::new();
-    for mut row in rows {
-        let (key, shown) = fields::join_key(&row, &options.columns);
-        let Some(key) = key else {
-            problems.push(RecordProblem {
-                place: row.place,
-                field: Some("name".into()),
-                message: "no 町丁 name or code".into(),
-            });
-            continue;
-        };
-        let hits: Vec<usize> = {
-            let mut h = index.get(key.as_str()).cloned().unwrap_or_default();
-            h.sort();
-            h.dedup();
-            h
-        };
-        let found = match hits[..] {
-            [one] => one,
-            [] => {
-                unmatched.push(RecordProblem {
-                    place: row.place,
-                    field: Some("name".into()),
-                    message: format!("{shown:?} matches no 町丁"),
-                });
-                continue;
+    for row in rows {
+        match index.find(&row, &options) {
+            Ok(at) => {
+                used[at] = true;
+                match index.read_at(row, at, &options, bands.as_ref()) {
+                    Ok(data) => out.push(data),
+                    Err(p) => problems.extend(p),
+                }
             }
-            _ => {
-                let names: Vec<&str> = hits.iter().map(|&i| places[i].label.as_str()).collect();
-                problems.push(RecordProblem {
-                    place: row.place,
-                    field: Some("name".into()),
-                    message: format!(
-                        "{shown:?} matches {} 町丁 ({}); add a ward (区) column or use codes",
-                        hits.len(),
-                        names.join(", ")
-                    ),
-                });
-                continue;
-            }
-        };
-        used[found] = true;
-        let p = places[found].location;
-        row.properties.insert("lat".into(), serde_json::json!(p.y()));
-        row.properties.insert("lon".into(), serde_json::json!(p.x()));
-        let mut columns = options.columns.clone();
-        columns.force_coordinates();
-        let opts = PopulationOptions { columns, ..options.clone() };
-        match fields::population(row, &opts, bands.as_ref()) {
-            Ok(mut data) => {
-                data.name.get_or_insert_with(|| places[found].label.clone());
-                out.push(data);
-            }
-            Err(p) => problems.extend(p),
+            Err(Miss::Unmatched(p)) => unmatched.push(p),
+            Err(Miss::Invalid(p)) => problems.extend(p),
         }
     }
     if !allow_unmatched {

@@ -15,6 +15,7 @@ pub mod geocode;
 mod geometry;
 pub mod join;
 pub mod mesh;
+pub mod preview;
 mod records;
 pub mod table;
 mod text;

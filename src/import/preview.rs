@@ -1,0 +1,170 @@
+//! What an import would do, without doing it: how the file was read (format, encoding, delimiter,
+//! sheet), which column holds each field, how many rows are good, suspect, placed by address or
+//! bad, the kinds they get, and the first problems. The same readers as the import run, record by
+//! record, so the preview and the import cannot disagree.
+
+use super::records::{self, Record};
+use super::table::{self, Content};
+use super::{
+    AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions, fields, join, population_table,
+    text,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How many problems a preview lists.
+pub const PROBLEMS_SHOWN: usize = 20;
+
+/// The words a problem message starts with when the value is readable but probably wrong.
+pub const SUSPECT: &str = "suspect coordinates";
+
+/// What an import of a file would do.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Preview {
+    /// `geojson`, `text` (delimited) or `spreadsheet`.
+    pub format: &'static str,
+    /// For text: `utf8`, `utf8_bom` or `shift_jis`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<text::TextEncoding>,
+    /// For text: the delimiter found (`,`, a tab, `;`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// For a workbook: the sheet read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Field → the column or property of the file that holds it.
+    pub columns: BTreeMap<&'static str, String>,
+    /// Rows or features read.
+    pub records: usize,
+    /// Rows that would be imported.
+    pub good: usize,
+    /// Rows refused only because their coordinates look wrong (far from the city, latitude = longitude).
+    pub suspect: usize,
+    /// Good rows placed on the 町丁 their address names.
+    pub geocoded: usize,
+    /// Rows with another problem.
+    pub bad: usize,
+    /// Sites: how many of each kind.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kinds: BTreeMap<&'static str, usize>,
+    /// The first problems, at most [`PROBLEMS_SHOWN`].
+    pub problems: Vec<RecordProblem>,
+    /// How many problems there are in all.
+    pub problem_count: usize,
+}
+
+/// The fields each layer reads, in the order a preview lists them.
+const SITE_FIELDS: &[&str] =
+    &["name", "kind", "lat", "lon", "plane_x", "plane_y", "address", "schedule", "operator"];
+const POPULATION_FIELDS: &[&str] =
+    &["population_name", "code", "ward", "mesh", "lat", "lon", "total", "aged65", "aged75", "year", "date"];
+const AREA_FIELDS: &[&str] = &["name", "code", "level", "parent"];
+
+impl Preview {
+    /// A preview of how `bytes` are read, before any record is built.
+    fn of_file(bytes: &[u8], sheet: Option<&str>) -> Result<Preview, ImportError> {
+        let mut preview = Preview::default();
+        match table::content(bytes)? {
+            Content::GeoJson => preview.format = "geojson",
+            Content::Text(delimiter) => {
+                preview.format = "text";
+                preview.encoding = Some(text::decode(bytes)?.1);
+                preview.delimiter = Some(char::from(delimiter).to_string());
+            }
+            Content::Spreadsheet => {
+                preview.format = "spreadsheet";
+                preview.sheet = table::sheet_name(bytes, sheet);
+            }
+        }
+        Ok(preview)
+    }
+
+    fn map_columns(&mut self, first: Option<&Record>, columns: &fields::ColumnMap, wanted: &[&'static str]) {
+        let Some(first) = first else { return };
+        for field in wanted {
+            if let Some(key) = columns.key(&first.properties, field) {
+                self.columns.insert(field, key.to_owned());
+            }
+        }
+    }
+
+    /// Counts one record's outcome.
+    fn record(&mut self, problems: Result<(), Vec<RecordProblem>>) {
+        self.records += 1;
+        match problems {
+            Ok(()) => self.good += 1,
+            Err(problems) => {
+                if problems.iter().all(|p| p.message.starts_with(SUSPECT)) {
+                    self.suspect += 1;
+                } else {
+                    self.bad += 1;
+                }
+                self.problem_count += problems.len();
+                let room = PROBLEMS_SHOWN.saturating_sub(self.problems.len());
+                self.problems.extend(problems.into_iter().take(room));
+            }
+        }
+    }
+}
+
+/// The preview of a site import.
+pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Preview, ImportError> {
+    let mut preview = Preview::of_file(bytes, options.sheet.as_deref())?;
+    let records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
+    preview.map_columns(records.first(), &options.columns, SITE_FIELDS);
+    for record in records {
+        let site = fields::site(record, options);
+        if let Ok(site) = &site {
+            *preview.kinds.entry(site.kind.as_str()).or_default() += 1;
+            preview.geocoded += usize::from(site.properties.contains_key("geocoded"));
+        }
+        preview.record(site.map(drop));
+    }
+    Ok(preview)
+}
+
+/// The preview of a population import, placed by coordinates or mesh code, or by name when
+/// `places` are given.
+pub fn population(
+    bytes: &[u8],
+    options: &PopulationOptions,
+    places: Option<&[join::JoinPlace]>,
+) -> Result<Preview, ImportError> {
+    let mut preview = Preview::of_file(bytes, options.sheet.as_deref())?;
+    let table = population_table(bytes, options)?;
+    preview.map_columns(table.records.first(), &table.options.columns, POPULATION_FIELDS);
+    if let Some(bands) = &table.bands {
+        for (field, from) in [("total", 0), ("aged65", 65), ("aged75", 75)] {
+            let keys: Vec<&str> = bands.aged(from).collect();
+            preview
+                .columns
+                .entry(field)
+                .or_insert_with(|| format!("the sum of {} age bands: {}", keys.len(), keys.join(" + ")));
+        }
+    }
+    match places {
+        None => {
+            for record in table.records {
+                preview.record(fields::population(record, &table.options, table.bands.as_ref()).map(drop));
+            }
+        }
+        Some(places) => {
+            let index = join::PlaceIndex::new(places);
+            for record in table.records {
+                preview.record(index.place(record, &table.options, table.bands.as_ref()).map(drop));
+            }
+        }
+    }
+    Ok(preview)
+}
+
+/// The preview of an area import.
+pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Preview, ImportError> {
+    let mut preview = Preview::of_file(bytes, None)?;
+    let records = records::geojson(bytes, options.crs)?;
+    preview.map_columns(records.first(), &options.columns, AREA_FIELDS);
+    for record in records {
+        preview.record(fields::area(record, options).map(drop));
+    }
+    Ok(preview)
+}
