@@ -244,6 +244,11 @@ struct ImportSites {
     /// maps a 種別 / 実施サービス / 施設種別 column's values (通所介護, 無床診療所 …) to kinds.
     #[arg(long, value_name = "KINDS.csv")]
     kind_table: Option<PathBuf>,
+    /// The source the rows come from (default: the file's name). Importing the same source again
+    /// replaces its sites row by row — added, changed, removed — and keeps sites edited by hand
+    /// since, saying so.
+    #[arg(long)]
+    source: Option<String>,
 }
 
 #[derive(Args)]
@@ -569,6 +574,15 @@ fn what(summary: &ImportSummary) -> String {
 
 /// Lists what a join left out, on stderr.
 fn report_join(summary: &ImportSummary) {
+    if let Some(sync) = &summary.sync {
+        eprintln!(
+            "  source {:?}: {} added, {} changed, {} unchanged, {} removed",
+            sync.source, sync.added, sync.changed, sync.unchanged, sync.removed
+        );
+        for name in &sync.kept_edits {
+            eprintln!("  kept as edited by hand (not updated from the file): {name}");
+        }
+    }
     let Some(report) = &summary.join else { return };
     for row in &report.unmatched_rows {
         eprintln!("  not imported, {row}");

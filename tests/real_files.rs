@@ -552,3 +552,74 @@ fn a_dry_run_on_the_command_line_writes_nothing() {
     assert!(out.contains("aged65") && out.contains("65-69歳の男性 + 65-69歳の女性"), "{out}");
     assert_eq!(sasaeai::store::Store::open(&store).unwrap().read().counts(), before);
 }
+
+#[tokio::test]
+async fn importing_a_source_again_changes_exactly_the_changed_rows_and_keeps_hand_edits() {
+    use sasaeai::http::AppState;
+    let Some(path) = common::shared_data("yamaguchi/shunan_352152_hospital.csv") else { return };
+    let original = String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+    let (_d, store) = common::temp_store();
+    let s = AppState::new(store.clone(), Some(common::TOKEN.into())).unwrap();
+    let import = |body: String| {
+        let s = s.clone();
+        async move {
+            let uri = "/api/import/sites?kind=clinic&origin=shunan_hospital";
+            let r = common::send(&s, "POST", uri, Some(common::TOKEN), body).await;
+            assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+            r.json()["sync"].clone()
+        }
+    };
+    let sync = import(original.clone()).await;
+    assert_eq!((sync["added"].as_u64(), sync["unchanged"].as_u64()), (Some(12), Some(0)));
+    let ids = |store: &sasaeai::store::Store| {
+        let mut v: Vec<i64> = store.read().sites().map(|s| s.id.0).collect();
+        v.sort();
+        v
+    };
+    let first_ids = ids(&store);
+
+    let sync = import(original.clone()).await;
+    assert_eq!((sync["added"].as_u64(), sync["unchanged"].as_u64()), (Some(0), Some(12)), "{sync}");
+    assert_eq!(ids(&store), first_ids, "the same file twice leaves the same sites");
+
+    // One phone number changed, one row gone, one row new.
+    let lines: Vec<&str> = original.split_inclusive("\r\n").collect();
+    let changed = lines[2].replacen("(0834)", "(0834)9", 1);
+    assert_ne!(changed, lines[2]);
+    let added = lines[4].replace("HOCHIIKI", "NEW").replacen(",", ",新", 4);
+    let edited: String = [lines[0], lines[1], &changed]
+        .into_iter()
+        .chain(lines[4..].iter().copied())
+        .chain([added.as_str()])
+        .collect();
+    let sync = import(edited.clone()).await;
+    let counts = ["added", "changed", "unchanged", "removed"].map(|k| sync[k].as_u64().unwrap());
+    assert_eq!(counts, [1, 1, 10, 1], "{sync}");
+    assert_eq!(store.read().sites().count(), 12);
+
+    // A site edited by hand is kept as edited by the next import of its source, and said so.
+    let site = store
+        .read()
+        .sites()
+        .find(|x| x.data.properties["ID"] == lines[1].split(',').nth(1).unwrap())
+        .unwrap()
+        .clone();
+    let feature = serde_json::json!({
+        "type": "Feature",
+        "geometry": { "type": "Point", "coordinates": [site.data.location.x(), site.data.location.y()] },
+        "properties": { "name": "手で直した名前", "kind": "clinic" }
+    });
+    let r = common::send(
+        &s,
+        "PUT",
+        &format!("/api/sites/{}", site.id.0),
+        Some(common::TOKEN),
+        feature.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let sync = import(original).await;
+    assert_eq!(sync["kept_edits"], serde_json::json!(["手で直した名前"]), "{sync}");
+    assert_eq!(store.read().site(site.id).unwrap().data.name, "手で直した名前");
+    assert_eq!(store.read().sites().count(), 12, "the new row removed, the removed one back");
+}

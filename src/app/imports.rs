@@ -74,6 +74,9 @@ pub struct ImportJob {
     /// For sites: a GeoJSON file of 町丁 / 大字 representative points (property `name`), with the
     /// store's 町丁, to place rows that give an address but no coordinates.
     pub gazetteer: Option<Vec<u8>>,
+    /// For sites: the source (a file name or a key) the rows come from. Importing a source again
+    /// replaces its sites row by row (see [`super::reimport`]); `None` only adds.
+    pub origin: Option<String>,
     /// For sites without `kind`: category names to kinds (the built-in table when `None`).
     pub kind_table: Option<crate::model::kind_table::KindTable>,
 }
@@ -96,6 +99,7 @@ impl ImportJob {
             sheet: None,
             crs: Default::default(),
             gazetteer: None,
+            origin: None,
             kind_table: None,
             attribution: None,
         }
@@ -117,6 +121,9 @@ pub struct ImportSummary {
     /// Joined population: rows not matched, places without rows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub join: Option<import::join::JoinReport>,
+    /// Sites imported from a named source: what was added, changed, removed or kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<super::reimport::SourceSync>,
     /// Attribution lines recorded.
     pub attribution: Vec<String>,
 }
@@ -204,8 +211,18 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
         }
         ImportLayer::Sites => {
             let sites = import::sites(&job.bytes, &site_options(store, &job)?)?;
-            let ids = store.insert_sites(sites)?.iter().map(|id| id.0).collect();
-            ImportSummary::new("sites", ids)
+            match &job.origin {
+                None => {
+                    ImportSummary::new("sites", store.insert_sites(sites)?.iter().map(|id| id.0).collect())
+                }
+                Some(source) => {
+                    let rows = super::reimport::stamp(source, sites);
+                    let (ids, sync) =
+                        store.change_sites(|index| super::reimport::plan(index, source, rows))?;
+                    let ids = ids.iter().map(|id| id.0).collect();
+                    ImportSummary::new("sites", ids).with(|s| s.sync = Some(sync))
+                }
+            }
         }
         ImportLayer::Population => {
             let options = population_options(&job);
@@ -265,6 +282,7 @@ impl ImportSummary {
             reparented: None,
             summary: None,
             join: None,
+            sync: None,
             attribution: Vec::new(),
         }
     }

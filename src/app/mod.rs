@@ -8,6 +8,7 @@ mod groups;
 mod imports;
 mod overlays;
 pub mod permission;
+pub mod reimport;
 mod sites;
 
 pub use accounts::{AccountSettings, Login, SessionAuth, constant_time_eq, hash_password};

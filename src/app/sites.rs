@@ -11,10 +11,12 @@ impl App {
         Ok(Site { id, data })
     }
 
-    /// Replaces a site; both where it was and where it goes must be the caller's to edit.
-    pub fn replace_site(&self, principal: &Principal, id: SiteId, data: SiteData) -> Result<Site, Error> {
+    /// Replaces a site; both where it was and where it goes must be the caller's to edit. A site
+    /// from an imported source stays of it, now edited by hand (the next import keeps the edit).
+    pub fn replace_site(&self, principal: &Principal, id: SiteId, mut data: SiteData) -> Result<Site, Error> {
         if let Some(old) = self.store.read().site(id) {
             self.authorize(principal, Action::EditSite(old.data.location))?;
+            super::reimport::carry_bookkeeping(&old.data, &mut data);
         }
         self.authorize(principal, Action::EditSite(data.location))?;
         Ok(self.store.update_site(id, data)?)

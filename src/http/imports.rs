@@ -20,6 +20,9 @@ use serde_json::{Value, json};
 pub struct ImportQuery {
     level: Option<String>,
     kind: Option<String>,
+    /// For sites: the source key (e.g. the file's name); importing the same source again replaces
+    /// its sites row by row and answers what was added, changed, removed and kept.
+    origin: Option<String>,
     /// Comma-separated `FIELD=COLUMN` mappings.
     columns: Option<String>,
     source: Option<String>,
@@ -77,6 +80,7 @@ pub async fn upload(
         replace: if q.replace.unwrap_or(false) { Replace::Always } else { Replace::OnlyIfNotShrinking },
         attribution: q.attribution,
         sheet: q.sheet,
+        origin: q.origin.filter(|o| !o.trim().is_empty()),
         crs: parse_param("crs", q.crs.as_deref())?.unwrap_or_default(),
         ..ImportJob::new(layer, body.to_vec())
     };

@@ -66,6 +66,9 @@ const DERIVED_KEYS: &[&str] = &[
     "parent_derived",
     "aged65_rate",
     "aged75_rate",
+    "import_source",
+    "import_row",
+    "import_fingerprint",
 ];
 
 /// User-given names of the columns (CSV) or properties (GeoJSON) holding each field.

@@ -83,6 +83,14 @@ pub enum Replace {
     Always,
 }
 
+/// Sites to add, rewrite and delete together.
+#[derive(Debug, Default)]
+pub struct SiteChanges {
+    pub insert: Vec<SiteData>,
+    pub update: Vec<(SiteId, SiteData)>,
+    pub delete: Vec<SiteId>,
+}
+
 /// Counts of what one import wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AreaImport {
@@ -232,6 +240,44 @@ impl Store {
                 let ids = written.iter().map(|s| s.id).collect();
                 index.put_sites(written);
                 ids
+            },
+        )
+    }
+
+    /// Applies the site changes `plan` decides on the current snapshot, in one transaction: no other
+    /// write comes between the decision and the writing. Returns the new sites' ids and what `plan`
+    /// reported.
+    pub fn change_sites<R>(
+        &self,
+        plan: impl FnOnce(&Index) -> (SiteChanges, R),
+    ) -> Result<(Vec<SiteId>, R), StoreError> {
+        self.write(
+            |tx| {
+                let (changes, report) = plan(&self.read());
+                let mut written = Vec::new();
+                for data in changes.insert {
+                    written.push(Site { id: rows::insert_site(tx, &data)?, data });
+                }
+                let inserted: Vec<SiteId> = written.iter().map(|s| s.id).collect();
+                for (id, data) in changes.update {
+                    if !rows::update_site(tx, id, &data)? {
+                        return Err(StoreError::SiteNotFound(id));
+                    }
+                    written.push(Site { id, data });
+                }
+                for id in &changes.delete {
+                    rows::delete_site(tx, *id)?;
+                }
+                let rect = union_rects(written.iter().map(|s| s.data.location.bounding_rect()));
+                gpkg::touch_contents(tx, "sites", rect)?;
+                Ok((written, changes.delete, inserted, report))
+            },
+            |index, (written, deleted, inserted, report)| {
+                index.put_sites(written);
+                for id in deleted {
+                    index.remove_site(id);
+                }
+                (inserted, report)
             },
         )
     }
