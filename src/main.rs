@@ -191,6 +191,10 @@ struct Common {
     /// nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Sites and population: import the valid rows and write the others, each with its reason, to
+    /// FILE.rejected.csv beside the input, instead of importing nothing.
+    #[arg(long)]
+    skip_invalid: bool,
 }
 
 impl Common {
@@ -205,6 +209,7 @@ impl Common {
         job.attribution = self.attribution.clone();
         job.sheet = self.sheet.clone();
         job.crs = self.crs;
+        job.skip_invalid = self.skip_invalid;
         Ok(job)
     }
 }
@@ -492,6 +497,7 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
     let dry_run = cmd.dry_run();
     let (file, store, job) = import_job(cmd)?;
     let app = open_app(&store)?;
+    let rejected = if job.skip_invalid && !dry_run { Some(rejected_path(&file)?) } else { None };
     if dry_run {
         let preview = app.preview_import(&Principal::operator(), job).map_err(|e| not_imported(e, &file))?;
         print!("{}", describe_preview(&file, &preview));
@@ -500,8 +506,19 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
     let bar = spinner(format!("importing {}", file.display()));
     let result = app.import(&Principal::operator(), job);
     bar.finish_and_clear();
-    let summary = result.map_err(|e| not_imported(e, &file))?;
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            if let Some(path) = &rejected {
+                let _ = std::fs::remove_file(path); // nothing was imported, so nothing was left out
+            }
+            return Err(not_imported(e, &file));
+        }
+    };
     report_join(&summary);
+    if let Some(path) = &rejected {
+        write_rejected(path, &summary)?;
+    }
     let (areas, sites, population) = app.store.read().counts();
     println!(
         "imported {} from {} into {} in {:.2} s; the store now holds {areas} areas, {sites} sites, {population} population points",
@@ -510,6 +527,27 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
         app.store.path().display(),
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Where --skip-invalid writes the rows left out: FILE.rejected.csv beside the input, created
+/// before the import so that a folder that cannot take it stops the import, not its report.
+fn rejected_path(file: &Path) -> Result<PathBuf> {
+    let stem = file.file_stem().map_or("import".into(), |s| s.to_string_lossy().into_owned());
+    let path = file.with_file_name(format!("{stem}.rejected.csv"));
+    std::fs::write(&path, b"")
+        .with_context(|| format!("cannot write the rejected rows to {}", path.display()))?;
+    Ok(path)
+}
+
+/// Writes the rows left out to `path`, or removes it when there are none.
+fn write_rejected(path: &Path, summary: &ImportSummary) -> Result<()> {
+    if summary.rejected.is_empty() {
+        return Ok(std::fs::remove_file(path)?);
+    }
+    std::fs::write(path, import::rejected_csv(&summary.rejected)?)
+        .with_context(|| format!("writing the rejected rows to {}", path.display()))?;
+    eprintln!("  {} rows not imported, each with its reason, in {}", summary.rejected.len(), path.display());
     Ok(())
 }
 

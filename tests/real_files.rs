@@ -623,3 +623,36 @@ async fn importing_a_source_again_changes_exactly_the_changed_rows_and_keeps_han
     assert_eq!(store.read().site(site.id).unwrap().data.name, "手で直した名前");
     assert_eq!(store.read().sites().count(), 12, "the new row removed, the removed one back");
 }
+
+#[test]
+fn skip_invalid_imports_the_good_rows_and_writes_the_others_with_their_reason() {
+    let Some(original) = common::shared_data("yamaguchi/suooshima_353051_cultural_property.csv") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cultural.csv");
+    std::fs::copy(&original, &file).unwrap();
+    let store = dir.path().join("town.gpkg");
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "import".as_ref(),
+        "sites".as_ref(),
+        file.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--kind".as_ref(),
+        "other".as_ref(),
+        "--skip-invalid".as_ref(),
+    ];
+    let out = common::cli(&args, "");
+    assert!(out.contains("imported 5 sites"), "{out}");
+    let rejected = std::fs::read_to_string(dir.path().join("cultural.rejected.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(rejected.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!((&headers[0], &headers[1]), ("場所 (place)", "理由 (reason)"));
+    assert!(headers.iter().any(|h| h == "名称"), "the row's own columns follow: {headers:?}");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5, "the 5 rows without coordinates");
+    assert!(rows.iter().all(|r| r[1].contains("latitude or longitude is missing")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.iter().any(|c| c == "久賀のなむでん踊り")));
+    assert_eq!(sasaeai::store::Store::open(&store).unwrap().read().sites().count(), 5);
+}

@@ -74,6 +74,9 @@ pub struct ImportJob {
     /// For sites: a GeoJSON file of 町丁 / 大字 representative points (property `name`), with the
     /// store's 町丁, to place rows that give an address but no coordinates.
     pub gazetteer: Option<Vec<u8>>,
+    /// Sites and population: import the valid rows and report the others (in `rejected`) instead
+    /// of importing nothing.
+    pub skip_invalid: bool,
     /// For sites: the source (a file name or a key) the rows come from. Importing a source again
     /// replaces its sites row by row (see [`super::reimport`]); `None` only adds.
     pub origin: Option<String>,
@@ -99,6 +102,7 @@ impl ImportJob {
             sheet: None,
             crs: Default::default(),
             gazetteer: None,
+            skip_invalid: false,
             origin: None,
             kind_table: None,
             attribution: None,
@@ -124,6 +128,9 @@ pub struct ImportSummary {
     /// Sites imported from a named source: what was added, changed, removed or kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync: Option<super::reimport::SourceSync>,
+    /// With `skip_invalid`: the rows left out, each with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<import::Rejected>,
     /// Attribution lines recorded.
     pub attribution: Vec<String>,
 }
@@ -210,8 +217,13 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
             ImportSummary::new("areas", ids).with(|s| s.reparented = Some(reparented))
         }
         ImportLayer::Sites => {
-            let sites = import::sites(&job.bytes, &site_options(store, &job)?)?;
-            match &job.origin {
+            let options = site_options(store, &job)?;
+            let (sites, rejected) = if job.skip_invalid {
+                import::sites_lenient(&job.bytes, &options)?
+            } else {
+                (import::sites(&job.bytes, &options)?, Vec::new())
+            };
+            let summary = match &job.origin {
                 None => {
                     ImportSummary::new("sites", store.insert_sites(sites)?.iter().map(|id| id.0).collect())
                 }
@@ -222,12 +234,24 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
                     let ids = ids.iter().map(|id| id.0).collect();
                     ImportSummary::new("sites", ids).with(|s| s.sync = Some(sync))
                 }
-            }
+            };
+            summary.with(|s| s.rejected = rejected)
         }
         ImportLayer::Population => {
             let options = population_options(&job);
+            let mut rejected = Vec::new();
             let (units, report) = match join_places(store, &job)? {
+                None if job.skip_invalid => {
+                    let (units, left_out) = import::population_lenient(&job.bytes, &options)?;
+                    rejected = left_out;
+                    (units, None)
+                }
                 None => (import::population(&job.bytes, &options)?, None),
+                Some(_) if job.skip_invalid => {
+                    return Err(Error::Invalid(
+                        "skip_invalid does not apply to a table joined by name; allow_unmatched imports the rows that match".into(),
+                    ));
+                }
                 Some(places) => {
                     let (units, report) =
                         import::join::population(&job.bytes, &options, &places, job.allow_unmatched)?;
@@ -235,7 +259,10 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
                 }
             };
             let ids = store.insert_population(units)?.iter().map(|id| id.0).collect();
-            ImportSummary::new("population", ids).with(|s| s.join = report)
+            ImportSummary::new("population", ids).with(|s| {
+                s.join = report;
+                s.rejected = rejected;
+            })
         }
         ImportLayer::Network => {
             let (nodes, edges) = crate::network::read_file(&job.bytes)?;
@@ -283,6 +310,7 @@ impl ImportSummary {
             summary: None,
             join: None,
             sync: None,
+            rejected: Vec::new(),
             attribution: Vec::new(),
         }
     }

@@ -45,6 +45,9 @@ pub struct ImportQuery {
     /// `true`: answer 200 with what the import would do (how the file was read, the column of
     /// each field, good / suspect / geocoded / bad rows, kinds, the first problems); write nothing.
     dry_run: Option<bool>,
+    /// Sites and population: import the valid rows and list the others (`rejected`, each with its
+    /// place and problems) instead of importing nothing.
+    skip_invalid: Option<bool>,
 }
 
 /// Imports the body into `layer`: 201 with what was written.
@@ -81,6 +84,7 @@ pub async fn upload(
         attribution: q.attribution,
         sheet: q.sheet,
         origin: q.origin.filter(|o| !o.trim().is_empty()),
+        skip_invalid: q.skip_invalid.unwrap_or(false),
         crs: parse_param("crs", q.crs.as_deref())?.unwrap_or_default(),
         ..ImportJob::new(layer, body.to_vec())
     };

@@ -200,20 +200,76 @@ fn population_table(bytes: &[u8], options: &PopulationOptions) -> Result<Populat
 
 fn collect<T>(
     records: Vec<Record>,
-    mut build: impl FnMut(Record) -> Result<T, Vec<RecordProblem>>,
+    build: impl FnMut(Record) -> Result<T, Vec<RecordProblem>>,
 ) -> Result<Vec<T>, ImportError> {
+    match collect_lenient(records, build)? {
+        (out, rejected) if rejected.is_empty() => Ok(out),
+        (_, rejected) => {
+            Err(ImportError::Invalid { problems: rejected.into_iter().flat_map(|r| r.problems).collect() })
+        }
+    }
+}
+
+/// A row left out of a lenient import: where it was, why, and its values as the file gave them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Rejected {
+    pub place: Place,
+    pub problems: Vec<RecordProblem>,
+    #[serde(skip)]
+    pub row: crate::model::Properties,
+}
+
+/// The records that build, and the ones that do not.
+fn collect_lenient<T>(
+    records: Vec<Record>,
+    mut build: impl FnMut(Record) -> Result<T, Vec<RecordProblem>>,
+) -> Result<(Vec<T>, Vec<Rejected>), ImportError> {
     if records.is_empty() {
         return Err(ImportError::Empty);
     }
     let mut out = Vec::with_capacity(records.len());
-    let mut problems = Vec::new();
+    let mut rejected = Vec::new();
     for record in records {
+        let (place, row) = (record.place, record.properties.clone());
         match build(record) {
             Ok(v) => out.push(v),
-            Err(p) => problems.extend(p),
+            Err(problems) => rejected.push(Rejected { place, problems, row }),
         }
     }
-    if problems.is_empty() { Ok(out) } else { Err(ImportError::Invalid { problems }) }
+    Ok((out, rejected))
+}
+
+/// The rejected rows as a CSV beside the input: where each was, why, then its own columns.
+pub fn rejected_csv(rejected: &[Rejected]) -> Result<Vec<u8>, ImportError> {
+    let mut columns: Vec<&String> = Vec::new();
+    for key in rejected.iter().flat_map(|r| r.row.keys()) {
+        if !columns.contains(&key) {
+            columns.push(key);
+        }
+    }
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let failed = |e: csv::Error| ImportError::Csv { line: 0, message: e.to_string() };
+    let header = ["場所 (place)", "理由 (reason)"].into_iter().chain(columns.iter().map(|c| c.as_str()));
+    out.write_record(header).map_err(failed)?;
+    for r in rejected {
+        let reason: Vec<String> = r
+            .problems
+            .iter()
+            .map(|p| match &p.field {
+                Some(f) => format!("{f}: {}", p.message),
+                None => p.message.clone(),
+            })
+            .collect();
+        let cell = |c: &String| match r.row.get(c.as_str()) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        let values =
+            [r.place.to_string(), reason.join("; ")].into_iter().chain(columns.iter().map(|c| cell(c)));
+        out.write_record(values).map_err(failed)?;
+    }
+    out.into_inner().map_err(|e| ImportError::Csv { line: 0, message: e.to_string() })
 }
 
 /// Reads areas from GeoJSON. N03 files are understood as they are: `N03_004` (or `N03_005` for a
@@ -244,11 +300,25 @@ pub fn checked_coord(p: &geojson::Position) -> Result<geo::Coord<f64>, String> {
 
 /// Reads sites from GeoJSON, a delimited text table or a spreadsheet.
 pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, ImportError> {
+    let records = site_records(bytes, options)?;
+    collect(records, |r| fields::site(r, options))
+}
+
+/// Reads the sites that are valid and the rows that are not, with why (for `--skip-invalid`).
+pub fn sites_lenient(
+    bytes: &[u8],
+    options: &SiteOptions,
+) -> Result<(Vec<SiteData>, Vec<Rejected>), ImportError> {
+    let records = site_records(bytes, options)?;
+    collect_lenient(records, |r| fields::site(r, options))
+}
+
+fn site_records(bytes: &[u8], options: &SiteOptions) -> Result<Vec<Record>, ImportError> {
     let records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
     if options.gazetteer.is_none() {
         fields::check_point_columns(&records, &options.columns, options.crs)?;
     }
-    collect(records, |r| fields::site(r, options))
+    Ok(records)
 }
 
 /// Reads population points from GeoJSON, CSV or a workbook — with coordinates, or with a JIS X 0410
@@ -259,4 +329,14 @@ pub fn population(bytes: &[u8], options: &PopulationOptions) -> Result<Vec<Popul
     let PopulationTable { records, options, bands } = population_table(bytes, options)?;
     fields::check_point_columns(&records, &options.columns, options.crs)?;
     collect(records, |r| fields::population(r, &options, bands.as_ref()))
+}
+
+/// Reads the population points that are valid and the rows that are not, with why.
+pub fn population_lenient(
+    bytes: &[u8],
+    options: &PopulationOptions,
+) -> Result<(Vec<PopulationData>, Vec<Rejected>), ImportError> {
+    let PopulationTable { records, options, bands } = population_table(bytes, options)?;
+    fields::check_point_columns(&records, &options.columns, options.crs)?;
+    collect_lenient(records, |r| fields::population(r, &options, bands.as_ref()))
 }
