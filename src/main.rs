@@ -204,7 +204,7 @@ impl Common {
 
     /// A job reading this file into `layer` with `columns` and this attribution.
     fn job(&self, layer: ImportLayer, columns: ColumnMap) -> Result<ImportJob> {
-        let mut job = ImportJob::new(layer, read_file(&self.file)?);
+        let mut job = ImportJob::new(layer, read_input(&self.file)?);
         job.columns = columns;
         job.attribution = self.attribution.clone();
         job.sheet = self.sheet.clone();
@@ -370,6 +370,25 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
+/// A file to import; a Shapefile's `.shp` is read with the `.shx`, `.dbf`, `.prj` and `.cpg`
+/// beside it, as one zip.
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp")) {
+        return read_file(path);
+    }
+    let mut files = Vec::new();
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        let part = path.with_extension(ext);
+        if part.exists() {
+            let name = part.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            files.push((name, read_file(&part)?));
+        } else if ext == "dbf" {
+            anyhow::bail!("{} has no {} beside it (the attributes)", path.display(), part.display());
+        }
+    }
+    Ok(import::shp::bundle(&files))
+}
+
 /// The store of `arg` and the private store beside it.
 fn open_app(arg: &StoreArg) -> Result<App> {
     let path = arg.resolve(None)?;
@@ -475,7 +494,7 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
             (p.common.file, p.common.store, job)
         }
         ImportCommand::Network(n) => {
-            let mut job = ImportJob::new(ImportLayer::Network, read_file(&n.file)?);
+            let mut job = ImportJob::new(ImportLayer::Network, read_input(&n.file)?);
             job.replace = if n.replace { Replace::Always } else { Replace::OnlyIfNotShrinking };
             job.attribution = n.attribution;
             (n.file, n.store, job)

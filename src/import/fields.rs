@@ -9,7 +9,9 @@ use super::geometry;
 use super::records::Record;
 use super::{AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions};
 use crate::model::kind_table::KindTable;
-use crate::model::{AreaData, Audience, ParentRef, PopulationData, Properties, SiteData, check_lon_lat};
+use crate::model::{
+    AreaData, AreaLevel, Audience, ParentRef, PopulationData, Properties, SiteData, check_lon_lat,
+};
 use geo::Point;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -18,9 +20,19 @@ use std::collections::HashMap;
 const FIELDS: &[(&str, &[&str])] = &[
     (
         "name",
-        &["name", "名称", "介護サービス事業所名称", "施設名", "施設名称", "事業所名", "事業所名称", "名前"],
+        &[
+            "name",
+            "名称",
+            "S_NAME",
+            "介護サービス事業所名称",
+            "施設名",
+            "施設名称",
+            "事業所名",
+            "事業所名称",
+            "名前",
+        ],
     ),
-    ("code", &["code", "コード", "地域コード"]),
+    ("code", &["code", "コード", "地域コード", "KEY_CODE"]),
     ("parent", &[]),
     ("level", &["level"]),
     (
@@ -387,6 +399,8 @@ pub fn area(record: Record, options: &AreaOptions) -> Result<AreaData, Vec<Recor
                 r.problem(Some("level"), e);
                 None
             }
+            // e-Stat's 小地域 boundaries are 町丁・字等.
+            None if is_estat_small_area(&record) => Some(AreaLevel::Chome),
             None => {
                 r.problem(
                     Some("level"),
@@ -405,6 +419,11 @@ pub fn area(record: Record, options: &AreaOptions) -> Result<AreaData, Vec<Recor
         _ => None,
     };
     r.finish(data)
+}
+
+/// Whether a feature is from e-Stat's 小地域 (町丁・字等) boundaries.
+fn is_estat_small_area(record: &Record) -> bool {
+    ["S_NAME", "KEY_CODE", "HCODE"].iter().all(|k| record.properties.contains_key(*k))
 }
 
 fn n03_text(r: &mut Reader<'_>, key: &str) -> Option<String> {

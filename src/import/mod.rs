@@ -17,6 +17,7 @@ pub mod join;
 pub mod mesh;
 pub mod preview;
 mod records;
+pub mod shp;
 pub mod table;
 mod text;
 
@@ -276,7 +277,7 @@ pub fn rejected_csv(rejected: &[Rejected]) -> Result<Vec<u8>, ImportError> {
 /// designated city's ward) is the name, `N03_007` the code, and the several features N03 has for one
 /// municipality (islands) are merged into one area.
 pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Vec<AreaData>, ImportError> {
-    let records = records::geojson(bytes, options.crs)?;
+    let records = records::features(bytes, options.crs)?;
     let built = collect(records, |r| fields::area(r, options))?;
     Ok(fields::merge_by_code(built))
 }
@@ -286,7 +287,7 @@ pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Vec<AreaData>, Impor
 pub fn line_features(
     bytes: &[u8],
 ) -> Result<Vec<(Place, crate::model::Properties, Option<geojson::GeometryValue>)>, ImportError> {
-    let records = records::geojson(bytes, crs::Crs::LonLat)?;
+    let records = records::features(bytes, crs::Crs::LonLat)?;
     if records.is_empty() {
         return Err(ImportError::Empty);
     }

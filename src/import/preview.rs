@@ -75,6 +75,7 @@ impl Preview {
                 preview.format = "spreadsheet";
                 preview.sheet = table::sheet_name(bytes, sheet);
             }
+            Content::Shapefile => preview.format = "shapefile",
         }
         Ok(preview)
     }
@@ -161,7 +162,7 @@ pub fn population(
 /// The preview of an area import.
 pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Preview, ImportError> {
     let mut preview = Preview::of_file(bytes, None)?;
-    let records = records::geojson(bytes, options.crs)?;
+    let records = records::features(bytes, options.crs)?;
     preview.map_columns(records.first(), &options.columns, AREA_FIELDS);
     for record in records {
         preview.record(fields::area(record, options).map(drop));

@@ -114,6 +114,15 @@ pub fn read(bytes: &[u8], sheet: Option<&str>, crs: Crs) -> Result<Vec<Record>, 
         Content::GeoJson => geojson(bytes, crs),
         Content::Text(delimiter) => csv(bytes, delimiter),
         Content::Spreadsheet => spreadsheet(bytes, sheet),
+        Content::Shapefile => super::shp::records(super::shp::unzip(bytes)?, crs),
+    }
+}
+
+/// The features of a file with geometry: GeoJSON, or a zipped Shapefile.
+pub fn features(bytes: &[u8], crs: Crs) -> Result<Vec<Record>, ImportError> {
+    match table::content(bytes)? {
+        Content::Shapefile => super::shp::records(super::shp::unzip(bytes)?, crs),
+        _ => geojson(bytes, crs),
     }
 }
 

@@ -15,7 +15,12 @@ pub enum Content {
     Text(u8),
     /// An Excel workbook (.xlsx or .xls).
     Spreadsheet,
+    /// A zip archive holding a Shapefile.
+    Shapefile,
 }
+
+/// The first bytes of a Shapefile's .shp (file code 9994, big-endian).
+const SHP_MAGIC: &[u8] = b"\x00\x00\x27\x0a";
 
 /// The first bytes of an OLE2 compound file: an Excel 97–2003 workbook.
 const OLE2: &[u8] = b"\xD0\xCF\x11\xE0";
@@ -34,11 +39,16 @@ pub fn content(bytes: &[u8]) -> Result<Content, ImportError> {
             Ok(Content::Spreadsheet)
         } else if zip_holds(bytes, &["content.xml"]) {
             not_a_table("an OpenDocument spreadsheet; save it as .xlsx or CSV")
-        } else if zip_holds(bytes, &[".shp"]) {
-            not_a_table("a zip archive holding a Shapefile, which this import does not read")
+        } else if zip_holds(bytes, &[".shp", ".SHP"]) {
+            Ok(Content::Shapefile)
         } else {
             not_a_table("a zip archive; unpack it and import the file inside")
         };
+    }
+    if bytes.starts_with(SHP_MAGIC) {
+        return not_a_table(
+            "the .shp part of a Shapefile alone; give a .zip of its .shp, .shx, .dbf and .prj (on the command line, the .shp with them beside it)",
+        );
     }
     if start.starts_with(b"%PDF") {
         return not_a_table("a PDF document; ask for the CSV or Excel version of the list");

@@ -89,10 +89,10 @@ pub type NetworkParts = (Vec<geo::Coord<f64>>, Vec<EdgeData>);
 /// length at all (one zero-length line, say) holds nothing to walk on and is refused.
 pub fn read_file(bytes: &[u8]) -> Result<NetworkParts, NetworkError> {
     use geo::{Haversine, Length};
-    let parts = match crate::import::Format::sniff(bytes) {
-        crate::import::Format::GeoJson => lines::read(bytes)?,
-        crate::import::Format::Csv => osm::read(bytes)?,
-    };
+    // Line features come as GeoJSON or a zipped Shapefile; anything else is taken as OSM PBF.
+    let lines = bytes.starts_with(b"PK\x03\x04")
+        || crate::import::Format::sniff(bytes) == crate::import::Format::GeoJson;
+    let parts = if lines { lines::read(bytes)? } else { osm::read(bytes)? };
     if !parts.1.iter().any(|e| Haversine.length(&e.geometry) > 0.0) {
         return Err(NetworkError::NoWalkableWays);
     }
