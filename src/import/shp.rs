@@ -35,7 +35,7 @@ fn not_a_shapefile(message: impl Into<String>) -> ImportError {
 /// The one Shapefile a zip archive holds.
 pub fn unzip(bytes: &[u8]) -> Result<Parts, ImportError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| not_a_shapefile(format!("a damaged zip archive ({e})")))?;
+        .map_err(|e| not_a_shapefile(format!("a damaged zip archive of a Shapefile ({e})")))?;
     let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
     let shps: Vec<&String> = names.iter().filter(|n| n.to_ascii_lowercase().ends_with(".shp")).collect();
     let stem = match shps.as_slice() {
