@@ -148,3 +148,15 @@ fn degrees_given_as_plane_coordinates_and_unknown_systems_are_refused_with_the_r
     let err = import::sites(tokyo.as_bytes(), &SiteOptions::default()).unwrap_err().to_string();
     assert!(err.contains("crs member") && err.contains("EPSG:30169"), "{err}");
 }
+
+/// Regression: a FeatureCollection is read feature by feature; members before and after its
+/// features (a `bbox` array first, the `crs` last) are still honoured.
+#[test]
+fn a_crs_member_after_the_features_still_converts_them() {
+    let geojson = r#"{"bbox":[-61585,-221659,-61584,-221658],"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"name":"origin III"},"geometry":{"type":"Point","coordinates":[0,0]}}],
+        "crs":{"type":"name","properties":{"name":"EPSG:6671"}}}"#;
+    let options = SiteOptions { kind: Some(SiteKind::Other), ..Default::default() };
+    let sites = import::sites(geojson.as_bytes(), &options).unwrap();
+    assert!(metres(sites[0].location.x_y(), (132.0 + 10.0 / 60.0, 36.0)) < 0.001, "{:?}", sites[0].location);
+}

@@ -22,8 +22,12 @@ pub struct Record {
 /// by `crs`, are converted.
 pub fn geojson(bytes: &[u8], crs: Crs) -> Result<Vec<Record>, ImportError> {
     let (text, _) = text::decode(bytes)?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| json_error(&text, &e))?;
-    let crs = match value.pointer("/crs/properties/name").and_then(|n| n.as_str()) {
+    let (mut records, named) = match serde_json::from_str::<streamed::Collection>(&text) {
+        Ok(collection) if collection.is_feature_collection => (collection.features, collection.crs),
+        // A single Feature, or a file that is not a FeatureCollection: read whole, for its message.
+        _ => whole(&text)?,
+    };
+    let crs = match named {
         None => crs,
         Some(name) => match name.parse::<Crs>() {
             Ok(named) if crs == Crs::LonLat || named == crs => named,
@@ -35,6 +39,16 @@ pub fn geojson(bytes: &[u8], crs: Crs) -> Result<Vec<Record>, ImportError> {
             Err(e) => return Err(ImportError::NotGeoJson(format!("crs member: {e}"))),
         },
     };
+    if let Crs::Plane(zone) = crs {
+        to_lon_lat(&mut records, zone)?;
+    }
+    Ok(records)
+}
+
+/// A GeoJSON document read whole: its features and the name of its `crs` member.
+fn whole(text: &str) -> Result<(Vec<Record>, Option<String>), ImportError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
+    let named = value.pointer("/crs/properties/name").and_then(|n| n.as_str()).map(str::to_owned);
     let features =
         match serde_json::from_value::<GeoJson>(value).map_err(|e| ImportError::NotGeoJson(e.to_string()))? {
             GeoJson::FeatureCollection(fc) => fc.features,
@@ -45,12 +59,83 @@ pub fn geojson(bytes: &[u8], crs: Crs) -> Result<Vec<Record>, ImportError> {
                 ));
             }
         };
-    let mut records: Vec<Record> =
-        features.into_iter().enumerate().map(|(i, f)| feature_record(i + 1, f)).collect();
-    if let Crs::Plane(zone) = crs {
-        to_lon_lat(&mut records, zone)?;
+    Ok((features.into_iter().enumerate().map(|(i, f)| feature_record(i + 1, f)).collect(), named))
+}
+
+/// A FeatureCollection read feature by feature, each turned into a record as it is read, so that a
+/// large file is never held as a JSON tree as well as its records.
+mod streamed {
+    use super::{Record, feature_record};
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    /// The parts of a FeatureCollection the importer reads.
+    #[derive(Default)]
+    pub struct Collection {
+        pub is_feature_collection: bool,
+        pub features: Vec<Record>,
+        /// The name in its GeoJSON 2008 `crs` member.
+        pub crs: Option<String>,
     }
-    Ok(records)
+
+    impl<'de> de::Deserialize<'de> for Collection {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_map(CollectionVisitor)
+        }
+    }
+
+    struct CollectionVisitor;
+
+    impl<'de> Visitor<'de> for CollectionVisitor {
+        type Value = Collection;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a GeoJSON FeatureCollection")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Collection, A::Error> {
+            let mut out = Collection::default();
+            while let Some(key) = map.next_key::<String>()? {
+                match key.as_str() {
+                    "type" => out.is_feature_collection = map.next_value::<String>()? == "FeatureCollection",
+                    "features" => out.features = map.next_value::<Features>()?.0,
+                    "crs" => {
+                        let crs: serde_json::Value = map.next_value()?;
+                        out.crs = crs.pointer("/properties/name").and_then(|n| n.as_str()).map(str::to_owned);
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    struct Features(Vec<Record>);
+
+    impl<'de> de::Deserialize<'de> for Features {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_seq(FeaturesVisitor)
+        }
+    }
+
+    struct FeaturesVisitor;
+
+    impl<'de> Visitor<'de> for FeaturesVisitor {
+        type Value = Features;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of GeoJSON Features")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Features, A::Error> {
+            let mut records = Vec::new();
+            while let Some(feature) = seq.next_element::<geojson::Feature>()? {
+                records.push(feature_record(records.len() + 1, feature));
+            }
+            Ok(Features(records))
+        }
+    }
 }
 
 /// Converts the records' geometries from `zone`'s plane coordinates, naming each that cannot be.

@@ -34,6 +34,8 @@ async function signedIn(name, path = '/support') {
 }
 
 async function clickAt(page, lngLat) {
+  // A click projected while the camera still moves (fitting the group's area) lands elsewhere.
+  await page.waitForFunction(() => !window.map.isMoving());
   const canvas = await page.locator('#map canvas.maplibregl-canvas').boundingBox();
   const at = await page.evaluate((c) => window.map.project(c), lngLat);
   await page.mouse.click(canvas.x + at.x, canvas.y + at.y);
