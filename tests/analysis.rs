@@ -576,3 +576,50 @@ async fn chome_population_table_joins_to_the_stores_chome_areas_over_http() {
         .assert_problem(422, "丘の下1丁目");
     assert_eq!(store.read().counts().2, before + 2, "nothing of the bad file stored");
 }
+
+/// Before a walking network is loaded, the karte and the coverage table still count people and
+/// places per area; coverage is marked as not available (null), never shown as 0 %.
+#[tokio::test]
+async fn karte_and_coverage_count_people_and_places_before_any_network() {
+    let (_d, store) = common::temp_store();
+    store
+        .import_areas([
+            rect_area("本町", AreaLevel::Ward, -100.0, 2100.0),
+            rect_area("西地区", AreaLevel::District, -100.0, 1000.0),
+            rect_area("東地区", AreaLevel::District, 1000.0, 2100.0),
+        ])
+        .unwrap();
+    store.insert_sites([site("カフェ", 0.0)]).unwrap();
+    let people = [(100.0, 10), (1500.0, 40)].map(|(m, aged65)| PopulationData {
+        name: None,
+        location: east(m),
+        total: 100,
+        aged65,
+        aged75: aged65 / 2,
+        source: None,
+        year: None,
+        properties: Default::default(),
+    });
+    store.insert_population(people).unwrap();
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
+
+    let table = get(&s, "/api/coverage?level=district&kinds=cafe").await;
+    assert_eq!(table.status, 200, "{}", String::from_utf8_lossy(&table.body));
+    let rows = table.json()["rows"].clone();
+    let west = rows.as_array().unwrap().iter().find(|r| r["name"] == "西地区").unwrap().clone();
+    assert_eq!(
+        (west["total"].as_u64(), west["aged65"].as_u64(), west["sites_inside"].as_u64()),
+        (Some(100), Some(10), Some(1))
+    );
+    assert_eq!(west["walking"], false);
+    assert!(west["covered65_pct"].is_null() && west["uncovered65"].is_null(), "{west}");
+
+    let west_id = west["area_id"].as_i64().unwrap();
+    let karte = get(&s, &format!("/api/karte/{west_id}")).await;
+    assert_eq!(karte.status, 200, "{}", String::from_utf8_lossy(&karte.body));
+    assert_eq!(karte.json()["comparison"][0]["aged65"], 10);
+    let page = get(&s, &format!("/karte/{west_id}")).await;
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(html.contains("歩行ネットワークが未登録"), "the printed karte says why coverage is missing");
+    assert!(!html.contains("—%"));
+}

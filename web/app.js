@@ -21,6 +21,7 @@ const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND
 window.sasaeai = state;
 
 const num = (n) => (n == null ? '—' : Number(n).toLocaleString('ja-JP'));
+const pct = (n) => (n == null ? '—' : `${n}%`);
 
 async function getJson(url) {
   const r = await fetch(url);
@@ -52,7 +53,8 @@ function style(tilejson) {
       {
         id: 'choropleth', type: 'fill', source: 'base', 'source-layer': 'areas_district',
         paint: {
-          'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'covered65_pct'], 0], 0, '#d73027', 25, '#fc8d59', 50, '#fee08b', 75, '#91cf60', 100, '#1a9850'],
+          // Grey where coverage is not known (no walking network yet, or no one aged 65+).
+          'fill-color': ['case', ['has', 'covered65_pct'], ['interpolate', ['linear'], ['get', 'covered65_pct'], 0, '#d73027', 25, '#fc8d59', 50, '#fee08b', 75, '#91cf60', 100, '#1a9850'], '#bdbdbd'],
           'fill-opacity': 0.45,
         },
       },
@@ -187,7 +189,7 @@ async function showSite(map, feature) {
 async function showKarte(feature) {
   const id = feature.properties.id;
   const k = await getJson(`/api/karte/${id}?minutes=${state.minutes}&profile=${state.profile}`);
-  const rows = k.comparison.map((r) => `<tr><th>${esc(r.name)}</th><td class="n">${num(r.total)}</td><td class="n">${r.aged65_rate ?? '—'}%</td><td class="n">${r.covered65_pct ?? '—'}%</td></tr>`).join('');
+  const rows = k.comparison.map((r) => `<tr><th>${esc(r.name)}</th><td class="n">${num(r.total)}</td><td class="n">${pct(r.aged65_rate)}</td><td class="n">${pct(r.covered65_pct)}</td></tr>`).join('');
   const gaps = k.largest_gaps.map((g) => `<li>${esc(g.name)}：${num(g.uncovered65)}人</li>`).join('');
   const support = k.support_overlays;
   const supportRows = support.rows.map((r) => `<tr><th>${esc(r.name)}</th>${support.headline.map((m) => `<td class="n">${esc(r.values[m.id])}</td>`).join('')}</tr>`).join('');

@@ -27,6 +27,9 @@ pub struct AreaRow {
     pub uncovered65: u64,
     /// Sites of the kinds inside the area.
     pub sites_inside: usize,
+    /// Whether walking coverage was computed: `false` before a walking network is loaded, when
+    /// the covered and uncovered figures are not known (not zero).
+    pub walking: bool,
 }
 
 impl AreaRow {
@@ -44,12 +47,13 @@ impl AreaRow {
             covered75: 0,
             uncovered65: 0,
             sites_inside: 0,
+            walking: true,
         }
     }
 
     /// Share of 65+ residents covered, in percent (`None` when the area has none).
     pub fn covered65_pct(&self) -> Option<f64> {
-        (self.aged65 > 0).then(|| self.covered65 as f64 / self.aged65 as f64 * 100.0)
+        (self.walking && self.aged65 > 0).then(|| self.covered65 as f64 / self.aged65 as f64 * 100.0)
     }
 
     /// Ageing rate (65+ share of the total), in percent.
@@ -133,16 +137,26 @@ pub fn compute(
     settings: &NetworkSettings,
     key: &CoverageKey,
 ) -> Result<Coverage, AnalysisError> {
-    let graph = index.network().ok_or(crate::network::NetworkError::NoNetwork)?;
     let sites = index.sites_in(&key.kinds, None);
     let units: Vec<_> = index.population().cloned().collect();
-    let site_points: Vec<_> = sites.iter().map(|s| s.data.location.0).collect();
-    let unit_points: Vec<_> = units.iter().map(|u| u.data.location.0).collect();
-    let reach = reached(graph, settings, &key.profile, &site_points, &unit_points, key.minutes())?;
+    // Before a walking network is loaded, the counts per area are still known; coverage is not.
+    let reach = match index.network() {
+        Some(graph) => {
+            let site_points: Vec<_> = sites.iter().map(|s| s.data.location.0).collect();
+            let unit_points: Vec<_> = units.iter().map(|u| u.data.location.0).collect();
+            Some(reached(graph, settings, &key.profile, &site_points, &unit_points, key.minutes())?)
+        }
+        None => None,
+    };
+    let walking = reach.is_some();
+    let minutes: Vec<Option<f64>> =
+        reach.as_ref().map_or_else(|| vec![None; units.len()], |r| r.minutes.clone());
+    let new_row =
+        |area: Option<&crate::model::Area>, name: String| AreaRow { walking, ..AreaRow::new(area, name) };
 
     let city_name =
         index.areas_in(Some(AreaLevel::City), None).first().map_or("全体".to_owned(), |c| c.name.clone());
-    let mut city = AreaRow::new(None, city_name);
+    let mut city = new_row(None, city_name);
     city.sites_inside = sites.len();
     let mut levels = HashMap::new();
     for level in AreaLevel::ALL {
@@ -150,9 +164,9 @@ pub fn compute(
         if areas.is_empty() {
             continue;
         }
-        let mut rows: Vec<AreaRow> = areas.iter().map(|a| AreaRow::new(Some(a), a.name.clone())).collect();
+        let mut rows: Vec<AreaRow> = areas.iter().map(|a| new_row(Some(a), a.name.clone())).collect();
         let position: HashMap<AreaId, usize> = areas.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
-        for (unit, minutes) in units.iter().zip(&reach.minutes) {
+        for (unit, minutes) in units.iter().zip(&minutes) {
             if let Some(area) = containing(index, level, unit.data.location) {
                 add(&mut rows[position[&area]], &unit.data, minutes.is_some());
             }
@@ -164,20 +178,21 @@ pub fn compute(
         }
         levels.insert(level, rows);
     }
-    for (unit, minutes) in units.iter().zip(&reach.minutes) {
+    for (unit, minutes) in units.iter().zip(&minutes) {
         add(&mut city, &unit.data, minutes.is_some());
     }
+    let (unsnapped_sites, unsnapped_targets) =
+        reach.map_or((Vec::new(), 0), |r| (r.unsnapped_sites, r.unsnapped_targets.len()));
     Ok(Coverage {
         key: key.clone(),
-        minutes: units.iter().map(|u| u.id).zip(reach.minutes).collect(),
+        minutes: units.iter().map(|u| u.id).zip(minutes).collect(),
         levels,
         city,
-        skipped_sites: reach
-            .unsnapped_sites
+        skipped_sites: unsnapped_sites
             .into_iter()
             .map(|(i, reason)| SkippedSite::new(&sites[i], reason))
             .collect(),
-        unsnapped_points: reach.unsnapped_targets.len(),
+        unsnapped_points: unsnapped_targets,
     })
 }
 
@@ -188,7 +203,7 @@ fn add(row: &mut AreaRow, p: &crate::model::PopulationData, covered: bool) {
     if covered {
         row.covered65 += p.aged65 as u64;
         row.covered75 += p.aged75 as u64;
-    } else {
+    } else if row.walking {
         row.uncovered65 += p.aged65 as u64;
     }
 }

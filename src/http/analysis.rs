@@ -79,13 +79,16 @@ fn round1(v: Option<f64>) -> Value {
     v.map_or(Value::Null, |v| json!((v * 10.0).round() / 10.0))
 }
 
+/// A row; before a walking network is loaded its coverage figures are `null` and `walking` false.
 fn row_json(r: &AreaRow) -> Value {
+    let walking = |n: u64| if r.walking { json!(n) } else { Value::Null };
     json!({
         "area_id": r.area_id, "name": r.name, "level": r.level, "code": r.code, "parent_id": r.parent_id,
         "total": r.total, "aged65": r.aged65, "aged75": r.aged75,
         "aged65_rate": round1(r.aged65_rate()), "aged75_rate": round1(r.aged75_rate()),
-        "covered65": r.covered65, "covered75": r.covered75, "covered65_pct": round1(r.covered65_pct()),
-        "uncovered65": r.uncovered65, "sites_inside": r.sites_inside,
+        "walking": r.walking,
+        "covered65": walking(r.covered65), "covered75": walking(r.covered75), "covered65_pct": round1(r.covered65_pct()),
+        "uncovered65": walking(r.uncovered65), "sites_inside": r.sites_inside,
         "sites_per_1000_aged65": r.sites_per_1000_aged65().map_or(Value::Null, |v| json!((v * 100.0).round() / 100.0)),
     })
 }

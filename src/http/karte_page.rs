@@ -17,6 +17,11 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// A percentage with its sign, or a dash when it is not known.
+fn percent(v: &Value) -> String {
+    if v.is_null() { text(v) } else { format!("{}%", text(v)) }
+}
+
 fn text(v: &Value) -> String {
     match v {
         Value::Null => "—".to_owned(),
@@ -116,18 +121,21 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
         minutes = text(&j["minutes"]),
         profile = profile_label(j["profile"].as_str().unwrap_or_default()),
     );
+    if j["comparison"][0]["walking"] == false {
+        h.push_str(r#"<p class="banner" id="no-network">歩行ネットワークが未登録のため、徒歩圏のカバー率はまだ計算できません（人口と施設数は集計済み）。</p>"#);
+    }
     h.push_str(r#"<h2>人口と高齢化（市・区との比較）</h2><table id="comparison"><tr><th></th><th>総人口</th><th>65歳以上</th><th>高齢化率</th><th>75歳以上</th><th>75歳以上率</th><th>行き場所の徒歩圏</th><th>徒歩圏外の65歳以上</th></tr>"#);
     for r in j["comparison"].as_array().into_iter().flatten() {
         let _ = write!(
             h,
-            r#"<tr><th>{}</th><td class="n">{}</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}%</td><td class="n">{}</td></tr>"#,
+            r#"<tr><th>{}</th><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
             text(&r["name"]),
             text(&r["total"]),
             text(&r["aged65"]),
-            text(&r["aged65_rate"]),
+            percent(&r["aged65_rate"]),
             text(&r["aged75"]),
-            text(&r["aged75_rate"]),
-            text(&r["covered65_pct"]),
+            percent(&r["aged75_rate"]),
+            percent(&r["covered65_pct"]),
             text(&r["uncovered65"])
         );
     }
@@ -136,10 +144,10 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
     for r in j["coverage_by_kind"].as_array().into_iter().flatten() {
         let _ = write!(
             h,
-            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}%</td><td class="n">{}</td></tr>"#,
+            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
             text(&r["kind_label"]),
             text(&r["sites_inside"]),
-            text(&r["covered65_pct"]),
+            percent(&r["covered65_pct"]),
             text(&r["uncovered65"])
         );
     }
@@ -152,10 +160,10 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
     for r in &gaps {
         let _ = write!(
             h,
-            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}%</td></tr>"#,
+            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
             text(&r["name"]),
             text(&r["uncovered65"]),
-            text(&r["covered65_pct"])
+            percent(&r["covered65_pct"])
         );
     }
     h.push_str("</table></div><div><h2>地図</h2>");
