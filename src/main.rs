@@ -230,6 +230,16 @@ struct ImportAreas {
     /// Property naming the parent area by name or code (default: derived from geometry).
     #[arg(long)]
     parent_field: Option<String>,
+    /// The file is a list of areas and the 町丁 each holds (a 小中学校通学区域 table): each area is
+    /// the union of its 町丁 — 中学校区 for --level sphere, 小学校区 otherwise. Items naming part of a
+    /// place (番地 ranges, exceptions) are listed for a person to settle; unknown names are listed.
+    #[arg(long, requires = "level")]
+    from_chome_list: bool,
+    /// With --from-chome-list, when the store has no 町丁 polygons: 町丁 representative points
+    /// (GeoJSON, property `name`) whose Voronoi cells, clipped to the city, stand in for them
+    /// (marked approximate).
+    #[arg(long, value_name = "POINTS.geojson", requires = "from_chome_list")]
+    gazetteer: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -458,7 +468,13 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
                     columns.set(field, v.clone())?;
                 }
             }
-            let job = ImportJob { level: a.level, ..a.common.job(ImportLayer::Areas, columns)? };
+            let gazetteer = a.gazetteer.as_deref().map(read_file).transpose()?;
+            let job = ImportJob {
+                level: a.level,
+                from_chome_list: a.from_chome_list,
+                gazetteer,
+                ..a.common.job(ImportLayer::Areas, columns)?
+            };
             (a.common.file, a.common.store, job)
         }
         ImportCommand::Sites(s) => {
@@ -638,6 +654,14 @@ fn report_join(summary: &ImportSummary) {
         );
         for name in &sync.kept_edits {
             eprintln!("  kept as edited by hand (not updated from the file): {name}");
+        }
+    }
+    if let Some(list) = &summary.list {
+        for item in &list.to_settle {
+            eprintln!("  to settle by hand (part of a place): {item}");
+        }
+        for name in &list.unmatched {
+            eprintln!("  no such 町丁: {name}");
         }
     }
     let Some(report) = &summary.join else { return };

@@ -656,3 +656,73 @@ fn skip_invalid_imports_the_good_rows_and_writes_the_others_with_their_reason() 
     assert!(rows.iter().any(|r| r.iter().any(|c| c == "久賀のなむでん踊り")));
     assert_eq!(sasaeai::store::Store::open(&store).unwrap().read().sites().count(), 5);
 }
+
+#[test]
+fn school_districts_become_spheres_from_chome_cells_and_partial_items_are_left_to_a_person() {
+    use sasaeai::import::districts;
+    use sasaeai::model::AreaLevel;
+    let Some(list) = common::shared_data("yamaguchi/hikari_352101_school_district.csv") else { return };
+    let Some(points) = common::shared_data("yamaguchi/hikari_chome_points_geolonia.geojson") else { return };
+    let gazetteer: Vec<(String, geo::Point<f64>)> =
+        join::point_places(&std::fs::read(points).unwrap(), "name", None)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.label, p.location))
+            .collect();
+    let cells = districts::cells_from_points(&gazetteer, None);
+    assert_eq!(cells.len(), 108, "one cell per 町丁 point");
+    use geo::Contains;
+    for ((name, p), cell) in gazetteer.iter().zip(&cells) {
+        assert!(cell.geometry.contains(p), "{name}'s cell holds its point");
+    }
+
+    let bytes = std::fs::read(&list).unwrap();
+    let (spheres, report) = districts::areas(&bytes, AreaLevel::Sphere, &cells).unwrap();
+    let names: Vec<&str> = spheres.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["室積中学校", "光井中学校", "島田中学校", "浅江中学校", "大和中学校"],
+        "one per 中学校"
+    );
+    assert!(spheres.iter().all(|a| a.properties["approximate"] == true));
+    let settle = report.to_settle.join("\n");
+    for partial in [
+        "大字島田1601番地以上",
+        "大字室積村(鮎帰及び新宮を除く。)",
+        "大字立野の一部(山田・高野)",
+        "大字光井・大字室積村のうち鮎帰・新宮",
+    ] {
+        assert!(settle.contains(partial), "{partial} is left to a person: {settle}");
+    }
+    // 島田中学校 is the union of four 小学校区: it holds their 町丁 points.
+    let shimada = &spheres[2];
+    let point = |n: &str| gazetteer.iter().find(|(name, _)| name == n).unwrap().1;
+    for chome in ["島田一丁目", "上島田九丁目", "三井八丁目", "大字小周防"] {
+        assert!(shimada.geometry.contains(&point(chome)), "{chome} in 島田中学校区");
+    }
+    assert!(!shimada.geometry.contains(&point("室積一丁目")));
+    let (schools, _) = districts::areas(&bytes, AreaLevel::District, &cells).unwrap();
+    assert_eq!(schools.len(), 11, "小学校区 for the district level");
+    assert!(report.unmatched.is_empty(), "{:?}", report.unmatched);
+
+    // 柳井市 lists 自治会, not 町丁: a 中学校区 none of whose names is a 町丁 says so, naming them.
+    let Some(yanai) = common::shared_data("yamaguchi/yanai_352128_school_district.csv") else { return };
+    let Some(points) = common::shared_data("yamaguchi/yanai_chome_points_geolonia.geojson") else { return };
+    let yanai_points: Vec<(String, geo::Point<f64>)> =
+        join::point_places(&std::fs::read(points).unwrap(), "name", None)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.label, p.location))
+            .collect();
+    let cells = districts::cells_from_points(&yanai_points, None);
+    let Err(ImportError::Invalid { problems }) =
+        districts::areas(&std::fs::read(yanai).unwrap(), AreaLevel::Sphere, &cells)
+    else {
+        panic!("自治会 names were taken for 町丁")
+    };
+    assert!(
+        problems.iter().any(|p| p.message.contains("柳井西中学校: none of its 町丁 is known")
+            && p.message.contains("宮の下東")),
+        "{problems:#?}"
+    );
+}

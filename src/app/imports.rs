@@ -74,6 +74,9 @@ pub struct ImportJob {
     /// For sites: a GeoJSON file of 町丁 / 大字 representative points (property `name`), with the
     /// store's 町丁, to place rows that give an address but no coordinates.
     pub gazetteer: Option<Vec<u8>>,
+    /// Areas: `bytes` is a list of areas and the 町丁 each holds (a school-district table), built
+    /// from the store's 町丁, or from `gazetteer` points as approximate cells.
+    pub from_chome_list: bool,
     /// Sites and population: import the valid rows and report the others (in `rejected`) instead
     /// of importing nothing.
     pub skip_invalid: bool,
@@ -102,6 +105,7 @@ impl ImportJob {
             sheet: None,
             crs: Default::default(),
             gazetteer: None,
+            from_chome_list: false,
             skip_invalid: false,
             origin: None,
             kind_table: None,
@@ -128,6 +132,9 @@ pub struct ImportSummary {
     /// Sites imported from a named source: what was added, changed, removed or kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync: Option<super::reimport::SourceSync>,
+    /// Areas from a list: items for a person to settle and names matching no 町丁.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<import::districts::ListReport>,
     /// With `skip_invalid`: the rows left out, each with why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<import::Rejected>,
@@ -207,6 +214,19 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
     let mut attribution: Vec<String> =
         job.attribution.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
     let mut summary = match job.layer {
+        ImportLayer::Areas if job.from_chome_list => {
+            let level = job.level.ok_or_else(|| {
+                Error::Invalid("an area list needs the level of its areas (--level sphere)".into())
+            })?;
+            let places = chome_polygons(&store.read(), job.gazetteer.as_deref())?;
+            let (areas, report) = import::districts::areas(&job.bytes, level, &places)?;
+            let AreaImport { ids, reparented } = store.import_areas(areas)?;
+            let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+            ImportSummary::new("areas", ids).with(|s| {
+                s.reparented = Some(reparented);
+                s.list = Some(report);
+            })
+        }
         ImportLayer::Areas => {
             let areas = import::areas(&job.bytes, &area_options(&job))?;
             let AreaImport { ids, reparented } = store.import_areas(areas)?;
@@ -280,6 +300,35 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
     Ok(summary)
 }
 
+/// The 町丁 an area list is matched against: the store's 町丁 polygons, or else cells around the
+/// points of `gazetteer` (approximate), clipped to the store's city or wards when it has them.
+fn chome_polygons(
+    index: &crate::store::Index,
+    gazetteer: Option<&[u8]>,
+) -> Result<Vec<import::districts::ChomePlace>, Error> {
+    let stored = index.areas_in(Some(AreaLevel::Chome), None);
+    if !stored.is_empty() || gazetteer.is_none() {
+        let place = |a: &std::sync::Arc<crate::model::Area>| import::districts::ChomePlace {
+            name: a.name.clone(),
+            geometry: a.geometry.clone(),
+            approximate: a.properties.get("approximate") == Some(&serde_json::Value::Bool(true)),
+        };
+        return Ok(stored.iter().map(place).collect());
+    }
+    let points: Vec<(String, geo::Point<f64>)> =
+        import::join::point_places(gazetteer.unwrap_or_default(), "name", None)?
+            .into_iter()
+            .map(|p| (p.label, p.location))
+            .collect();
+    let outline = [AreaLevel::City, AreaLevel::Ward]
+        .iter()
+        .map(|l| index.areas_in(Some(*l), None))
+        .find(|a| !a.is_empty());
+    let boundary =
+        outline.map(|areas| geo::MultiPolygon(areas.iter().flat_map(|a| a.geometry.0.clone()).collect()));
+    Ok(import::districts::cells_from_points(&points, boundary.as_ref()))
+}
+
 /// The places of the city the store and `file` know: the store's 町丁 and the file's points to
 /// place address-only rows on, and every area's outline as the city's extent. `None` when neither
 /// knows any place (then rows need coordinates and nothing is checked against the city).
@@ -310,6 +359,7 @@ impl ImportSummary {
             summary: None,
             join: None,
             sync: None,
+            list: None,
             rejected: Vec::new(),
             attribution: Vec::new(),
         }

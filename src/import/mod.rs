@@ -9,6 +9,7 @@
 mod bands;
 pub mod crs;
 pub mod dates;
+pub mod districts;
 pub mod estat;
 mod fields;
 pub mod geocode;
