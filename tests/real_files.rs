@@ -726,3 +726,28 @@ fn school_districts_become_spheres_from_chome_cells_and_partial_items_are_left_t
         "{problems:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_school_district_list_over_http_dissolves_the_stores_chome() {
+    use sasaeai::http::AppState;
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store.clone(), Some(common::TOKEN.into())).unwrap();
+    let list = "学校名称,通学区域の住所,特記事項\n港中学校,港一丁目;港２丁目;港三丁目の一部;みなと新町,\n";
+    let uri = "/api/import/areas?level=sphere&from_chome_list=true";
+    let r = common::send(&s, "POST", uri, Some(common::TOKEN), list).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let j = r.json();
+    assert_eq!(j["list"]["to_settle"], serde_json::json!(["港中学校: 港三丁目の一部"]));
+    assert_eq!(j["list"]["unmatched"], serde_json::json!(["港中学校: みなと新町"]));
+    let id = sasaeai::model::AreaId(j["ids"][0].as_i64().unwrap());
+    let index = store.read();
+    let sphere = index.area(id).unwrap();
+    use geo::{Area, Contains, InteriorPoint};
+    let chome = |n: &str| index.areas().find(|a| a.name == n).unwrap().clone();
+    let (one, two) = (chome("港一丁目"), chome("港二丁目"));
+    assert!(sphere.geometry.contains(&one.geometry.interior_point().unwrap()));
+    assert!(sphere.geometry.contains(&two.geometry.interior_point().unwrap()));
+    let expected = one.geometry.unsigned_area() + two.geometry.unsigned_area();
+    assert!((sphere.geometry.unsigned_area() - expected).abs() < expected * 1e-6, "the union of the two");
+    assert_eq!(sphere.properties.get("approximate"), None, "surveyed 町丁, not cells");
+}

@@ -48,6 +48,9 @@ pub struct ImportQuery {
     /// Sites and population: import the valid rows and list the others (`rejected`, each with its
     /// place and problems) instead of importing nothing.
     skip_invalid: Option<bool>,
+    /// For areas (with `level`): the body is a list of areas and the 町丁 each holds (a school-district
+    /// table), each area the union of the store's 町丁 it names.
+    from_chome_list: Option<bool>,
 }
 
 /// Imports the body into `layer`: 201 with what was written.
@@ -85,6 +88,7 @@ pub async fn upload(
         sheet: q.sheet,
         origin: q.origin.filter(|o| !o.trim().is_empty()),
         skip_invalid: q.skip_invalid.unwrap_or(false),
+        from_chome_list: q.from_chome_list.unwrap_or(false),
         crs: parse_param("crs", q.crs.as_deref())?.unwrap_or_default(),
         ..ImportJob::new(layer, body.to_vec())
     };
