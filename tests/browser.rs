@@ -69,3 +69,16 @@ fn residents_draw_link_and_print_their_map_others_see_nothing_and_staff_see_the_
     run_check(&web, "support.test.mjs", &[server.base.as_ref(), PASSWORD.as_ref(), out.as_os_str()]);
     assert!(out.join("support-a3.pdf").exists(), "the A3 PDF was made");
 }
+
+#[test]
+fn staff_preview_map_a_column_and_import_a_file_from_the_map_page() {
+    let Some(web) = web_ready() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    sasaeai::demo::write_files(dir.path()).unwrap();
+    common::add_user(dir.path(), "sam", "staff", PASSWORD);
+    let server = common::Server::start(
+        &["--geodata".as_ref(), dir.path().as_os_str()],
+        &[("SASAEAI_WEB", web.as_os_str())],
+    );
+    run_check(&web, "import.test.mjs", &[server.base.as_ref(), PASSWORD.as_ref()]);
+}

@@ -217,6 +217,90 @@ async function showReach(map, lngLat) {
 // Staff, coordinators and admins start with the support maps' overlays instead of coverage.
 const SEES_OVERLAYS_FIRST = ['staff', 'coordinator', 'admin'];
 
+// Who may import files (staff not limited to some wards decide on the server; the panel is a door).
+const IMPORTERS = ['staff', 'admin'];
+const FIELD_LABELS = {
+  name: '名称', kind: '種類', lat: '緯度', lon: '経度', plane_x: 'X座標（北）', plane_y: 'Y座標（東）', address: '住所',
+  schedule: '開催・開所', operator: '運営', population_name: '地域名', code: 'コード', ward: '区', mesh: 'メッシュ',
+  total: '総人口', aged65: '65歳以上', aged75: '75歳以上', year: '年', date: '日付', level: 'レベル', parent: '親の区域',
+};
+
+function importQuery(extra) {
+  const q = new URLSearchParams(extra);
+  const kind = document.getElementById('import-kind').value;
+  if (kind && document.getElementById('import-layer').value === 'sites') q.set('kind', kind);
+  // Every column shown, as found or as corrected, so that the import reads what was previewed.
+  const columns = [...document.querySelectorAll('#import-preview input[data-field]')]
+    .filter((i) => i.value.trim())
+    .map((i) => `${i.dataset.field}=${i.value.trim()}`);
+  if (columns.length) q.set('columns', columns.join(','));
+  return q;
+}
+
+async function postImport(me, extra) {
+  const layer = document.getElementById('import-layer').value;
+  const file = document.getElementById('import-file').files[0];
+  if (!file) throw new Error('ファイルを選んでください');
+  const r = await fetch(`/api/import/${layer}?${importQuery(extra)}`, {
+    method: 'POST', body: await file.arrayBuffer(), headers: { 'x-csrf-token': me.csrf ?? '' },
+  });
+  const body = await r.json();
+  if (!r.ok) {
+    const first = (body.errors ?? []).slice(0, 20).map((e) => `<li class="problem">${esc(e.place)} ${esc(e.field ?? '')}: ${esc(e.message)}</li>`).join('');
+    throw Object.assign(new Error(body.detail ?? r.statusText), { list: first });
+  }
+  return body;
+}
+
+function renderPreview(p) {
+  const how = [p.format, p.encoding, p.delimiter && `区切り ${JSON.stringify(p.delimiter)}`, p.sheet && `シート「${p.sheet}」`].filter(Boolean).join('・');
+  const fields = Object.entries(FIELD_LABELS).filter(([f]) => f in p.columns || ['name', 'lat', 'lon'].includes(f));
+  const rows = fields.map(([f, label]) => `<tr><th>${esc(label)}</th><td><input data-field="${f}" value="${esc(p.columns[f] ?? '')}" placeholder="列名"></td></tr>`).join('');
+  const kinds = Object.entries(p.kinds ?? {}).map(([k, n]) => `${esc(KIND_LABELS[k] ?? k)} ${n}件`).join('、');
+  const place = (at) => Object.entries(at).map(([k, v]) => `${k} ${v}`).join('');
+  const problems = p.problems.map((e) => `<li class="problem">${esc(place(e.place))} ${esc(e.field ?? '')}: ${esc(e.message)}</li>`).join('');
+  return `<p>${esc(how)}</p><table>${rows}</table>
+    <p id="import-counts">${p.records}行：取り込める ${p.good}件（住所から配置 ${p.geocoded}件）・座標が疑わしい ${p.suspect}件・エラー ${p.bad}件</p>
+    ${kinds ? `<p>${kinds}</p>` : ''}${problems ? `<ul>${problems}</ul>` : ''}
+    ${p.problem_count > p.problems.length ? `<p class="muted">ほか ${p.problem_count - p.problems.length}件</p>` : ''}
+    <p class="muted">列を直したら、もう一度プレビューしてください。</p>`;
+}
+
+function bindImport(map, me) {
+  const section = document.getElementById('import');
+  section.hidden = false;
+  const kind = document.getElementById('import-kind');
+  kind.innerHTML += Object.entries(KIND_LABELS).map(([k, label]) => `<option value="${k}">${esc(label)}</option>`).join('');
+  const preview = document.getElementById('import-preview');
+  const confirm = document.getElementById('import-confirm');
+  const result = document.getElementById('import-result');
+  document.getElementById('import-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    confirm.hidden = true;
+    result.textContent = '';
+    try {
+      const { preview: p } = await postImport(me, { dry_run: 'true' });
+      preview.innerHTML = renderPreview(p);
+      confirm.hidden = !(p.good > 0 && p.bad === 0 && p.suspect === 0);
+    } catch (e) {
+      preview.innerHTML = `<p class="problem">${esc(e.message)}</p>${e.list ? `<ul>${e.list}</ul>` : ''}`;
+    }
+  });
+  confirm.addEventListener('click', async () => {
+    try {
+      const summary = await postImport(me, {});
+      confirm.hidden = true;
+      result.textContent = `${summary.imported}件を取り込みました。`;
+      for (const id of ['base', 'analysis', 'population']) {
+        const source = map.getSource(id);
+        if (source?.setTiles) source.setTiles(source.tiles);
+      }
+    } catch (e) {
+      result.textContent = e.message;
+    }
+  });
+}
+
 function showSignedIn(me) {
   if (!me.signed_in) return;
   document.getElementById('signed-in').textContent = `${me.name}さんでログイン中`;
@@ -243,6 +327,7 @@ async function main() {
     attributionControl: { compact: false, customAttribution: base.attribution },
   });
   window.map = map;
+  if (me.signed_in && IMPORTERS.includes(me.role)) bindImport(map, me);
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   renderLegend();

@@ -113,6 +113,19 @@ pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Preview, ImportError
     let mut preview = Preview::of_file(bytes, options.sheet.as_deref())?;
     let records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
     preview.map_columns(records.first(), &options.columns, SITE_FIELDS);
+    // A list with neither coordinate column is placed by address when there is a gazetteer.
+    let by_address = options.gazetteer.is_some()
+        && records
+            .first()
+            .is_some_and(|r| ["lat", "lon"].iter().all(|f| options.columns.key(&r.properties, f).is_none()));
+    if !by_address && let Err(missing) = fields::check_point_columns(&records, &options.columns, options.crs)
+    {
+        // Said once for the header, before the rows that lack it.
+        let header =
+            RecordProblem { place: super::Place::Line(1), field: None, message: missing.to_string() };
+        preview.problems.push(header);
+        preview.problem_count += 1;
+    }
     for record in records {
         let site = fields::site(record, options);
         if let Ok(site) = &site {
