@@ -51,6 +51,18 @@ fn site(name: &str, at_m: f64) -> SiteData {
 
 /// A 2 km street due east with junctions every 200 m, a café at its west end, and four homes at
 /// 100, 300, 500 and 1,500 m with 10, 20, 30 and 40 residents aged 65+.
+/// 本町 (a ward) of 西地区 and 東地区, with a café at its west end.
+fn ward_with_two_districts_and_a_cafe(store: &Store) {
+    store
+        .import_areas([
+            rect_area("本町", AreaLevel::Ward, -100.0, 2100.0),
+            rect_area("西地区", AreaLevel::District, -100.0, 1000.0),
+            rect_area("東地区", AreaLevel::District, 1000.0, 2100.0),
+        ])
+        .unwrap();
+    store.insert_sites([site("カフェ", 0.0)]).unwrap();
+}
+
 fn street_town() -> (tempfile::TempDir, Arc<Store>) {
     let (dir, store) = common::temp_store();
     let nodes: Vec<geo::Coord<f64>> = (0..=10).map(|i| east(i as f64 * 200.0).0).collect();
@@ -65,14 +77,7 @@ fn street_town() -> (tempfile::TempDir, Arc<Store>) {
         })
         .collect();
     store.replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
-    store
-        .import_areas([
-            rect_area("本町", AreaLevel::Ward, -100.0, 2100.0),
-            rect_area("西地区", AreaLevel::District, -100.0, 1000.0),
-            rect_area("東地区", AreaLevel::District, 1000.0, 2100.0),
-        ])
-        .unwrap();
-    store.insert_sites([site("カフェ", 0.0)]).unwrap();
+    ward_with_two_districts_and_a_cafe(&store);
     store
         .insert_population([(100.0, 10), (300.0, 20), (500.0, 30), (1500.0, 40)].map(|(m, aged65)| {
             PopulationData {
@@ -582,14 +587,7 @@ async fn chome_population_table_joins_to_the_stores_chome_areas_over_http() {
 #[tokio::test]
 async fn karte_and_coverage_count_people_and_places_before_any_network() {
     let (_d, store) = common::temp_store();
-    store
-        .import_areas([
-            rect_area("本町", AreaLevel::Ward, -100.0, 2100.0),
-            rect_area("西地区", AreaLevel::District, -100.0, 1000.0),
-            rect_area("東地区", AreaLevel::District, 1000.0, 2100.0),
-        ])
-        .unwrap();
-    store.insert_sites([site("カフェ", 0.0)]).unwrap();
+    ward_with_two_districts_and_a_cafe(&store);
     let people = [(100.0, 10), (1500.0, 40)].map(|(m, aged65)| PopulationData {
         name: None,
         location: east(m),

@@ -657,18 +657,19 @@ fn skip_invalid_imports_the_good_rows_and_writes_the_others_with_their_reason() 
     assert_eq!(sasaeai::store::Store::open(&store).unwrap().read().sites().count(), 5);
 }
 
+/// A gazetteer file's points with their names.
+fn named_points(path: &std::path::Path) -> Vec<(String, geo::Point<f64>)> {
+    let places = join::point_places(&std::fs::read(path).unwrap(), "name", None).unwrap();
+    places.into_iter().map(|p| (p.label, p.location)).collect()
+}
+
 #[test]
 fn school_districts_become_spheres_from_chome_cells_and_partial_items_are_left_to_a_person() {
     use sasaeai::import::districts;
     use sasaeai::model::AreaLevel;
     let Some(list) = common::shared_data("yamaguchi/hikari_352101_school_district.csv") else { return };
     let Some(points) = common::shared_data("yamaguchi/hikari_chome_points_geolonia.geojson") else { return };
-    let gazetteer: Vec<(String, geo::Point<f64>)> =
-        join::point_places(&std::fs::read(points).unwrap(), "name", None)
-            .unwrap()
-            .into_iter()
-            .map(|p| (p.label, p.location))
-            .collect();
+    let gazetteer = named_points(&points);
     let cells = districts::cells_from_points(&gazetteer, None);
     assert_eq!(cells.len(), 108, "one cell per 町丁 point");
     use geo::Contains;
@@ -708,12 +709,7 @@ fn school_districts_become_spheres_from_chome_cells_and_partial_items_are_left_t
     // 柳井市 lists 自治会, not 町丁: a 中学校区 none of whose names is a 町丁 says so, naming them.
     let Some(yanai) = common::shared_data("yamaguchi/yanai_352128_school_district.csv") else { return };
     let Some(points) = common::shared_data("yamaguchi/yanai_chome_points_geolonia.geojson") else { return };
-    let yanai_points: Vec<(String, geo::Point<f64>)> =
-        join::point_places(&std::fs::read(points).unwrap(), "name", None)
-            .unwrap()
-            .into_iter()
-            .map(|p| (p.label, p.location))
-            .collect();
+    let yanai_points = named_points(&points);
     let cells = districts::cells_from_points(&yanai_points, None);
     let Err(ImportError::Invalid { problems }) =
         districts::areas(&std::fs::read(yanai).unwrap(), AreaLevel::Sphere, &cells)
@@ -750,4 +746,22 @@ async fn a_school_district_list_over_http_dissolves_the_stores_chome() {
     let expected = one.geometry.unsigned_area() + two.geometry.unsigned_area();
     assert!((sphere.geometry.unsigned_area() - expected).abs() < expected * 1e-6, "the union of the two");
     assert_eq!(sphere.properties.get("approximate"), None, "surveyed 町丁, not cells");
+}
+
+#[test]
+fn population_rows_named_with_a_branch_prefix_or_two_places_together_find_their_places() {
+    use sasaeai::import::PopulationOptions;
+    let Some(points) = common::shared_data("yamaguchi/yanai_chome_points_geolonia.geojson") else { return };
+    let places = join::point_places(&std::fs::read(points).unwrap(), "name", None).unwrap();
+    let at = |name: &str| places.iter().find(|p| p.label == name).unwrap().location;
+    let csv = "地域名,総数,65歳以上,75歳以上\n本庁_柳井,1000,400,200\n日積・伊陸,800,420,230\n";
+    let (units, _) = join::population(csv.as_bytes(), &PopulationOptions::default(), &places, false).unwrap();
+    assert_eq!(units[0].location, at("柳井"), "本庁_ is a 支所 prefix");
+    let (a, b) = (at("日積"), at("伊陸"));
+    let middle = geo::Point::new((a.x() + b.x()) / 2.0, (a.y() + b.y()) / 2.0);
+    assert!(
+        (units[1].location.x() - middle.x()).abs() < 1e-12
+            && (units[1].location.y() - middle.y()).abs() < 1e-12
+    );
+    assert_eq!(units[1].properties["joined_places"], "日積・伊陸");
 }

@@ -490,25 +490,32 @@ pub fn check_point_columns(records: &[Record], columns: &ColumnMap, crs: Crs) ->
 /// The normalised join key of a row (`区|name` when it names a ward, else its code or name) and
 /// the name as written.
 pub fn join_key(record: &Record, columns: &ColumnMap) -> (Option<String>, String) {
-    let text = |field: &str| {
-        columns
-            .key(&record.properties, field)
-            .and_then(|k| record.properties[k].as_str())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let name = text("population_name");
-    let shown = name.clone().or_else(|| text("code")).unwrap_or_default();
-    let key = match (text("ward"), name, text("code")) {
-        (Some(w), Some(n), _) => {
-            Some(format!("{}|{}", super::join::normalise(&w), super::join::normalise(&n)))
-        }
-        (_, _, Some(c)) => Some(super::join::normalise(&c)),
-        (_, Some(n), None) => Some(super::join::normalise(&n)),
+    let name = text_of(record, columns, "population_name");
+    let shown = name.clone().or_else(|| text_of(record, columns, "code")).unwrap_or_default();
+    let key = match (name, text_of(record, columns, "code")) {
+        (Some(n), _) if text_of(record, columns, "ward").is_some() => Some(name_key(record, columns, &n)),
+        (_, Some(c)) => Some(super::join::normalise(&c)),
+        (Some(n), None) => Some(name_key(record, columns, &n)),
         _ => None,
     };
     (key, shown)
+}
+
+/// The join key of `name` in `record`'s ward, when it gives one (`区|name`).
+pub fn name_key(record: &Record, columns: &ColumnMap, name: &str) -> String {
+    match text_of(record, columns, "ward") {
+        Some(w) => format!("{}|{}", super::join::normalise(&w), super::join::normalise(name)),
+        None => super::join::normalise(name),
+    }
+}
+
+fn text_of(record: &Record, columns: &ColumnMap, field: &str) -> Option<String> {
+    columns
+        .key(&record.properties, field)
+        .and_then(|k| record.properties[k].as_str())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// Whether `record` has a non-blank value for `field`.

@@ -173,14 +173,24 @@ impl<'p> PlaceIndex<'p> {
         PlaceIndex { places, by_key }
     }
 
-    /// The one place `row` names.
-    fn find(&self, row: &Record, options: &PopulationOptions) -> Result<usize, Miss> {
+    /// The place `row` names — or the places, for a combined name (`A・B`, reported together).
+    /// A 支所 prefix (`本庁_中央`, `北部支所＿A`) is tried without it when the whole name matches nothing.
+    fn find(&self, row: &Record, options: &PopulationOptions) -> Result<Vec<usize>, Miss> {
         let miss = |message: String| RecordProblem { place: row.place, field: Some("name".into()), message };
         let (key, shown) = fields::join_key(row, &options.columns);
         let Some(key) = key else { return Err(Miss::Invalid(vec![miss("no 町丁 name or code".into())])) };
-        match self.by_key.get(key.as_str()).map(Vec::as_slice).unwrap_or_default() {
-            [one] => Ok(*one),
-            [] => Err(Miss::Unmatched(miss(format!("{shown:?} matches no 町丁")))),
+        let hits = |key: &str| self.by_key.get(key).map(Vec::as_slice).unwrap_or_default();
+        let unprefixed =
+            shown.split_once(['_', '＿']).map(|(_, rest)| fields::name_key(row, &options.columns, rest));
+        let found = match (hits(&key), unprefixed.as_deref().map(hits)) {
+            ([], Some(other)) if !other.is_empty() => other,
+            (found, _) => found,
+        };
+        match found {
+            [one] => Ok(vec![*one]),
+            [] => self
+                .combined(row, options, &shown)
+                .ok_or_else(|| Miss::Unmatched(miss(format!("{shown:?} matches no 町丁")))),
             hits => {
                 let names: Vec<&str> = hits.iter().map(|&i| self.places[i].label.as_str()).collect();
                 Err(Miss::Invalid(vec![miss(format!(
@@ -192,6 +202,27 @@ impl<'p> PlaceIndex<'p> {
         }
     }
 
+    /// The places of a combined name, when every part names exactly one.
+    fn combined(&self, row: &Record, options: &PopulationOptions, shown: &str) -> Option<Vec<usize>> {
+        let parts: Vec<&str> = shown.split(['・', '･']).map(str::trim).filter(|p| !p.is_empty()).collect();
+        if parts.len() < 2 {
+            return None;
+        }
+        parts
+            .iter()
+            .map(|part| {
+                match self
+                    .by_key
+                    .get(fields::name_key(row, &options.columns, part).as_str())
+                    .map(Vec::as_slice)
+                {
+                    Some([one]) => Some(*one),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
     /// One row placed at the place it names, for previews: a mismatch is one of its problems.
     pub(super) fn place(
         &self,
@@ -200,28 +231,37 @@ impl<'p> PlaceIndex<'p> {
         bands: Option<&AgeBands>,
     ) -> Result<PopulationData, Vec<RecordProblem>> {
         match self.find(&row, options) {
-            Ok(at) => self.read_at(row, at, options, bands),
+            Ok(at) => self.read_at(row, &at, options, bands),
             Err(Miss::Unmatched(p)) => Err(vec![p]),
             Err(Miss::Invalid(p)) => Err(p),
         }
     }
 
-    /// `row` read as a population unit at place `at`.
+    /// `row` read as a population unit at the places `at`: one place's point, or the middle of a
+    /// combined name's places (their names kept in `joined_places`).
     fn read_at(
         &self,
         mut row: Record,
-        at: usize,
+        at: &[usize],
         options: &PopulationOptions,
         bands: Option<&AgeBands>,
     ) -> Result<PopulationData, Vec<RecordProblem>> {
-        let p = &self.places[at];
-        row.properties.insert("lat".into(), serde_json::json!(p.location.y()));
-        row.properties.insert("lon".into(), serde_json::json!(p.location.x()));
+        let n = at.len() as f64;
+        let (x, y) = at
+            .iter()
+            .map(|&i| self.places[i].location)
+            .fold((0.0, 0.0), |(x, y), p| (x + p.x() / n, y + p.y() / n));
+        row.properties.insert("lat".into(), serde_json::json!(y));
+        row.properties.insert("lon".into(), serde_json::json!(x));
+        let label = at.iter().map(|&i| self.places[i].label.as_str()).collect::<Vec<_>>().join("・");
+        if at.len() > 1 {
+            row.properties.insert("joined_places".into(), serde_json::json!(label));
+        }
         let mut columns = options.columns.clone();
         columns.force_coordinates();
         let opts = PopulationOptions { columns, crs: Default::default(), ..options.clone() };
         let mut data = fields::population(row, &opts, bands)?;
-        data.name.get_or_insert_with(|| p.label.clone());
+        data.name.get_or_insert(label);
         Ok(data)
     }
 }
@@ -243,8 +283,10 @@ pub fn population(
     for row in rows {
         match index.find(&row, &options) {
             Ok(at) => {
-                used[at] = true;
-                match index.read_at(row, at, &options, bands.as_ref()) {
+                for &i in &at {
+                    used[i] = true;
+                }
+                match index.read_at(row, &at, &options, bands.as_ref()) {
                     Ok(data) => out.push(data),
                     Err(p) => problems.extend(p),
                 }
