@@ -63,6 +63,22 @@ fn ward_with_two_districts_and_a_cafe(store: &Store) {
     store.insert_sites([site("カフェ", 0.0)]).unwrap();
 }
 
+/// 100 people at each of these distances east (metres), so many of them 65+ (half of those 75+).
+fn people_east(at: &[(f64, u32)]) -> Vec<PopulationData> {
+    at.iter()
+        .map(|&(m, aged65)| PopulationData {
+            name: Some(format!("{m} m")),
+            location: east(m),
+            total: 100,
+            aged65,
+            aged75: aged65 / 2,
+            source: None,
+            year: None,
+            properties: Default::default(),
+        })
+        .collect()
+}
+
 fn street_town() -> (tempfile::TempDir, Arc<Store>) {
     let (dir, store) = common::temp_store();
     let nodes: Vec<geo::Coord<f64>> = (0..=10).map(|i| east(i as f64 * 200.0).0).collect();
@@ -78,20 +94,7 @@ fn street_town() -> (tempfile::TempDir, Arc<Store>) {
         .collect();
     store.replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
     ward_with_two_districts_and_a_cafe(&store);
-    store
-        .insert_population([(100.0, 10), (300.0, 20), (500.0, 30), (1500.0, 40)].map(|(m, aged65)| {
-            PopulationData {
-                name: Some(format!("{m} m")),
-                location: east(m),
-                total: 100,
-                aged65,
-                aged75: aged65 / 2,
-                source: None,
-                year: None,
-                properties: Default::default(),
-            }
-        }))
-        .unwrap();
+    store.insert_population(people_east(&[(100.0, 10), (300.0, 20), (500.0, 30), (1500.0, 40)])).unwrap();
     (dir, store)
 }
 
@@ -588,17 +591,7 @@ async fn chome_population_table_joins_to_the_stores_chome_areas_over_http() {
 async fn karte_and_coverage_count_people_and_places_before_any_network() {
     let (_d, store) = common::temp_store();
     ward_with_two_districts_and_a_cafe(&store);
-    let people = [(100.0, 10), (1500.0, 40)].map(|(m, aged65)| PopulationData {
-        name: None,
-        location: east(m),
-        total: 100,
-        aged65,
-        aged75: aged65 / 2,
-        source: None,
-        year: None,
-        properties: Default::default(),
-    });
-    store.insert_population(people).unwrap();
+    store.insert_population(people_east(&[(100.0, 10), (1500.0, 40)])).unwrap();
     let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
 
     let table = get(&s, "/api/coverage?level=district&kinds=cafe").await;

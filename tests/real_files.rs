@@ -460,6 +460,14 @@ fn a_kind_per_row_comes_from_the_kind_table_and_unknown_values_are_listed() {
     assert!(bad.contains("line 2") && bad.contains("coffee"), "{bad}");
 }
 
+/// `sasaeai import sites FILE --store STORE` with `extra` flags; its standard output.
+fn import_sites(file: &std::path::Path, store: &std::path::Path, extra: &[&std::ffi::OsStr]) -> String {
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["import".as_ref(), "sites".as_ref(), file.as_os_str(), "--store".as_ref(), store.as_os_str()];
+    args.extend(extra);
+    common::cli(&args, "")
+}
+
 #[test]
 fn the_command_line_reads_a_kind_table_and_a_gazetteer() {
     let Some(file) = common::shared_data("yamaguchi/yanai_352128_hospital.csv") else { return };
@@ -468,18 +476,11 @@ fn the_command_line_reads_a_kind_table_and_a_gazetteer() {
     let kinds = dir.path().join("kinds.csv");
     std::fs::write(&kinds, "value,kind\n病院,care_service\n").unwrap();
     let store = dir.path().join("yanai.gpkg");
-    let args: Vec<&std::ffi::OsStr> = vec![
-        "import".as_ref(),
-        "sites".as_ref(),
-        file.as_os_str(),
-        "--store".as_ref(),
-        store.as_os_str(),
-        "--gazetteer".as_ref(),
-        points.as_os_str(),
-        "--kind-table".as_ref(),
-        kinds.as_os_str(),
-    ];
-    let out = common::cli(&args, "");
+    let out = import_sites(
+        &file,
+        &store,
+        &["--gazetteer".as_ref(), points.as_os_str(), "--kind-table".as_ref(), kinds.as_os_str()],
+    );
     assert!(out.contains("imported 35 sites"), "{out}");
     let store = sasaeai::store::Store::open(&store).unwrap();
     let index = store.read();
@@ -633,17 +634,7 @@ fn skip_invalid_imports_the_good_rows_and_writes_the_others_with_their_reason() 
     let file = dir.path().join("cultural.csv");
     std::fs::copy(&original, &file).unwrap();
     let store = dir.path().join("town.gpkg");
-    let args: Vec<&std::ffi::OsStr> = vec![
-        "import".as_ref(),
-        "sites".as_ref(),
-        file.as_os_str(),
-        "--store".as_ref(),
-        store.as_os_str(),
-        "--kind".as_ref(),
-        "other".as_ref(),
-        "--skip-invalid".as_ref(),
-    ];
-    let out = common::cli(&args, "");
+    let out = import_sites(&file, &store, &["--kind".as_ref(), "other".as_ref(), "--skip-invalid".as_ref()]);
     assert!(out.contains("imported 5 sites"), "{out}");
     let rejected = std::fs::read_to_string(dir.path().join("cultural.rejected.csv")).unwrap();
     let mut reader = csv::Reader::from_reader(rejected.trim_start_matches('\u{feff}').as_bytes());
