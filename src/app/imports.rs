@@ -198,7 +198,7 @@ fn population_options(job: &ImportJob) -> PopulationOptions {
 fn join_places(store: &Store, job: &ImportJob) -> Result<Option<Vec<import::join::JoinPlace>>, Error> {
     Ok(match &job.join {
         None => None,
-        Some(Join::Chome) => Some(import::join::chome_places(&store.read())),
+        Some(Join::Chome) => Some(chome_places(&store.read())),
         Some(Join::Points { bytes, name_field, ward_field }) => {
             Some(import::join::point_places(bytes, name_field, ward_field.as_deref())?)
         }
@@ -300,6 +300,25 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
     Ok(summary)
 }
 
+/// The 町丁 areas of a store as join places, each at an interior point and known by its name, its
+/// code and its ward.
+fn chome_places(index: &crate::store::Index) -> Vec<import::join::JoinPlace> {
+    use geo::InteriorPoint;
+    index
+        .areas_in(Some(crate::model::AreaLevel::Chome), None)
+        .iter()
+        .filter_map(|a| {
+            let ward = index.ancestors(a).into_iter().find(|p| p.level == crate::model::AreaLevel::Ward);
+            Some(import::join::JoinPlace::new(
+                &a.name,
+                ward.as_ref().map(|w| w.name.as_str()),
+                a.code.as_deref(),
+                a.geometry.interior_point()?,
+            ))
+        })
+        .collect()
+}
+
 /// The 町丁 an area list is matched against: the store's 町丁 polygons, or else cells around the
 /// points of `gazetteer` (approximate), clipped to the store's city or wards when it has them.
 fn chome_polygons(
@@ -336,7 +355,7 @@ fn city_gazetteer(
     index: &crate::store::Index,
     file: Option<&[u8]>,
 ) -> Result<Option<std::sync::Arc<import::geocode::Gazetteer>>, Error> {
-    let mut places = import::join::chome_places(index);
+    let mut places = chome_places(index);
     if let Some(bytes) = file {
         places.extend(import::join::point_places(bytes, "name", None)?);
     }

@@ -1,5 +1,5 @@
-//! 町丁別・年齢別人口: population tables keyed by 町丁 name or code, joined to the 町丁 areas in the
-//! store or to a file of 町丁 representative points. Names are compared after normalising the ways
+//! 町丁別・年齢別人口: population tables keyed by 町丁 name or code, joined to places — the store's 町丁
+//! areas (given by the application layer) or a file of 町丁 representative points. Names are compared after normalising the ways
 //! the same 町丁 is written (全角/半角 digits, 1丁目 / 一丁目, spaces, ヶ/ケ). Rows that match nothing
 //! are listed, never dropped silently. Positions are EPSG:4326.
 
@@ -30,25 +30,6 @@ impl JoinPlace {
         keys.extend(code.map(normalise));
         JoinPlace { label: ward.map_or(name.to_owned(), |w| format!("{w}{name}")), keys, location }
     }
-}
-
-/// The 町丁 areas of a store as join places, each at an interior point and known by its name, its
-/// code and its ward.
-pub fn chome_places(index: &crate::store::Index) -> Vec<JoinPlace> {
-    use geo::InteriorPoint;
-    index
-        .areas_in(Some(crate::model::AreaLevel::Chome), None)
-        .iter()
-        .filter_map(|a| {
-            let ward = index.ancestors(a).into_iter().find(|p| p.level == crate::model::AreaLevel::Ward);
-            Some(JoinPlace::new(
-                &a.name,
-                ward.as_ref().map(|w| w.name.as_str()),
-                a.code.as_deref(),
-                a.geometry.interior_point()?,
-            ))
-        })
-        .collect()
 }
 
 /// Places from a GeoJSON file of points, named by `name_field` (and `ward_field` when given), such
