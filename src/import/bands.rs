@@ -28,14 +28,9 @@ struct Band {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgeBands(Vec<Band>);
 
-/// The ASCII digits of full-width ones, other characters unchanged.
+/// `s` with full-width digits and signs in ASCII.
 fn ascii_digits(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            c => c,
-        })
-        .collect()
+    s.chars().map(crate::model::halfwidth).collect()
 }
 
 /// The band a column header names, if it names one.

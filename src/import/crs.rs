@@ -182,14 +182,7 @@ pub fn geometry_to_lon_lat(geometry: &mut geojson::GeometryValue, zone: u8) -> R
 /// assert_eq!(dms_degrees("34°75'"), None);
 /// ```
 pub fn dms_degrees(text: &str) -> Option<f64> {
-    let text: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '０'..='９' | '．' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect();
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).map(crate::model::halfwidth).collect();
     if !text.contains(['°', '度', '′', '\'', '分']) {
         return None;
     }

@@ -40,16 +40,7 @@ impl std::str::FromStr for Date {
 /// assert_eq!(find_date("2024-13-01"), None);
 /// ```
 pub fn find_date(text: &str) -> Option<Date> {
-    let text: String = text
-        .chars()
-        .map(|c| match c {
-            '０'..='９' | 'Ａ'..='Ｚ' | '．' | '／' | '－' => {
-                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-            }
-            c => c,
-        })
-        .collect::<String>()
-        .replace("元年", "1年");
+    let text = text.chars().map(crate::model::halfwidth).collect::<String>().replace("元年", "1年");
     for (era, before) in ERAS {
         for (at, _) in text.match_indices(era) {
             if let Some(date) = ymd(&text[at + era.len()..], *before) {

@@ -24,16 +24,7 @@ const LABELS: &[(&str, &[&str])] = &[
 
 /// A label without spaces (e-Stat starts each with U+3000), with ASCII digits and parentheses.
 fn label_form(label: &str) -> String {
-    label
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '（' => '(',
-            '）' => ')',
-            c => c,
-        })
-        .collect()
+    label.chars().filter(|c| !c.is_whitespace()).map(crate::model::halfwidth).collect()
 }
 
 /// Maps `total`, `aged65` and `aged75` to the columns the label row names, unless the user mapped

@@ -360,18 +360,13 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Full-width digits and separators, as typed in Japanese spreadsheets, to ASCII; thousands commas
-/// dropped.
+/// Full-width digits and separators, as typed in Japanese spreadsheets, to ASCII; the minus sign
+/// U+2212 as `-`; thousands commas dropped.
 fn normalise_number(s: &str) -> String {
     s.trim()
         .chars()
-        .filter_map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
-            '．' => Some('.'),
-            '－' | '−' => Some('-'),
-            ',' | '，' => None,
-            c => Some(c),
-        })
+        .map(|c| if c == '−' { '-' } else { crate::model::halfwidth(c) })
+        .filter(|c| *c != ',')
         .collect()
 }
 

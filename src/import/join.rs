@@ -97,9 +97,8 @@ pub fn normalise(name: &str) -> String {
         .chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
             'ヶ' | 'ｹ' | 'ヵ' => 'ケ',
-            c => c,
+            c => crate::model::halfwidth(c),
         })
         .collect();
     // Digits before 丁目 become kanji numerals, as in the official 町丁 names.

@@ -15,14 +15,7 @@ pub struct KindTable(HashMap<String, SiteKind>);
 
 /// A category name as the table compares it: without spaces, with half-width digits and letters.
 fn key(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '！'..='～' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect()
+    value.chars().filter(|c| !c.is_whitespace()).map(super::halfwidth).collect()
 }
 
 impl Default for KindTable {

@@ -101,6 +101,20 @@ impl BBox {
     }
 }
 
+/// A full-width ASCII character (`！` … `～`, as typed in Japanese spreadsheets: `１２`, `（`, `－`,
+/// `Ｒ`) as its half-width form; any other character unchanged.
+///
+/// ```
+/// use sasaeai::model::halfwidth;
+/// assert_eq!("３４．５（Ｒ５）".chars().map(halfwidth).collect::<String>(), "34.5(R5)");
+/// ```
+pub fn halfwidth(c: char) -> char {
+    match c {
+        '！'..='～' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        c => c,
+    }
+}
+
 /// The smallest rectangle holding all of `rects`, or `None` when there are none.
 ///
 /// ```
