@@ -368,7 +368,7 @@ fn a_workbook_with_a_total_row_and_its_date_in_the_sheet_name() {
 fn gazetteer(file: &str) -> Option<std::sync::Arc<Gazetteer>> {
     let path = common::shared_data(&format!("yamaguchi/{file}"))?;
     let places = join::point_places(&std::fs::read(path).unwrap(), "name", None).unwrap();
-    Some(std::sync::Arc::new(Gazetteer::new(places, [])))
+    Some(std::sync::Arc::new(Gazetteer::new(places, Vec::new())))
 }
 
 /// Sites read with a town's gazetteer.
@@ -755,4 +755,28 @@ fn population_rows_named_with_a_branch_prefix_or_two_places_together_find_their_
             && (units[1].location.y() - middle.y()).abs() < 1e-12
     );
     assert_eq!(units[1].properties["joined_places"], "日積・伊陸");
+}
+
+/// Regression: the city's extent was its places and its areas' outline vertices only, so a site in
+/// the middle of a large city with no 町丁 loaded (more than 10 km from any vertex) was refused as
+/// suspect.
+#[test]
+fn a_site_deep_inside_a_large_city_is_not_suspect() {
+    use geo::wkt;
+    // A city about 40 km across, known only by its boundary.
+    let city =
+        geo::MultiPolygon(vec![wkt!(POLYGON((131.6 33.9,132.0 33.9,132.0 34.3,131.6 34.3,131.6 33.9)))]);
+    let gazetteer = Some(std::sync::Arc::new(Gazetteer::new(Vec::new(), vec![city])));
+    let options = SiteOptions { kind: Some(SiteKind::Other), gazetteer, ..Default::default() };
+    let csv = "名称,緯度,経度\n真ん中,34.10,131.80\n";
+    assert_eq!(import::sites(csv.as_bytes(), &options).unwrap().len(), 1);
+    let far = "名称,緯度,経度\n遠く,34.70,131.80\n";
+    let err = import::sites(far.as_bytes(), &options).unwrap_err().to_string();
+    assert!(err.contains("suspect coordinates: 44.5 km"), "{err}");
+
+    // An address of a thousand 町 costs no more than a short one: names are at most so long.
+    let places = vec![join::JoinPlace::new("中央一丁目", None, None, geo::Point::new(131.8, 34.1))];
+    let gazetteer = Gazetteer::new(places, Vec::new());
+    assert!(gazetteer.locate(&"町".repeat(1000)).is_err());
+    assert_eq!(gazetteer.locate("周南市中央1-2").unwrap().place, "中央一丁目");
 }

@@ -320,7 +320,7 @@ fn chome_places(index: &crate::store::Index) -> Vec<import::join::JoinPlace> {
 }
 
 /// The 町丁 an area list is matched against: the store's 町丁 polygons, or else cells around the
-/// points of `gazetteer` (approximate), clipped to the store's city or wards when it has them.
+/// points of `gazetteer` (approximate), clipped to the city as far as the store knows it.
 fn chome_polygons(
     index: &crate::store::Index,
     gazetteer: Option<&[u8]>,
@@ -339,18 +339,23 @@ fn chome_polygons(
             .into_iter()
             .map(|p| (p.label, p.location))
             .collect();
-    let outline = [AreaLevel::City, AreaLevel::Ward]
-        .iter()
-        .map(|l| index.areas_in(Some(*l), None))
-        .find(|a| !a.is_empty());
+    let city = outermost_areas(index);
     let boundary =
-        outline.map(|areas| geo::MultiPolygon(areas.iter().flat_map(|a| a.geometry.0.clone()).collect()));
+        (!city.is_empty()).then(|| geo::MultiPolygon(city.into_iter().flat_map(|a| a.0).collect()));
     Ok(import::districts::cells_from_points(&points, boundary.as_ref()))
 }
 
+/// The outlines of the store's outermost areas — the city, else its wards, and so on down: the
+/// city as far as the store knows it.
+fn outermost_areas(index: &crate::store::Index) -> Vec<geo::MultiPolygon<f64>> {
+    let outermost = AreaLevel::ALL.iter().map(|l| index.areas_in(Some(*l), None)).find(|a| !a.is_empty());
+    outermost.unwrap_or_default().iter().map(|a| a.geometry.clone()).collect()
+}
+
 /// The places of the city the store and `file` know: the store's 町丁 and the file's points to
-/// place address-only rows on, and every area's outline as the city's extent. `None` when neither
-/// knows any place (then rows need coordinates and nothing is checked against the city).
+/// place address-only rows on, and the store's outermost areas (the city, else its wards, …) as the
+/// city's extent. `None` when neither knows any place (then rows need coordinates and nothing is
+/// checked against the city).
 fn city_gazetteer(
     index: &crate::store::Index,
     file: Option<&[u8]>,
@@ -359,12 +364,7 @@ fn city_gazetteer(
     if let Some(bytes) = file {
         places.extend(import::join::point_places(bytes, "name", None)?);
     }
-    let outlines: Vec<geo::Point<f64>> = index
-        .areas()
-        .flat_map(|a| a.geometry.0.iter().flat_map(|p| p.exterior().0.iter().copied()))
-        .map(geo::Point::from)
-        .collect();
-    let gazetteer = import::geocode::Gazetteer::new(places, outlines);
+    let gazetteer = import::geocode::Gazetteer::new(places, outermost_areas(index));
     Ok((!gazetteer.is_empty()).then(|| std::sync::Arc::new(gazetteer)))
 }
 

@@ -8,11 +8,10 @@
 //! with or without `大字`. The row is placed on that point and marked approximate. Positions are
 //! EPSG:4326.
 
-use super::join::{JoinPlace, kanji_number, normalise};
-use geo::{Distance, Haversine, Point};
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
-use std::collections::HashMap;
+use super::join::{JoinPlace, NameIndex, kanji_number, normalise};
+use geo::{BoundingRect, Closest, ClosestPoint, Contains, Distance, Haversine, MultiPolygon, Point};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
 
 /// A row farther than this from every known place of the city is suspect (a typo in a
 /// coordinate, such as a latitude 0.6° off).
@@ -25,8 +24,12 @@ const MUNICIPAL_SUFFIXES: &str = "都道府県郡市区町村";
 #[derive(Debug, Default)]
 pub struct Gazetteer {
     places: Vec<JoinPlace>,
-    by_name: HashMap<String, Vec<usize>>,
-    extent: RTree<GeomWithData<[f64; 2], ()>>,
+    names: NameIndex,
+    /// The city's areas, by their bounding boxes: a point inside one is in the city.
+    areas: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    area_shapes: Vec<MultiPolygon<f64>>,
+    /// The places' points.
+    points: RTree<GeomWithData<[f64; 2], ()>>,
 }
 
 /// Where an address was placed.
@@ -37,41 +40,47 @@ pub struct Geocoded {
     pub location: Point<f64>,
 }
 
-/// The name a place is also known by without its `大字` (or `字`) prefix.
-fn without_oaza(name: &str) -> Option<&str> {
-    name.strip_prefix("大字").or_else(|| name.strip_prefix('字')).filter(|n| !n.is_empty())
-}
-
 impl Gazetteer {
-    /// A gazetteer of `places`, whose points (and `extra` points, such as the vertices of the
-    /// store's areas) also make the city's extent.
-    pub fn new(places: Vec<JoinPlace>, extra: impl IntoIterator<Item = Point<f64>>) -> Self {
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, p) in places.iter().enumerate() {
-            let name = normalise(&p.label);
-            let short = without_oaza(&name).map(str::to_owned);
-            for key in std::iter::once(name).chain(short) {
-                let hits = by_name.entry(key).or_default();
-                if !hits.contains(&i) {
-                    hits.push(i);
-                }
-            }
+    /// A gazetteer of `places` in a city made of `areas` (the store's areas; none when it has none).
+    pub fn new(places: Vec<JoinPlace>, areas: Vec<MultiPolygon<f64>>) -> Self {
+        let names = NameIndex::new(places.iter().map(|p| p.label.as_str()));
+        let points: Vec<_> =
+            places.iter().map(|p| GeomWithData::new([p.location.x(), p.location.y()], ())).collect();
+        let boxes = areas.iter().enumerate().filter_map(|(i, a)| {
+            let r = a.bounding_rect()?;
+            Some(GeomWithData::new(
+                Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                i,
+            ))
+        });
+        Gazetteer {
+            places,
+            names,
+            areas: RTree::bulk_load(boxes.collect()),
+            area_shapes: areas,
+            points: RTree::bulk_load(points),
         }
-        let points = places.iter().map(|p| p.location).chain(extra);
-        let extent = RTree::bulk_load(points.map(|p| GeomWithData::new([p.x(), p.y()], ())).collect());
-        Gazetteer { places, by_name, extent }
     }
 
     /// Whether it knows any place.
     pub fn is_empty(&self) -> bool {
-        self.extent.size() == 0
+        self.points.size() == 0 && self.area_shapes.is_empty()
     }
 
-    /// Metres from `p` to the nearest known point of the city, when any is known.
+    /// Metres from `p` to the city: 0 inside one of its areas, else to the nearest of its places
+    /// and area outlines; `None` when nothing is known.
     pub fn distance_to_city_m(&self, p: Point<f64>) -> Option<f64> {
-        let nearest = self.extent.nearest_neighbor(&[p.x(), p.y()])?;
-        let [x, y] = *nearest.geom();
-        Some(Haversine.distance(p, Point::new(x, y)))
+        let at = AABB::from_point([p.x(), p.y()]);
+        if self.areas.locate_in_envelope_intersecting(&at).any(|a| self.area_shapes[a.data].contains(&p)) {
+            return Some(0.0);
+        }
+        let to = |q: Point<f64>| Haversine.distance(p, q);
+        let to_place = self.points.nearest_neighbor(&[p.x(), p.y()]).map(|n| to(Point::from(*n.geom())));
+        let to_area = self.area_shapes.iter().filter_map(|a| match a.closest_point(&p) {
+            Closest::Intersection(q) | Closest::SinglePoint(q) => Some(to(q)),
+            Closest::Indeterminate => None,
+        });
+        to_place.into_iter().chain(to_area).min_by(f64::total_cmp)
     }
 
     /// The place `address` names: the longest name found after any prefecture or municipality
@@ -80,7 +89,7 @@ impl Gazetteer {
     /// ```
     /// use sasaeai::import::{geocode::Gazetteer, join::JoinPlace};
     /// let at = |name: &str, x: f64| JoinPlace::new(name, None, None, geo::Point::new(x, 34.0));
-    /// let g = Gazetteer::new(vec![at("柳井", 1.0), at("中央一丁目", 2.0), at("南町六丁目", 3.0)], []);
+    /// let g = Gazetteer::new(vec![at("柳井", 1.0), at("中央一丁目", 2.0), at("南町六丁目", 3.0)], Vec::new());
     /// assert_eq!(g.locate("柳井市中央１丁目８番８号").unwrap().place, "中央一丁目");
     /// assert_eq!(g.locate("柳井市南町６－１０－８").unwrap().place, "南町六丁目");
     /// assert_eq!(g.locate("柳井市柳井１５４７－１").unwrap().place, "柳井");
@@ -92,7 +101,7 @@ impl Gazetteer {
         let starts = std::iter::once(0).chain(
             text.iter().enumerate().filter(|(_, c)| MUNICIPAL_SUFFIXES.contains(**c)).map(|(i, _)| i + 1),
         );
-        let mut best: Option<(usize, &Vec<usize>)> = None;
+        let mut best: Option<(usize, &[usize])> = None;
         for start in starts {
             if let Some((len, hits)) = self.longest_at(&text[start..])
                 && best.is_none_or(|(l, _)| len >= l)
@@ -100,7 +109,7 @@ impl Gazetteer {
                 best = Some((len, hits));
             }
         }
-        match best.map(|(_, hits)| hits.as_slice()) {
+        match best.map(|(_, hits)| hits) {
             Some([one]) => {
                 let p = &self.places[*one];
                 Ok(Geocoded { place: p.label.clone(), location: p.location })
@@ -115,19 +124,21 @@ impl Gazetteer {
     }
 
     /// The longest name `text` starts with (a name followed by `N-` or `N番` is tried as `N丁目`
-    /// first), as its length and its places.
-    fn longest_at(&self, text: &[char]) -> Option<(usize, &Vec<usize>)> {
-        (1..=text.len()).rev().find_map(|end| {
+    /// first), as its length and its places. No name is longer than the gazetteer's longest, so
+    /// the work per address is bounded by that, not by the address.
+    fn longest_at(&self, text: &[char]) -> Option<(usize, &[usize])> {
+        let found = |key: &str| Some(self.names.normalised(key)).filter(|hits| !hits.is_empty());
+        (1..=text.len().min(self.names.longest_chars())).rev().find_map(|end| {
             if text.get(end).is_some_and(|c| MUNICIPAL_SUFFIXES.contains(*c)) {
                 return None; // `柳井` of `柳井市` is the municipality, not the 大字 柳井
             }
             let name: String = text[..end].iter().collect();
-            let digits: String = text[end..].iter().take_while(|c| c.is_ascii_digit()).collect();
+            let digits: String = text[end..].iter().take(4).take_while(|c| c.is_ascii_digit()).collect();
             let after = text.get(end + digits.len()).copied();
             let chome = (!digits.is_empty() && after.is_none_or(|c| "-－−ｰー‐番".contains(c)))
                 .then(|| format!("{name}{}丁目", kanji_number(digits.parse().unwrap_or(0))))
-                .and_then(|n| self.by_name.get(&n));
-            chome.or_else(|| self.by_name.get(&name)).map(|hits| (end, hits))
+                .and_then(|n| found(&n));
+            chome.or_else(|| found(&name)).map(|hits| (end, hits))
         })
     }
 }

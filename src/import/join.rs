@@ -32,6 +32,57 @@ impl JoinPlace {
     }
 }
 
+/// Positions in a list of named places by their names as [`normalise`] writes them, each name
+/// also known without a leading `大字` or `字` (`大字久賀` answers to 久賀, and 久賀 to 大字久賀).
+#[derive(Debug, Default)]
+pub struct NameIndex {
+    by_name: HashMap<String, Vec<usize>>,
+    /// The most characters a name has, so that searches in a text stop there.
+    longest: usize,
+}
+
+/// A normalised name without its `大字` or `字` prefix.
+fn without_oaza(name: &str) -> Option<&str> {
+    name.strip_prefix("大字").or_else(|| name.strip_prefix('字')).filter(|n| !n.is_empty())
+}
+
+impl NameIndex {
+    pub fn new<'n>(names: impl IntoIterator<Item = &'n str>) -> Self {
+        let mut index = NameIndex::default();
+        for (i, name) in names.into_iter().enumerate() {
+            let name = normalise(name);
+            let short = without_oaza(&name).map(str::to_owned);
+            for key in std::iter::once(name).chain(short) {
+                index.longest = index.longest.max(key.chars().count());
+                let hits = index.by_name.entry(key).or_default();
+                if !hits.contains(&i) {
+                    hits.push(i);
+                }
+            }
+        }
+        index
+    }
+
+    /// The places called `name`, with or without its `大字`.
+    pub fn get(&self, name: &str) -> &[usize] {
+        let name = normalise(name);
+        match self.normalised(&name) {
+            [] => without_oaza(&name).map_or(&[], |short| self.normalised(short)),
+            hits => hits,
+        }
+    }
+
+    /// The places whose normalised name is `key`.
+    pub fn normalised(&self, key: &str) -> &[usize] {
+        self.by_name.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// The most characters any name has.
+    pub fn longest_chars(&self) -> usize {
+        self.longest
+    }
+}
+
 /// Places from a GeoJSON file of points, named by `name_field` (and `ward_field` when given), such
 /// as 町丁 representative points.
 pub fn point_places(
