@@ -6,7 +6,7 @@
 //! (`大字島田1601番地以上`, `大字室積村(鮎帰及び新宮を除く。)`) are reported for a person to settle,
 //! never guessed; names that match nothing are listed. Positions are EPSG:4326.
 
-use super::join::normalise;
+use super::join::{NameIndex, normalise};
 use super::records::Record;
 use super::{ImportError, RecordProblem};
 use crate::model::{AreaData, AreaLevel, ParentRef, Properties};
@@ -116,7 +116,7 @@ pub fn areas(
     }
     let wanted = if level == AreaLevel::Sphere { JUNIOR_HIGH } else { ELEMENTARY };
     let by_school: HashMap<String, &ListRow> = rows.iter().map(|r| (normalise(&r.name), r)).collect();
-    let by_name = place_index(places);
+    let by_name = NameIndex::new(places.iter().map(|p| p.name.as_str()));
     let mut report = ListReport::default();
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -135,27 +135,28 @@ pub fn areas(
                 vec![&item]
             };
             for name in names {
-                // Also as written without a trailing 地区 (`神代地区` → 神代) or with 大字 before it.
+                // Also as written without a trailing 地区 (`神代地区` → 神代).
                 let bare = name.strip_suffix("地区").filter(|b| !b.is_empty()).unwrap_or(name);
-                let found = [name.to_owned(), format!("大字{name}"), bare.to_owned(), format!("大字{bare}")]
-                    .iter()
-                    .find_map(|n| by_name.get(&normalise(n)));
+                let found = match by_name.get(name) {
+                    [] => by_name.get(bare),
+                    found => found,
+                };
                 match found {
-                    Some(found) => {
-                        members.extend(found);
-                        approximate |= found.iter().any(|&i| places[i].approximate);
-                    }
-                    None => report.unmatched.push(format!(
+                    [] => report.unmatched.push(format!(
                         "{}{}: {name}",
                         row.name,
                         from.as_ref().map_or(String::new(), |s| format!(" ({s})"))
                     )),
+                    found => {
+                        members.extend(found);
+                        approximate |= found.iter().any(|&i| places[i].approximate);
+                    }
                 }
             }
         }
         members.sort_unstable();
         members.dedup();
-        let geometry = dissolve(members.iter().map(|&i| &places[i].geometry));
+        let geometry = geo::unary_union(members.iter().flat_map(|&i| &places[i].geometry.0));
         if geometry.0.is_empty() {
             problems.push(RecordProblem {
                 place: row.record_place,
@@ -203,18 +204,6 @@ fn expand(row: &ListRow, by_school: &HashMap<String, &ListRow>) -> Vec<(String, 
         }
     }
     out
-}
-
-fn place_index(places: &[ChomePlace]) -> HashMap<String, Vec<usize>> {
-    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, p) in places.iter().enumerate() {
-        index.entry(normalise(&p.name)).or_default().push(i);
-    }
-    index
-}
-
-fn dissolve<'g>(parts: impl Iterator<Item = &'g MultiPolygon<f64>>) -> MultiPolygon<f64> {
-    parts.fold(MultiPolygon(Vec::new()), |acc, p| if acc.0.is_empty() { p.clone() } else { acc.union(p) })
 }
 
 /// Approximate 町丁 cells from representative points: the Voronoi cell of each point, computed in
