@@ -85,7 +85,8 @@ pub fn apportion_merged(records: &mut [Record], columns: &ColumnMap) -> Result<(
         }
     }
     for (receiver, secret) in groups {
-        let Some(head) = meshes.iter().find(|m| m.index == receiver) else { continue };
+        // `meshes` holds one entry per record, in order, once no record had a problem.
+        let head = &meshes[receiver];
         let members: Vec<&Mesh> = std::iter::once(head).chain(secret).collect();
         if let Err(p) = apportion_group(records, columns, &members) {
             problems.push(p);

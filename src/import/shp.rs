@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::io::{Cursor, Read};
 
 /// The most a Shapefile may unpack to, bytes: a zip's size does not bound its contents.
-pub const MAX_UNPACKED_BYTES: u64 = 1 << 30;
+pub const MAX_UNPACKED_BYTES: u64 = 256 << 20;
 
 /// e-Stat's code of a water-surface survey unit, which is no 町丁.
 const ESTAT_WATER: &str = "8154";
@@ -66,7 +66,8 @@ pub fn unzip(bytes: &[u8]) -> Result<Parts, ImportError> {
         unpacked += data.len() as u64;
         if unpacked > MAX_UNPACKED_BYTES {
             return Err(not_a_shapefile(format!(
-                "a Shapefile unpacking to more than {MAX_UNPACKED_BYTES} bytes"
+                "a Shapefile unpacking to more than {} MiB",
+                MAX_UNPACKED_BYTES >> 20
             )));
         }
         Ok(Some(data))
@@ -113,7 +114,7 @@ pub fn crs_of_prj(prj: &str) -> Result<Crs, String> {
         Some(i) if upper.contains("JGD") => Ok(Crs::Plane(i as u8 + 1)),
         _ => Err(format!(
             "the .prj names a coordinate system sasaeai does not read: {}",
-            &prj[..prj.len().min(120)]
+            prj.chars().take(120).collect::<String>()
         )),
     }
 }
@@ -201,5 +202,24 @@ fn value(field: shapefile::dbase::FieldValue) -> Value {
         F::Logical(Some(b)) => Value::Bool(b),
         F::Date(Some(d)) => Value::String(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
         _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prj_in_japanese_is_refused_without_cutting_a_character_in_half() {
+        let prj = format!("PROJCS[\"{}\"]", "平面直角座標系".repeat(20));
+        let message = crs_of_prj(&prj).unwrap_err();
+        let quoted = message.split_once(": ").unwrap().1;
+        assert_eq!(quoted.chars().count(), 120, "{message}");
+    }
+
+    #[test]
+    fn the_zone_is_read_from_esri_and_ogc_names() {
+        assert_eq!(crs_of_prj("PROJCS[\"JGD_2011_Japan_Zone_3\"]"), Ok(Crs::Plane(3)));
+        assert_eq!(crs_of_prj("PROJCS[\"JGD2011 / Japan Plane Rectangular CS IX\"]"), Ok(Crs::Plane(9)));
     }
 }
