@@ -370,7 +370,7 @@ fn normalise_number(s: &str) -> String {
         .collect()
 }
 
-pub fn area(record: Record, options: &AreaOptions) -> Result<AreaData, Vec<RecordProblem>> {
+pub fn area(record: &Record, options: &AreaOptions) -> Result<AreaData, Vec<RecordProblem>> {
     let mut r = Reader::new(&record, &options.columns, options.crs);
     let geometry = match &record.geometry {
         Some(Some(g)) => geometry::polygonal(g).map_err(|e| r.problem(Some("geometry"), e)).ok(),
@@ -620,7 +620,7 @@ fn site_location(r: &mut Reader<'_>, options: &SiteOptions) -> (Option<Point<f64
     (point, None)
 }
 
-pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<RecordProblem>> {
+pub fn site(record: &Record, options: &SiteOptions) -> Result<SiteData, Vec<RecordProblem>> {
     let mut r = Reader::new(&record, &options.columns, options.crs);
     let (location, geocoded) = site_location(&mut r, options);
     let name = r.required_text("name");
@@ -669,7 +669,7 @@ pub fn site(record: Record, options: &SiteOptions) -> Result<SiteData, Vec<Recor
 }
 
 pub fn population(
-    record: Record,
+    record: &Record,
     options: &PopulationOptions,
     bands: Option<&AgeBands>,
 ) -> Result<PopulationData, Vec<RecordProblem>> {

@@ -291,7 +291,7 @@ impl<'p> PlaceIndex<'p> {
         let mut columns = options.columns.clone();
         columns.force_coordinates();
         let opts = PopulationOptions { columns, crs: Default::default(), ..options.clone() };
-        let mut data = fields::population(row, &opts, bands)?;
+        let mut data = fields::population(&row, &opts, bands)?;
         data.name.get_or_insert(label);
         Ok(data)
     }

@@ -202,7 +202,7 @@ fn population_table(bytes: &[u8], options: &PopulationOptions) -> Result<Populat
 
 fn collect<T>(
     records: Vec<Record>,
-    build: impl FnMut(Record) -> Result<T, Vec<RecordProblem>>,
+    build: impl FnMut(&Record) -> Result<T, Vec<RecordProblem>>,
 ) -> Result<Vec<T>, ImportError> {
     match collect_lenient(records, build)? {
         (out, rejected) if rejected.is_empty() => Ok(out),
@@ -224,7 +224,7 @@ pub struct Rejected {
 /// The records that build, and the ones that do not.
 fn collect_lenient<T>(
     records: Vec<Record>,
-    mut build: impl FnMut(Record) -> Result<T, Vec<RecordProblem>>,
+    mut build: impl FnMut(&Record) -> Result<T, Vec<RecordProblem>>,
 ) -> Result<(Vec<T>, Vec<Rejected>), ImportError> {
     if records.is_empty() {
         return Err(ImportError::Empty);
@@ -232,10 +232,9 @@ fn collect_lenient<T>(
     let mut out = Vec::with_capacity(records.len());
     let mut rejected = Vec::new();
     for record in records {
-        let (place, row) = (record.place, record.properties.clone());
-        match build(record) {
+        match build(&record) {
             Ok(v) => out.push(v),
-            Err(problems) => rejected.push(Rejected { place, problems, row }),
+            Err(problems) => rejected.push(Rejected { place: record.place, problems, row: record.properties }),
         }
     }
     Ok((out, rejected))

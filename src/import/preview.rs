@@ -127,7 +127,7 @@ pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Preview, ImportError
         preview.problem_count += 1;
     }
     for record in records {
-        let site = fields::site(record, options);
+        let site = fields::site(&record, options);
         if let Ok(site) = &site {
             *preview.kinds.entry(site.kind.as_str()).or_default() += 1;
             preview.geocoded += usize::from(site.properties.contains_key("geocoded"));
@@ -159,7 +159,7 @@ pub fn population(
     match places {
         None => {
             for record in table.records {
-                preview.record(fields::population(record, &table.options, table.bands.as_ref()).map(drop));
+                preview.record(fields::population(&record, &table.options, table.bands.as_ref()).map(drop));
             }
         }
         Some(places) => {
@@ -178,7 +178,7 @@ pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Preview, ImportError
     let records = records::features(bytes, options.crs)?;
     preview.map_columns(records.first(), &options.columns, AREA_FIELDS);
     for record in records {
-        preview.record(fields::area(record, options).map(drop));
+        preview.record(fields::area(&record, options).map(drop));
     }
     Ok(preview)
 }
