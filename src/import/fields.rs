@@ -371,7 +371,7 @@ fn normalise_number(s: &str) -> String {
 }
 
 pub fn area(record: &Record, options: &AreaOptions) -> Result<AreaData, Vec<RecordProblem>> {
-    let mut r = Reader::new(&record, &options.columns, options.crs);
+    let mut r = Reader::new(record, &options.columns, options.crs);
     let geometry = match &record.geometry {
         Some(Some(g)) => geometry::polygonal(g).map_err(|e| r.problem(Some("geometry"), e)).ok(),
         _ => {
@@ -395,7 +395,7 @@ pub fn area(record: &Record, options: &AreaOptions) -> Result<AreaData, Vec<Reco
                 None
             }
             // e-Stat's 小地域 boundaries are 町丁・字等.
-            None if is_estat_small_area(&record) => Some(AreaLevel::Chome),
+            None if is_estat_small_area(record) => Some(AreaLevel::Chome),
             None => {
                 r.problem(
                     Some("level"),
@@ -621,7 +621,7 @@ fn site_location(r: &mut Reader<'_>, options: &SiteOptions) -> (Option<Point<f64
 }
 
 pub fn site(record: &Record, options: &SiteOptions) -> Result<SiteData, Vec<RecordProblem>> {
-    let mut r = Reader::new(&record, &options.columns, options.crs);
+    let mut r = Reader::new(record, &options.columns, options.crs);
     let (location, geocoded) = site_location(&mut r, options);
     let name = r.required_text("name");
     let kind = match options.kind {
@@ -673,7 +673,7 @@ pub fn population(
     options: &PopulationOptions,
     bands: Option<&AgeBands>,
 ) -> Result<PopulationData, Vec<RecordProblem>> {
-    let mut r = Reader::new(&record, &options.columns, options.crs);
+    let mut r = Reader::new(record, &options.columns, options.crs);
     let location = r.point();
     let mesh = r.text("mesh");
     let name = r.text("population_name").or_else(|| mesh.clone());

@@ -234,7 +234,9 @@ fn collect_lenient<T>(
     for record in records {
         match build(&record) {
             Ok(v) => out.push(v),
-            Err(problems) => rejected.push(Rejected { place: record.place, problems, row: record.properties }),
+            Err(problems) => {
+                rejected.push(Rejected { place: record.place, problems, row: record.properties })
+            }
         }
     }
     Ok((out, rejected))
