@@ -103,6 +103,23 @@ async fn shift_jis_csv_with_one_broken_row_imports_nothing() {
 }
 
 #[tokio::test]
+async fn skip_invalid_over_http_imports_the_good_rows_and_counts_the_others() {
+    let (_d, s) = state();
+    let mut csv = String::from("名称,緯度,経度\nよい,35.57,139.66\n");
+    for i in 0..25 {
+        csv.push_str(&format!("わるい{i},,139.6\n"));
+    }
+    let r = post(&s, "/api/import/sites?kind=cafe&skip_invalid=true", csv).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let j = r.json();
+    assert_eq!(j["imported"], 1);
+    assert_eq!(j["rejected"]["count"], 25, "{j}");
+    assert_eq!(j["rejected"]["first"].as_array().unwrap().len(), 20, "the answer stays short");
+    assert_eq!(j["rejected"]["first"][0]["place"]["line"], 3);
+    assert_eq!(counts(&s), (0, 1, 0));
+}
+
+#[tokio::test]
 async fn undecodable_bytes_name_their_line() {
     let (_d, s) = state();
     let mut bytes = "名称,緯度,経度\nA,35.5,139.6\n".as_bytes().to_vec();

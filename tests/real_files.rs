@@ -721,6 +721,16 @@ async fn a_school_district_list_over_http_dissolves_the_stores_chome() {
     let s = AppState::new(store.clone(), Some(common::TOKEN.into())).unwrap();
     let list = "学校名称,通学区域の住所,特記事項\n港中学校,港一丁目;港２丁目;港三丁目の一部;みなと新町,\n";
     let uri = "/api/import/areas?level=sphere&from_chome_list=true";
+    let areas_before = store.read().areas().count();
+    let preview = common::send(&s, "POST", &format!("{uri}&dry_run=true"), Some(common::TOKEN), list).await;
+    assert_eq!(preview.status, 200, "{}", String::from_utf8_lossy(&preview.body));
+    let p = preview.json()["preview"].clone();
+    assert_eq!(
+        (p["format"].as_str(), p["records"].as_u64(), p["good"].as_u64()),
+        (Some("text"), Some(1), Some(1))
+    );
+    assert_eq!(p["list"]["unmatched"], serde_json::json!(["港中学校: みなと新町"]), "the list's own report");
+    assert_eq!(store.read().areas().count(), areas_before, "a preview writes nothing");
     let r = common::send(&s, "POST", uri, Some(common::TOKEN), list).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let j = r.json();

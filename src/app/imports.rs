@@ -135,11 +135,24 @@ pub struct ImportSummary {
     /// Areas from a list: items for a person to settle and names matching no 町丁.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<import::districts::ListReport>,
-    /// With `skip_invalid`: the rows left out, each with why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// With `skip_invalid`: the rows left out, each with why (all of them here; an answer shows
+    /// their count and the first few, see [`rejected_shown`]).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "rejected_shown")]
     pub rejected: Vec<import::Rejected>,
     /// Attribution lines recorded.
     pub attribution: Vec<String>,
+}
+
+/// The rows left out as an answer shows them: how many, and the first
+/// [`PROBLEMS_SHOWN`](import::preview::PROBLEMS_SHOWN) — a file of 100,000 bad rows must not make an
+/// answer of 100,000 problems.
+fn rejected_shown<S: serde::Serializer>(rejected: &[import::Rejected], out: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let shown = &rejected[..rejected.len().min(import::preview::PROBLEMS_SHOWN)];
+    let mut s = out.serialize_struct("Rejected", 2)?;
+    s.serialize_field("count", &rejected.len())?;
+    s.serialize_field("first", shown)?;
+    s.end()
 }
 
 impl App {
@@ -154,6 +167,10 @@ impl App {
         self.authorize(principal, Action::Import)?;
         let store = &self.store;
         Ok(match job.layer {
+            ImportLayer::Areas if job.from_chome_list => {
+                let (level, places) = area_list_inputs(store, &job)?;
+                import::preview::area_list(&job.bytes, level, &places)?
+            }
             ImportLayer::Areas => import::preview::areas(&job.bytes, &area_options(&job))?,
             ImportLayer::Sites => import::preview::sites(&job.bytes, &site_options(store, &job)?)?,
             ImportLayer::Population => {
@@ -205,6 +222,17 @@ fn join_places(store: &Store, job: &ImportJob) -> Result<Option<Vec<import::join
     })
 }
 
+/// The level of the areas a list of 町丁 describes, and the 町丁 it may name.
+fn area_list_inputs(
+    store: &Store,
+    job: &ImportJob,
+) -> Result<(AreaLevel, Vec<import::districts::ChomePlace>), Error> {
+    let level = job
+        .level
+        .ok_or_else(|| Error::Invalid("an area list needs the level of its areas (--level sphere)".into()))?;
+    Ok((level, chome_polygons(&store.read(), job.gazetteer.as_deref())?))
+}
+
 /// The import itself, once allowed.
 pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary, Error> {
     if let Some(line) = job.attribution.as_deref() {
@@ -215,10 +243,7 @@ pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary
         job.attribution.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
     let mut summary = match job.layer {
         ImportLayer::Areas if job.from_chome_list => {
-            let level = job.level.ok_or_else(|| {
-                Error::Invalid("an area list needs the level of its areas (--level sphere)".into())
-            })?;
-            let places = chome_polygons(&store.read(), job.gazetteer.as_deref())?;
+            let (level, places) = area_list_inputs(store, &job)?;
             let (areas, report) = import::districts::areas(&job.bytes, level, &places)?;
             let AreaImport { ids, reparented } = store.import_areas(areas)?;
             let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();

@@ -44,7 +44,7 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<i64>) -> Result<J
 
 /// Reads a request body holding exactly one GeoJSON Feature with a Point and a `kind` property.
 fn one_site(body: &[u8]) -> Result<SiteData, AppError> {
-    if import::Format::sniff(body) != import::Format::GeoJson {
+    if !matches!(import::table::content(body), Ok(import::table::Content::GeoJson)) {
         return Err(AppError::client(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported body",

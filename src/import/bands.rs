@@ -100,8 +100,8 @@ pub fn drop_total_rows(records: &mut Vec<Record>, name_key: Option<&str>) -> Res
     let Some(name_key) = name_key else { return Ok(()) };
     let is_total =
         |r: &Record| r.properties.get(name_key).and_then(|v| v.as_str()).is_some_and(is_total_name);
-    let totals: Vec<Record> = records.iter().filter(|r| is_total(r)).map(clone_record).collect();
-    records.retain(|r| !is_total(r));
+    let (totals, rows): (Vec<Record>, Vec<Record>) = std::mem::take(records).into_iter().partition(is_total);
+    *records = rows;
     let mut problems = Vec::new();
     for total in &totals {
         for (key, value) in &total.properties {
@@ -117,10 +117,6 @@ pub fn drop_total_rows(records: &mut Vec<Record>, name_key: Option<&str>) -> Res
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(problems) }
-}
-
-fn clone_record(r: &Record) -> Record {
-    Record { place: r.place, properties: r.properties.clone(), geometry: r.geometry.clone() }
 }
 
 fn count(value: &serde_json::Value) -> Option<u64> {

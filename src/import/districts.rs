@@ -7,7 +7,7 @@
 //! never guessed; names that match nothing are listed. Positions are EPSG:4326.
 
 use super::join::{NameIndex, normalise};
-use super::records::Record;
+use super::records::{Record, Source};
 use super::{ImportError, RecordProblem};
 use crate::model::{AreaData, AreaLevel, ParentRef, Properties};
 use geo::{
@@ -105,12 +105,34 @@ fn rows(records: Vec<Record>) -> Result<Vec<ListRow>, ImportError> {
 
 /// The areas of `level` a list describes: with a 行政サービス拠点種別 column, 中学校区 for a sphere
 /// (日常生活圏域) and 小学校区 otherwise; every row when the list has no such column.
+/// An area with no known 町丁 fails the whole list.
 pub fn areas(
     bytes: &[u8],
     level: AreaLevel,
     places: &[ChomePlace],
 ) -> Result<(Vec<AreaData>, ListReport), ImportError> {
-    let rows = rows(super::records::read(bytes, None, super::crs::Crs::LonLat)?)?;
+    let list = read_list(bytes, level, places)?;
+    if !list.problems.is_empty() {
+        return Err(ImportError::Invalid { problems: list.problems });
+    }
+    Ok((list.areas, list.report))
+}
+
+/// A list read into areas, with what could not be built (for a preview, or to refuse the list).
+pub struct ListAreas {
+    pub source: Source,
+    /// The list's rows describing areas of the level asked for.
+    pub rows: usize,
+    pub areas: Vec<AreaData>,
+    pub report: ListReport,
+    /// Rows whose area has no known 町丁.
+    pub problems: Vec<RecordProblem>,
+}
+
+/// Reads the areas of `level` a list describes, keeping going past areas that cannot be built.
+pub fn read_list(bytes: &[u8], level: AreaLevel, places: &[ChomePlace]) -> Result<ListAreas, ImportError> {
+    let (records, source) = super::records::read(bytes, None, super::crs::Crs::LonLat)?;
+    let rows = rows(records)?;
     if rows.is_empty() {
         return Err(ImportError::Empty);
     }
@@ -120,7 +142,9 @@ pub fn areas(
     let mut report = ListReport::default();
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for row in rows.iter().filter(|r| r.kind.as_deref().is_none_or(|k| k == wanted)) {
+    let wanted_rows: Vec<&ListRow> =
+        rows.iter().filter(|r| r.kind.as_deref().is_none_or(|k| k == wanted)).collect();
+    for &row in &wanted_rows {
         let mut members: Vec<usize> = Vec::new();
         let mut approximate = false;
         let unmatched_before = report.unmatched.len();
@@ -186,10 +210,7 @@ pub fn areas(
             properties,
         });
     }
-    if !problems.is_empty() {
-        return Err(ImportError::Invalid { problems });
-    }
-    Ok((out, report))
+    Ok(ListAreas { source, rows: wanted_rows.len(), areas: out, report, problems })
 }
 
 /// A row's items, a 小学校区 reference replaced by that school's items (with the school's name).

@@ -7,7 +7,7 @@ use super::dates::Date;
 use super::geocode::{FAR_FROM_CITY_M, Geocoded};
 use super::geometry;
 use super::records::Record;
-use super::{AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions};
+use super::{AreaOptions, ImportError, PopulationOptions, RecordProblem, SUSPECT, SiteOptions};
 use crate::model::kind_table::KindTable;
 use crate::model::{
     AreaData, AreaLevel, Audience, ParentRef, PopulationData, Properties, SiteData, check_lon_lat,
@@ -319,7 +319,7 @@ impl<'a> Reader<'a> {
                 }
                 match (lat, lon) {
                     (Some(lat), Some(lon)) if lat == lon => Err(format!(
-                        "suspect coordinates: 緯度と経度が同じ値 {lat} です（経度の列に緯度が写されているようです）: latitude and longitude are equal"
+                        "{SUSPECT}: 緯度と経度が同じ値 {lat} です（経度の列に緯度が写されているようです）: latitude and longitude are equal"
                     )),
                     (Some(lat), Some(lon)) => {
                         check_lon_lat(lon, lat).map(|_| Point::new(lon, lat)).map_err(|e| {
@@ -456,6 +456,17 @@ pub fn merge_by_code(areas: Vec<AreaData>) -> Vec<AreaData> {
     merged
 }
 
+/// The columns a site list needs: coordinates, unless a gazetteer is given and the rows have no
+/// coordinate column at all (each is then placed by its address). Import and preview both ask here.
+pub fn check_site_columns(records: &[Record], options: &SiteOptions) -> Result<(), ImportError> {
+    let without_coordinates = |r: &Record| {
+        ["lat", "lon", "plane_x", "plane_y"].iter().all(|f| options.columns.key(&r.properties, f).is_none())
+    };
+    let placed_by_address = options.gazetteer.is_some()
+        && records.iter().find(|r| r.geometry.is_none()).is_some_and(without_coordinates);
+    if placed_by_address { Ok(()) } else { check_point_columns(records, &options.columns, options.crs) }
+}
+
 /// Checks that CSV records have the columns every record needs, so that a missing column is said
 /// once, not once per row.
 pub fn check_point_columns(records: &[Record], columns: &ColumnMap, crs: Crs) -> Result<(), ImportError> {
@@ -515,10 +526,7 @@ fn text_of(record: &Record, columns: &ColumnMap, field: &str) -> Option<String> 
 
 /// Whether `record` has a non-blank value for `field`.
 pub fn has_value(record: &Record, columns: &ColumnMap, field: &str) -> bool {
-    columns
-        .key(&record.properties, field)
-        .and_then(|k| record.properties[k].as_str())
-        .is_some_and(|v| !v.trim().is_empty())
+    text_of(record, columns, field).is_some()
 }
 
 /// e-Stat's CSVs have a second header row of Japanese labels: line 2 whose mesh code is not a number.
@@ -612,7 +620,7 @@ fn site_location(r: &mut Reader<'_>, options: &SiteOptions) -> (Option<Point<f64
         r.problem(
             Some("geometry"),
             format!(
-                "suspect coordinates: {:.1} km from every known place of the city (町丁 and areas); check 緯度/経度",
+                "{SUSPECT}: {:.1} km from every known place of the city (町丁 and areas); check 緯度/経度",
                 far / 1000.0
             ),
         );

@@ -306,7 +306,8 @@ pub fn population(
     allow_unmatched: bool,
 ) -> Result<(Vec<PopulationData>, JoinReport), ImportError> {
     let index = PlaceIndex::new(places);
-    let super::PopulationTable { records: rows, options, bands } = super::population_table(bytes, options)?;
+    let super::PopulationTable { records: rows, options, bands, .. } =
+        super::population_table(bytes, options)?;
     let mut used = vec![false; places.len()];
     let mut out = Vec::new();
     let mut unmatched = Vec::new();

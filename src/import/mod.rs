@@ -60,6 +60,16 @@ pub struct RecordProblem {
     pub message: String,
 }
 
+/// The words a problem message starts with when the value is readable but probably wrong: a row
+/// with only such problems is counted as suspect, not bad.
+pub const SUSPECT: &str = "suspect coordinates";
+
+impl RecordProblem {
+    pub fn is_suspect(&self) -> bool {
+        self.message.starts_with(SUSPECT)
+    }
+}
+
 impl std::fmt::Display for RecordProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.field {
@@ -99,24 +109,6 @@ pub enum ImportError {
     /// Some records are invalid.
     #[error("{} invalid record(s), nothing imported; first: {}", problems.len(), problems[0])]
     Invalid { problems: Vec<RecordProblem> },
-}
-
-/// The format of an input file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    GeoJson,
-    Csv,
-}
-
-impl Format {
-    /// Guesses from the content: JSON starts with `{`, anything else is taken as CSV.
-    pub fn sniff(bytes: &[u8]) -> Format {
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        match body.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') => Format::GeoJson,
-            _ => Format::Csv,
-        }
-    }
 }
 
 /// How area records are read.
@@ -171,13 +163,14 @@ pub struct PopulationOptions {
 /// rows have none.
 struct PopulationTable {
     records: Vec<Record>,
+    source: records::Source,
     options: PopulationOptions,
     bands: Option<bands::AgeBands>,
 }
 
 fn population_table(bytes: &[u8], options: &PopulationOptions) -> Result<PopulationTable, ImportError> {
     let invalid = |problems| ImportError::Invalid { problems };
-    let mut records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
+    let (mut records, source) = records::read(bytes, options.sheet.as_deref(), options.crs)?;
     let mut options = options.clone();
     if let Some(at) = records.iter().position(|r| fields::is_label_row(r, &options.columns)) {
         estat::map_labelled_columns(&records.remove(at), &mut options.columns);
@@ -195,9 +188,9 @@ fn population_table(bytes: &[u8], options: &PopulationOptions) -> Result<Populat
     };
     bands::drop_total_rows(&mut records, name_key.as_deref()).map_err(invalid)?;
     if options.date.is_none() && !records.iter().any(|r| fields::has_value(r, &options.columns, "date")) {
-        options.date = table::sheet_name(bytes, options.sheet.as_deref()).and_then(|n| dates::find_date(&n));
+        options.date = source.sheet.as_deref().and_then(dates::find_date);
     }
-    Ok(PopulationTable { records, options, bands })
+    Ok(PopulationTable { records, source, options, bands })
 }
 
 fn collect<T>(
@@ -303,7 +296,8 @@ pub fn checked_coord(p: &geojson::Position) -> Result<geo::Coord<f64>, String> {
 
 /// Reads sites from GeoJSON, a delimited text table or a spreadsheet.
 pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Vec<SiteData>, ImportError> {
-    let records = site_records(bytes, options)?;
+    let (records, _) = records::read(bytes, options.sheet.as_deref(), options.crs)?;
+    fields::check_site_columns(&records, options)?;
     collect(records, |r| fields::site(r, options))
 }
 
@@ -312,16 +306,9 @@ pub fn sites_lenient(
     bytes: &[u8],
     options: &SiteOptions,
 ) -> Result<(Vec<SiteData>, Vec<Rejected>), ImportError> {
-    let records = site_records(bytes, options)?;
+    let (records, _) = records::read(bytes, options.sheet.as_deref(), options.crs)?;
+    fields::check_site_columns(&records, options)?;
     collect_lenient(records, |r| fields::site(r, options))
-}
-
-fn site_records(bytes: &[u8], options: &SiteOptions) -> Result<Vec<Record>, ImportError> {
-    let records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
-    if options.gazetteer.is_none() {
-        fields::check_point_columns(&records, &options.columns, options.crs)?;
-    }
-    Ok(records)
 }
 
 /// Reads population points from GeoJSON, CSV or a workbook — with coordinates, or with a JIS X 0410
@@ -329,7 +316,7 @@ fn site_records(bytes: &[u8], options: &SiteOptions) -> Result<Vec<Record>, Impo
 /// labels names the columns, secrecy groups are read as [`estat`] says, and other concealed counts
 /// `*` are read as 0 and flagged). 65+ and 75+ may come from 5-year age bands.
 pub fn population(bytes: &[u8], options: &PopulationOptions) -> Result<Vec<PopulationData>, ImportError> {
-    let PopulationTable { records, options, bands } = population_table(bytes, options)?;
+    let PopulationTable { records, options, bands, .. } = population_table(bytes, options)?;
     fields::check_point_columns(&records, &options.columns, options.crs)?;
     collect(records, |r| fields::population(r, &options, bands.as_ref()))
 }
@@ -339,7 +326,7 @@ pub fn population_lenient(
     bytes: &[u8],
     options: &PopulationOptions,
 ) -> Result<(Vec<PopulationData>, Vec<Rejected>), ImportError> {
-    let PopulationTable { records, options, bands } = population_table(bytes, options)?;
+    let PopulationTable { records, options, bands, .. } = population_table(bytes, options)?;
     fields::check_point_columns(&records, &options.columns, options.crs)?;
     collect_lenient(records, |r| fields::population(r, &options, bands.as_ref()))
 }

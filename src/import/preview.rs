@@ -6,17 +6,15 @@
 use super::records::{self, Record};
 use super::table::{self, Content};
 use super::{
-    AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions, fields, join, population_table,
-    text,
+    AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions, districts, fields, join,
+    population_table, text,
 };
+use crate::model::AreaLevel;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// How many problems a preview lists.
 pub const PROBLEMS_SHOWN: usize = 20;
-
-/// The words a problem message starts with when the value is readable but probably wrong.
-pub const SUSPECT: &str = "suspect coordinates";
 
 /// What an import of a file would do.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -47,6 +45,9 @@ pub struct Preview {
     /// Sites: how many of each kind.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub kinds: BTreeMap<&'static str, usize>,
+    /// Areas from a list of 町丁: what the list leaves to a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<districts::ListReport>,
     /// The first problems, at most [`PROBLEMS_SHOWN`].
     pub problems: Vec<RecordProblem>,
     /// How many problems there are in all.
@@ -61,23 +62,19 @@ const POPULATION_FIELDS: &[&str] =
 const AREA_FIELDS: &[&str] = &["name", "code", "level", "parent"];
 
 impl Preview {
-    /// A preview of how `bytes` are read, before any record is built.
-    fn of_file(bytes: &[u8], sheet: Option<&str>) -> Result<Preview, ImportError> {
-        let mut preview = Preview::default();
-        match table::content(bytes)? {
-            Content::GeoJson => preview.format = "geojson",
-            Content::Text(delimiter) => {
-                preview.format = "text";
-                preview.encoding = Some(text::decode(bytes)?.1);
-                preview.delimiter = Some(char::from(delimiter).to_string());
-            }
-            Content::Spreadsheet => {
-                preview.format = "spreadsheet";
-                preview.sheet = table::sheet_name(bytes, sheet);
-            }
-            Content::Shapefile => preview.format = "shapefile",
-        }
-        Ok(preview)
+    /// A preview of how a file was read, before any record is built.
+    fn of_source(source: records::Source) -> Preview {
+        let format = match source.content {
+            Content::GeoJson => "geojson",
+            Content::Text(_) => "text",
+            Content::Spreadsheet => "spreadsheet",
+            Content::Shapefile => "shapefile",
+        };
+        let delimiter = match source.content {
+            Content::Text(d) => Some(char::from(d).to_string()),
+            _ => None,
+        };
+        Preview { format, encoding: source.encoding, delimiter, sheet: source.sheet, ..Preview::default() }
     }
 
     fn map_columns(&mut self, first: Option<&Record>, columns: &fields::ColumnMap, wanted: &[&'static str]) {
@@ -95,7 +92,7 @@ impl Preview {
         match problems {
             Ok(()) => self.good += 1,
             Err(problems) => {
-                if problems.iter().all(|p| p.message.starts_with(SUSPECT)) {
+                if problems.iter().all(RecordProblem::is_suspect) {
                     self.suspect += 1;
                 } else {
                     self.bad += 1;
@@ -110,16 +107,10 @@ impl Preview {
 
 /// The preview of a site import.
 pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Preview, ImportError> {
-    let mut preview = Preview::of_file(bytes, options.sheet.as_deref())?;
-    let records = records::read(bytes, options.sheet.as_deref(), options.crs)?;
+    let (records, source) = records::read(bytes, options.sheet.as_deref(), options.crs)?;
+    let mut preview = Preview::of_source(source);
     preview.map_columns(records.first(), &options.columns, SITE_FIELDS);
-    // A list with neither coordinate column is placed by address when there is a gazetteer.
-    let by_address = options.gazetteer.is_some()
-        && records
-            .first()
-            .is_some_and(|r| ["lat", "lon"].iter().all(|f| options.columns.key(&r.properties, f).is_none()));
-    if !by_address && let Err(missing) = fields::check_point_columns(&records, &options.columns, options.crs)
-    {
+    if let Err(missing) = fields::check_site_columns(&records, options) {
         // Said once for the header, before the rows that lack it.
         let header =
             RecordProblem { place: super::Place::Line(1), field: None, message: missing.to_string() };
@@ -144,8 +135,8 @@ pub fn population(
     options: &PopulationOptions,
     places: Option<&[join::JoinPlace]>,
 ) -> Result<Preview, ImportError> {
-    let mut preview = Preview::of_file(bytes, options.sheet.as_deref())?;
     let table = population_table(bytes, options)?;
+    let mut preview = Preview::of_source(table.source.clone());
     preview.map_columns(table.records.first(), &table.options.columns, POPULATION_FIELDS);
     if let Some(bands) = &table.bands {
         for (field, from) in [("total", 0), ("aged65", 65), ("aged75", 75)] {
@@ -172,10 +163,28 @@ pub fn population(
     Ok(preview)
 }
 
+/// The preview of areas built from a list of the 町丁 each holds.
+pub fn area_list(
+    bytes: &[u8],
+    level: AreaLevel,
+    places: &[districts::ChomePlace],
+) -> Result<Preview, ImportError> {
+    let list = districts::read_list(bytes, level, places)?;
+    let mut preview = Preview::of_source(list.source);
+    preview.records = list.rows;
+    preview.good = list.areas.len();
+    preview.bad = list.problems.len();
+    preview.problem_count = list.problems.len();
+    preview.problems = list.problems.into_iter().take(PROBLEMS_SHOWN).collect();
+    preview.list = Some(list.report);
+    Ok(preview)
+}
+
 /// The preview of an area import.
 pub fn areas(bytes: &[u8], options: &AreaOptions) -> Result<Preview, ImportError> {
-    let mut preview = Preview::of_file(bytes, None)?;
+    let content = table::content(bytes)?;
     let records = records::features(bytes, options.crs)?;
+    let mut preview = Preview::of_source(records::Source { content, encoding: None, sheet: None });
     preview.map_columns(records.first(), &options.columns, AREA_FIELDS);
     for record in records {
         preview.record(fields::area(&record, options).map(drop));

@@ -191,15 +191,36 @@ fn header(name: &str) -> String {
     bare.unwrap_or(name).trim().to_owned()
 }
 
+/// How a file was read: what it is and, for text, its encoding; for a workbook, the sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub content: Content,
+    pub encoding: Option<text::TextEncoding>,
+    pub sheet: Option<String>,
+}
+
+impl Source {
+    fn of(content: Content) -> Source {
+        Source { content, encoding: None, sheet: None }
+    }
+}
+
 /// The records of any file the imports read: GeoJSON, a delimited text table, or `sheet` (else the
-/// first sheet) of a workbook. `crs` is what GeoJSON positions are in when the file does not say;
-/// a table's coordinate columns are read by the fields.
-pub fn read(bytes: &[u8], sheet: Option<&str>, crs: Crs) -> Result<Vec<Record>, ImportError> {
-    match table::content(bytes)? {
-        Content::GeoJson => geojson(bytes, crs),
-        Content::Text(delimiter) => csv(bytes, delimiter),
-        Content::Spreadsheet => spreadsheet(bytes, sheet),
-        Content::Shapefile => super::shp::records(super::shp::unzip(bytes)?, crs),
+/// first sheet) of a workbook, with how the file was read. `crs` is what GeoJSON positions are in
+/// when the file does not say; a table's coordinate columns are read by the fields.
+pub fn read(bytes: &[u8], sheet: Option<&str>, crs: Crs) -> Result<(Vec<Record>, Source), ImportError> {
+    let content = table::content(bytes)?;
+    match content {
+        Content::GeoJson => Ok((geojson(bytes, crs)?, Source::of(content))),
+        Content::Text(delimiter) => {
+            let (records, encoding) = csv(bytes, delimiter)?;
+            Ok((records, Source { encoding: Some(encoding), ..Source::of(content) }))
+        }
+        Content::Spreadsheet => {
+            let (records, name) = spreadsheet(bytes, sheet)?;
+            Ok((records, Source { sheet: Some(name), ..Source::of(content) }))
+        }
+        Content::Shapefile => Ok((super::shp::records(super::shp::unzip(bytes)?, crs)?, Source::of(content))),
     }
 }
 
@@ -211,24 +232,27 @@ pub fn features(bytes: &[u8], crs: Crs) -> Result<Vec<Record>, ImportError> {
     }
 }
 
-/// The rows of a sheet, keyed by its header row; each placed by its row number in the sheet.
-fn spreadsheet(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<Record>, ImportError> {
-    let mut rows = table::sheet_rows(bytes, sheet)?.into_iter();
-    let Some(table::SheetRow { cells: headers, .. }) = rows.next() else { return Ok(Vec::new()) };
-    Ok(rows
+/// The rows of a sheet, keyed by its header row; each placed by its row number in the sheet. With
+/// the sheet's name.
+fn spreadsheet(bytes: &[u8], sheet: Option<&str>) -> Result<(Vec<Record>, String), ImportError> {
+    let table::Sheet { name, rows } = table::read_sheet(bytes, sheet)?;
+    let mut rows = rows.into_iter();
+    let Some(table::SheetRow { cells: headers, .. }) = rows.next() else { return Ok((Vec::new(), name)) };
+    let records = rows
         .map(|table::SheetRow { number: row, cells }| {
             let properties =
                 headers.iter().zip(cells).map(|(h, v)| (header(h), serde_json::Value::String(v))).collect();
             Record { place: Place::Row(row), properties, geometry: None }
         })
-        .collect())
+        .collect();
+    Ok((records, name))
 }
 
 /// The rows of a delimited text file with a header row, as string properties keyed by header.
 /// Cells beyond the header's are accepted only when empty (many files end each line with a run of
-/// empty fields).
-pub fn csv(bytes: &[u8], delimiter: u8) -> Result<Vec<Record>, ImportError> {
-    let (text, _) = text::decode(bytes)?;
+/// empty fields). With the encoding the text was in.
+fn csv(bytes: &[u8], delimiter: u8) -> Result<(Vec<Record>, text::TextEncoding), ImportError> {
+    let (text, encoding) = text::decode(bytes)?;
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
     let csv_error = |e: csv::Error| ImportError::Csv {
@@ -260,5 +284,5 @@ pub fn csv(bytes: &[u8], delimiter: u8) -> Result<Vec<Record>, ImportError> {
             .collect();
         records.push(Record { place: Place::Line(line), properties, geometry: None });
     }
-    Ok(records)
+    Ok((records, encoding))
 }

@@ -110,20 +110,31 @@ pub struct SheetRow {
 /// its size on disk does not bound what it unpacks to.
 pub const MAX_SHEET_CELLS: usize = 3_000_000;
 
-/// The rows of one sheet that hold any value (the first is the header). `sheet` picks a sheet by
-/// name; the first sheet otherwise. An .xlsx sheet is streamed cell by cell, never unpacked into a
-/// grid spanning its outermost cells (two cells a million rows apart would be a grid of billions);
-/// an .xls sheet is at most 65,536 × 256 cells by its format.
-pub fn sheet_rows(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<SheetRow>, ImportError> {
+/// A cell's (row, column) from the sheet's top left, and its text.
+type Cell = ((u32, u32), String);
+
+/// A sheet as read: its name and the rows that hold any value (the first is the header).
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<SheetRow>,
+}
+
+/// One sheet of a workbook: `sheet` picks it by name; the first sheet otherwise. An .xlsx sheet is
+/// streamed cell by cell, never unpacked into a grid spanning its outermost cells (two cells a
+/// million rows apart would be a grid of billions); an .xls sheet is at most 65,536 × 256 cells by
+/// its format.
+pub fn read_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet, ImportError> {
     let spreadsheet = |e: &dyn std::fmt::Display| ImportError::Spreadsheet(e.to_string());
-    let cells: Vec<((u32, u32), String)> = if bytes.starts_with(OLE2) {
+    let (name, cells): (String, Vec<Cell>) = if bytes.starts_with(OLE2) {
         let mut book: calamine::Xls<_> =
             calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| spreadsheet(&e))?;
         let name = pick_sheet(calamine::Reader::sheet_names(&book), sheet)?;
         let range = calamine::Reader::worksheet_range(&mut book, &name).map_err(|e| spreadsheet(&e))?;
         // Positions within the range; the range starts where the sheet's first value is.
         let (top, left) = range.start().unwrap_or((0, 0));
-        range.used_cells().map(|(r, c, v)| ((top + r as u32, left + c as u32), cell_text(v))).collect()
+        let cells =
+            range.used_cells().map(|(r, c, v)| ((top + r as u32, left + c as u32), cell_text(v))).collect();
+        (name, cells)
     } else {
         let mut book: calamine::Xlsx<_> =
             calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| spreadsheet(&e))?;
@@ -137,28 +148,15 @@ pub fn sheet_rows(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<SheetRow>, Im
                 return Err(too_large());
             }
         }
-        cells
+        drop(reader);
+        (name, cells)
     };
-    rows_of(cells)
-}
-
-/// The name of the sheet [`sheet_rows`] reads, when `bytes` are a workbook.
-pub fn sheet_name(bytes: &[u8], sheet: Option<&str>) -> Option<String> {
-    if !matches!(content(bytes), Ok(Content::Spreadsheet)) {
-        return None;
-    }
-    let cursor = std::io::Cursor::new(bytes);
-    let names = if bytes.starts_with(OLE2) {
-        calamine::Reader::sheet_names(&calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor).ok()?)
-    } else {
-        calamine::Reader::sheet_names(&calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(cursor).ok()?)
-    };
-    pick_sheet(names, sheet).ok()
+    Ok(Sheet { name, rows: rows_of(cells)? })
 }
 
 /// Rows from cells, each row as wide as the header (the first row with a value), numbered as the
 /// spreadsheet shows them.
-fn rows_of(cells: Vec<((u32, u32), String)>) -> Result<Vec<SheetRow>, ImportError> {
+fn rows_of(cells: Vec<Cell>) -> Result<Vec<SheetRow>, ImportError> {
     let mut by_row: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
     for ((row, col), text) in cells.into_iter().filter(|(_, t)| !t.is_empty()) {
         by_row.entry(row).or_default().push((col, text));

@@ -90,8 +90,8 @@ pub type NetworkParts = (Vec<geo::Coord<f64>>, Vec<EdgeData>);
 pub fn read_file(bytes: &[u8]) -> Result<NetworkParts, NetworkError> {
     use geo::{Haversine, Length};
     // Line features come as GeoJSON or a zipped Shapefile; anything else is taken as OSM PBF.
-    let lines = bytes.starts_with(b"PK\x03\x04")
-        || crate::import::Format::sniff(bytes) == crate::import::Format::GeoJson;
+    use crate::import::table::{Content, content};
+    let lines = bytes.starts_with(b"PK\x03\x04") || matches!(content(bytes), Ok(Content::GeoJson));
     let parts = if lines { lines::read(bytes)? } else { osm::read(bytes)? };
     if !parts.1.iter().any(|e| Haversine.length(&e.geometry) > 0.0) {
         return Err(NetworkError::NoWalkableWays);
