@@ -136,7 +136,7 @@ pub struct ImportSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<import::districts::ListReport>,
     /// With `skip_invalid`: the rows left out, each with why (all of them here; an answer shows
-    /// their count and the first few, see [`rejected_shown`]).
+    /// their count and the first 20).
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "rejected_shown")]
     pub rejected: Vec<import::Rejected>,
     /// Attribution lines recorded.
