@@ -522,9 +522,7 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
 fn kind_table(path: &Path) -> Result<KindTable> {
     let text =
         String::from_utf8(read_file(path)?).with_context(|| format!("{} is not UTF-8", path.display()))?;
-    let mut table = KindTable::default();
-    table.extend_from_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(table)
+    KindTable::built_in_with(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn run_import(cmd: ImportCommand) -> Result<()> {

@@ -120,6 +120,21 @@ async fn skip_invalid_over_http_imports_the_good_rows_and_counts_the_others() {
 }
 
 #[tokio::test]
+async fn a_kind_table_over_http_maps_a_category_and_a_bad_one_is_named() {
+    let (_d, s) = state();
+    let csv = "名称,種別,緯度,経度\n長寿の家,長寿の家,35.57,139.66\n";
+    let preview = post(&s, "/api/import/sites?dry_run=true", csv).await.json();
+    let categories = &preview["preview"]["categories"];
+    assert_eq!(categories, &serde_json::json!([{"value": "長寿の家", "rows": 1, "kind": null}]), "{preview}");
+    let bad = "/api/import/sites?kind_table=value%2Ckind%0A%E9%95%B7%E5%AF%BF%E3%81%AE%E5%AE%B6%2Csalon";
+    let p = post(&s, bad, csv).await.assert_problem(400, "line 2: unknown site kind");
+    assert!(p["detail"].as_str().unwrap().contains("kind_table"), "{p}");
+    let good = "/api/import/sites?kind_table=value%2Ckind%0A%E9%95%B7%E5%AF%BF%E3%81%AE%E5%AE%B6%2Cikoi";
+    assert_eq!(post(&s, good, csv).await.status, 201);
+    assert_eq!(s.app.store.read().sites().next().unwrap().data.kind, sasaeai::model::SiteKind::Ikoi);
+}
+
+#[tokio::test]
 async fn undecodable_bytes_name_their_line() {
     let (_d, s) = state();
     let mut bytes = "名称,緯度,経度\nA,35.5,139.6\n".as_bytes().to_vec();

@@ -225,6 +225,9 @@ const FIELD_LABELS = {
   total: '総人口', aged65: '65歳以上', aged75: '75歳以上', year: '年', date: '日付', level: 'レベル', parent: '親の区域',
 };
 
+// Category → kind chosen on the import panel for the file being imported.
+const chosenKinds = new Map();
+
 function importQuery(extra) {
   const q = new URLSearchParams(extra);
   const kind = document.getElementById('import-kind').value;
@@ -234,6 +237,9 @@ function importQuery(extra) {
     .filter((i) => i.value.trim())
     .map((i) => `${i.dataset.field}=${i.value.trim()}`);
   if (columns.length) q.set('columns', columns.join(','));
+  // Categories given a kind on this page, sent as lines of a kind table over the built-in one.
+  const lines = [...chosenKinds].map(([category, kind]) => `${category},${kind}`);
+  if (lines.length) q.set('kind_table', ['value,kind', ...lines].join('\n'));
   return q;
 }
 
@@ -257,13 +263,19 @@ function renderPreview(p) {
   const fields = Object.entries(FIELD_LABELS).filter(([f]) => f in p.columns || ['name', 'lat', 'lon'].includes(f));
   const rows = fields.map(([f, label]) => `<tr><th>${esc(label)}</th><td><input data-field="${f}" value="${esc(p.columns[f] ?? '')}" placeholder="列名"></td></tr>`).join('');
   const kinds = Object.entries(p.kinds ?? {}).map(([k, n]) => `${esc(KIND_LABELS[k] ?? k)} ${n}件`).join('、');
+  const kindOptions = (chosen) => ['<option value="">（表にない・選んでください）</option>']
+    .concat(Object.entries(KIND_LABELS).map(([k, label]) => `<option value="${k}"${k === chosen ? ' selected' : ''}>${esc(label)}</option>`)).join('');
+  const categories = (p.categories ?? []).map((c) => `<tr${c.kind ? '' : ' class="problem"'}><td>${esc(c.value)}</td><td>${c.rows}件</td>
+    <td><select data-category="${esc(c.value)}" aria-label="「${esc(c.value)}」の種類">${kindOptions(c.kind)}</select></td></tr>`).join('');
   const place = (at) => Object.entries(at).map(([k, v]) => `${k} ${v}`).join('');
   const problems = p.problems.map((e) => `<li class="problem">${esc(place(e.place))} ${esc(e.field ?? '')}: ${esc(e.message)}</li>`).join('');
   return `<p>${esc(how)}</p><table>${rows}</table>
     <p id="import-counts">${p.records}行：取り込める ${p.good}件（住所から配置 ${p.geocoded}件）・座標が疑わしい ${p.suspect}件・エラー ${p.bad}件</p>
-    ${kinds ? `<p>${kinds}</p>` : ''}${problems ? `<ul>${problems}</ul>` : ''}
+    ${kinds ? `<p>${kinds}</p>` : ''}
+    ${categories ? `<table id="import-categories"><caption>種別の値ごとの施設の種類</caption><tr><th>値</th><th>行数</th><th>種類</th></tr>${categories}</table>` : ''}
+    ${problems ? `<ul>${problems}</ul>` : ''}
     ${p.problem_count > p.problems.length ? `<p class="muted">ほか ${p.problem_count - p.problems.length}件</p>` : ''}
-    <p class="muted">列を直したら、もう一度プレビューしてください。</p>`;
+    <p class="muted">列や種類を直したら、もう一度プレビューしてください。</p>`;
 }
 
 function bindImport(map, me) {
@@ -274,6 +286,17 @@ function bindImport(map, me) {
   const preview = document.getElementById('import-preview');
   const confirm = document.getElementById('import-confirm');
   const result = document.getElementById('import-result');
+  // A new file starts afresh: the columns and kinds chosen were for the previous one.
+  document.getElementById('import-file').addEventListener('change', () => {
+    chosenKinds.clear();
+    preview.innerHTML = '';
+    confirm.hidden = true;
+  });
+  preview.addEventListener('change', (ev) => {
+    const category = ev.target.dataset?.category;
+    if (category && ev.target.value) chosenKinds.set(category, ev.target.value);
+    else if (category) chosenKinds.delete(category);
+  });
   document.getElementById('import-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     confirm.hidden = true;

@@ -9,6 +9,7 @@ use super::extract::{Body, Path, Query};
 use super::{AppError, AppState, parse_param};
 use crate::app::{ImportJob, ImportLayer, Join};
 use crate::import::ColumnMap;
+use crate::model::kind_table::KindTable;
 use crate::store::Replace;
 use axum::Json;
 use axum::extract::State;
@@ -37,6 +38,9 @@ pub struct ImportQuery {
     allow_unmatched: Option<bool>,
     /// For `network`: replace the current network even when the new one is less than half as long.
     replace: Option<bool>,
+    /// For sites: a kind table as the command line's `--kind-table` file holds it (a `value,kind`
+    /// header, then one `value,kind` line per category), added to the built-in table.
+    kind_table: Option<String>,
     /// For a workbook: the sheet to read (default: the first).
     sheet: Option<String>,
     /// What coordinates are in when the file does not say: EPSG:4326 (default) or a JGD2011
@@ -69,6 +73,12 @@ pub async fn upload(
     let columns =
         ColumnMap::parse(q.columns.as_deref().unwrap_or_default().split(',').filter(|s| !s.is_empty()))
             .map_err(|e| AppError::parameter("columns", e))?;
+    let kind_table = q
+        .kind_table
+        .as_deref()
+        .map(KindTable::built_in_with)
+        .transpose()
+        .map_err(|e| AppError::parameter("kind_table", e))?;
     let join = match q.join.as_deref() {
         None => None,
         Some("chome") => Some(Join::Chome),
@@ -90,6 +100,7 @@ pub async fn upload(
         skip_invalid: q.skip_invalid.unwrap_or(false),
         from_chome_list: q.from_chome_list.unwrap_or(false),
         crs: parse_param("crs", q.crs.as_deref())?.unwrap_or_default(),
+        kind_table,
         ..ImportJob::new(layer, body.to_vec())
     };
     let app = state.app.clone();

@@ -8,7 +8,7 @@ use super::geocode::{FAR_FROM_CITY_M, Geocoded};
 use super::geometry;
 use super::records::Record;
 use super::{AreaOptions, ImportError, PopulationOptions, RecordProblem, SUSPECT, SiteOptions};
-use crate::model::kind_table::KindTable;
+use crate::model::kind_table::{self, KindTable};
 use crate::model::{
     AreaData, AreaLevel, Audience, ParentRef, PopulationData, Properties, SiteData, check_lon_lat,
 };
@@ -515,7 +515,7 @@ pub fn name_key(record: &Record, columns: &ColumnMap, name: &str) -> String {
     }
 }
 
-fn text_of(record: &Record, columns: &ColumnMap, field: &str) -> Option<String> {
+pub(super) fn text_of(record: &Record, columns: &ColumnMap, field: &str) -> Option<String> {
     columns
         .key(&record.properties, field)
         .and_then(|k| record.properties[k].as_str())
@@ -642,10 +642,12 @@ pub fn site(record: &Record, options: &SiteOptions) -> Result<SiteData, Vec<Reco
                 let table = options.kind_table.as_deref().unwrap_or(KindTable::built_in());
                 let kind = table.kind_of(&value);
                 if kind.is_none() {
+                    let unknown = kind_table::parts(&value).find(|p| table.kind_of_part(p).is_none());
+                    let unknown = unknown.unwrap_or(&value);
                     r.problem(
                         Some(&key),
                         format!(
-                            "unknown site kind {value:?} in {key}: not in the kind table; add a line \"{value},KIND\" with --kind-table, or pass --kind"
+                            "unknown site kind {unknown:?} in {key}: not in the kind table; add a line \"{unknown},KIND\" with --kind-table (or choose its kind on the import page), or pass --kind"
                         ),
                     );
                 }

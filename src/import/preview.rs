@@ -9,9 +9,10 @@ use super::{
     AreaOptions, ImportError, PopulationOptions, RecordProblem, SiteOptions, districts, fields, join,
     population_table, text,
 };
-use crate::model::AreaLevel;
+use crate::model::kind_table::{self, KindTable};
+use crate::model::{AreaLevel, SiteKind};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How many problems a preview lists.
 pub const PROBLEMS_SHOWN: usize = 20;
@@ -45,6 +46,11 @@ pub struct Preview {
     /// Sites: how many of each kind.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub kinds: BTreeMap<&'static str, usize>,
+    /// Sites given no kind by flag: each category their kind column names, the most frequent first
+    /// (at most [`CATEGORIES_SHOWN`]), with the kind the table gives it, so that a person can
+    /// choose one for those it does not know.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<Category>,
     /// Areas from a list of 町丁: what the list leaves to a person.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<districts::ListReport>,
@@ -52,6 +58,42 @@ pub struct Preview {
     pub problems: Vec<RecordProblem>,
     /// How many problems there are in all.
     pub problem_count: usize,
+}
+
+/// How many distinct categories a preview lists.
+pub const CATEGORIES_SHOWN: usize = 100;
+
+/// A value of a site list's kind column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Category {
+    pub value: String,
+    /// Rows naming it.
+    pub rows: usize,
+    /// The kind the table gives it; `None` when unknown.
+    pub kind: Option<SiteKind>,
+}
+
+/// The categories of the rows' kind column, each with its row count and kind.
+fn categories(records: &[Record], options: &SiteOptions) -> Vec<Category> {
+    if options.kind.is_some() {
+        return Vec::new();
+    }
+    let table = options.kind_table.as_deref().unwrap_or(KindTable::built_in());
+    let mut rows: HashMap<&str, usize> = HashMap::new();
+    let values: Vec<String> =
+        records.iter().filter_map(|r| fields::text_of(r, &options.columns, "kind")).collect();
+    for value in &values {
+        for part in kind_table::parts(value) {
+            *rows.entry(part).or_default() += 1;
+        }
+    }
+    let mut out: Vec<Category> = rows
+        .into_iter()
+        .map(|(value, rows)| Category { value: value.to_owned(), rows, kind: table.kind_of_part(value) })
+        .collect();
+    out.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.value.cmp(&b.value)));
+    out.truncate(CATEGORIES_SHOWN);
+    out
 }
 
 /// The fields each layer reads, in the order a preview lists them.
@@ -117,6 +159,7 @@ pub fn sites(bytes: &[u8], options: &SiteOptions) -> Result<Preview, ImportError
         preview.problems.push(header);
         preview.problem_count += 1;
     }
+    preview.categories = categories(&records, options);
     for record in records {
         let site = fields::site(&record, options);
         if let Ok(site) = &site {

@@ -2,7 +2,8 @@
 //   node web/tests/import.test.mjs http://127.0.0.1:PORT PASSWORD
 // Staff sam signs in, picks a CSV of a site list whose longitude column has another name,
 // previews it (nothing written), maps the column, previews again, imports, and sees the sites in the
-// API; anonymous visitors see no panel.
+// API; then a list with a category the kind table does not know, whose kind staff choose on the
+// page; anonymous visitors see no panel.
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
@@ -53,8 +54,34 @@ try {
   await page.waitForFunction(() => document.getElementById('import-result').textContent.length > 0, null, { timeout: 20_000 });
   assert.match(await page.textContent('#import-result'), /2件を取り込みました/);
   assert.equal(await sites(page), before + 2, 'the two 縁側 are in the API');
+
+  // A list whose 種別 names a category the kind table does not know: the preview lists it, staff
+  // choose its kind, and the import uses that choice.
+  const ikoi = (p) => p.evaluate(async () => (await (await fetch('/api/sites?kind=ikoi')).json()).features.length);
+  const ikoiBefore = await ikoi(page);
+  const mixed = '名称,種別,緯度,経度\n港の縁側,地域の縁側,34.6236,140.0431\n長寿の家みなと,長寿の家,34.6228,140.0447\n';
+  await page.selectOption('#import-kind', '');
+  await page.setInputFiles('#import-file', { name: '施設.csv', mimeType: 'text/csv', buffer: Buffer.from(mixed, 'utf8') });
+  await page.click('#import-preview-button');
+  await page.waitForSelector('#import-categories');
+  assert.match(await page.textContent('#import-counts'), /取り込める 1件.*エラー 1件/);
+  assert.match(await page.textContent('#import-preview'), /unknown site kind "長寿の家"/);
+  const unknown = '#import-categories select[data-category="長寿の家"]';
+  assert.equal(await page.inputValue(unknown), '', 'an unknown category is not guessed');
+  assert.equal(await page.inputValue('#import-categories select[data-category="地域の縁側"]'), 'engawa');
+  await page.selectOption(unknown, 'ikoi');
+  await page.click('#import-preview-button');
+  await page.waitForFunction(() => document.getElementById('import-counts')?.textContent.includes('取り込める 2件'), null, { timeout: 20_000 });
+  assert.equal(await page.inputValue(unknown), 'ikoi', 'the choice stays on the new preview');
+  await page.waitForSelector('#import-confirm:not([hidden])');
+  await page.evaluate(() => { document.getElementById('import-result').textContent = ''; });
+  await page.click('#import-confirm');
+  await page.waitForFunction(() => document.getElementById('import-result').textContent.length > 0, null, { timeout: 20_000 });
+  assert.match(await page.textContent('#import-result'), /2件を取り込みました/);
+  assert.equal(await ikoi(page), ikoiBefore + 1, 'the いこいの家 came in with the kind chosen on the page');
+
   assert.deepEqual(errors, []);
-  console.log('staff import panel: preview, column mapping and import work');
+  console.log('staff import panel: preview, column mapping, kind choice and import work');
 } finally {
   await browser.close();
 }
