@@ -390,7 +390,11 @@ fn a_long_analysis_and_a_write_no_longer_freeze_health_tiles_and_writes() {
     );
     assert!(took > Duration::from_secs(10), "the analysis was long enough to matter ({took:?})");
     assert!(rounds >= 10);
-    for (what, w) in ["/health", "a tile", "a site write"].iter().zip(worst) {
-        assert!(w < Duration::from_millis(100), "{what} took {w:?} while an analysis ran");
+    assert!(worst[0] < Duration::from_millis(100), "/health took {:?} while an analysis ran", worst[0]);
+    // A tile rendered afresh after each write, and the write itself, are work on a machine whose
+    // other core runs the analysis (and, under `cargo test`, other tests): they may take a while.
+    // What they must not do is wait for the analysis, as they did when it held the index's lock.
+    for (what, w) in ["a tile", "a site write"].iter().zip(&worst[1..]) {
+        assert!(*w < took / 5, "{what} took {w:?}, as if it waited for the {took:?} analysis");
     }
 }
