@@ -14,6 +14,7 @@ pub mod estat;
 mod fields;
 pub mod geocode;
 mod geometry;
+pub mod indicators;
 pub mod join;
 pub mod mesh;
 pub mod preview;

@@ -5,6 +5,7 @@ mod area;
 pub mod calendar;
 mod coord;
 mod ids;
+pub mod indicators;
 pub mod kind_table;
 pub mod limits;
 mod population;

@@ -2,12 +2,11 @@
 
 use super::{Properties, SiteId};
 use geo::Point;
-use serde::{Deserialize, Serialize};
 
 macro_rules! labelled_enum {
     ($(#[$doc:meta])* $name:ident ($what:literal) { $($(#[$vdoc:meta])* $variant:ident = $id:literal / $ja:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vdoc])* $variant),+ }
 
@@ -45,6 +44,8 @@ macro_rules! labelled_enum {
         }
     };
 }
+
+pub(crate) use labelled_enum;
 
 labelled_enum!(
     /// What kind of place a site is.
