@@ -140,6 +140,30 @@ enum ImportCommand {
     /// The walking network from an OpenStreetMap PBF extract or a GeoJSON line file; replaces the
     /// store's network.
     Network(ImportNetwork),
+    /// Statistics per area and year (CSV or Excel): wide — one row per area, one column per
+    /// indicator named by its id or Japanese name (総人口, 高齢化率, 要介護・要支援認定者数 …) — or long,
+    /// with 地区名 (or コード), 指標, 年度 and 値 columns. Importing a year again replaces it.
+    Indicators(ImportIndicators),
+}
+
+#[derive(Args)]
+struct ImportIndicators {
+    /// The table.
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArg,
+    /// The year of every figure, when the table has no 年度 column.
+    #[arg(long)]
+    year: Option<i32>,
+    /// The level of the areas the table names, when a name is used at two levels.
+    #[arg(long)]
+    level: Option<AreaLevel>,
+    /// For a workbook: the sheet to read. Default: the first.
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Check the table against the catalogue and the store's areas, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Args)]
@@ -452,6 +476,7 @@ impl ImportCommand {
             ImportCommand::Sites(s) => s.common.dry_run,
             ImportCommand::Population(p) => p.common.dry_run,
             ImportCommand::Network(_) => false,
+            ImportCommand::Indicators(i) => i.dry_run,
         }
     }
 }
@@ -508,6 +533,13 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
                 ..p.common.job(ImportLayer::Population, columns)?
             };
             (p.common.file, p.common.store, job)
+        }
+        ImportCommand::Indicators(i) => {
+            let mut job = ImportJob::new(ImportLayer::Indicators, read_input(&i.file)?);
+            job.year = i.year;
+            job.level = i.level;
+            job.sheet = i.sheet;
+            (i.file, i.store, job)
         }
         ImportCommand::Network(n) => {
             let mut job = ImportJob::new(ImportLayer::Network, read_input(&n.file)?);
@@ -639,6 +671,17 @@ fn what(summary: &ImportSummary) -> String {
             format!("{} areas ({reparented} existing areas re-nested)", summary.imported)
         }
         (None, None) if summary.layer == "sites" => format!("{} sites", summary.imported),
+        (None, None) if summary.layer == "indicators" => match &summary.indicators {
+            Some(i) => format!(
+                "{} figures of {} indicators for {} areas, years {} ({} figures of those years replaced)",
+                summary.imported,
+                i.indicators.len(),
+                i.areas,
+                i.years.iter().map(i32::to_string).collect::<Vec<_>>().join(", "),
+                i.replaced
+            ),
+            None => format!("{} figures", summary.imported),
+        },
         (None, None) => format!("{} population points", summary.imported),
     }
 }

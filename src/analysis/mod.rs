@@ -7,6 +7,7 @@
 
 mod coverage;
 mod gaps;
+pub mod indicators;
 mod karte;
 pub mod overlays;
 mod suggest;

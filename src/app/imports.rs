@@ -21,6 +21,8 @@ pub enum ImportLayer {
     Sites,
     Population,
     Network,
+    /// Statistics per area and year (see [`crate::model::indicators`]).
+    Indicators,
 }
 
 impl std::str::FromStr for ImportLayer {
@@ -32,9 +34,10 @@ impl std::str::FromStr for ImportLayer {
             "sites" => Ok(ImportLayer::Sites),
             "population" => Ok(ImportLayer::Population),
             "network" => Ok(ImportLayer::Network),
-            other => {
-                Err(format!("no layer {other:?} to import into; layers: areas, sites, population, network"))
-            }
+            "indicators" => Ok(ImportLayer::Indicators),
+            other => Err(format!(
+                "no layer {other:?} to import into; layers: areas, sites, population, network, indicators"
+            )),
         }
     }
 }
@@ -132,6 +135,9 @@ pub struct ImportSummary {
     /// Sites imported from a named source: what was added, changed, removed or kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync: Option<super::reimport::SourceSync>,
+    /// Indicators: which indicators and years, how many areas, how many figures replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicators: Option<super::IndicatorImport>,
     /// Areas from a list: items for a person to settle and names matching no 町丁.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<import::districts::ListReport>,
@@ -159,7 +165,7 @@ impl App {
     /// Imports `job` (staff not limited to some wards, and the console), all or nothing.
     pub fn import(&self, principal: &Principal, job: ImportJob) -> Result<ImportSummary, Error> {
         self.authorize(principal, Action::Import)?;
-        import_into(&self.store, job)
+        self.import_into(principal, job)
     }
 
     /// What importing `job` would do, writing nothing; allowed to whoever may import.
@@ -180,6 +186,10 @@ impl App {
             ImportLayer::Network => {
                 let (_, edges) = crate::network::read_file(&job.bytes)?;
                 Preview { format: "network", records: edges.len(), good: edges.len(), ..Preview::default() }
+            }
+            ImportLayer::Indicators => {
+                let figures = self.read_indicators(&job)?.len();
+                Preview { format: "indicators", records: figures, good: figures, ..Preview::default() }
             }
         })
     }
@@ -234,95 +244,101 @@ fn area_list_inputs(
 }
 
 /// The import itself, once allowed.
-pub(crate) fn import_into(store: &Store, job: ImportJob) -> Result<ImportSummary, Error> {
-    if let Some(line) = job.attribution.as_deref() {
-        // Checked first, so a bad line cannot leave the data imported and the answer an error.
-        crate::model::limits::attribution(line).map_err(|e| Error::Invalid(format!("attribution {e}")))?;
-    }
-    let mut attribution: Vec<String> =
-        job.attribution.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
-    let mut summary = match job.layer {
-        ImportLayer::Areas if job.from_chome_list => {
-            let (level, places) = area_list_inputs(store, &job)?;
-            let (areas, report) = import::districts::areas(&job.bytes, level, &places)?;
-            let AreaImport { ids, reparented } = store.import_areas(areas)?;
-            let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-            ImportSummary::new("areas", ids).with(|s| {
-                s.reparented = Some(reparented);
-                s.list = Some(report);
-            })
+impl App {
+    fn import_into(&self, principal: &Principal, job: ImportJob) -> Result<ImportSummary, Error> {
+        let store = &self.store;
+        if let Some(line) = job.attribution.as_deref() {
+            // Checked first, so a bad line cannot leave the data imported and the answer an error.
+            crate::model::limits::attribution(line)
+                .map_err(|e| Error::Invalid(format!("attribution {e}")))?;
         }
-        ImportLayer::Areas => {
-            let areas = import::areas(&job.bytes, &area_options(&job))?;
-            let AreaImport { ids, reparented } = store.import_areas(areas)?;
-            if job.bytes.windows(7).any(|w| w == b"N03_007") {
-                attribution.push(N03_ATTRIBUTION.into());
+        let mut attribution: Vec<String> =
+            job.attribution.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
+        let mut summary = match job.layer {
+            ImportLayer::Areas if job.from_chome_list => {
+                let (level, places) = area_list_inputs(store, &job)?;
+                let (areas, report) = import::districts::areas(&job.bytes, level, &places)?;
+                let AreaImport { ids, reparented } = store.import_areas(areas)?;
+                let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+                ImportSummary::new("areas", ids).with(|s| {
+                    s.reparented = Some(reparented);
+                    s.list = Some(report);
+                })
             }
-            let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-            ImportSummary::new("areas", ids).with(|s| s.reparented = Some(reparented))
-        }
-        ImportLayer::Sites => {
-            let options = site_options(store, &job)?;
-            let (sites, rejected) = if job.skip_invalid {
-                import::sites_lenient(&job.bytes, &options)?
-            } else {
-                (import::sites(&job.bytes, &options)?, Vec::new())
-            };
-            let summary = match &job.origin {
-                None => {
-                    ImportSummary::new("sites", store.insert_sites(sites)?.iter().map(|id| id.0).collect())
+            ImportLayer::Areas => {
+                let areas = import::areas(&job.bytes, &area_options(&job))?;
+                let AreaImport { ids, reparented } = store.import_areas(areas)?;
+                if job.bytes.windows(7).any(|w| w == b"N03_007") {
+                    attribution.push(N03_ATTRIBUTION.into());
                 }
-                Some(source) => {
-                    let rows = super::reimport::stamp(source, sites);
-                    let (ids, sync) =
-                        store.change_sites(|index| super::reimport::plan(index, source, rows))?;
-                    let ids = ids.iter().map(|id| id.0).collect();
-                    ImportSummary::new("sites", ids).with(|s| s.sync = Some(sync))
-                }
-            };
-            summary.with(|s| s.rejected = rejected)
-        }
-        ImportLayer::Population => {
-            let options = population_options(&job);
-            let mut rejected = Vec::new();
-            let (units, report) = match join_places(store, &job)? {
-                None if job.skip_invalid => {
-                    let (units, left_out) = import::population_lenient(&job.bytes, &options)?;
-                    rejected = left_out;
-                    (units, None)
-                }
-                None => (import::population(&job.bytes, &options)?, None),
-                Some(_) if job.skip_invalid => {
-                    return Err(Error::Invalid(
+                let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+                ImportSummary::new("areas", ids).with(|s| s.reparented = Some(reparented))
+            }
+            ImportLayer::Sites => {
+                let options = site_options(store, &job)?;
+                let (sites, rejected) = if job.skip_invalid {
+                    import::sites_lenient(&job.bytes, &options)?
+                } else {
+                    (import::sites(&job.bytes, &options)?, Vec::new())
+                };
+                let summary = match &job.origin {
+                    None => ImportSummary::new(
+                        "sites",
+                        store.insert_sites(sites)?.iter().map(|id| id.0).collect(),
+                    ),
+                    Some(source) => {
+                        let rows = super::reimport::stamp(source, sites);
+                        let (ids, sync) =
+                            store.change_sites(|index| super::reimport::plan(index, source, rows))?;
+                        let ids = ids.iter().map(|id| id.0).collect();
+                        ImportSummary::new("sites", ids).with(|s| s.sync = Some(sync))
+                    }
+                };
+                summary.with(|s| s.rejected = rejected)
+            }
+            ImportLayer::Population => {
+                let options = population_options(&job);
+                let mut rejected = Vec::new();
+                let (units, report) = match join_places(store, &job)? {
+                    None if job.skip_invalid => {
+                        let (units, left_out) = import::population_lenient(&job.bytes, &options)?;
+                        rejected = left_out;
+                        (units, None)
+                    }
+                    None => (import::population(&job.bytes, &options)?, None),
+                    Some(_) if job.skip_invalid => {
+                        return Err(Error::Invalid(
                         "skip_invalid does not apply to a table joined by name; allow_unmatched imports the rows that match".into(),
                     ));
-                }
-                Some(places) => {
-                    let (units, report) =
-                        import::join::population(&job.bytes, &options, &places, job.allow_unmatched)?;
-                    (units, Some(report))
-                }
-            };
-            let ids = store.insert_population(units)?.iter().map(|id| id.0).collect();
-            ImportSummary::new("population", ids).with(|s| {
-                s.join = report;
-                s.rejected = rejected;
-            })
-        }
-        ImportLayer::Network => {
-            let (nodes, edges) = crate::network::read_file(&job.bytes)?;
-            let network = store.replace_network(nodes, edges, job.replace)?;
-            if job.bytes.starts_with(&[0, 0]) && attribution.is_empty() {
-                attribution.push(OSM_ATTRIBUTION.into());
+                    }
+                    Some(places) => {
+                        let (units, report) =
+                            import::join::population(&job.bytes, &options, &places, job.allow_unmatched)?;
+                        (units, Some(report))
+                    }
+                };
+                let ids = store.insert_population(units)?.iter().map(|id| id.0).collect();
+                ImportSummary::new("population", ids).with(|s| {
+                    s.join = report;
+                    s.rejected = rejected;
+                })
             }
-            ImportSummary::new("network", Vec::new()).with(|s| s.summary = Some(network))
+            ImportLayer::Indicators => self.import_indicators(principal, &job)?,
+            ImportLayer::Network => {
+                let (nodes, edges) = crate::network::read_file(&job.bytes)?;
+                let network = store.replace_network(nodes, edges, job.replace)?;
+                if job.bytes.starts_with(&[0, 0]) && attribution.is_empty() {
+                    attribution.push(OSM_ATTRIBUTION.into());
+                }
+                ImportSummary::new("network", Vec::new()).with(|s| s.summary = Some(network))
+            }
+        };
+        for line in &attribution {
+            store.add_attribution(line)?;
         }
-    };
-    for line in &attribution {
-        store.add_attribution(line)?;
+        summary.attribution = attribution;
+        Ok(summary)
     }
-    summary.attribution = attribution;
-    Ok(summary)
 }
 
 /// The 町丁 areas of a store as join places, each at an interior point and known by its name, its
@@ -394,7 +410,7 @@ fn city_gazetteer(
 }
 
 impl ImportSummary {
-    fn new(layer: &'static str, ids: Vec<i64>) -> Self {
+    pub(super) fn new(layer: &'static str, ids: Vec<i64>) -> Self {
         ImportSummary {
             layer,
             imported: ids.len(),
@@ -404,12 +420,13 @@ impl ImportSummary {
             join: None,
             sync: None,
             list: None,
+            indicators: None,
             rejected: Vec::new(),
             attribution: Vec::new(),
         }
     }
 
-    fn with(mut self, f: impl FnOnce(&mut Self)) -> Self {
+    pub(super) fn with(mut self, f: impl FnOnce(&mut Self)) -> Self {
         f(&mut self);
         self
     }

@@ -6,6 +6,7 @@
 mod accounts;
 mod groups;
 mod imports;
+mod indicators;
 mod overlays;
 pub mod permission;
 pub mod reimport;
@@ -17,6 +18,7 @@ pub use groups::{
     features_geojson,
 };
 pub use imports::{ImportJob, ImportLayer, ImportSummary, Join};
+pub use indicators::{IndicatorImport, KarteIndicators};
 pub use overlays::OverlayVersion;
 pub use permission::Action;
 

@@ -5,7 +5,8 @@
 //! | --- | --- |
 //! | read public data, overlays (aggregates only) | everyone |
 //! | edit sites | staff and coordinators (within their areas, when limited), the console |
-//! | import files | staff not limited to some wards, the console |
+//! | import files (statistics per area included) | staff not limited to some wards, the console |
+//! | staff-only figures of an area (the 地域情報シート) | staff and admins whose areas include it, the console |
 //! | manage accounts, read account changes | admins, the console |
 //! | create a group | residents and coordinators (coordinators within their areas) |
 //! | read a group's map | its members |
@@ -25,8 +26,10 @@ use geo::{Contains, Point};
 pub enum Action {
     /// Add, change or remove a site at this point.
     EditSite(Point<f64>),
-    /// Import a file into the public store.
+    /// Import a file (into the public store, or statistics per area).
     Import,
+    /// Read the staff-only indicators of this area, and its public ones unsuppressed.
+    ReadStaffFigures(AreaId),
     /// Add, change, disable accounts; read their audit.
     ManageAccounts,
     /// Make and revoke one's own API tokens, see one's groups.
@@ -49,7 +52,10 @@ impl App {
             Who::Anonymous => return Err(Error::Unauthenticated),
             Who::Operator => {
                 return match action {
-                    Action::EditSite(_) | Action::Import | Action::ManageAccounts => Ok(None),
+                    Action::EditSite(_)
+                    | Action::Import
+                    | Action::ManageAccounts
+                    | Action::ReadStaffFigures(_) => Ok(None),
                     _ => Err(Error::Forbidden("the console has no account; sign in as a member".into())),
                 };
             }
@@ -66,6 +72,15 @@ impl App {
                 Role::Staff if account.scope.is_empty() => Ok(None),
                 Role::Staff => forbidden("limited to some wards may not import whole files"),
                 _ => forbidden("may not import"),
+            },
+            Action::ReadStaffFigures(area) => match account.role {
+                Role::Staff | Role::Admin
+                    if account.scope.is_empty() || self.area_in_scope(&account.scope, area) =>
+                {
+                    Ok(None)
+                }
+                Role::Staff | Role::Admin => forbidden("may see staff-only figures only of their own areas"),
+                _ => forbidden("may not see staff-only figures"),
             },
             Action::ManageAccounts => match account.role {
                 Role::Admin => Ok(None),

@@ -1,9 +1,11 @@
 //! Coverage, gaps, 地区カルテ and site suggestions over HTTP. Defaults answer the care teams' usual
 //! question: cafés, 縁側 and 通いの場 within a 15-minute walk at an older person's pace.
 
+use super::auth::Caller;
 use super::extract::{Body, Path, Query};
 use super::{AppError, AppState, parse_list, parse_param};
 use crate::analysis::{self, AnalysisError, AreaRow, Coverage, CoverageKey, PLACES_TO_GO};
+use crate::app::Principal;
 use crate::export::{feature_collection, multipolygon_geometry};
 use crate::model::{AreaId, AreaLevel, SiteKind};
 use axum::Json;
@@ -37,6 +39,8 @@ pub struct AnalysisQuery {
     format: Option<String>,
     count: Option<usize>,
     grid_m: Option<f64>,
+    /// The year of the figures (the latest held when not given).
+    pub year: Option<i32>,
 }
 
 /// The question asked, with the care teams' defaults.
@@ -273,9 +277,27 @@ pub fn karte_overlays(state: &AppState, k: &analysis::Karte) -> Result<Value, Ap
     Ok(super::overlays::comparison_json(&all, &ids, state.app.privacy.min_count))
 }
 
+/// Adds the karte's indicators as `who` may see them — public ones to everyone (small counts
+/// withheld), staff-only ones and exact figures to staff whose areas include the area — with the
+/// year they are for and whether this is the staff's view (the 地域情報シート).
+pub fn add_indicators(
+    j: &mut Value,
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    year: Option<i32>,
+) -> Result<(), AppError> {
+    let shown = state.app.karte_indicators(who, AreaId(id), year)?;
+    j["indicators"] = serde_json::to_value(&shown.indicators).expect("serialisable");
+    j["indicators_year"] = json!(shown.year);
+    j["staff_view"] = json!(shown.staff_view);
+    Ok(())
+}
+
 /// `GET /api/karte/{area_id}`.
 pub async fn karte(
     State(state): State<AppState>,
+    Caller(who): Caller,
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Json<Value>, AppError> {
@@ -285,6 +307,7 @@ pub async fn karte(
             let k = build_karte(&state, id, &q)?;
             let mut j = karte_json(&k);
             j["support_overlays"] = karte_overlays(&state, &k)?;
+            add_indicators(&mut j, &state, &who, id, q.year)?;
             j["dataset"] = serde_json::to_value(state.app.store.dataset()).expect("serialisable");
             Ok(Json(j))
         })

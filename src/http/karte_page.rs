@@ -1,7 +1,8 @@
 //! `GET /karte/{area_id}`: the 地区カルテ as an A4 page to print, in Japanese. It renders the same JSON
 //! as `/api/karte/{area_id}`, so the printed figures are the API's figures.
 
-use super::analysis::{AnalysisQuery, build_karte, karte_json, karte_overlays};
+use super::analysis::{AnalysisQuery, add_indicators, build_karte, karte_json, karte_overlays};
+use super::auth::Caller;
 use super::extract::{Path, Query};
 use super::{AppError, AppState};
 use crate::model::{Area, PopulationUnit, Site};
@@ -59,9 +60,11 @@ fn profile_label(p: &str) -> String {
     }
 }
 
-/// `GET /karte/{area_id}?minutes=15&profile=elderly&kinds=…`.
+/// `GET /karte/{area_id}?minutes=15&profile=elderly&kinds=…&year=…`. Signed in as staff of the
+/// area, the page is the 地域情報シート (staff-only indicators included).
 pub async fn page(
     State(state): State<AppState>,
+    Caller(who): Caller,
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Html<String>, AppError> {
@@ -71,6 +74,7 @@ pub async fn page(
             let k = build_karte(&state, id, &q)?;
             let mut j = karte_json(&k);
             j["support_overlays"] = karte_overlays(&state, &k)?;
+            add_indicators(&mut j, &state, &who, id, q.year)?;
             let index = state.app.store.read();
             let dataset = index.dataset();
             let units: Vec<Arc<PopulationUnit>> =
@@ -103,7 +107,7 @@ fn render(j: &Value, dataset: &crate::store::DatasetInfo, map: &str) -> String {
 body {{ font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif; font-size: 10.5pt; color: #222; max-width: 186mm; margin: 0 auto; }}
 h1 {{ font-size: 17pt; margin: 0 0 2mm; }} h2 {{ font-size: 12pt; border-left: 4px solid #2a7; padding-left: 2mm; margin: 5mm 0 2mm; }}
 table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #bbb; padding: 1mm 2mm; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; border: 1px solid #e0b400; padding: 2mm; font-weight: 700; }}
+th {{ background: #eef6f0; font-weight: 600; }} .staff {{ font-size: 8pt; background: #fde2e2; padding: 0 1mm; }} .banner {{ background: #fff3cd; border: 1px solid #e0b400; padding: 2mm; font-weight: 700; }}
 .meta {{ color: #555; font-size: 9pt; }} .cols {{ display: flex; gap: 5mm; }} .cols > div {{ flex: 1; }} footer {{ margin-top: 6mm; font-size: 8pt; color: #555; }}
 .legend span {{ display: inline-block; margin-right: 4mm; }} @media print {{ .noprint {{ display: none; }} }}
 </style></head><body>"#,
@@ -169,6 +173,7 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
     h.push_str("</table></div><div><h2>地図</h2>");
     h.push_str(map);
     h.push_str(r#"<p class="legend"><span>● 施設</span><span style="color:#2a7">■ 徒歩圏内の人口</span><span style="color:#d33">■ 徒歩圏外の人口</span></p></div></div>"#);
+    indicator_table(&mut h, j);
     support_table(&mut h, &j["support_overlays"]);
     h.push_str(r#"<h2>地区内の施設と活動</h2><table id="sites"><tr><th>種別</th><th>名称</th><th>開催・開所</th><th>住所</th></tr>"#);
     for group in j["sites"].as_array().into_iter().flatten() {
@@ -191,6 +196,66 @@ th {{ background: #eef6f0; font-weight: 600; }} .banner {{ background: #fff3cd; 
         attribution.join(" | ")
     );
     h
+}
+
+/// The area's statistics by field beside its ward and the city, each with its last years as a
+/// small chart. Staff signed in see the 地域情報シート: the staff-only indicators too, marked.
+fn indicator_table(h: &mut String, j: &Value) {
+    let lines = j["indicators"].as_array().cloned().unwrap_or_default();
+    if lines.is_empty() {
+        return;
+    }
+    let title = if j["staff_view"] == true {
+        "地域情報シート（職員用・非公開の指標を含む）"
+    } else {
+        "統計指標"
+    };
+    let _ = write!(
+        h,
+        r#"<h2>{title}（{}年）</h2><table id="indicators"><tr><th>分野</th><th>指標</th><th>この地域</th><th>区</th><th>市</th><th>単位</th><th>推移</th></tr>"#,
+        text(&j["indicators_year"])
+    );
+    for l in &lines {
+        let staff_only =
+            if l["visibility"] == "staff" { r#" <span class="staff">職員のみ</span>"# } else { "" };
+        let _ = write!(
+            h,
+            r#"<tr data-indicator="{id}"><td>{field}</td><td>{name}{staff_only}</td><td class="n">{value}</td><td class="n">{ward}</td><td class="n">{city}</td><td>{unit}</td><td>{chart}</td></tr>"#,
+            id = text(&l["id"]),
+            field = text(&l["field_ja"]),
+            name = text(&l["name"]),
+            value = text(&l["value"]),
+            ward = text(&l["ward"]),
+            city = text(&l["city"]),
+            unit = text(&l["unit"]),
+            chart = sparkline(&l["history"]),
+        );
+    }
+    h.push_str(r#"</table><p class="meta">1〜2 は &lt;3、差し引きで分かってしまう数は x（秘匿）。率は市・区でも内訳の数から計算しています（地区の率の平均ではありません）。</p>"#);
+}
+
+/// The last years of a figure as a small line chart (withheld years left as gaps).
+fn sparkline(history: &Value) -> String {
+    let points: Vec<(i64, f64)> = history
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p[0].as_i64()?, p[1].as_f64()?)))
+        .collect();
+    if points.len() < 2 {
+        return String::new();
+    }
+    let (first, last) = (points[0].0, points[points.len() - 1].0);
+    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let x = |year: i64| 2.0 + (year - first) as f64 / (last - first).max(1) as f64 * 56.0;
+    let y = |v: f64| if hi > lo { 16.0 - (v - lo) / (hi - lo) * 14.0 } else { 9.0 };
+    let path: Vec<String> = points.iter().map(|&(yr, v)| format!("{:.1},{:.1}", x(yr), y(v))).collect();
+    let label: Vec<String> = points.iter().map(|(yr, v)| format!("{yr}: {v}")).collect();
+    format!(
+        r##"<svg width="60" height="18" viewBox="0 0 60 18" role="img" aria-label="{}"><polyline points="{}" fill="none" stroke="#2a7" stroke-width="1.5"/></svg>"##,
+        esc(&label.join(", ")),
+        path.join(" ")
+    )
 }
 
 /// The support maps' aggregates beside the ward's and the city's: counts only, suppressed.

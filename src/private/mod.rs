@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod groups;
+mod indicators;
 
 pub use accounts::{Role, SessionRow, TokenRow, UserRow};
 pub use audit::{AuditEntry, AuditRow};
@@ -83,15 +84,23 @@ impl PrivateStore {
         conn.busy_timeout(Duration::from_secs(2))?;
         let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
         let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
-        match (id, tables) {
-            (APPLICATION_ID, _) => {}
-            (0, 0) => {
-                let tx = conn.transaction()?;
-                tx.execute_batch(SCHEMA)?;
-                tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-                tx.commit()?;
+        // Each entry of MIGRATIONS is applied once, in order; `user_version` counts those applied
+        // (a store from before the count has the first one).
+        let applied: usize = match (id, tables) {
+            (APPLICATION_ID, _) => {
+                conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?.max(1) as usize
             }
+            (0, 0) => 0,
             _ => return Err(PrivateError::NotOurs(path.map(Path::to_path_buf).unwrap_or_default())),
+        };
+        if applied < MIGRATIONS.len() {
+            let tx = conn.transaction()?;
+            for migration in &MIGRATIONS[applied..] {
+                tx.execute_batch(migration)?;
+            }
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+            tx.commit()?;
         }
         Ok(PrivateStore { conn: Mutex::new(conn), maps_version: AtomicU64::new(0) })
     }
@@ -145,6 +154,21 @@ pub fn iso8601(t: i64) -> String {
 pub fn year_of(t: i64) -> i32 {
     civil_from_days(t.div_euclid(86_400)).0
 }
+
+/// The schema, as the changes that built it; a store is brought up to date when opened.
+const MIGRATIONS: [&str; 2] = [SCHEMA, INDICATORS];
+
+/// Indicator figures per area and year (`value` NULL: withheld at the source).
+const INDICATORS: &str = r#"
+CREATE TABLE indicator_values (
+  area_id INTEGER NOT NULL,
+  indicator TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  value REAL,
+  PRIMARY KEY (area_id, indicator, year)
+);
+CREATE INDEX indicator_values_by_year ON indicator_values(indicator, year);
+"#;
 
 const SCHEMA: &str = r#"
 CREATE TABLE users (
@@ -235,6 +259,23 @@ mod tests {
         assert_eq!(iso8601(1_795_251_600), "2026-11-21T09:00:00Z");
         assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(year_of(1_795_251_600), 2026);
+    }
+
+    #[test]
+    fn a_store_from_before_the_indicators_gains_their_table_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.private.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        }
+        let store = PrivateStore::open(&path).unwrap();
+        assert_eq!(store.indicator_values().unwrap(), Vec::new());
+        let version: i64 = store.conn.lock().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        drop(store);
+        PrivateStore::open(&path).expect("opened again without migrating twice");
     }
 
     #[test]

@@ -1,0 +1,179 @@
+//! Statistics per area and year on the 地区カルテ: import (wide and long, all or nothing, a year
+//! again replaces it), roll-ups to the ward and the city (a rate from its counts, never a mean of
+//! rates), who sees which figure, and the page showing the API's numbers.
+
+mod common;
+
+use common::TOKEN;
+use sasaeai::http::AppState;
+use sasaeai::model::{Area, AreaLevel};
+use serde_json::Value;
+use std::sync::Arc;
+
+fn town() -> (tempfile::TempDir, AppState) {
+    let (dir, store) = common::demo_store();
+    (dir, AppState::new(store, Some(TOKEN.into())).unwrap())
+}
+
+fn districts(s: &AppState) -> Vec<Arc<Area>> {
+    s.app.store.read().areas_in(Some(AreaLevel::District), None)
+}
+
+/// A wide table of `columns` for every district, the figures given by `figure(district number, column number)`.
+fn wide(s: &AppState, columns: &[&str], figure: impl Fn(usize, usize) -> String) -> String {
+    let mut csv = format!("コード,{}\n", columns.join(","));
+    for (i, d) in districts(s).iter().enumerate() {
+        let cells: Vec<String> = (0..columns.len()).map(|c| figure(i, c)).collect();
+        csv.push_str(&format!("{},{}\n", d.code.as_deref().unwrap(), cells.join(",")));
+    }
+    csv
+}
+
+async fn import(s: &AppState, query: &str, csv: String) -> Value {
+    let r = common::send(s, "POST", &format!("/api/import/indicators?{query}"), Some(TOKEN), csv).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+async fn karte(s: &AppState, id: i64, token: Option<&str>, query: &str) -> Value {
+    let r = common::send(s, "GET", &format!("/api/karte/{}?{query}", id), token, "").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+fn line<'a>(k: &'a Value, id: &str) -> Option<&'a Value> {
+    k["indicators"].as_array().unwrap().iter().find(|l| l["id"] == id)
+}
+
+#[tokio::test]
+async fn a_wards_rate_is_its_districts_numerators_over_their_denominators_not_their_mean() {
+    let (_d, s) = town();
+    let figure = |i: usize, c: usize| if c == 0 { 100 + 37 * i } else { 5 + 11 * i * i % 40 }.to_string();
+    let reply = import(&s, "year=2024", wide(&s, &["65歳以上人口", "要介護・要支援認定者数"], figure)).await;
+    let n = districts(&s).len();
+    assert_eq!(reply["imported"], 2 * n);
+    assert_eq!(reply["indicators"]["years"], serde_json::json!([2024]));
+
+    let index = s.app.store.read();
+    let district = districts(&s)[0].clone();
+    let ward = index.ancestors(&district).into_iter().find(|a| a.level == AreaLevel::Ward).unwrap();
+    // Independently: the ward's districts by their ancestry, their counts summed.
+    let (mut num, mut den, mut rates) = (0.0, 0.0, Vec::new());
+    for (i, d) in districts(&s).iter().enumerate() {
+        if index.ancestors(d).iter().any(|a| a.id == ward.id) {
+            let (p, c): (f64, f64) = (figure(i, 0).parse().unwrap(), figure(i, 1).parse().unwrap());
+            num += c;
+            den += p;
+            rates.push(c / p * 100.0);
+        }
+    }
+    let expected = num / den * 100.0;
+    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+    assert!((expected - mean).abs() > 0.5, "the figures tell a mean from a ratio ({expected} vs {mean})");
+
+    let k = karte(&s, district.id.0, None, "").await;
+    assert_eq!(k["indicators_year"], 2024);
+    let rate = line(&k, "care_certification_rate").expect("the rate is computed from its counts");
+    assert!((rate["ward"].as_f64().unwrap() - expected).abs() < 0.051, "{rate} vs {expected}");
+    let own = figure(0, 1).parse::<f64>().unwrap() / figure(0, 0).parse::<f64>().unwrap() * 100.0;
+    assert!((rate["value"].as_f64().unwrap() - own).abs() < 0.051);
+    let count = line(&k, "care_certified").unwrap();
+    assert_eq!(count["ward"].as_f64().unwrap(), num, "a count sums");
+    let city_den: f64 = (0..n).map(|i| figure(i, 0).parse::<f64>().unwrap()).sum();
+    assert_eq!(line(&k, "population_65").unwrap()["city"].as_f64().unwrap(), city_den);
+}
+
+#[tokio::test]
+async fn staff_only_figures_and_small_counts_stay_with_staff() {
+    let (_d, s) = town();
+    let figure = |i: usize, c: usize| match (i, c) {
+        (0, 0) => "2".to_owned(), // a public count small enough to point at someone
+        (_, 0) => (50 + i).to_string(),
+        (_, _) => (i % 3 + 1).to_string(),
+    };
+    import(&s, "year=2024", wide(&s, &["65歳以上人口", "高齢者虐待事例件数"], figure)).await;
+    let id = districts(&s)[0].id.0;
+
+    let public = karte(&s, id, None, "").await;
+    assert_eq!(public["staff_view"], false);
+    assert!(line(&public, "elder_abuse_cases").is_none(), "a staff-only indicator is not public");
+    assert_eq!(line(&public, "population_65").unwrap()["value"], "<3");
+
+    let staff = karte(&s, id, Some(TOKEN), "").await;
+    assert_eq!(staff["staff_view"], true);
+    assert_eq!(line(&staff, "elder_abuse_cases").unwrap()["value"], 1);
+    assert_eq!(line(&staff, "elder_abuse_cases").unwrap()["visibility"], "staff");
+    assert_eq!(line(&staff, "population_65").unwrap()["value"], 2, "staff see the exact count");
+
+    let page = common::send(&s, "GET", &format!("/karte/{id}"), None, "").await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains(r#"data-indicator="population_65""#) && html.contains("&lt;3"), "{html}");
+    assert!(!html.contains("elder_abuse_cases") && !html.contains("高齢者虐待"), "the public page hides it");
+    let page = common::send(&s, "GET", &format!("/karte/{id}"), Some(TOKEN), "").await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("地域情報シート") && html.contains("高齢者虐待事例件数"));
+}
+
+#[tokio::test]
+async fn a_year_imported_again_replaces_it_and_years_stay_apart() {
+    let (_d, s) = town();
+    let n = districts(&s).len();
+    import(&s, "year=2023", wide(&s, &["population_65"], |i, _| (100 + i).to_string())).await;
+    import(&s, "year=2024", wide(&s, &["population_65"], |i, _| (200 + i).to_string())).await;
+    let again = import(&s, "year=2024", wide(&s, &["population_65"], |i, _| (300 + i).to_string())).await;
+    assert_eq!(again["indicators"]["replaced"], n, "the year's figures are replaced, not added");
+    let id = districts(&s)[1].id.0;
+    let k = karte(&s, id, None, "").await;
+    let l = line(&k, "population_65").unwrap();
+    assert_eq!(l["value"], 301);
+    assert_eq!(l["history"], serde_json::json!([[2023, 101], [2024, 301]]));
+    let k = karte(&s, id, None, "year=2023").await;
+    assert_eq!(line(&k, "population_65").unwrap()["value"], 101, "each year on its own");
+    let r = common::send(&s, "GET", &format!("/api/karte/{id}?year=2019"), None, "").await;
+    r.assert_problem(404, "years held: 2023, 2024");
+}
+
+#[tokio::test]
+async fn a_long_table_with_an_unknown_area_imports_nothing_and_names_the_row() {
+    let (_d, s) = town();
+    let d = &districts(&s)[0];
+    let csv =
+        format!("地区名,指標,年度,値\n{},出生数,令和6年度,12\nどこにもない地区,出生数,令和6年度,3\n", d.name);
+    let r = common::send(&s, "POST", "/api/import/indicators", Some(TOKEN), csv.clone()).await;
+    let p = r.assert_problem(422, "no area");
+    assert_eq!(p["errors"][0]["place"], "line 3", "{p}");
+    assert!(karte(&s, d.id.0, Some(TOKEN), "").await["indicators"].as_array().unwrap().is_empty());
+    let r = common::send(&s, "POST", "/api/import/indicators", None, csv).await;
+    assert_eq!(r.status, 401, "importing statistics is for staff");
+
+    let ok = format!("地区名,指標,年度,値\n{},出生数,令和6年度,12\n", d.name);
+    import(&s, "", ok).await;
+    assert_eq!(line(&karte(&s, d.id.0, None, "").await, "births").unwrap()["year"], 2024);
+}
+
+#[test]
+fn the_command_line_imports_a_table_and_says_what_it_replaced() {
+    let (dir, store) = common::demo_store_file();
+    let index = sasaeai::store::Store::open(&store).unwrap().read().areas_in(Some(AreaLevel::District), None);
+    let mut csv = String::from("地区名,総人口,世帯数\n");
+    for d in &index {
+        csv.push_str(&format!("{},1000,450\n", d.name));
+    }
+    let file = dir.path().join("統計.csv");
+    std::fs::write(&file, csv).unwrap();
+    let args =
+        ["import".as_ref(), "indicators".as_ref(), file.as_os_str(), "--year".as_ref(), "2024".as_ref()];
+    let args: Vec<&std::ffi::OsStr> =
+        args.into_iter().chain(["--store".as_ref(), store.as_os_str()]).collect();
+    let out = common::cli(&args, "");
+    assert!(
+        out.contains(&format!(
+            "imported {} figures of 2 indicators for {} areas, years 2024",
+            2 * index.len(),
+            index.len()
+        )),
+        "{out}"
+    );
+    let out = common::cli(&args, "");
+    assert!(out.contains(&format!("({} figures of those years replaced)", 2 * index.len())), "{out}");
+}
