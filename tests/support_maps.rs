@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 /// Written into group A's private features; must never come out except to group A's members.
 const MARKER: &str = "MARK9q7zK";
 
+/// A staff-only figure (高齢者虐待事例件数) of area 1: must never come out except to staff and admins.
+const STAFF_FIGURE: &str = "7654321";
+
 /// The person's note, which erasing must remove from the file itself.
 const ERASED: &str = "ERASEME42";
 
@@ -122,20 +125,34 @@ fn plain_body(reply: &Reply) -> Vec<u8> {
     reply.body.clone()
 }
 
-fn leaks(reply: &Reply) -> bool {
+fn contains(reply: &Reply, marker: &str) -> bool {
     let headers = format!("{:?}", reply.headers);
     let body = plain_body(reply);
-    headers.contains(MARKER) || body.windows(MARKER.len()).any(|w| w == MARKER.as_bytes())
+    headers.contains(marker) || body.windows(marker.len()).any(|w| w == marker.as_bytes())
+}
+
+fn leaks(reply: &Reply) -> bool {
+    contains(reply, MARKER)
+}
+
+/// Stores the staff-only [`STAFF_FIGURE`] for area 1, as the console would import it.
+fn import_staff_figure(t: &Town) {
+    let code = t.s.app.store.read().area(sasaeai::model::AreaId(1)).unwrap().code.clone().unwrap();
+    let table = format!("コード,高齢者虐待事例件数\n{code},{STAFF_FIGURE}\n");
+    let mut job = sasaeai::app::ImportJob::new(sasaeai::app::ImportLayer::Indicators, table.into_bytes());
+    job.year = Some(2024);
+    t.s.app.import(&Principal::operator(), job).unwrap();
 }
 
 #[tokio::test]
 async fn leak_matrix_every_route_as_every_caller() {
     let t = Town::new(AccountSettings::default());
     let (a, _b, person) = two_groups(&t).await;
+    import_staff_figure(&t);
     let (_, lon, lat) = t.chome();
     let callers = [None, Some("alice"), Some("bob"), Some("carol"), Some("sam"), Some("ada")];
     let routes = route_table();
-    let (mut asked, mut leaked, mut member_saw) = (0, Vec::new(), 0);
+    let (mut asked, mut leaked, mut member_saw, mut staff_saw) = (0, Vec::new(), 0, 0);
     // Writes go last and never as alice, so her map stays whole while it is being read.
     let mut order: Vec<_> = routes.iter().collect();
     order.sort_by_key(|r| r.method != axum::http::Method::GET);
@@ -168,6 +185,13 @@ async fn leak_matrix_every_route_as_every_caller() {
                     let cache = reply.headers.get("cache-control").map(|v| v.to_str().unwrap());
                     assert_eq!(cache, Some("private, no-store"), "{} {uri} may be cached", route.method);
                 }
+                if contains(&reply, STAFF_FIGURE) {
+                    if matches!(who, Some("sam" | "ada")) {
+                        staff_saw += 1;
+                    } else {
+                        leaked.push(format!("{} {uri} as {who:?}: the staff-only figure", route.method));
+                    }
+                }
                 if leaks(&reply) {
                     if is_member && private_route {
                         member_saw += 1;
@@ -185,6 +209,7 @@ async fn leak_matrix_every_route_as_every_caller() {
     );
     assert!(leaked.is_empty(), "private marker leaked: {leaked:#?}");
     assert!(member_saw > 0, "the group's own member must see its map");
+    assert!(staff_saw > 0, "staff must see the staff-only figure on the 地域情報シート");
 }
 
 #[tokio::test]
