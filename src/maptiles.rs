@@ -448,9 +448,11 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
                 }
             }
             Source::Population => {
+                let year = index.latest_population_year(); // one year, as the analyses count
                 let points: Vec<_> = index
                     .population_in(Some(&bbox))
                     .into_iter()
+                    .filter(|u| u.data.year == year)
                     .filter_map(|u| Some((shape::point(u.data.location, &transform, BUFFER)?, u)))
                     .collect();
                 let cell = if tile.z < l.full_detail_zoom { 64.0 } else { 0.0 };

@@ -230,6 +230,50 @@ async fn coverage_endpoint_json_and_csv() {
     get(&s, "/api/coverage?minutes=500").await.assert_problem(400, "at most 60");
 }
 
+/// Regression: a second population year was summed with the first, so coverage counted people twice.
+#[tokio::test]
+async fn two_population_years_are_two_years_each_equal_to_a_recount_of_it_alone() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
+    let q = "/api/coverage?level=district";
+    let alone = get(&s, q).await.json(); // the demo's one year, 2026, alone
+    assert_eq!(alone["population_year"], 2026);
+    let earlier: Vec<PopulationData> = store
+        .read()
+        .population()
+        .map(|u| PopulationData {
+            total: u.data.total * 2,
+            aged65: u.data.aged65 * 2,
+            aged75: u.data.aged75 * 2,
+            year: Some(2025),
+            ..u.data.clone()
+        })
+        .collect();
+    store.insert_population(earlier).unwrap();
+
+    let latest = get(&s, q).await.json();
+    assert_eq!(latest["population_year"], 2026, "the latest year by default");
+    assert_eq!(latest["rows"], alone["rows"], "2026 counted alone, not summed with 2025");
+    let y2025 = get(&s, &format!("{q}&year=2025")).await.json();
+    assert_eq!(y2025["population_year"], 2025);
+    for (a, b) in alone["rows"].as_array().unwrap().iter().zip(y2025["rows"].as_array().unwrap()) {
+        for figure in ["total", "aged65", "covered65", "uncovered65"] {
+            assert_eq!(
+                b[figure].as_u64().unwrap(),
+                2 * a[figure].as_u64().unwrap(),
+                "{figure} of {}",
+                a["name"]
+            );
+        }
+    }
+    get(&s, &format!("{q}&year=2019")).await.assert_problem(404, "years held: 2025, 2026");
+    let k = get(&s, "/api/karte/1?year=2025").await.json();
+    assert_eq!(k["population_year"], 2025);
+    assert_eq!(k["comparison"][0]["aged65"], y2025["city"]["aged65"]);
+    let k = get(&s, "/api/karte/1?year=2030").await.json();
+    assert_eq!(k["population_year"], 2026, "as of 2030, the latest count held");
+}
+
 #[tokio::test]
 async fn karte_figures_equal_the_coverage_endpoint_and_its_page_prints_them() {
     let (_d, store) = common::demo_store();

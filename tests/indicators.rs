@@ -129,8 +129,9 @@ async fn a_year_imported_again_replaces_it_and_years_stay_apart() {
     assert_eq!(l["history"], serde_json::json!([[2023, 101], [2024, 301]]));
     let k = karte(&s, id, None, "year=2023").await;
     assert_eq!(line(&k, "population_65").unwrap()["value"], 101, "each year on its own");
-    let r = common::send(&s, "GET", &format!("/api/karte/{id}?year=2019"), None, "").await;
-    r.assert_problem(404, "years held: 2023, 2024");
+    let k = karte(&s, id, None, "year=2019").await;
+    assert_eq!((k["indicators_year"].as_i64(), k["indicators"].as_array().unwrap().len()), (Some(2019), 0));
+    assert_eq!(k["population_year"], 2026, "the nearest population held, and it says which");
 }
 
 #[tokio::test]

@@ -79,13 +79,20 @@ pub struct CoverageKey {
     /// Minutes, as bits so the key can be hashed.
     pub minutes_bits: u64,
     pub profile: String,
+    /// The population year counted; the latest when `None`.
+    pub year: Option<i32>,
 }
 
 impl CoverageKey {
     pub fn new(mut kinds: Vec<SiteKind>, minutes: f64, profile: &str) -> Self {
         kinds.sort();
         kinds.dedup();
-        CoverageKey { kinds, minutes_bits: minutes.to_bits(), profile: profile.to_owned() }
+        CoverageKey { kinds, minutes_bits: minutes.to_bits(), profile: profile.to_owned(), year: None }
+    }
+
+    /// The same question for the population of `year` (the latest when `None`).
+    pub fn in_year(self, year: Option<i32>) -> Self {
+        CoverageKey { year, ..self }
     }
 
     pub fn minutes(&self) -> f64 {
@@ -112,6 +119,8 @@ impl SkippedSite {
 #[derive(Debug, Clone)]
 pub struct Coverage {
     pub key: CoverageKey,
+    /// The population year counted (`None`: the units carry no year).
+    pub year: Option<i32>,
     /// Per population unit (in the index's id order): minutes to the nearest site, if within budget.
     pub minutes: Vec<(crate::model::PopulationId, Option<f64>)>,
     /// Rows per level, in area id order.
@@ -138,7 +147,12 @@ pub fn compute(
     key: &CoverageKey,
 ) -> Result<Coverage, AnalysisError> {
     let sites = index.sites_in(&key.kinds, None);
-    let units: Vec<_> = index.population().cloned().collect();
+    if let Some(year) = key.year
+        && !index.population_years().contains(&year)
+    {
+        return Err(AnalysisError::NoPopulationYear { year, held: index.population_years() });
+    }
+    let (year, units) = index.population_of(key.year);
     // Before a walking network is loaded, the counts per area are still known; coverage is not.
     let reach = match index.network() {
         Some(graph) => {
@@ -185,6 +199,7 @@ pub fn compute(
         reach.map_or((Vec::new(), 0), |r| (r.unsnapped_sites, r.unsnapped_targets.len()));
     Ok(Coverage {
         key: key.clone(),
+        year,
         minutes: units.iter().map(|u| u.id).zip(minutes).collect(),
         levels,
         city,

@@ -30,6 +30,8 @@ pub struct Karte {
     pub ancestors: Vec<Arc<Area>>,
     pub minutes: f64,
     pub profile: String,
+    /// The population year counted (`None`: the units carry no year).
+    pub year: Option<i32>,
     /// The area, then its ward (when it lies below one), then the city, for the places to go.
     pub comparison: Vec<AreaRow>,
     /// Sites inside the area, grouped by kind in display order.
@@ -48,10 +50,15 @@ pub fn karte(
     area_id: AreaId,
     minutes: f64,
     profile: &str,
+    year: Option<i32>,
 ) -> Result<Karte, AnalysisError> {
     let area = index.area(area_id).cloned().ok_or(AnalysisError::NoArea(area_id))?;
     let ancestors = index.ancestors(&area);
-    let combined = cache.get(index, settings, &CoverageKey::new(PLACES_TO_GO.to_vec(), minutes, profile))?;
+    let combined = cache.get(
+        index,
+        settings,
+        &CoverageKey::new(PLACES_TO_GO.to_vec(), minutes, profile).in_year(year),
+    )?;
     let row_of = |id: AreaId| combined.row(id).cloned();
     let mut comparison: Vec<AreaRow> = row_of(area.id).into_iter().collect();
     if let Some(ward) = ancestors.iter().find(|a| a.level == AreaLevel::Ward) {
@@ -73,7 +80,8 @@ pub fn karte(
     let coverage_by_kind = KARTE_KINDS
         .iter()
         .map(|k| {
-            let c = cache.get(index, settings, &CoverageKey::new(vec![*k], minutes, profile))?;
+            let c =
+                cache.get(index, settings, &CoverageKey::new(vec![*k], minutes, profile).in_year(year))?;
             Ok((*k, c.row(area.id).cloned().expect("every area has a row")))
         })
         .collect::<Result<Vec<_>, AnalysisError>>()?;
@@ -94,6 +102,7 @@ pub fn karte(
         ancestors,
         minutes,
         profile: profile.to_owned(),
+        year: combined.year,
         comparison,
         sites,
         coverage_by_kind,

@@ -86,7 +86,7 @@ pub fn suggest(
     let profile = settings.profile(profile_name)?;
     let minutes = settings.check_minutes(minutes)?;
     let existing = compute(index, settings, &CoverageKey::new(vec![kind], minutes, profile_name))?;
-    let units: Vec<_> = index.population().cloned().collect();
+    let units = index.population_of(existing.year).1;
     let mut covered: Vec<bool> = existing.minutes.iter().map(|(_, m)| m.is_some()).collect();
     let position: HashMap<_, usize> = units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
     let snaps: Vec<_> = units
@@ -122,7 +122,7 @@ pub fn suggest(
             index
                 .population_in(Some(&BBox::around(c.location, reach_m)))
                 .iter()
-                .map(|u| position[&u.id])
+                .filter_map(|u| position.get(&u.id).copied()) // other years' units are not counted
                 .filter(|&i| !covered[i] && snaps[i].as_ref().is_some_and(|s| reach.minutes_to(s).is_some()))
                 .collect(),
         );

@@ -73,7 +73,8 @@ impl App {
         match_areas(&self.store.read(), &rows, job.level)
     }
 
-    /// The indicators of `area` for `year` (the latest when `None`), as `principal` may see them.
+    /// The indicators of `area` for `year` (the latest with figures when `None`; none when that year
+    /// has no figures), as `principal` may see them.
     pub fn karte_indicators(
         &self,
         principal: &Principal,
@@ -87,15 +88,6 @@ impl App {
         let index = self.store.read();
         if index.area(area).is_none() {
             return Err(Error::NotFound(format!("no area with id {}", area.0)));
-        }
-        if let Some(y) = year
-            && !values.iter().any(|v| v.year == y)
-        {
-            let mut years: Vec<i32> = values.iter().map(|v| v.year).collect();
-            years.sort_unstable();
-            years.dedup();
-            let have = years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
-            return Err(Error::NotFound(format!("no indicator figures for {y}; years held: {have}")));
         }
         let (year, indicators) = lines(&index, self.catalogue(), &values, area, year, viewer);
         Ok(KarteIndicators { year, staff_view, indicators })

@@ -20,7 +20,9 @@ impl From<AnalysisError> for AppError {
     fn from(e: AnalysisError) -> Self {
         match e {
             AnalysisError::Network(n) => n.into(),
-            AnalysisError::NoArea(_) => AppError::not_found(e.to_string()),
+            AnalysisError::NoArea(_) | AnalysisError::NoPopulationYear { .. } => {
+                AppError::not_found(e.to_string())
+            }
             AnalysisError::NoAreas(_) | AnalysisError::TooManyCandidates { .. } => {
                 AppError::unprocessable(e.to_string())
             }
@@ -64,7 +66,7 @@ impl AnalysisQuery {
                 return Err(AppError::parameter("format", format!("{other:?} is neither json nor csv")));
             }
         };
-        Ok(Question { key: CoverageKey::new(kinds, minutes, profile), level, csv })
+        Ok(Question { key: CoverageKey::new(kinds, minutes, profile).in_year(self.year), level, csv })
     }
 }
 
@@ -194,6 +196,7 @@ async fn table(state: AppState, q: AnalysisQuery, name: &'static str) -> Result<
             "kinds": question.key.kinds, "minutes": question.key.minutes(), "profile": question.key.profile,
             "level": question.level, "rows": rows.iter().map(row_json).collect::<Vec<_>>(), "city": row_json(&c.city),
             "skipped_sites": c.skipped_sites, "unsnapped_points": c.unsnapped_points,
+            "population_year": c.year,
         }))
         .into_response())
     })
@@ -238,6 +241,7 @@ pub fn karte_json(k: &analysis::Karte) -> Value {
         "ancestors": k.ancestors.iter().map(|a| area_json(a)).collect::<Vec<_>>(),
         "minutes": k.minutes,
         "profile": k.profile,
+        "population_year": k.year,
         "places_to_go": PLACES_TO_GO,
         "comparison": k.comparison.iter().map(row_json).collect::<Vec<_>>(),
         "sites": k.sites.iter().map(|(kind, list)| json!({
@@ -260,6 +264,11 @@ pub fn build_karte(state: &AppState, id: i64, q: &AnalysisQuery) -> Result<analy
     settings.profile(&question.key.profile).map_err(AnalysisError::from)?;
     settings.check_minutes(question.key.minutes()).map_err(AnalysisError::from)?;
     let index = state.app.store.read();
+    // A karte "of year Y" counts the latest population held as of Y (the nearest later one when
+    // none is that old); the year counted is in its `population_year`.
+    let years = index.population_years();
+    let year =
+        question.key.year.and_then(|y| years.iter().rev().find(|&&h| h <= y).or(years.first()).copied());
     Ok(analysis::karte(
         &index,
         settings,
@@ -267,6 +276,7 @@ pub fn build_karte(state: &AppState, id: i64, q: &AnalysisQuery) -> Result<analy
         AreaId(id),
         question.key.minutes(),
         &question.key.profile,
+        year,
     )?)
 }
 

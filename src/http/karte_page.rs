@@ -77,13 +77,18 @@ pub async fn page(
             add_indicators(&mut j, &state, &who, id, q.year)?;
             let index = state.app.store.read();
             let dataset = index.dataset();
-            let units: Vec<Arc<PopulationUnit>> =
-                index.population().filter(|u| k.area.geometry.contains(&u.data.location)).cloned().collect();
             let key = crate::analysis::CoverageKey::new(
                 crate::analysis::PLACES_TO_GO.to_vec(),
                 k.minutes,
                 &k.profile,
-            );
+            )
+            .in_year(k.year);
+            let units: Vec<Arc<PopulationUnit>> = index
+                .population_of(k.year)
+                .1
+                .into_iter()
+                .filter(|u| k.area.geometry.contains(&u.data.location))
+                .collect();
             let coverage = state.coverage.get(&index, &state.app.settings, &key)?;
             let covered: std::collections::HashMap<_, _> =
                 coverage.minutes.iter().map(|(id, m)| (*id, m.is_some())).collect();

@@ -240,6 +240,25 @@ impl Index {
         self.population.by_id.values()
     }
 
+    /// The years population units are for, oldest first (units without a year are not counted).
+    pub fn population_years(&self) -> Vec<i32> {
+        let years: std::collections::BTreeSet<i32> = self.population().filter_map(|u| u.data.year).collect();
+        years.into_iter().collect()
+    }
+
+    /// The latest year a population unit is for.
+    pub fn latest_population_year(&self) -> Option<i32> {
+        self.population().filter_map(|u| u.data.year).max()
+    }
+
+    /// The population of one year, so that two imported years are two years, never a sum: `Some(y)`
+    /// the units of year `y`; `None` those of the latest year, or every unit when none has a year.
+    /// (Units without a year are left out once any unit has one.) With the year it is for.
+    pub fn population_of(&self, year: Option<i32>) -> (Option<i32>, Vec<Arc<PopulationUnit>>) {
+        let year = year.or_else(|| self.latest_population_year());
+        (year, self.population().filter(|u| u.data.year == year).cloned().collect())
+    }
+
     /// Population units inside `bbox` (everywhere when `None`), in id order.
     pub fn population_in(&self, bbox: Option<&BBox>) -> Vec<Arc<PopulationUnit>> {
         let mut found: Vec<Arc<PopulationUnit>> = match bbox {
