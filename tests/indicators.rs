@@ -99,6 +99,9 @@ async fn staff_only_figures_and_small_counts_stay_with_staff() {
     assert!(line(&public, "elder_abuse_cases").is_none(), "a staff-only indicator is not public");
     assert_eq!(line(&public, "population_65").unwrap()["value"], "<3");
 
+    let r = common::send(&s, "GET", &format!("/api/karte/{id}"), Some(TOKEN), "").await;
+    let cache = r.headers.get("cache-control").and_then(|v| v.to_str().ok());
+    assert_eq!(cache, Some("private, no-store"), "a shared cache must not hand the staff's view to others");
     let staff = karte(&s, id, Some(TOKEN), "").await;
     assert_eq!(staff["staff_view"], true);
     assert_eq!(line(&staff, "elder_abuse_cases").unwrap()["value"], 1);

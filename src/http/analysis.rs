@@ -304,13 +304,19 @@ pub fn add_indicators(
     Ok(())
 }
 
+/// A karte answers each caller differently (staff see the 地域情報シート): no shared cache may keep it.
+pub fn per_caller(body: impl IntoResponse) -> Response {
+    let headers = [(header::CACHE_CONTROL, "private, no-store"), (header::VARY, "authorization, cookie")];
+    (headers, body).into_response()
+}
+
 /// `GET /api/karte/{area_id}`.
 pub async fn karte(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let heavy = state.heavy.clone();
     heavy
         .run("the karte", move |_| {
@@ -319,7 +325,7 @@ pub async fn karte(
             j["support_overlays"] = karte_overlays(&state, &k)?;
             add_indicators(&mut j, &state, &who, id, q.year)?;
             j["dataset"] = serde_json::to_value(state.app.store.dataset()).expect("serialisable");
-            Ok(Json(j))
+            Ok(per_caller(Json(j)))
         })
         .await
 }
