@@ -266,12 +266,58 @@ async fn two_population_years_are_two_years_each_equal_to_a_recount_of_it_alone(
             );
         }
     }
-    get(&s, &format!("{q}&year=2019")).await.assert_problem(404, "years held: 2025, 2026");
+    let before = get(&s, &format!("{q}&year=2019")).await.json();
+    assert_eq!(before["population_year"], 2025, "before any count held, the earliest, and it says so");
     let k = get(&s, "/api/karte/1?year=2025").await.json();
     assert_eq!(k["population_year"], 2025);
     assert_eq!(k["comparison"][0]["aged65"], y2025["city"]["aged65"]);
     let k = get(&s, "/api/karte/1?year=2030").await.json();
     assert_eq!(k["population_year"], 2026, "as of 2030, the latest count held");
+}
+
+/// A café at 1,500 m opened in April 2030, and another there closed in March 2028.
+fn dated_cafe(name: &str, key: &str, date: &str) -> SiteData {
+    let mut cafe = site(name, 1500.0);
+    cafe.properties.insert(key.into(), date.into());
+    cafe
+}
+
+#[tokio::test]
+async fn coverage_as_of_a_year_counts_only_the_sites_open_in_it() {
+    let (_d, store) = street_town();
+    store.insert_sites([dated_cafe("新しいカフェ", "opened", "2030-04-01")]).unwrap();
+    store.insert_sites([dated_cafe("閉じたカフェ", "closed", "2028-03-31")]).unwrap();
+    let s = AppState::new(store, Some(TOKEN.into())).unwrap();
+    let covered = |year: i32| {
+        let s = s.clone();
+        async move {
+            let q = format!("/api/coverage?level=district&kinds=cafe&minutes=5&profile=standard&year={year}");
+            let j = get(&s, &q).await.json();
+            (j["city"]["covered65"].as_u64().unwrap(), j["city"]["sites_inside"].as_u64().unwrap())
+        }
+    };
+    // The café at 0 m covers 30; either café at 1,500 m adds the 40 living there.
+    assert_eq!(covered(2027).await, (70, 2), "the closed café still open in 2027");
+    assert_eq!(covered(2028).await, (30, 1), "closed in 2028, not yet opened");
+    assert_eq!(covered(2029).await, (30, 1));
+    assert_eq!(covered(2030).await, (70, 2), "the new café from 2030");
+}
+
+#[test]
+fn opening_and_closing_dates_are_read_as_files_write_them() {
+    use sasaeai::import::{SiteOptions, sites};
+    let csv =
+        "名称,緯度,経度,開設日,廃止日\nA,35.0,139.0,令和2年4月1日,\nB,35.0,139.0,2019/10/01,2024年3月31日\n";
+    let options = SiteOptions { kind: Some(SiteKind::Cafe), ..Default::default() };
+    let read = sites(csv.as_bytes(), &options).unwrap();
+    assert_eq!(read[0].properties["opened"], "2020-04-01");
+    assert_eq!(
+        (read[1].properties["opened"].as_str(), read[1].properties["closed"].as_str()),
+        (Some("2019-10-01"), Some("2024-03-31"))
+    );
+    let backwards = "名称,緯度,経度,開設日,廃止日\nC,35.0,139.0,2024-04-01,2020-03-31\n";
+    let err = sites(backwards.as_bytes(), &options).unwrap_err().to_string();
+    assert!(err.contains("before it opened"), "{err}");
 }
 
 #[tokio::test]

@@ -79,7 +79,8 @@ pub struct CoverageKey {
     /// Minutes, as bits so the key can be hashed.
     pub minutes_bits: u64,
     pub profile: String,
-    /// The population year counted; the latest when `None`.
+    /// The year the coverage is as of (sites open then, the population held then); this year and
+    /// the latest population when `None`.
     pub year: Option<i32>,
 }
 
@@ -146,12 +147,10 @@ pub fn compute(
     settings: &NetworkSettings,
     key: &CoverageKey,
 ) -> Result<Coverage, AnalysisError> {
-    let sites = index.sites_in(&key.kinds, None);
-    if let Some(year) = key.year
-        && !index.population_years().contains(&year)
-    {
-        return Err(AnalysisError::NoPopulationYear { year, held: index.population_years() });
-    }
+    // As of the year asked (this year when none): the sites open in it and the population held then.
+    let as_of = key.year.unwrap_or_else(crate::model::calendar::this_year);
+    let sites: Vec<_> =
+        index.sites_in(&key.kinds, None).into_iter().filter(|s| s.data.open_in(as_of)).collect();
     let (year, units) = index.population_of(key.year);
     // Before a walking network is loaded, the counts per area are still known; coverage is not.
     let reach = match index.network() {

@@ -30,8 +30,10 @@ pub struct Karte {
     pub ancestors: Vec<Arc<Area>>,
     pub minutes: f64,
     pub profile: String,
-    /// The population year counted (`None`: the units carry no year).
+    /// The year asked for (sites open then); this year when `None`.
     pub year: Option<i32>,
+    /// The population year counted (`None`: the units carry no year).
+    pub population_year: Option<i32>,
     /// The area, then its ward (when it lies below one), then the city, for the places to go.
     pub comparison: Vec<AreaRow>,
     /// Sites inside the area, grouped by kind in display order.
@@ -69,8 +71,12 @@ pub fn karte(
         comparison.push(city.unwrap_or_else(|| combined.city.clone()));
     }
 
-    let inside: Vec<Arc<Site>> =
-        index.sites().filter(|s| area.geometry.contains(&s.data.location)).cloned().collect();
+    let as_of = year.unwrap_or_else(crate::model::calendar::this_year);
+    let inside: Vec<Arc<Site>> = index
+        .sites()
+        .filter(|s| s.data.open_in(as_of) && area.geometry.contains(&s.data.location))
+        .cloned()
+        .collect();
     let sites = crate::model::SiteKind::ALL
         .iter()
         .map(|k| (*k, inside.iter().filter(|s| s.data.kind == *k).cloned().collect::<Vec<_>>()))
@@ -102,7 +108,8 @@ pub fn karte(
         ancestors,
         minutes,
         profile: profile.to_owned(),
-        year: combined.year,
+        year,
+        population_year: combined.year,
         comparison,
         sites,
         coverage_by_kind,

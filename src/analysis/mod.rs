@@ -41,9 +41,6 @@ pub enum AnalysisError {
     /// The store holds no areas of the level asked for.
     #[error("the store holds no {0} areas")]
     NoAreas(crate::model::AreaLevel),
-    /// No population unit is for the year asked.
-    #[error("no population for {year}; years held: {}", held.iter().map(i32::to_string).collect::<Vec<_>>().join(", "))]
-    NoPopulationYear { year: i32, held: Vec<i32> },
     /// The analysis ran past its deadline.
     #[error(transparent)]
     Expired(#[from] crate::deadline::Expired),

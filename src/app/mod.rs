@@ -229,5 +229,5 @@ impl App {
 
 /// The current calendar year (UTC): the default edition of a support map.
 pub fn this_year() -> i32 {
-    crate::private::year_of(crate::private::now_s())
+    crate::model::calendar::this_year()
 }

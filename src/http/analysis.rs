@@ -20,9 +20,7 @@ impl From<AnalysisError> for AppError {
     fn from(e: AnalysisError) -> Self {
         match e {
             AnalysisError::Network(n) => n.into(),
-            AnalysisError::NoArea(_) | AnalysisError::NoPopulationYear { .. } => {
-                AppError::not_found(e.to_string())
-            }
+            AnalysisError::NoArea(_) => AppError::not_found(e.to_string()),
             AnalysisError::NoAreas(_) | AnalysisError::TooManyCandidates { .. } => {
                 AppError::unprocessable(e.to_string())
             }
@@ -241,7 +239,7 @@ pub fn karte_json(k: &analysis::Karte) -> Value {
         "ancestors": k.ancestors.iter().map(|a| area_json(a)).collect::<Vec<_>>(),
         "minutes": k.minutes,
         "profile": k.profile,
-        "population_year": k.year,
+        "population_year": k.population_year,
         "places_to_go": PLACES_TO_GO,
         "comparison": k.comparison.iter().map(row_json).collect::<Vec<_>>(),
         "sites": k.sites.iter().map(|(kind, list)| json!({
@@ -264,11 +262,6 @@ pub fn build_karte(state: &AppState, id: i64, q: &AnalysisQuery) -> Result<analy
     settings.profile(&question.key.profile).map_err(AnalysisError::from)?;
     settings.check_minutes(question.key.minutes()).map_err(AnalysisError::from)?;
     let index = state.app.store.read();
-    // A karte "of year Y" counts the latest population held as of Y (the nearest later one when
-    // none is that old); the year counted is in its `population_year`.
-    let years = index.population_years();
-    let year =
-        question.key.year.and_then(|y| years.iter().rev().find(|&&h| h <= y).or(years.first()).copied());
     Ok(analysis::karte(
         &index,
         settings,
@@ -276,7 +269,7 @@ pub fn build_karte(state: &AppState, id: i64, q: &AnalysisQuery) -> Result<analy
         AreaId(id),
         question.key.minutes(),
         &question.key.profile,
-        year,
+        question.key.year,
     )?)
 }
 

@@ -84,7 +84,7 @@ pub async fn page(
             )
             .in_year(k.year);
             let units: Vec<Arc<PopulationUnit>> = index
-                .population_of(k.year)
+                .population_of(k.population_year)
                 .1
                 .into_iter()
                 .filter(|u| k.area.geometry.contains(&u.data.location))

@@ -56,6 +56,8 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("address", &["address", "所在地_連結表記", "住所", "所在地"]),
     ("schedule", &["schedule", "開催日時", "スケジュール", "開所日時"]),
     ("audience", &["audience", "対象", "対象者"]),
+    ("opened", &["opened", "開設日", "開設年月日", "開所日", "開設年月", "開始日"]),
+    ("closed", &["closed", "廃止日", "廃止年月日", "閉所日", "廃止年月", "終了日"]),
     ("operator", &["operator", "運営者", "運営主体", "法人の名称", "設置者"]),
     ("total", &["total", "総数", "人口総数", "総人口", "人口"]),
     ("aged65", &["aged65", "65歳以上", "65歳以上人口", "老年人口"]),
@@ -663,7 +665,11 @@ pub fn site(record: &Record, options: &SiteOptions) -> Result<SiteData, Vec<Reco
     let schedule = schedule(&mut r);
     let audience = audience(&mut r);
     let operator = r.text("operator");
+    let dates = site_dates(&mut r);
     let mut properties = r.rest();
+    for (key, date) in dates {
+        properties.insert(key.into(), Value::String(date.to_string()));
+    }
     if let Some(found) = geocoded {
         // Placed on a 町丁's representative point: the map and exports say it is approximate.
         properties.insert("geocoded".into(), Value::String("chome".into()));
@@ -676,6 +682,29 @@ pub fn site(record: &Record, options: &SiteOptions) -> Result<SiteData, Vec<Reco
         _ => None,
     };
     r.finish(data)
+}
+
+/// A site's opening and closing dates (開設日, 廃止日) as files write them — ISO, `2021/10/31`,
+/// 令和, or a year alone (read as 1 January) — checked to be in order.
+fn site_dates(r: &mut Reader) -> Vec<(&'static str, Date)> {
+    let mut out = Vec::new();
+    for field in ["opened", "closed"] {
+        let Some(text) = r.text(field) else { continue };
+        let date = super::dates::find_date(&text)
+            .or_else(|| super::indicators::find_year(&text).map(|year| Date { year, month: 1, day: 1 }));
+        match date {
+            Some(d) => out.push((field, d)),
+            None => {
+                r.problem(Some(field), format!("{text:?} is not a date (2020-04-01, 令和2年4月1日, 2020)"))
+            }
+        }
+    }
+    if let [(_, opened), (_, closed)] = out[..]
+        && (closed.year, closed.month, closed.day) < (opened.year, opened.month, opened.day)
+    {
+        r.problem(Some("closed"), format!("closed on {closed}, before it opened on {opened}"));
+    }
+    out
 }
 
 pub fn population(

@@ -1,6 +1,15 @@
 //! Dates from day counts, for the few places that turn a number into a calendar date: the private
 //! store's clock (Unix seconds) and spreadsheet date cells (Excel serial days).
 
+/// The current calendar year (UTC).
+pub fn this_year() -> i32 {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+        .div_euclid(86_400);
+    civil_from_days(days).0
+}
+
 /// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm).
 ///
 /// ```

@@ -113,3 +113,26 @@ pub struct Site {
     pub id: SiteId,
     pub data: SiteData,
 }
+
+/// The year of a date property written as ISO (`2020-04-01`).
+fn year_of(properties: &Properties, key: &str) -> Option<i32> {
+    properties.get(key)?.as_str()?.get(..4)?.parse().ok()
+}
+
+impl SiteData {
+    /// Whether the site is open in `year`: opened (`opened`, ISO date) in that year or before, and not
+    /// closed (`closed`) before or during it. A site without dates is always open.
+    ///
+    /// ```
+    /// # use sasaeai::model::{SiteData, SiteKind};
+    /// let mut site = SiteData { name: "カフェ".into(), kind: SiteKind::Cafe, location: geo::Point::new(139.0, 35.0),
+    ///     address: None, schedule: None, audience: vec![], operator: None, properties: Default::default() };
+    /// site.properties.insert("opened".into(), "2020-04-01".into());
+    /// site.properties.insert("closed".into(), "2024-03-31".into());
+    /// assert!(!site.open_in(2019) && site.open_in(2020) && site.open_in(2023) && !site.open_in(2024));
+    /// ```
+    pub fn open_in(&self, year: i32) -> bool {
+        year_of(&self.properties, "opened").is_none_or(|y| y <= year)
+            && year_of(&self.properties, "closed").is_none_or(|y| y > year)
+    }
+}

@@ -251,11 +251,16 @@ impl Index {
         self.population().filter_map(|u| u.data.year).max()
     }
 
-    /// The population of one year, so that two imported years are two years, never a sum: `Some(y)`
-    /// the units of year `y`; `None` those of the latest year, or every unit when none has a year.
-    /// (Units without a year are left out once any unit has one.) With the year it is for.
+    /// The population as of one year, so that two imported years are two years, never a sum: for
+    /// `Some(y)` the latest year held up to `y` (the earliest held when none is that old), for `None`
+    /// the latest year; every unit when none has a year. (Units without a year are left out once any
+    /// unit has one.) With the year counted.
     pub fn population_of(&self, year: Option<i32>) -> (Option<i32>, Vec<Arc<PopulationUnit>>) {
-        let year = year.or_else(|| self.latest_population_year());
+        let years = self.population_years();
+        let year = match year {
+            Some(y) => years.iter().rev().find(|&&held| held <= y).or(years.first()).copied(),
+            None => years.last().copied(),
+        };
         (year, self.population().filter(|u| u.data.year == year).cloned().collect())
     }
 
