@@ -181,3 +181,53 @@ fn the_command_line_imports_a_table_and_says_what_it_replaced() {
     let out = common::cli(&args, "");
     assert!(out.contains(&format!("({} figures of those years replaced)", 2 * index.len())), "{out}");
 }
+
+#[tokio::test]
+async fn the_sheet_keeps_staff_notes_and_issues_measured_by_their_indicator() {
+    let (_d, s) = town();
+    let id = districts(&s)[0].id.0;
+    import(&s, "year=2024", wide(&s, &["population_65"], |i, _| (400 + i).to_string())).await;
+    let post = |path: &str, body: Value| {
+        let (s, path) = (s.clone(), path.to_owned());
+        async move {
+            let headers =
+                [("authorization", format!("Bearer {TOKEN}")), ("content-type", "application/json".into())];
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            common::request(&s, "POST", &path, &headers, body.to_string()).await
+        }
+    };
+    let note =
+        serde_json::json!({ "field": "elderly", "kind": "voice", "text": "坂が多くて集会所に行きにくい" });
+    let r = post(&format!("/api/karte/{id}/notes"), note).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let note_id = r.json()["id"].as_i64().unwrap();
+    let issue = serde_json::json!({ "title": "通いの場を増やす", "field": "elderly", "priority": 1,
+        "indicator": "population_65", "targets": [{ "year": 2024, "target": 450 }, { "year": 2025, "target": 460, "measured": 455 }] });
+    let r = post(&format!("/api/karte/{id}/issues"), issue).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let targets = r.json()["targets"].clone();
+    assert_eq!(targets[0]["measured"], 400.0, "measured from the indicator: {targets}");
+    assert_eq!(targets[1]["measured"], 455.0, "as entered");
+
+    let bad = serde_json::json!({ "field": "weather", "kind": "voice", "text": "x" });
+    post(&format!("/api/karte/{id}/notes"), bad).await.assert_problem(422, "indicator field");
+    let bad = serde_json::json!({ "title": "x", "field": "health", "priority": 9 });
+    post(&format!("/api/karte/{id}/issues"), bad).await.assert_problem(422, "priority");
+
+    let r = common::send(&s, "GET", &format!("/api/karte/{id}/sheet"), None, "").await;
+    assert_eq!(r.status, 401, "the sheet is for staff");
+    assert!(karte(&s, id, None, "").await.get("sheet").is_none());
+    let public = common::send(&s, "GET", &format!("/karte/{id}"), None, "").await;
+    assert!(!String::from_utf8_lossy(&public.body).contains("坂が多くて"));
+    let staff = karte(&s, id, Some(TOKEN), "").await;
+    assert_eq!(staff["sheet"]["notes"][0]["text"], "坂が多くて集会所に行きにくい");
+    let page = common::send(&s, "GET", &format!("/karte/{id}"), Some(TOKEN), "").await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("坂が多くて集会所に行きにくい") && html.contains("通いの場を増やす"), "{html}");
+    assert!(html.contains("2024年 目標 450 / 実績 400"), "the page's 振り返り equals the API's");
+    assert!(html.contains("（2024年）"), "a year is not written as a quantity (2,024)");
+
+    let r = common::send(&s, "DELETE", &format!("/api/karte/{id}/notes/{note_id}"), Some(TOKEN), "").await;
+    assert_eq!(r.status, 204);
+    assert!(karte(&s, id, Some(TOKEN), "").await["sheet"]["notes"].as_array().unwrap().is_empty());
+}

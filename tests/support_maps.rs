@@ -16,6 +16,9 @@ const MARKER: &str = "MARK9q7zK";
 /// A staff-only figure (高齢者虐待事例件数) of area 1: must never come out except to staff and admins.
 const STAFF_FIGURE: &str = "7654321";
 
+/// A staff note on area 1's 地域情報シート: the same audience as the staff-only figure.
+const STAFF_NOTE: &str = "STAFFNOTE5x";
+
 /// The person's note, which erasing must remove from the file itself.
 const ERASED: &str = "ERASEME42";
 
@@ -110,6 +113,8 @@ fn concrete(path: &str, group: i64, feature: i64, tile: TileId) -> String {
         .replace("/api/import/{layer}", "/api/import/sites")
         .replace("/api/groups/{id}", &format!("/api/groups/{group}"))
         .replace("{fid}", &feature.to_string())
+        .replace("{note}", "1")
+        .replace("{issue}", "1")
         .replace("/api/me/tokens/{id}", "/api/me/tokens/999999")
         .replace("{id}", "1")
 }
@@ -135,13 +140,20 @@ fn leaks(reply: &Reply) -> bool {
     contains(reply, MARKER)
 }
 
-/// Stores the staff-only [`STAFF_FIGURE`] for area 1, as the console would import it.
+/// Stores the staff-only [`STAFF_FIGURE`] for area 1, as the console would import it, and the
+/// [`STAFF_NOTE`] on its sheet.
 fn import_staff_figure(t: &Town) {
     let code = t.s.app.store.read().area(sasaeai::model::AreaId(1)).unwrap().code.clone().unwrap();
     let table = format!("コード,高齢者虐待事例件数\n{code},{STAFF_FIGURE}\n");
     let mut job = sasaeai::app::ImportJob::new(sasaeai::app::ImportLayer::Indicators, table.into_bytes());
     job.year = Some(2024);
     t.s.app.import(&Principal::operator(), job).unwrap();
+    let note = sasaeai::private::NoteInput {
+        field: "elderly".into(),
+        kind: "observation".into(),
+        text: STAFF_NOTE.into(),
+    };
+    t.s.app.add_note(&Principal::operator(), sasaeai::model::AreaId(1), note).unwrap();
 }
 
 #[tokio::test]
@@ -185,7 +197,7 @@ async fn leak_matrix_every_route_as_every_caller() {
                     let cache = reply.headers.get("cache-control").map(|v| v.to_str().unwrap());
                     assert_eq!(cache, Some("private, no-store"), "{} {uri} may be cached", route.method);
                 }
-                if contains(&reply, STAFF_FIGURE) {
+                if contains(&reply, STAFF_FIGURE) || contains(&reply, STAFF_NOTE) {
                     if matches!(who, Some("sam" | "ada")) {
                         staff_saw += 1;
                     } else {

@@ -10,6 +10,7 @@ mod indicators;
 mod overlays;
 pub mod permission;
 pub mod reimport;
+pub mod sheets;
 mod sites;
 
 pub use accounts::{AccountSettings, Login, SessionAuth, constant_time_eq, hash_password};

@@ -6,7 +6,8 @@
 //! | read public data, overlays (aggregates only) | everyone |
 //! | edit sites | staff and coordinators (within their areas, when limited), the console |
 //! | import files (statistics per area included) | staff not limited to some wards, the console |
-//! | staff-only figures of an area (the 地域情報シート) | staff and admins whose areas include it, the console |
+//! | staff-only figures of an area, its notes and issues (the 地域情報シート) | staff and admins whose areas include it, the console |
+//! | write those notes and issues | the same |
 //! | manage accounts, read account changes | admins, the console |
 //! | create a group | residents and coordinators (coordinators within their areas) |
 //! | read a group's map | its members |
@@ -28,8 +29,10 @@ pub enum Action {
     EditSite(Point<f64>),
     /// Import a file (into the public store, or statistics per area).
     Import,
-    /// Read the staff-only indicators of this area, and its public ones unsuppressed.
+    /// Read the staff-only indicators of this area, its public ones unsuppressed, its notes and issues.
     ReadStaffFigures(AreaId),
+    /// Write this area's notes and issues (課題).
+    EditSheet(AreaId),
     /// Add, change, disable accounts; read their audit.
     ManageAccounts,
     /// Make and revoke one's own API tokens, see one's groups.
@@ -55,7 +58,8 @@ impl App {
                     Action::EditSite(_)
                     | Action::Import
                     | Action::ManageAccounts
-                    | Action::ReadStaffFigures(_) => Ok(None),
+                    | Action::ReadStaffFigures(_)
+                    | Action::EditSheet(_) => Ok(None),
                     _ => Err(Error::Forbidden("the console has no account; sign in as a member".into())),
                 };
             }
@@ -73,7 +77,7 @@ impl App {
                 Role::Staff => forbidden("limited to some wards may not import whole files"),
                 _ => forbidden("may not import"),
             },
-            Action::ReadStaffFigures(area) => match account.role {
+            Action::ReadStaffFigures(area) | Action::EditSheet(area) => match account.role {
                 Role::Staff | Role::Admin
                     if account.scope.is_empty() || self.area_in_scope(&account.scope, area) =>
                 {

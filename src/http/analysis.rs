@@ -282,7 +282,8 @@ pub fn karte_overlays(state: &AppState, k: &analysis::Karte) -> Result<Value, Ap
 
 /// Adds the karte's indicators as `who` may see them — public ones to everyone (small counts
 /// withheld), staff-only ones and exact figures to staff whose areas include the area — with the
-/// year they are for and whether this is the staff's view (the 地域情報シート).
+/// year they are for and whether this is the staff's view (the 地域情報シート, which also carries the
+/// area's notes and issues as `sheet`).
 pub fn add_indicators(
     j: &mut Value,
     state: &AppState,
@@ -294,6 +295,9 @@ pub fn add_indicators(
     j["indicators"] = serde_json::to_value(&shown.indicators).expect("serialisable");
     j["indicators_year"] = json!(shown.year);
     j["staff_view"] = json!(shown.staff_view);
+    if shown.staff_view {
+        j["sheet"] = serde_json::to_value(state.app.sheet(who, AreaId(id))?).expect("serialisable");
+    }
     Ok(())
 }
 

@@ -39,6 +39,11 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// A year as written: `2024`, never grouped as a quantity would be.
+fn year(v: &Value) -> String {
+    v.as_i64().map_or_else(|| text(v), |y| y.to_string())
+}
+
 fn group_digits(n: i64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
@@ -179,6 +184,7 @@ th {{ background: #eef6f0; font-weight: 600; }} .staff {{ font-size: 8pt; backgr
     h.push_str(map);
     h.push_str(r#"<p class="legend"><span>● 施設</span><span style="color:#2a7">■ 徒歩圏内の人口</span><span style="color:#d33">■ 徒歩圏外の人口</span></p></div></div>"#);
     indicator_table(&mut h, j);
+    sheet_section(&mut h, &j["sheet"]);
     support_table(&mut h, &j["support_overlays"]);
     h.push_str(r#"<h2>地区内の施設と活動</h2><table id="sites"><tr><th>種別</th><th>名称</th><th>開催・開所</th><th>住所</th></tr>"#);
     for group in j["sites"].as_array().into_iter().flatten() {
@@ -218,7 +224,7 @@ fn indicator_table(h: &mut String, j: &Value) {
     let _ = write!(
         h,
         r#"<h2>{title}（{}年）</h2><table id="indicators"><tr><th>分野</th><th>指標</th><th>この地域</th><th>区</th><th>市</th><th>単位</th><th>推移</th></tr>"#,
-        text(&j["indicators_year"])
+        year(&j["indicators_year"])
     );
     for l in &lines {
         let staff_only =
@@ -237,6 +243,55 @@ fn indicator_table(h: &mut String, j: &Value) {
         );
     }
     h.push_str(r#"</table><p class="meta">1〜2 は &lt;3、差し引きで分かってしまう数は x（秘匿）。率は市・区でも内訳の数から計算しています（地区の率の平均ではありません）。</p>"#);
+}
+
+/// Staff only: the notes per field and the issues with their targets and measured values (振り返り).
+fn sheet_section(h: &mut String, sheet: &Value) {
+    if sheet.is_null() {
+        return;
+    }
+    let field_ja = |f: &Value| {
+        f.as_str()
+            .and_then(|f| f.parse::<crate::model::indicators::IndicatorField>().ok())
+            .map_or("—", |f| f.label_ja())
+    };
+    h.push_str(r#"<h2>課題と振り返り（職員のみ）</h2><table id="issues"><tr><th>優先</th><th>分野</th><th>課題</th><th>目標と実績</th></tr>"#);
+    let issues = sheet["issues"].as_array().cloned().unwrap_or_default();
+    if issues.is_empty() {
+        h.push_str(r#"<tr><td colspan="4">まだ登録されていません</td></tr>"#);
+    }
+    for i in &issues {
+        let targets: Vec<String> = i["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                format!("{}年 目標 {} / 実績 {}", year(&t["year"]), text(&t["target"]), text(&t["measured"]))
+            })
+            .collect();
+        let _ = write!(
+            h,
+            r#"<tr><td class="n">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            text(&i["priority"]),
+            field_ja(&i["field"]),
+            text(&i["title"]),
+            targets.join("<br>")
+        );
+    }
+    h.push_str(r#"</table><h2>住民の声・担当の気づき（職員のみ）</h2><table id="notes"><tr><th>分野</th><th>種類</th><th>内容</th><th>記入</th></tr>"#);
+    for n in sheet["notes"].as_array().into_iter().flatten() {
+        let kind =
+            crate::app::sheets::NOTE_KINDS.iter().find(|(k, _)| n["kind"] == *k).map_or("—", |(_, ja)| ja);
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{kind}</td><td>{}</td><td>{} {}</td></tr>",
+            field_ja(&n["field"]),
+            text(&n["text"]),
+            text(&n["author"]),
+            text(&n["updated"]).get(..10).unwrap_or_default()
+        );
+    }
+    h.push_str("</table>");
 }
 
 /// The last years of a figure as a small line chart (withheld years left as gaps).

@@ -16,6 +16,7 @@ mod overlays;
 mod pages;
 mod population;
 mod routes;
+mod sheets;
 mod sites;
 mod tiles;
 mod web;

@@ -4,7 +4,7 @@
 
 use super::{
     AppState, FEATURE_BODY_LIMIT, IMPORT_BODY_LIMIT, analysis, areas, auth, export, groups, imports,
-    karte_page, network, overlays, population, sites, tiles,
+    karte_page, network, overlays, population, sheets, sites, tiles,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -28,6 +28,8 @@ pub enum Audience {
     Importers,
     /// Admins: accounts and their audit.
     Admins,
+    /// Staff and admins whose areas include the area: the 地域情報シート's notes and issues.
+    AreaStaff,
     /// Residents and coordinators: starting a group.
     GroupFounders,
     /// A group's members.
@@ -84,6 +86,12 @@ fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::GET, "/api/gaps", Everyone, get(analysis::gaps)),
         r(Method::GET, "/api/karte", Everyone, get(analysis::karte_table)),
         r(Method::GET, "/api/karte/{id}", Everyone, get(analysis::karte)),
+        r(Method::GET, "/api/karte/{id}/sheet", AreaStaff, get(sheets::sheet)),
+        r(Method::POST, "/api/karte/{id}/notes", AreaStaff, post(sheets::add_note)),
+        r(Method::DELETE, "/api/karte/{id}/notes/{note}", AreaStaff, delete(sheets::delete_note)),
+        r(Method::POST, "/api/karte/{id}/issues", AreaStaff, post(sheets::add_issue)),
+        r(Method::PUT, "/api/karte/{id}/issues/{issue}", AreaStaff, put(sheets::replace_issue)),
+        r(Method::DELETE, "/api/karte/{id}/issues/{issue}", AreaStaff, delete(sheets::delete_issue)),
         r(Method::GET, "/api/suggest", Everyone, get(analysis::suggest)),
         r(Method::POST, "/api/suggest", Everyone, post(analysis::suggest)),
         r(Method::GET, "/api/export/{file}", Everyone, get(export::download)),

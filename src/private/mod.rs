@@ -11,10 +11,12 @@ mod accounts;
 mod audit;
 mod groups;
 mod indicators;
+mod sheets;
 
 pub use accounts::{Role, SessionRow, TokenRow, UserRow};
 pub use audit::{AuditEntry, AuditRow};
 pub use groups::{FeatureInput, FeatureRow, GroupRole, GroupRow, MemberRow};
+pub use sheets::{IssueInput, IssueRow, NoteInput, NoteRow, TargetRow};
 
 use crate::model::calendar::civil_from_days;
 use parking_lot::Mutex;
@@ -156,7 +158,7 @@ pub fn year_of(t: i64) -> i32 {
 }
 
 /// The schema, as the changes that built it; a store is brought up to date when opened.
-const MIGRATIONS: [&str; 2] = [SCHEMA, INDICATORS];
+const MIGRATIONS: [&str; 3] = [SCHEMA, INDICATORS, SHEETS];
 
 /// Indicator figures per area and year (`value` NULL: withheld at the source).
 const INDICATORS: &str = r#"
@@ -168,6 +170,38 @@ CREATE TABLE indicator_values (
   PRIMARY KEY (area_id, indicator, year)
 );
 CREATE INDEX indicator_values_by_year ON indicator_values(indicator, year);
+"#;
+
+/// The 地域情報シート's notes and issues (課題) with their targets per year.
+const SHEETS: &str = r#"
+CREATE TABLE area_notes (
+  id INTEGER PRIMARY KEY,
+  area_id INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  text TEXT NOT NULL,
+  author TEXT NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE INDEX area_notes_by_area ON area_notes(area_id);
+CREATE TABLE area_issues (
+  id INTEGER PRIMARY KEY,
+  area_id INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  field TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  indicator TEXT,
+  author TEXT NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE INDEX area_issues_by_area ON area_issues(area_id);
+CREATE TABLE issue_targets (
+  issue_id INTEGER NOT NULL REFERENCES area_issues(id),
+  year INTEGER NOT NULL,
+  target REAL,
+  measured REAL,
+  PRIMARY KEY (issue_id, year)
+);
 "#;
 
 const SCHEMA: &str = r#"

@@ -1,0 +1,229 @@
+//! The 地域情報シート's own entries, staff-only: notes per field (住民の声, 担当の気づき) and the area's
+//! issues (課題), each with a priority and a numeric target per year beside the measured value — the
+//! 振り返り the karte guide asks for. This module stores; the application decides who may.
+
+use super::audit::{AuditEntry, append};
+use super::{PrivateError, PrivateStore, iso8601, now_s};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+/// A note as written.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NoteInput {
+    /// The karte field (`people`, `environment`, `childcare`, `elderly`, `health`).
+    pub field: String,
+    /// `voice` (住民の声) or `observation` (担当の気づき).
+    pub kind: String,
+    pub text: String,
+}
+
+/// A stored note.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoteRow {
+    pub id: i64,
+    pub field: String,
+    pub kind: String,
+    pub text: String,
+    pub author: String,
+    /// RFC 3339, UTC.
+    pub updated: String,
+}
+
+/// An issue's target and measured value for one year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetRow {
+    pub year: i32,
+    pub target: Option<f64>,
+    pub measured: Option<f64>,
+}
+
+/// An issue as written.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssueInput {
+    pub title: String,
+    pub field: String,
+    /// 1 (highest) to 5.
+    pub priority: i64,
+    /// The catalogue indicator it is measured by, if any.
+    pub indicator: Option<String>,
+    #[serde(default)]
+    pub targets: Vec<TargetRow>,
+}
+
+/// A stored issue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssueRow {
+    pub id: i64,
+    pub title: String,
+    pub field: String,
+    pub priority: i64,
+    pub indicator: Option<String>,
+    pub targets: Vec<TargetRow>,
+    pub author: String,
+    pub updated: String,
+}
+
+impl PrivateStore {
+    /// Adds a note to `area_id`'s sheet.
+    pub fn add_note(
+        &self,
+        area_id: i64,
+        note: &NoteInput,
+        author: &str,
+        audit: &AuditEntry,
+    ) -> Result<i64, PrivateError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO area_notes (area_id, field, kind, text, author, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![area_id, note.field, note.kind, note.text, author, now_s()],
+            )?;
+            let id = tx.last_insert_rowid();
+            append(tx, &audit.about(None, vec![area_id, id]))?;
+            Ok(id)
+        })
+    }
+
+    /// Removes note `id` of `area_id`'s sheet.
+    pub fn delete_note(&self, area_id: i64, id: i64, audit: &AuditEntry) -> Result<(), PrivateError> {
+        self.write(|tx| {
+            let n =
+                tx.execute("DELETE FROM area_notes WHERE id = ?1 AND area_id = ?2", params![id, area_id])?;
+            if n == 0 {
+                return Err(PrivateError::Missing(format!("note {id} of area {area_id}")));
+            }
+            append(tx, &audit.about(None, vec![area_id, id]))
+        })
+    }
+
+    /// Stores an issue of `area_id`: a new one when `id` is `None`, else replaces issue `id`.
+    pub fn put_issue(
+        &self,
+        area_id: i64,
+        id: Option<i64>,
+        issue: &IssueInput,
+        author: &str,
+        audit: &AuditEntry,
+    ) -> Result<i64, PrivateError> {
+        self.write(|tx| {
+            let id = match id {
+                None => {
+                    tx.execute(
+                        "INSERT INTO area_issues (area_id, title, field, priority, indicator, author, updated) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![area_id, issue.title, issue.field, issue.priority, issue.indicator, author, now_s()],
+                    )?;
+                    tx.last_insert_rowid()
+                }
+                Some(id) => {
+                    let n = tx.execute(
+                        "UPDATE area_issues SET title = ?3, field = ?4, priority = ?5, indicator = ?6, author = ?7, \
+                         updated = ?8 WHERE id = ?1 AND area_id = ?2",
+                        params![id, area_id, issue.title, issue.field, issue.priority, issue.indicator, author, now_s()],
+                    )?;
+                    if n == 0 {
+                        return Err(PrivateError::Missing(format!("issue {id} of area {area_id}")));
+                    }
+                    tx.execute("DELETE FROM issue_targets WHERE issue_id = ?1", [id])?;
+                    id
+                }
+            };
+            for t in &issue.targets {
+                tx.execute(
+                    "INSERT INTO issue_targets (issue_id, year, target, measured) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, t.year, t.target, t.measured],
+                )?;
+            }
+            append(tx, &audit.about(None, vec![area_id, id]))?;
+            Ok(id)
+        })
+    }
+
+    /// Removes issue `id` of `area_id` with its targets.
+    pub fn delete_issue(&self, area_id: i64, id: i64, audit: &AuditEntry) -> Result<(), PrivateError> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM issue_targets WHERE issue_id IN (SELECT id FROM area_issues WHERE id = ?1 AND area_id = ?2)",
+                params![id, area_id],
+            )?;
+            let n = tx.execute("DELETE FROM area_issues WHERE id = ?1 AND area_id = ?2", params![id, area_id])?;
+            if n == 0 {
+                return Err(PrivateError::Missing(format!("issue {id} of area {area_id}")));
+            }
+            append(tx, &audit.about(None, vec![area_id, id]))
+        })
+    }
+
+    /// How many notes `area_id`'s sheet holds.
+    pub fn note_count(&self, area_id: i64) -> Result<usize, PrivateError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT count(*) FROM area_notes WHERE area_id = ?1", [area_id], |r| {
+                r.get::<_, i64>(0)
+            })? as usize)
+        })
+    }
+
+    /// The notes and issues of `area_id`'s sheet: notes newest first, issues by priority.
+    pub fn sheet(&self, area_id: i64) -> Result<(Vec<NoteRow>, Vec<IssueRow>), PrivateError> {
+        self.read(|c| Ok((notes(c, area_id)?, issues(c, area_id)?)))
+    }
+
+    /// Issue `id` of `area_id`, if it is one.
+    pub fn issue(&self, area_id: i64, id: i64) -> Result<Option<IssueRow>, PrivateError> {
+        self.read(|c| Ok(issues(c, area_id)?.into_iter().find(|i| i.id == id)))
+    }
+
+    /// Note `id` of `area_id`, if it is one.
+    pub fn note(&self, area_id: i64, id: i64) -> Result<Option<NoteRow>, PrivateError> {
+        self.read(|c| {
+            let sql = "SELECT id, field, kind, text, author, updated FROM area_notes WHERE id = ?1 AND area_id = ?2";
+            Ok(c.query_row(sql, params![id, area_id], note_row).optional()?)
+        })
+    }
+}
+
+fn note_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoteRow> {
+    Ok(NoteRow {
+        id: r.get(0)?,
+        field: r.get(1)?,
+        kind: r.get(2)?,
+        text: r.get(3)?,
+        author: r.get(4)?,
+        updated: iso8601(r.get(5)?),
+    })
+}
+
+fn notes(c: &Connection, area_id: i64) -> Result<Vec<NoteRow>, PrivateError> {
+    let sql = "SELECT id, field, kind, text, author, updated FROM area_notes WHERE area_id = ?1 \
+               ORDER BY updated DESC, id DESC";
+    let mut stmt = c.prepare(sql)?;
+    let rows = stmt.query_map([area_id], note_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn issues(c: &Connection, area_id: i64) -> Result<Vec<IssueRow>, PrivateError> {
+    let sql = "SELECT id, title, field, priority, indicator, author, updated FROM area_issues \
+               WHERE area_id = ?1 ORDER BY priority, id";
+    let mut stmt = c.prepare(sql)?;
+    let rows = stmt.query_map([area_id], |r| {
+        Ok(IssueRow {
+            id: r.get(0)?,
+            title: r.get(1)?,
+            field: r.get(2)?,
+            priority: r.get(3)?,
+            indicator: r.get(4)?,
+            targets: Vec::new(),
+            author: r.get(5)?,
+            updated: iso8601(r.get(6)?),
+        })
+    })?;
+    let mut out: Vec<IssueRow> = rows.collect::<Result<_, _>>()?;
+    let mut targets =
+        c.prepare("SELECT year, target, measured FROM issue_targets WHERE issue_id = ?1 ORDER BY year")?;
+    for issue in &mut out {
+        let rows = targets.query_map([issue.id], |r| {
+            Ok(TargetRow { year: r.get(0)?, target: r.get(1)?, measured: r.get(2)? })
+        })?;
+        issue.targets = rows.collect::<Result<_, _>>()?;
+    }
+    Ok(out)
+}
