@@ -231,3 +231,30 @@ async fn the_sheet_keeps_staff_notes_and_issues_measured_by_their_indicator() {
     assert_eq!(r.status, 204);
     assert!(karte(&s, id, Some(TOKEN), "").await["sheet"]["notes"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn one_table_of_every_areas_indicators_equals_their_kartes() {
+    let (_d, s) = town();
+    let figure =
+        |i: usize, c: usize| if (i, c) == (0, 0) { "1".to_owned() } else { (10 + i + c).to_string() };
+    import(&s, "year=2024", wide(&s, &["65歳以上人口", "高齢者虐待事例件数"], figure)).await;
+    let public = common::send(&s, "GET", "/api/indicators?level=district", None, "").await;
+    assert_eq!(public.headers["cache-control"], "private, no-store");
+    let table = public.json();
+    assert_eq!((table["year"].as_i64(), table["staff_view"].as_bool()), (Some(2024), Some(false)));
+    let ids: Vec<&str> =
+        table["indicators"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["population_65"], "the staff-only indicator is not in the public table");
+    for row in table["rows"].as_array().unwrap().iter().take(4) {
+        let k = karte(&s, row["area_id"].as_i64().unwrap(), None, "").await;
+        assert_eq!(row["values"]["population_65"], line(&k, "population_65").unwrap()["value"], "{row}");
+    }
+    let csv = common::send(&s, "GET", "/api/indicators?level=district&format=csv", None, "").await;
+    let text = String::from_utf8(csv.body).unwrap();
+    assert!(text.starts_with("\u{feff}地域ID,名称,コード,65歳以上人口（人）\r\n"), "{text}");
+    assert!(text.contains(",<3\r\n"), "a count of 1 is withheld: {text}");
+    let staff = common::send(&s, "GET", "/api/indicators?level=district&format=csv", Some(TOKEN), "").await;
+    let text = String::from_utf8(staff.body).unwrap();
+    assert!(text.contains("高齢者虐待事例件数（件）") && text.contains(",1,11\r\n"), "{text}");
+    common::send(&s, "GET", "/api/indicators?format=xml", None, "").await.assert_problem(400, "format");
+}

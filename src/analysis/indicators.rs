@@ -120,6 +120,41 @@ pub fn lines(
     (Some(year), out)
 }
 
+/// Every indicator `viewer` may see, for `areas` in one `year` (the latest with figures when `None`):
+/// one row per area, one figure (or none) per indicator, in catalogue order. Indicators with no
+/// figure for any of the areas are left out.
+pub fn table<'c>(
+    index: &Index,
+    catalogue: &'c Catalogue,
+    values: &[IndicatorValue],
+    areas: &[AreaId],
+    year: Option<i32>,
+    viewer: Viewer,
+) -> (Option<i32>, Vec<&'c Indicator>, Vec<Vec<Option<Published>>>) {
+    let Some(year) = year.or_else(|| values.iter().map(|v| v.year).max()) else {
+        return (None, Vec::new(), vec![Vec::new(); areas.len()]);
+    };
+    let tree = Tree::new(index);
+    let mut columns = Vec::new();
+    let mut rows = vec![Vec::new(); areas.len()];
+    for indicator in catalogue.iter() {
+        if viewer != Viewer::Staff && indicator.visibility == Visibility::Staff {
+            continue;
+        }
+        let shown = published(&tree, values, indicator, year, viewer);
+        let column: Vec<Option<Published>> =
+            areas.iter().map(|a| shown.get(&Some(*a)).copied().flatten()).collect();
+        if column.iter().all(Option::is_none) {
+            continue;
+        }
+        columns.push(indicator);
+        for (row, figure) in rows.iter_mut().zip(column) {
+            row.push(figure);
+        }
+    }
+    (Some(year), columns, rows)
+}
+
 /// The areas as a tree: each area's children, and the top areas (no parent) under the city.
 struct Tree {
     children: HashMap<Option<AreaId>, Vec<AreaId>>,

@@ -94,6 +94,45 @@ impl App {
     }
 }
 
+/// Every area's indicators of one level for one year.
+#[derive(Debug, Clone)]
+pub struct IndicatorTable {
+    pub year: Option<i32>,
+    /// Whether staff-only indicators and exact figures are included.
+    pub staff_view: bool,
+    pub indicators: Vec<crate::model::indicators::Indicator>,
+    pub rows: Vec<(std::sync::Arc<crate::model::Area>, Vec<Option<crate::analysis::indicators::Published>>)>,
+}
+
+impl App {
+    /// Every area of `level` with its indicators for `year`. The staff's view (staff-only
+    /// indicators, exact figures) only for a caller who may see it for every one of the areas.
+    pub fn indicator_table(
+        &self,
+        principal: &Principal,
+        level: AreaLevel,
+        year: Option<i32>,
+    ) -> Result<IndicatorTable, Error> {
+        let index = self.store.read();
+        let areas = index.areas_in(Some(level), None);
+        let staff_view =
+            areas.iter().all(|a| self.authorize(principal, Action::ReadStaffFigures(a.id)).is_ok())
+                && !areas.is_empty();
+        let viewer =
+            if staff_view { Viewer::Staff } else { Viewer::Public { min_count: self.privacy.min_count } };
+        let values = self.private.indicator_values()?;
+        let ids: Vec<AreaId> = areas.iter().map(|a| a.id).collect();
+        let (year, indicators, figures) =
+            crate::analysis::indicators::table(&index, self.catalogue(), &values, &ids, year, viewer);
+        Ok(IndicatorTable {
+            year,
+            staff_view,
+            indicators: indicators.into_iter().cloned().collect(),
+            rows: areas.into_iter().zip(figures).collect(),
+        })
+    }
+}
+
 /// Each row's area in the store: by code when the table gives one, else by normalised name
 /// (among areas of `level` when given). Unmatched and ambiguous names, and a figure given twice,
 /// are all listed; nothing is stored then.

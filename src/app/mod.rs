@@ -19,7 +19,7 @@ pub use groups::{
     features_geojson,
 };
 pub use imports::{ImportJob, ImportLayer, ImportSummary, Join};
-pub use indicators::{IndicatorImport, KarteIndicators};
+pub use indicators::{IndicatorImport, IndicatorTable, KarteIndicators};
 pub use overlays::OverlayVersion;
 pub use permission::Action;
 

@@ -301,6 +301,91 @@ pub fn add_indicators(
     Ok(())
 }
 
+#[derive(Deserialize)]
+pub struct IndicatorQuery {
+    level: Option<String>,
+    year: Option<i32>,
+    format: Option<String>,
+}
+
+/// A published figure as a table cell: `1234`, `31.2`, `<3` or `x`.
+fn cell(figure: &Option<analysis::indicators::Published>) -> String {
+    match serde_json::to_value(figure).expect("serialisable") {
+        Value::Null => String::new(),
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// `GET /api/indicators?level=district&year=2024[&format=csv]`: every area of a level with its
+/// indicators for one year, as JSON or as a CSV for Excel (UTF-8 with BOM). Public indicators to
+/// everyone (small counts withheld); staff-only ones and exact figures to staff who may see them for
+/// every area of the table.
+pub async fn indicator_table(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<IndicatorQuery>,
+) -> Result<Response, AppError> {
+    let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(AppError::parameter("format", format!("{other:?} is neither json nor csv")));
+        }
+    };
+    let year = q.year;
+    let t = state.blocking(move |app| app.indicator_table(&who, level, year)).await?;
+    if csv {
+        let mut body = String::from("\u{feff}地域ID,名称,コード");
+        for i in &t.indicators {
+            body.push(',');
+            body.push_str(&csv_field(&json!(format!("{}（{}）", i.name, i.unit))));
+        }
+        body.push_str("\r\n");
+        for (area, figures) in &t.rows {
+            let code = area.code.clone().unwrap_or_default();
+            let (name, code) = (csv_field(&json!(area.name)), csv_field(&json!(code)));
+            body.push_str(&format!("{},{name},{code}", area.id.0));
+            for f in figures {
+                body.push(',');
+                body.push_str(&cell(f));
+            }
+            body.push_str("\r\n");
+        }
+        let year = t.year.map_or("none".to_owned(), |y| y.to_string());
+        let headers = [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"sasaeai-indicators-{level}-{year}.csv\""),
+            ),
+        ];
+        return Ok(per_caller((headers, body)));
+    }
+    let rows: Vec<Value> = t
+        .rows
+        .iter()
+        .map(|(area, figures)| {
+            let values: serde_json::Map<String, Value> = t
+                .indicators
+                .iter()
+                .zip(figures)
+                .map(|(i, f)| (i.id.clone(), serde_json::to_value(f).expect("serialisable")))
+                .collect();
+            json!({ "area_id": area.id, "name": area.name, "code": area.code, "values": values })
+        })
+        .collect();
+    let indicators: Vec<Value> = t
+        .indicators
+        .iter()
+        .map(|i| json!({ "id": i.id, "name": i.name, "unit": i.unit, "field": i.field, "visibility": i.visibility }))
+        .collect();
+    Ok(per_caller(Json(json!({
+        "level": level, "year": t.year, "staff_view": t.staff_view, "indicators": indicators, "rows": rows,
+    }))))
+}
+
 /// A karte answers each caller differently (staff see the 地域情報シート): no shared cache may keep it.
 pub fn per_caller(body: impl IntoResponse) -> Response {
     let headers = [(header::CACHE_CONTROL, "private, no-store"), (header::VARY, "authorization, cookie")];

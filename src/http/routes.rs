@@ -86,6 +86,7 @@ fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::GET, "/api/gaps", Everyone, get(analysis::gaps)),
         r(Method::GET, "/api/karte", Everyone, get(analysis::karte_table)),
         r(Method::GET, "/api/karte/{id}", Everyone, get(analysis::karte)),
+        r(Method::GET, "/api/indicators", Everyone, get(analysis::indicator_table)),
         r(Method::GET, "/api/karte/{id}/sheet", AreaStaff, get(sheets::sheet)),
         r(Method::POST, "/api/karte/{id}/notes", AreaStaff, post(sheets::add_note)),
         r(Method::DELETE, "/api/karte/{id}/notes/{note}", AreaStaff, delete(sheets::delete_note)),
