@@ -120,6 +120,9 @@ pub fn lines(
     (Some(year), out)
 }
 
+/// One figure (or none) per indicator, for each area of a table.
+pub type TableRows = Vec<Vec<Option<Published>>>;
+
 /// Every indicator `viewer` may see, for `areas` in one `year` (the latest with figures when `None`):
 /// one row per area, one figure (or none) per indicator, in catalogue order. Indicators with no
 /// figure for any of the areas are left out.
@@ -130,7 +133,7 @@ pub fn table<'c>(
     areas: &[AreaId],
     year: Option<i32>,
     viewer: Viewer,
-) -> (Option<i32>, Vec<&'c Indicator>, Vec<Vec<Option<Published>>>) {
+) -> (Option<i32>, Vec<&'c Indicator>, TableRows) {
     let Some(year) = year.or_else(|| values.iter().map(|v| v.year).max()) else {
         return (None, Vec::new(), vec![Vec::new(); areas.len()]);
     };
