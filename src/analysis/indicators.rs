@@ -71,18 +71,51 @@ struct YearTable {
     figures: HashMap<Option<AreaId>, Option<f64>>,
 }
 
+/// The stored figures indexed once by indicator and year, with the areas as a tree: what every
+/// karte, table and issue reads, so no figure is searched for among all of them.
+pub struct Figures {
+    tree: Tree,
+    own: HashMap<(String, i32), HashMap<AreaId, IndicatorFigure>>,
+    latest_year: Option<i32>,
+}
+
+impl Figures {
+    pub fn new(index: &Index, values: &[IndicatorValue]) -> Figures {
+        let mut own: HashMap<(String, i32), HashMap<AreaId, IndicatorFigure>> = HashMap::new();
+        for v in values {
+            own.entry((v.indicator.clone(), v.year)).or_default().insert(v.area_id, v.figure);
+        }
+        Figures { tree: Tree::new(index), own, latest_year: values.iter().map(|v| v.year).max() }
+    }
+
+    /// The figures stored for `indicator` in `year`, by area.
+    fn own(&self, indicator: &str, year: i32) -> Option<&HashMap<AreaId, IndicatorFigure>> {
+        self.own.get(&(indicator.to_owned(), year))
+    }
+
+    /// The figure of one indicator of `area` in `year`, as `viewer` may see it.
+    pub fn figure(
+        &self,
+        indicator: &Indicator,
+        area: AreaId,
+        year: i32,
+        viewer: Viewer,
+    ) -> Option<Published> {
+        published(self, indicator, year, viewer).get(&Some(area)).copied().flatten()
+    }
+}
+
 /// What the karte of `area` shows of the indicators, for `year` (the latest year with figures when
 /// `None`). Lines with no figure for the area, its ward or the city that year are left out.
 pub fn lines(
     index: &Index,
+    figures: &Figures,
     catalogue: &Catalogue,
-    values: &[IndicatorValue],
     area: AreaId,
     year: Option<i32>,
     viewer: Viewer,
 ) -> (Option<i32>, Vec<IndicatorLine>) {
-    let Some(year) = year.or_else(|| values.iter().map(|v| v.year).max()) else { return (None, Vec::new()) };
-    let tree = Tree::new(index);
+    let Some(year) = year.or(figures.latest_year) else { return (None, Vec::new()) };
     let ward = index
         .area(area)
         .and_then(|a| index.ancestors(a).iter().find(|x| x.level == AreaLevel::Ward).map(|w| w.id));
@@ -91,7 +124,7 @@ pub fn lines(
         if viewer != Viewer::Staff && indicator.visibility == Visibility::Staff {
             continue;
         }
-        let at = |y: i32| published(&tree, values, indicator, y, viewer);
+        let at = |y: i32| published(figures, indicator, y, viewer);
         let now = at(year);
         let pick = |id: Option<AreaId>| now.get(&id).copied().flatten();
         let (value, ward_value, city) = (pick(Some(area)), ward.and_then(|w| pick(Some(w))), pick(None));
@@ -127,24 +160,22 @@ pub type TableRows = Vec<Vec<Option<Published>>>;
 /// one row per area, one figure (or none) per indicator, in catalogue order. Indicators with no
 /// figure for any of the areas are left out.
 pub fn table<'c>(
-    index: &Index,
+    figures: &Figures,
     catalogue: &'c Catalogue,
-    values: &[IndicatorValue],
     areas: &[AreaId],
     year: Option<i32>,
     viewer: Viewer,
 ) -> (Option<i32>, Vec<&'c Indicator>, TableRows) {
-    let Some(year) = year.or_else(|| values.iter().map(|v| v.year).max()) else {
+    let Some(year) = year.or(figures.latest_year) else {
         return (None, Vec::new(), vec![Vec::new(); areas.len()]);
     };
-    let tree = Tree::new(index);
     let mut columns = Vec::new();
     let mut rows = vec![Vec::new(); areas.len()];
     for indicator in catalogue.iter() {
         if viewer != Viewer::Staff && indicator.visibility == Visibility::Staff {
             continue;
         }
-        let shown = published(&tree, values, indicator, year, viewer);
+        let shown = published(figures, indicator, year, viewer);
         let column: Vec<Option<Published>> =
             areas.iter().map(|a| shown.get(&Some(*a)).copied().flatten()).collect();
         if column.iter().all(Option::is_none) {
@@ -187,51 +218,43 @@ impl Tree {
 
 /// Every area's figure for a count: its own, else the sum of its children's when all of them have
 /// one (a withheld figure makes every sum above it unknown).
-fn counts(tree: &Tree, values: &[IndicatorValue], indicator: &str, year: i32) -> YearTable {
-    let own: HashMap<Option<AreaId>, Option<f64>> = values
-        .iter()
-        .filter(|v| v.indicator == indicator && v.year == year)
-        .map(|v| {
-            (
-                Some(v.area_id),
-                match v.figure {
-                    IndicatorFigure::Value(x) => Some(x),
-                    IndicatorFigure::Suppressed => None,
-                },
-            )
-        })
-        .collect();
-    let mut figures: HashMap<Option<AreaId>, Option<f64>> = HashMap::new();
+fn counts(figures: &Figures, indicator: &str, year: i32) -> YearTable {
+    let own = figures.own(indicator, year);
+    let tree = &figures.tree;
+    let mut rolled: HashMap<Option<AreaId>, Option<f64>> = HashMap::new();
     for &id in tree.order.iter().rev() {
-        let figure = match own.get(&id) {
-            Some(f) => *f,
+        let figure = match id.and_then(|a| own?.get(&a)) {
+            Some(IndicatorFigure::Value(x)) => Some(*x),
+            Some(IndicatorFigure::Suppressed) => None,
             None => {
                 let kids = tree.children(id);
-                let sum: Option<f64> = kids.iter().map(|k| figures.get(&Some(*k)).copied().flatten()).sum();
+                let sum: Option<f64> = kids.iter().map(|k| rolled.get(&Some(*k)).copied().flatten()).sum();
                 sum.filter(|_| !kids.is_empty())
             }
         };
-        figures.insert(id, figure);
+        rolled.insert(id, figure);
     }
-    YearTable { figures }
+    YearTable { figures: rolled }
 }
 
 /// Every area's figure for one indicator and year, as `viewer` may see it.
 fn published(
-    tree: &Tree,
-    values: &[IndicatorValue],
+    figures: &Figures,
     indicator: &Indicator,
     year: i32,
     viewer: Viewer,
 ) -> HashMap<Option<AreaId>, Option<Published>> {
+    let tree = &figures.tree;
     let shown_counts = |id: &str| {
-        let table = counts(tree, values, id, year);
+        let table = counts(figures, id, year);
         let shown = match viewer {
             Viewer::Staff => None,
             Viewer::Public { min_count } => Some(withhold(tree, &table, min_count)),
         };
         (table, shown)
     };
+    let own = figures.own(&indicator.id, year);
+    let own_figure = |id: &Option<AreaId>| id.and_then(|a| own?.get(&a));
     match &indicator.rate {
         None => {
             let (table, shown) = shown_counts(&indicator.id);
@@ -239,16 +262,18 @@ fn published(
                 .figures
                 .iter()
                 .map(|(id, f)| {
-                    let p = f.map(|x| match &shown {
-                        Some(shown) => shown.get(id).copied().unwrap_or(Published::Value(x)),
-                        None => Published::Value(x),
-                    });
-                    (*id, p.or(own_withheld(values, &indicator.id, year, *id)))
+                    let p = match (f, own_figure(id)) {
+                        (_, Some(IndicatorFigure::Suppressed)) => Some(Published::Hidden), // withheld at the source
+                        (None, _) => None,
+                        (Some(x), _) => Some(
+                            shown.as_ref().and_then(|s| s.get(id).copied()).unwrap_or(Published::Value(*x)),
+                        ),
+                    };
+                    (*id, p)
                 })
                 .collect()
         }
         Some(rate) => {
-            let own = counts(tree, values, &indicator.id, year);
             let (num, num_shown) = shown_counts(&rate.numerator);
             let (den, den_shown) = shown_counts(&rate.denominator);
             let is_shown = |s: &Option<HashMap<Option<AreaId>, Published>>, id| {
@@ -257,13 +282,11 @@ fn published(
             tree.order
                 .iter()
                 .map(|id| {
-                    let own_rate = values
-                        .iter()
-                        .any(|v| v.indicator == indicator.id && v.year == year && Some(v.area_id) == *id);
-                    let figure = if own_rate {
-                        own.figures[id].map(Published::Value).or(Some(Published::Hidden))
-                    } else {
-                        match (num.figures[id], den.figures[id]) {
+                    let figure = match own_figure(id) {
+                        // A rate the ward imported as it is, without its parts.
+                        Some(IndicatorFigure::Value(x)) => Some(Published::Value(*x)),
+                        Some(IndicatorFigure::Suppressed) => Some(Published::Hidden),
+                        None => match (num.figures[id], den.figures[id]) {
                             (Some(n), Some(d)) if d > 0.0 => {
                                 Some(if is_shown(&num_shown, id) && is_shown(&den_shown, id) {
                                     Published::Value(n / d * rate.scale)
@@ -272,31 +295,13 @@ fn published(
                                 })
                             }
                             _ => None,
-                        }
+                        },
                     };
                     (*id, figure)
                 })
                 .collect()
         }
     }
-}
-
-/// An area whose own figure was withheld at the source.
-fn own_withheld(
-    values: &[IndicatorValue],
-    indicator: &str,
-    year: i32,
-    id: Option<AreaId>,
-) -> Option<Published> {
-    values
-        .iter()
-        .any(|v| {
-            v.indicator == indicator
-                && v.year == year
-                && Some(v.area_id) == id
-                && v.figure == IndicatorFigure::Suppressed
-        })
-        .then_some(Published::Hidden)
 }
 
 /// The public form of a count table: small counts `<min`, and complementary suppression through

@@ -3,7 +3,7 @@
 //! staff whose areas include the area.
 
 use super::{App, Error, ImportJob, ImportSummary, Principal, permission::Action};
-use crate::analysis::indicators::{IndicatorLine, Viewer, lines};
+use crate::analysis::indicators::{Figures, IndicatorLine, Viewer, lines};
 use crate::import::indicators::IndicatorRow;
 use crate::import::join::NameIndex;
 use crate::import::{ImportError, RecordProblem};
@@ -12,6 +12,7 @@ use crate::model::{AreaId, AreaLevel};
 use crate::store::Index;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What an indicators import wrote, besides how many figures.
 #[derive(Debug, Clone, Serialize)]
@@ -22,6 +23,9 @@ pub struct IndicatorImport {
     pub indicators: Vec<String>,
     pub years: Vec<i32>,
 }
+
+/// The figures index with the (indicator figures, areas) versions it was built from.
+pub(super) type FiguresCache = parking_lot::Mutex<Option<((u64, u64), Arc<Figures>)>>;
 
 /// The indicators of a karte.
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +77,20 @@ impl App {
         match_areas(&self.store.read(), &rows, job.level)
     }
 
+    /// The stored figures indexed for reading, built once per version of the figures and of the
+    /// areas and shared by every reader until either changes.
+    pub(super) fn figures(&self, index: &Index) -> Result<Arc<Figures>, Error> {
+        let version = (self.private.indicators_version(), index.versions().areas);
+        if let Some((v, figures)) = &*self.figures_cache.lock()
+            && *v == version
+        {
+            return Ok(figures.clone());
+        }
+        let figures = Arc::new(Figures::new(index, &self.private.indicator_values()?));
+        *self.figures_cache.lock() = Some((version, figures.clone()));
+        Ok(figures)
+    }
+
     /// The indicators of `area` for `year` (the latest with figures when `None`; none when that year
     /// has no figures), as `principal` may see them.
     pub fn karte_indicators(
@@ -84,12 +102,12 @@ impl App {
         let staff_view = self.authorize(principal, Action::ReadStaffFigures(area)).is_ok();
         let viewer =
             if staff_view { Viewer::Staff } else { Viewer::Public { min_count: self.privacy.min_count } };
-        let values = self.private.indicator_values()?;
         let index = self.store.read();
         if index.area(area).is_none() {
             return Err(Error::NotFound(format!("no area with id {}", area.0)));
         }
-        let (year, indicators) = lines(&index, self.catalogue(), &values, area, year, viewer);
+        let figures = self.figures(&index)?;
+        let (year, indicators) = lines(&index, &figures, self.catalogue(), area, year, viewer);
         Ok(KarteIndicators { year, staff_view, indicators })
     }
 }
@@ -120,10 +138,10 @@ impl App {
                 && !areas.is_empty();
         let viewer =
             if staff_view { Viewer::Staff } else { Viewer::Public { min_count: self.privacy.min_count } };
-        let values = self.private.indicator_values()?;
         let ids: Vec<AreaId> = areas.iter().map(|a| a.id).collect();
+        let figures = self.figures(&index)?;
         let (year, indicators, figures) =
-            crate::analysis::indicators::table(&index, self.catalogue(), &values, &ids, year, viewer);
+            crate::analysis::indicators::table(&figures, self.catalogue(), &ids, year, viewer);
         Ok(IndicatorTable {
             year,
             staff_view,

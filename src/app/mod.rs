@@ -192,6 +192,8 @@ pub struct App {
     pub privacy: Privacy,
     throttle: accounts::Throttle,
     overlay_cache: overlays::OverlayCache,
+    /// The indicator figures indexed for reading, with the versions they were built from.
+    figures_cache: indicators::FiguresCache,
     /// The token of the configuration file or `SASAEAI_STAFF_TOKEN`: a staff account for scripts.
     staff_token: Option<Arc<str>>,
 }
@@ -212,6 +214,7 @@ impl App {
             privacy,
             throttle: accounts::Throttle::default(),
             overlay_cache: overlays::OverlayCache::default(),
+            figures_cache: Default::default(),
             staff_token: staff_token.filter(|t| !t.is_empty()).map(Arc::from),
         }
     }

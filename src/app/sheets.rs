@@ -3,7 +3,7 @@
 //! shows that indicator's figure for each target year where no measured value was entered.
 
 use super::{App, Error, Principal, permission::Action};
-use crate::analysis::indicators::{Published, Viewer, lines};
+use crate::analysis::indicators::{Published, Viewer};
 use crate::model::AreaId;
 use crate::model::indicators::IndicatorField;
 use crate::private::{IssueInput, IssueRow, NoteInput, NoteRow};
@@ -128,17 +128,16 @@ impl App {
         if !issues.iter().any(|i| i.indicator.is_some()) {
             return Ok(());
         }
-        let values = self.private.indicator_values()?;
-        let index = self.store.read();
+        let figures = self.figures(&self.store.read())?;
         for issue in issues.iter_mut() {
-            let Some(indicator) = issue.indicator.clone() else { continue };
+            let Some(indicator) = issue.indicator.as_deref().and_then(|i| self.catalogue().get(i)) else {
+                continue;
+            };
             for target in issue.targets.iter_mut().filter(|t| t.measured.is_none()) {
-                let (_, shown) =
-                    lines(&index, self.catalogue(), &values, area, Some(target.year), Viewer::Staff);
-                target.measured = shown.iter().find(|l| l.id == indicator).and_then(|l| match l.value {
+                target.measured = match figures.figure(indicator, area, target.year, Viewer::Staff) {
                     Some(Published::Value(v)) => Some(v),
                     _ => None,
-                });
+                };
             }
         }
         Ok(())

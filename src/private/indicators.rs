@@ -19,7 +19,7 @@ impl PrivateStore {
         audit_entry: &AuditEntry,
     ) -> Result<usize, PrivateError> {
         let replaced: BTreeSet<(&str, i32)> = values.iter().map(|v| (v.indicator.as_str(), v.year)).collect();
-        self.write(|tx| {
+        let removed = self.write(|tx| {
             let mut removed = 0;
             for (indicator, year) in &replaced {
                 removed += tx.execute(
@@ -39,7 +39,14 @@ impl PrivateStore {
             }
             audit::append(tx, &audit_entry.about(None, Vec::new()))?;
             Ok(removed)
-        })
+        })?;
+        self.indicators_version.fetch_add(1, std::sync::atomic::Ordering::Release);
+        Ok(removed)
+    }
+
+    /// The version of the indicator figures in this process: it changes whenever an import commits.
+    pub fn indicators_version(&self) -> u64 {
+        self.indicators_version.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Every stored figure.

@@ -53,6 +53,8 @@ pub struct PrivateStore {
     /// Counts the committed changes to what the overlays read (groups, features, editions), so
     /// caches of aggregates know when they are stale.
     maps_version: AtomicU64,
+    /// Counts the committed imports of indicator figures, for the figures' in-memory index.
+    indicators_version: AtomicU64,
 }
 
 impl PrivateStore {
@@ -104,7 +106,11 @@ impl PrivateStore {
             tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
             tx.commit()?;
         }
-        Ok(PrivateStore { conn: Mutex::new(conn), maps_version: AtomicU64::new(0) })
+        Ok(PrivateStore {
+            conn: Mutex::new(conn),
+            maps_version: AtomicU64::new(0),
+            indicators_version: AtomicU64::new(0),
+        })
     }
 
     /// Runs `f` in one transaction: everything it writes, audit rows included, lands or nothing does.
