@@ -54,6 +54,30 @@ pub fn find_date(text: &str) -> Option<Date> {
     starts.filter_map(|(i, _)| ymd(&text[i..], 0)).find(|d| d.year >= 1900)
 }
 
+/// A year as tables write it: `2023`, `2023年度`, `令和5年`, `R5`, `令和元年度`.
+///
+/// ```
+/// use sasaeai::import::dates::find_year;
+/// assert_eq!(find_year("2023年度"), Some(2023));
+/// assert_eq!(find_year("令和5年"), Some(2023));
+/// assert_eq!(find_year("令和元年度"), Some(2019));
+/// assert_eq!(find_year("R6"), Some(2024));
+/// assert_eq!(find_year("5"), None);
+/// ```
+pub fn find_year(text: &str) -> Option<i32> {
+    let t = text.trim().chars().map(crate::model::halfwidth).collect::<String>().replace("元年", "1年");
+    let digits = |s: &str| -> Option<i32> {
+        let d: String = s.chars().take_while(char::is_ascii_digit).collect();
+        d.parse().ok()
+    };
+    for (era, before) in ERAS {
+        if let Some(rest) = t.strip_prefix(era) {
+            return digits(rest).filter(|n| (1..=99).contains(n)).map(|n| before + n);
+        }
+    }
+    digits(&t).filter(|y| (1900..=2100).contains(y))
+}
+
 /// `year sep month sep day` at the start of `text`, the year counted from `before`.
 fn ymd(text: &str, before: i32) -> Option<Date> {
     let mut rest = text;

@@ -691,7 +691,7 @@ fn site_dates(r: &mut Reader) -> Vec<(&'static str, Date)> {
     for field in ["opened", "closed"] {
         let Some(text) = r.text(field) else { continue };
         let date = super::dates::find_date(&text)
-            .or_else(|| super::indicators::find_year(&text).map(|year| Date { year, month: 1, day: 1 }));
+            .or_else(|| super::dates::find_year(&text).map(|year| Date { year, month: 1, day: 1 }));
         match date {
             Some(d) => out.push((field, d)),
             None => {

@@ -61,7 +61,9 @@ pub fn read(
         let text = |c: &Option<String>| c.as_ref().and_then(|c| cell(record, c));
         let row_year = match (year, text(&year_column)) {
             (Some(y), _) => Ok(y),
-            (None, Some(t)) => find_year(&t).ok_or(format!("{t:?} is not a year (2023, 令和5年, 2023年度)")),
+            (None, Some(t)) => {
+                super::dates::find_year(&t).ok_or(format!("{t:?} is not a year (2023, 令和5年, 2023年度)"))
+            }
             (None, None) => Err("no year".to_owned()),
         };
         let row_year = match row_year {
@@ -214,30 +216,6 @@ pub fn figure(text: &str) -> Result<IndicatorFigure, String> {
             )),
         },
     }
-}
-
-/// A year as tables write it: `2023`, `2023年度`, `令和5年`, `R5`, `令和元年度`.
-///
-/// ```
-/// use sasaeai::import::indicators::find_year;
-/// assert_eq!(find_year("2023年度"), Some(2023));
-/// assert_eq!(find_year("令和5年"), Some(2023));
-/// assert_eq!(find_year("令和元年度"), Some(2019));
-/// assert_eq!(find_year("R6"), Some(2024));
-/// assert_eq!(find_year("5"), None);
-/// ```
-pub fn find_year(text: &str) -> Option<i32> {
-    let t: String = text.trim().chars().map(halfwidth).collect::<String>().replace("元", "1");
-    let digits = |s: &str| -> Option<i32> {
-        let d: String = s.chars().take_while(char::is_ascii_digit).collect();
-        d.parse().ok()
-    };
-    for (era, before) in [("令和", 2018), ("平成", 1988), ("R", 2018), ("H", 1988)] {
-        if let Some(rest) = t.strip_prefix(era) {
-            return digits(rest).filter(|n| (1..=99).contains(n)).map(|n| before + n);
-        }
-    }
-    digits(&t).filter(|y| (1900..=2100).contains(y))
 }
 
 #[cfg(test)]
