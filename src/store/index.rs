@@ -43,6 +43,9 @@ pub struct Index {
     network: Option<Arc<Graph>>,
     dataset: Arc<DatasetInfo>,
     versions: LayerVersions,
+    /// The years population units are for, kept as units are added (units are never removed alone),
+    /// so that choosing a year costs nothing per request or tile.
+    population_years: std::collections::BTreeSet<i32>,
 }
 
 fn area_entry(area: &Area) -> Option<AreaEntry> {
@@ -64,6 +67,7 @@ impl Index {
             RTree::bulk_load(sites.iter().map(|s| GeomWithData::new(s.data.location, s.id)).collect());
         let population_tree =
             RTree::bulk_load(population.iter().map(|p| GeomWithData::new(p.data.location, p.id)).collect());
+        let population_years = population.iter().filter_map(|p| p.data.year).collect();
         Index {
             areas: Arc::new(Layer {
                 by_id: areas.into_iter().map(|a| (a.id, Arc::new(a))).collect(),
@@ -80,6 +84,7 @@ impl Index {
             network: network.map(Arc::new),
             dataset: Arc::new(dataset),
             versions: LayerVersions::default(),
+            population_years,
         }
     }
 
@@ -240,15 +245,9 @@ impl Index {
         self.population.by_id.values()
     }
 
-    /// The years population units are for, oldest first (units without a year are not counted).
-    pub fn population_years(&self) -> Vec<i32> {
-        let years: std::collections::BTreeSet<i32> = self.population().filter_map(|u| u.data.year).collect();
-        years.into_iter().collect()
-    }
-
     /// The latest year a population unit is for.
     pub fn latest_population_year(&self) -> Option<i32> {
-        self.population().filter_map(|u| u.data.year).max()
+        self.population_years.last().copied()
     }
 
     /// The population as of one year, so that two imported years are two years, never a sum: for
@@ -256,9 +255,9 @@ impl Index {
     /// the latest year; every unit when none has a year. (Units without a year are left out once any
     /// unit has one.) With the year counted.
     pub fn population_of(&self, year: Option<i32>) -> (Option<i32>, Vec<Arc<PopulationUnit>>) {
-        let years = self.population_years();
+        let years = &self.population_years;
         let year = match year {
-            Some(y) => years.iter().rev().find(|&&held| held <= y).or(years.first()).copied(),
+            Some(y) => years.range(..=y).next_back().or(years.first()).copied(),
             None => years.last().copied(),
         };
         (year, self.population().filter(|u| u.data.year == year).cloned().collect())
@@ -282,6 +281,7 @@ impl Index {
     pub(super) fn put_population(&mut self, units: Vec<PopulationUnit>) {
         let layer = Arc::make_mut(&mut self.population);
         for unit in units {
+            self.population_years.extend(unit.data.year);
             layer.tree.insert(GeomWithData::new(unit.data.location, unit.id));
             layer.by_id.insert(unit.id, Arc::new(unit));
         }
