@@ -361,7 +361,7 @@ pub async fn indicator_table(
                 format!("attachment; filename=\"sasaeai-indicators-{level}-{year}.csv\""),
             ),
         ];
-        return Ok(per_caller((headers, body)));
+        return Ok((headers, body).into_response());
     }
     let rows: Vec<Value> = t
         .rows
@@ -381,15 +381,10 @@ pub async fn indicator_table(
         .iter()
         .map(|i| json!({ "id": i.id, "name": i.name, "unit": i.unit, "field": i.field, "visibility": i.visibility }))
         .collect();
-    Ok(per_caller(Json(json!({
+    Ok(Json(json!({
         "level": level, "year": t.year, "staff_view": t.staff_view, "indicators": indicators, "rows": rows,
-    }))))
-}
-
-/// A karte answers each caller differently (staff see the 地域情報シート): no shared cache may keep it.
-pub fn per_caller(body: impl IntoResponse) -> Response {
-    let headers = [(header::CACHE_CONTROL, "private, no-store"), (header::VARY, "authorization, cookie")];
-    (headers, body).into_response()
+    }))
+    .into_response())
 }
 
 /// `GET /api/karte/{area_id}`.
@@ -398,7 +393,7 @@ pub async fn karte(
     Caller(who): Caller,
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Json<Value>, AppError> {
     let heavy = state.heavy.clone();
     heavy
         .run("the karte", move |_| {
@@ -407,7 +402,7 @@ pub async fn karte(
             j["support_overlays"] = karte_overlays(&state, &k)?;
             add_indicators(&mut j, &state, &who, id, q.year)?;
             j["dataset"] = serde_json::to_value(state.app.store.dataset()).expect("serialisable");
-            Ok(per_caller(Json(j)))
+            Ok(Json(j))
         })
         .await
 }

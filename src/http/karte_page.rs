@@ -1,7 +1,7 @@
 //! `GET /karte/{area_id}`: the 地区カルテ as an A4 page to print, in Japanese. It renders the same JSON
 //! as `/api/karte/{area_id}`, so the printed figures are the API's figures.
 
-use super::analysis::{AnalysisQuery, add_indicators, build_karte, karte_json, karte_overlays, per_caller};
+use super::analysis::{AnalysisQuery, add_indicators, build_karte, karte_json, karte_overlays};
 use super::auth::Caller;
 use super::extract::{Path, Query};
 use super::{AppError, AppState};
@@ -72,7 +72,7 @@ pub async fn page(
     Caller(who): Caller,
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
-) -> Result<axum::response::Response, AppError> {
+) -> Result<Html<String>, AppError> {
     let heavy = state.heavy.clone();
     heavy
         .run("the karte page", move |_| {
@@ -100,7 +100,7 @@ pub async fn page(
             let children = index.children(k.area.id);
             let sites: Vec<Arc<Site>> = k.sites.iter().flat_map(|(_, list)| list.iter().cloned()).collect();
             let map = svg_map(&k.area, &children, &sites, &units, &covered);
-            Ok(per_caller(Html(render(&j, dataset, &map))))
+            Ok(Html(render(&j, dataset, &map)))
         })
         .await
 }

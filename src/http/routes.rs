@@ -20,6 +20,9 @@ use std::path::Path;
 pub enum Audience {
     /// Everyone, signed in or not: public data, and support maps only as suppressed aggregates.
     Everyone,
+    /// Everyone, answered by who asks: the public 地区カルテ, and for staff of the area the
+    /// 地域情報シート (staff-only figures and notes). Never kept by a shared cache.
+    EveryoneByRole,
     /// The signed-in account itself (its own tokens, its own groups).
     Myself,
     /// Staff and coordinators (within their areas): site edits.
@@ -65,7 +68,7 @@ fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
     let import_limit = DefaultBodyLimit::max(IMPORT_BODY_LIMIT);
     vec![
         r(Method::GET, "/health", Everyone, get(super::health)),
-        r(Method::GET, "/karte/{id}", Everyone, get(karte_page::page)),
+        r(Method::GET, "/karte/{id}", EveryoneByRole, get(karte_page::page)),
         r(Method::GET, "/tiles/{file}", Everyone, get(tiles::tilejson)),
         r(Method::GET, "/tiles/{set}/{z}/{x}/{file}", Everyone, get(tiles::tile)),
         r(Method::GET, "/api/meta", Everyone, get(super::meta)),
@@ -85,8 +88,8 @@ fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::GET, "/api/coverage", Everyone, get(analysis::coverage_table)),
         r(Method::GET, "/api/gaps", Everyone, get(analysis::gaps)),
         r(Method::GET, "/api/karte", Everyone, get(analysis::karte_table)),
-        r(Method::GET, "/api/karte/{id}", Everyone, get(analysis::karte)),
-        r(Method::GET, "/api/indicators", Everyone, get(analysis::indicator_table)),
+        r(Method::GET, "/api/karte/{id}", EveryoneByRole, get(analysis::karte)),
+        r(Method::GET, "/api/indicators", EveryoneByRole, get(analysis::indicator_table)),
         r(Method::GET, "/api/karte/{id}/sheet", AreaStaff, get(sheets::sheet)),
         r(Method::POST, "/api/karte/{id}/notes", AreaStaff, post(sheets::add_note)),
         r(Method::DELETE, "/api/karte/{id}/notes/{note}", AreaStaff, delete(sheets::delete_note)),
@@ -132,7 +135,8 @@ pub fn route_table() -> Vec<RouteInfo> {
 }
 
 /// The router of [`table`], bodies limited to one feature unless a route says otherwise. Answers
-/// that are not public reads (a group's map, an account, a sign-in) tell every cache not to keep them.
+/// that are not public reads (a group's map, an account, a sign-in, a page that depends on who asks)
+/// tell every cache not to keep them, nor to answer one caller with another's.
 pub(super) fn router(web_dir: &Path) -> Router<AppState> {
     table(web_dir)
         .into_iter()
@@ -147,5 +151,6 @@ pub(super) fn router(web_dir: &Path) -> Router<AppState> {
 
 async fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("authorization, cookie"));
     response
 }
