@@ -11,8 +11,6 @@ use serde::Serialize;
 
 /// The longest note or issue title, in characters.
 pub const MAX_NOTE_CHARS: usize = 2_000;
-/// The most notes one area's sheet holds.
-pub const MAX_NOTES_PER_AREA: usize = 500;
 /// The most target years one issue holds.
 pub const MAX_TARGET_YEARS: usize = 20;
 
@@ -48,9 +46,6 @@ impl App {
             )));
         }
         check_text("text", &note.text)?;
-        if self.private.note_count(area.0)? >= MAX_NOTES_PER_AREA {
-            return Err(Error::Conflict(format!("an area's sheet holds at most {MAX_NOTES_PER_AREA} notes")));
-        }
         let id = self.private.add_note(
             area.0,
             &note,

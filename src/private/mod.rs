@@ -16,7 +16,9 @@ mod sheets;
 pub use accounts::{Role, SessionRow, TokenRow, UserRow};
 pub use audit::{AuditEntry, AuditRow};
 pub use groups::{FeatureInput, FeatureRow, GroupRole, GroupRow, MemberRow};
-pub use sheets::{IssueInput, IssueRow, NoteInput, NoteRow, TargetRow};
+pub use sheets::{
+    IssueInput, IssueRow, MAX_ISSUES_PER_AREA, MAX_NOTES_PER_AREA, NoteInput, NoteRow, TargetRow,
+};
 
 use crate::model::calendar::civil_from_days;
 use parking_lot::Mutex;

@@ -7,6 +7,27 @@ use super::{PrivateError, PrivateStore, iso8601, now_s};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+/// The most notes one area's sheet holds.
+pub const MAX_NOTES_PER_AREA: i64 = 500;
+/// The most issues one area's sheet holds.
+pub const MAX_ISSUES_PER_AREA: i64 = 100;
+
+/// Refuses a row beyond `max` of `table` for `area_id`, counted in the writing transaction so
+/// that two writers at once cannot both pass.
+fn check_room(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    area_id: i64,
+    max: i64,
+) -> Result<(), PrivateError> {
+    let n: i64 =
+        tx.query_row(&format!("SELECT count(*) FROM {table} WHERE area_id = ?1"), [area_id], |r| r.get(0))?;
+    if n >= max {
+        return Err(PrivateError::Refused(format!("an area's sheet holds at most {max} of these")));
+    }
+    Ok(())
+}
+
 /// A note as written.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NoteInput {
@@ -73,6 +94,7 @@ impl PrivateStore {
         audit: &AuditEntry,
     ) -> Result<i64, PrivateError> {
         self.write(|tx| {
+            check_room(tx, "area_notes", area_id, MAX_NOTES_PER_AREA)?;
             tx.execute(
                 "INSERT INTO area_notes (area_id, field, kind, text, author, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![area_id, note.field, note.kind, note.text, author, now_s()],
@@ -107,6 +129,7 @@ impl PrivateStore {
         self.write(|tx| {
             let id = match id {
                 None => {
+                    check_room(tx, "area_issues", area_id, MAX_ISSUES_PER_AREA)?;
                     tx.execute(
                         "INSERT INTO area_issues (area_id, title, field, priority, indicator, author, updated) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -150,15 +173,6 @@ impl PrivateStore {
                 return Err(PrivateError::Missing(format!("issue {id} of area {area_id}")));
             }
             append(tx, &audit.about(None, vec![area_id, id]))
-        })
-    }
-
-    /// How many notes `area_id`'s sheet holds.
-    pub fn note_count(&self, area_id: i64) -> Result<usize, PrivateError> {
-        self.read(|c| {
-            Ok(c.query_row("SELECT count(*) FROM area_notes WHERE area_id = ?1", [area_id], |r| {
-                r.get::<_, i64>(0)
-            })? as usize)
         })
     }
 
@@ -226,4 +240,28 @@ fn issues(c: &Connection, area_id: i64) -> Result<Vec<IssueRow>, PrivateError> {
         issue.targets = rows.collect::<Result<_, _>>()?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_areas_sheet_takes_at_most_its_issues_and_other_areas_are_not_counted() {
+        let store = PrivateStore::in_memory().unwrap();
+        let audit = AuditEntry::new("staff", "sheet.issue.add", None, Vec::new(), None);
+        let issue = IssueInput {
+            title: "通いの場を増やす".into(),
+            field: "elderly".into(),
+            priority: 1,
+            indicator: None,
+            targets: Vec::new(),
+        };
+        for _ in 0..MAX_ISSUES_PER_AREA {
+            store.put_issue(7, None, &issue, "staff", &audit).unwrap();
+        }
+        assert!(matches!(store.put_issue(7, None, &issue, "staff", &audit), Err(PrivateError::Refused(_))));
+        store.put_issue(8, None, &issue, "staff", &audit).expect("another area has room");
+        assert_eq!(store.sheet(7).unwrap().1.len() as i64, MAX_ISSUES_PER_AREA);
+    }
 }
