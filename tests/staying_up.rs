@@ -390,7 +390,9 @@ fn a_long_analysis_and_a_write_no_longer_freeze_health_tiles_and_writes() {
     );
     assert!(took > Duration::from_secs(10), "the analysis was long enough to matter ({took:?})");
     assert!(rounds >= 10);
-    assert!(worst[0] < Duration::from_millis(100), "/health took {:?} while an analysis ran", worst[0]);
+    // Under `cargo test` the other core also runs other tests, so no fixed figure holds; waiting for
+    // the analysis (as before the fix) would take most of its run.
+    assert!(worst[0] < took / 20, "/health took {:?} while a {took:?} analysis ran", worst[0]);
     // A tile rendered afresh after each write, and the write itself, are work on a machine whose
     // other core runs the analysis (and, under `cargo test`, other tests): they may take a while.
     // What they must not do is wait for the analysis, as they did when it held the index's lock.
