@@ -144,6 +144,27 @@ enum ImportCommand {
     /// indicator named by its id or Japanese name (総人口, 高齢化率, 要介護・要支援認定者数 …) — or long,
     /// with 地区名 (or コード), 指標, 年度 and 値 columns. Importing a year again replaces it.
     Indicators(ImportIndicators),
+    /// Participants per site and year (通いの場の参加者数), CSV or Excel: a 名称 (or site_id) column
+    /// with a 参加者数 column and a 年度 column (or --year), or one column per year (2023年度 …).
+    /// Sums per area become the 通いの場参加者数 indicator. Importing a year again replaces it.
+    Participants(ImportParticipants),
+}
+
+#[derive(Args)]
+struct ImportParticipants {
+    /// The list.
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArg,
+    /// The year of every count, when the list has no 年度 column nor a column per year.
+    #[arg(long)]
+    year: Option<i32>,
+    /// For a workbook: the sheet to read. Default: the first.
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Check the list against the store's sites, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Args)]
@@ -477,6 +498,7 @@ impl ImportCommand {
             ImportCommand::Population(p) => p.common.dry_run,
             ImportCommand::Network(_) => false,
             ImportCommand::Indicators(i) => i.dry_run,
+            ImportCommand::Participants(p) => p.dry_run,
         }
     }
 }
@@ -540,6 +562,12 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
             job.level = i.level;
             job.sheet = i.sheet;
             (i.file, i.store, job)
+        }
+        ImportCommand::Participants(p) => {
+            let mut job = ImportJob::new(ImportLayer::Participants, read_input(&p.file)?);
+            job.year = p.year;
+            job.sheet = p.sheet;
+            (p.file, p.store, job)
         }
         ImportCommand::Network(n) => {
             let mut job = ImportJob::new(ImportLayer::Network, read_input(&n.file)?);

@@ -301,6 +301,31 @@ async fn coverage_as_of_a_year_counts_only_the_sites_open_in_it() {
     assert_eq!(covered(2028).await, (30, 1), "closed in 2028, not yet opened");
     assert_eq!(covered(2029).await, (30, 1));
     assert_eq!(covered(2030).await, (70, 2), "the new café from 2030");
+
+    let ward = get(&s, "/api/coverage?level=ward&kinds=cafe").await.json()["rows"][0]["area_id"].clone();
+    let k = get(&s, &format!("/api/karte/{ward}?year=2030&minutes=5&profile=standard")).await.json();
+    let by_year: Vec<(u64, u64)> = k["coverage_by_year"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["year"].as_u64().unwrap(), r["covered65"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(by_year, [(2026, 70), (2027, 70), (2028, 30), (2029, 30), (2030, 70)], "each year recounted");
+    let changes: Vec<(&str, &str, &str)> = k["site_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["date"].as_str().unwrap(), c["change"].as_str().unwrap(), c["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changes, [("2028-03-31", "closed", "閉じたカフェ"), ("2030-04-01", "opened", "新しいカフェ")]);
+    let page = get(&s, &format!("/karte/{ward}?year=2030&minutes=5&profile=standard")).await;
+    let page = String::from_utf8(page.body).unwrap();
+    for shown in [
+        "<td>2028-03-31</td><td>廃止</td>",
+        "<td>2029</td><td class=\"n\">100</td><td class=\"n\">1</td><td class=\"n\">30%</td>",
+    ] {
+        assert!(page.contains(shown), "the page shows what the API says: {shown}");
+    }
 }
 
 #[test]

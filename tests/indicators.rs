@@ -258,3 +258,69 @@ async fn one_table_of_every_areas_indicators_equals_their_kartes() {
     assert!(text.contains("高齢者虐待事例件数（件）") && text.contains(",1,11\r\n"), "{text}");
     common::send(&s, "GET", "/api/indicators?format=xml", None, "").await.assert_problem(400, "format");
 }
+
+/// Sums of `figure` over `units` of `year` inside `area`, counted here without the index.
+fn recount(s: &AppState, area: &Area, year: i32, figure: impl Fn(&sasaeai::model::PopulationData) -> u32) -> f64 {
+    use geo::Contains;
+    let index = s.app.store.read();
+    index
+        .population()
+        .filter(|u| u.data.year == Some(year) && area.geometry.contains(&u.data.location))
+        .map(|u| f64::from(figure(&u.data)))
+        .sum()
+}
+
+#[tokio::test]
+async fn participants_per_site_give_each_areas_participation_rate_over_its_65_plus() {
+    use geo::Contains;
+    let (_d, s) = town();
+    let year = s.app.store.read().latest_population_year().unwrap();
+    let kayoi: Vec<_> = {
+        let index = s.app.store.read();
+        let all: Vec<_> = index.sites().filter(|x| x.data.kind == sasaeai::model::SiteKind::Kayoinoba).cloned().collect();
+        let unique = |name: &str| index.sites().filter(|x| x.data.name == name).count() == 1;
+        all.into_iter().filter(|x| unique(&x.data.name)).take(3).collect()
+    };
+    assert_eq!(kayoi.len(), 3, "the demo town has 通いの場 to count");
+    let counts = [12_u64, 30, 7];
+    // One by its id, two by name (the last count in 全角, as typed in Excel), in a wide list by year.
+    let csv = format!(
+        "site_id,名称,{year}年度\n{},,{}\n,{},{}\n,{},７\n",
+        kayoi[0].id.0, counts[0], kayoi[1].data.name, counts[1], kayoi[2].data.name
+    );
+    let r = common::send(&s, "POST", "/api/import/participants", Some(TOKEN), csv).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["participants"]["sites"], 3);
+
+    for district in districts(&s) {
+        let participants: u64 = kayoi
+            .iter()
+            .zip(counts)
+            .filter(|(site, _)| district.geometry.contains(&site.data.location))
+            .map(|(_, n)| n)
+            .sum();
+        let aged65 = recount(&s, &district, year, |d| d.aged65);
+        let k = karte(&s, district.id.0, Some(TOKEN), "").await;
+        assert_eq!(k["indicators_year"], year, "before any statistics are imported, the population's year");
+        assert_eq!(line(&k, "population_65").unwrap()["value"].as_f64(), Some(aged65), "{}", district.name);
+        assert_eq!(k["comparison"][0]["aged65"].as_f64(), Some(aged65), "the indicator is the karte's own count");
+        assert_eq!(line(&k, "kayoinoba_participants").unwrap()["value"].as_u64(), Some(participants));
+        if aged65 > 0.0 {
+            let rate = line(&k, "kayoinoba_rate").unwrap()["value"].as_f64().unwrap();
+            assert!((rate - participants as f64 / aged65 * 100.0).abs() < 0.051, "{} {rate}", district.name);
+        }
+    }
+
+    // Again for the year, one venue fewer: the year is replaced, not added to.
+    let again = format!("名称,年度,参加者数\n{},令和{}年度,5\n", kayoi[1].data.name, year - 2018);
+    let r = common::send(&s, "POST", "/api/import/participants", Some(TOKEN), again).await;
+    assert_eq!(r.json()["participants"]["replaced"], 3);
+    let city_total = |k: &Value| line(k, "kayoinoba_participants").unwrap()["city"].as_u64();
+    assert_eq!(city_total(&karte(&s, districts(&s)[0].id.0, None, "").await), Some(5));
+
+    let wrong = "名称,参加者数\nどこにもない会,3\n";
+    let r = common::send(&s, "POST", &format!("/api/import/participants?year={year}"), Some(TOKEN), wrong).await;
+    r.assert_problem(422, "no site \"どこにもない会\"");
+    let r = common::send(&s, "POST", "/api/import/participants?year=2024", None, "名称,参加者数\nA,1\n").await;
+    assert_eq!(r.status, 401, "importing is for staff");
+}

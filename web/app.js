@@ -17,7 +17,7 @@ const KIND_LABELS = {
 const PROFILE_LABELS = { elderly: '高齢者', standard: '一般', wheelchair: '車いす' };
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), lastCatchment: null, lastReach: null, supportMetric: 'persons_isolated' };
+const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), lastCatchment: null, lastReach: null, lastSpheres: null, supportMetric: 'persons_isolated' };
 window.sasaeai = state;
 
 const num = (n) => (n == null ? '—' : Number(n).toLocaleString('ja-JP'));
@@ -46,6 +46,7 @@ function style(tilejson) {
       support: { type: 'vector', tiles: absolute(tilejson.support.tiles), minzoom: 10, maxzoom: 16 },
       selection: { type: 'geojson', data: EMPTY },
       reach: { type: 'geojson', data: EMPTY },
+      sphereGaps: { type: 'geojson', data: EMPTY },
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#eef1ec' } },
@@ -71,6 +72,7 @@ function style(tilejson) {
       area('ward', 8, 2.5, '#333333'),
       { id: 'population', type: 'circle', source: 'population', 'source-layer': 'population', layout: { visibility: 'none' },
         paint: { 'circle-radius': 3, 'circle-color': ['interpolate', ['linear'], ['coalesce', ['get', 'aged65_rate'], 0], 10, '#90caf9', 30, '#5c6bc0', 45, '#311b92'] } },
+      { id: 'sphere-gaps-fill', type: 'fill', source: 'sphereGaps', paint: { 'fill-color': '#b71c1c', 'fill-opacity': 0.3 } },
       { id: 'reach-fill', type: 'fill', source: 'reach', paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.2 } },
       { id: 'selection-fill', type: 'fill', source: 'selection', paint: { 'fill-color': '#ef6c00', 'fill-opacity': 0.25 } },
       { id: 'selection-line', type: 'line', source: 'selection', paint: { 'line-color': '#ef6c00', 'line-width': 2 } },
@@ -184,6 +186,26 @@ async function showSite(map, feature) {
     state.lastCatchment = catchment;
   }
   info(html);
+}
+
+// The 日常生活圏域 view: each sphere's older residents within the guide's "about 30 minutes" of the
+// services it names (both served by /api/meta), as a table, and where they are not drawn in red.
+async function showSpheres(map, view) {
+  const kinds = view.kinds.join(',');
+  const question = `level=sphere&kinds=${kinds}&minutes=${view.minutes}&profile=${state.profile}`;
+  try {
+    const [coverage, gaps] = await Promise.all([getJson(`/api/coverage?${question}`), getJson(`/api/gaps?${question}`)]);
+    map.getSource('sphereGaps').setData(gaps);
+    const rows = coverage.rows.map((r) => `<tr><th>${esc(r.name)}</th><td class="n">${num(r.aged65)}</td><td class="n">${pct(r.covered65_pct)}</td><td class="n">${num(r.uncovered65)}</td></tr>`).join('');
+    info(`<h2>日常生活圏域：${view.minutes}分で届くか</h2>
+      <p class="muted">${view.kinds.map((k) => esc(KIND_LABELS[k])).join('・')}まで、${PROFILE_LABELS[state.profile]}の足で${view.minutes}分。赤は届かない場所。</p>
+      <table id="sphere-table"><tr><th>圏域</th><th>65歳以上</th><th>届く割合</th><th>届かない65歳以上</th></tr>${rows}</table>`);
+    state.lastSpheres = coverage.rows;
+  } catch (e) {
+    map.getSource('sphereGaps').setData(EMPTY);
+    info(`<p class="muted">${esc(e.message)}</p>`);
+    state.lastSpheres = [];
+  }
 }
 
 async function showKarte(feature) {
@@ -359,6 +381,7 @@ async function main() {
   renderExports();
   document.getElementById('profile').addEventListener('change', (ev) => { state.profile = ev.target.value; renderExports(); });
   document.getElementById('minutes').addEventListener('change', (ev) => { state.minutes = Number(ev.target.value); renderExports(); });
+  document.getElementById('sphere-view').addEventListener('click', () => showSpheres(map, meta.sphere_view));
   map.on('load', () => bindLayers(map));
   map.on('click', async (ev) => {
     const site = map.queryRenderedFeatures(ev.point, { layers: ['sites'] })[0];

@@ -9,7 +9,9 @@
 //! shown.
 
 use super::suppression::{Relation, Shown, suppress};
-use crate::model::indicators::{Catalogue, Indicator, IndicatorFigure, IndicatorValue, Visibility};
+use crate::model::indicators::{
+    Catalogue, Indicator, IndicatorFigure, IndicatorValue, PARTICIPANTS, POPULATION, SiteParticipants, Visibility,
+};
 use crate::model::{AreaId, AreaLevel};
 use crate::store::Index;
 use serde::Serialize;
@@ -79,13 +81,26 @@ pub struct Figures {
     latest_year: Option<i32>,
 }
 
+/// Figures per (indicator, year), by area.
+type OwnFigures = HashMap<(String, i32), HashMap<AreaId, IndicatorFigure>>;
+
 impl Figures {
-    pub fn new(index: &Index, values: &[IndicatorValue]) -> Figures {
-        let mut own: HashMap<(String, i32), HashMap<AreaId, IndicatorFigure>> = HashMap::new();
+    /// Indexes the imported `values`, and what the store's own data give for every (indicator,
+    /// year) the ward imported nothing for: population counts from the population units of each
+    /// year, and [`PARTICIPANTS`] as the sum of `participants` over each area's sites — so that a
+    /// participation rate needs no second table of the same people.
+    pub fn new(index: &Index, values: &[IndicatorValue], participants: &[SiteParticipants]) -> Figures {
+        let mut own: OwnFigures = HashMap::new();
         for v in values {
             own.entry((v.indicator.clone(), v.year)).or_default().insert(v.area_id, v.figure);
         }
-        Figures { tree: Tree::new(index), own, latest_year: values.iter().map(|v| v.year).max() }
+        // The ward's statistics set the karte's year; before it imports any, its population does.
+        let latest_imported = values.iter().map(|v| v.year).max();
+        for (key, figures) in derived(index, participants) {
+            own.entry(key).or_insert(figures);
+        }
+        let latest_year = latest_imported.or_else(|| own.keys().map(|(_, year)| *year).max());
+        Figures { tree: Tree::new(index), own, latest_year }
     }
 
     /// The figures stored for `indicator` in `year`, by area.
@@ -187,6 +202,36 @@ pub fn table<'c>(
         }
     }
     (Some(year), columns, rows)
+}
+
+/// Every area's population counts per population year and participants per year: each area counts
+/// the units and sites inside it (zero when none), at every level.
+fn derived(index: &Index, participants: &[SiteParticipants]) -> OwnFigures {
+    let zeros = || -> HashMap<AreaId, IndicatorFigure> {
+        index.areas().map(|a| (a.id, IndicatorFigure::Value(0.0))).collect()
+    };
+    let mut out: OwnFigures = HashMap::new();
+    let add = |out: &mut OwnFigures, indicator: &str, year: i32, at: geo::Point<f64>, n: f64| {
+        for area in index.areas_at(None, at) {
+            let figures = out.entry((indicator.to_owned(), year)).or_insert_with(zeros);
+            if let Some(IndicatorFigure::Value(sum)) = figures.get_mut(&area.id) {
+                *sum += n;
+            }
+        }
+    };
+    for unit in index.population() {
+        let Some(year) = unit.data.year else { continue };
+        let d = &unit.data;
+        for (indicator, n) in POPULATION.iter().zip([d.total, d.aged65, d.aged75]) {
+            add(&mut out, indicator, year, d.location, f64::from(n));
+        }
+    }
+    for p in participants {
+        if let Some(site) = index.site(p.site_id) {
+            add(&mut out, PARTICIPANTS, p.year, site.data.location, p.participants as f64);
+        }
+    }
+    out
 }
 
 /// The areas as a tree: each area's children, and the top areas (no parent) under the city.

@@ -2,6 +2,7 @@
 //! its ward and the city, its places by kind with schedules, walking coverage per kind, and where the
 //! largest gaps are. Every figure is read from the cached [`Coverage`], never computed a second way.
 
+use super::indicators::HISTORY_YEARS;
 use super::{AnalysisError, AreaRow, CoverageCache, CoverageKey, PLACES_TO_GO};
 use crate::model::{Area, AreaId, AreaLevel, Site, SiteKind};
 use crate::network::NetworkSettings;
@@ -42,6 +43,53 @@ pub struct Karte {
     pub coverage_by_kind: Vec<(SiteKind, AreaRow)>,
     /// The areas one level down with the most uncovered older residents (at most five).
     pub largest_gaps: Vec<AreaRow>,
+    /// The area's coverage by the places to go as of each of the last [`HISTORY_YEARS`] years,
+    /// oldest first: the 振り返り of what opening and closing places did.
+    pub by_year: Vec<YearCoverage>,
+    /// Sites inside the area that opened or closed in those years, in date order.
+    pub changes: Vec<SiteChange>,
+}
+
+/// The area's coverage as of one year.
+#[derive(Debug, Clone)]
+pub struct YearCoverage {
+    pub year: i32,
+    /// The population year counted for it.
+    pub population_year: Option<i32>,
+    pub row: AreaRow,
+}
+
+/// A site that opened or closed.
+#[derive(Debug, Clone)]
+pub struct SiteChange {
+    pub site: Arc<Site>,
+    pub change: Change,
+    /// As the site records it (ISO).
+    pub date: String,
+}
+
+/// What happened to a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Opened,
+    Closed,
+}
+
+impl Change {
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Change::Opened => "開設",
+            Change::Closed => "廃止",
+        }
+    }
+
+    fn property(self) -> &'static str {
+        match self {
+            Change::Opened => crate::model::OPENED_KEY,
+            Change::Closed => crate::model::CLOSED_KEY,
+        }
+    }
 }
 
 /// Builds the karte of `area_id`.
@@ -72,11 +120,23 @@ pub fn karte(
     }
 
     let as_of = year.unwrap_or_else(crate::model::calendar::this_year);
-    let inside: Vec<Arc<Site>> = index
-        .sites()
-        .filter(|s| s.data.open_in(as_of) && area.geometry.contains(&s.data.location))
-        .cloned()
-        .collect();
+    let years = as_of - HISTORY_YEARS + 1..=as_of;
+    let ever_inside: Vec<&Arc<Site>> =
+        index.sites().filter(|s| area.geometry.contains(&s.data.location)).collect();
+    let inside: Vec<Arc<Site>> =
+        ever_inside.iter().filter(|s| s.data.open_in(as_of)).map(|s| Arc::clone(s)).collect();
+    let changes = changes_in(&ever_inside, &years);
+    let by_year = years
+        .map(|y| {
+            let c = cache.get(
+                index,
+                settings,
+                &CoverageKey::new(PLACES_TO_GO.to_vec(), minutes, profile).in_year(Some(y)),
+            )?;
+            let row = c.row(area.id).cloned().expect("every area has a row");
+            Ok(YearCoverage { year: y, population_year: c.year, row })
+        })
+        .collect::<Result<Vec<_>, AnalysisError>>()?;
     let sites = crate::model::SiteKind::ALL
         .iter()
         .map(|k| (*k, inside.iter().filter(|s| s.data.kind == *k).cloned().collect::<Vec<_>>()))
@@ -114,5 +174,23 @@ pub fn karte(
         sites,
         coverage_by_kind,
         largest_gaps,
+        by_year,
+        changes,
     })
+}
+
+/// The openings and closings among `sites` dated in `years`, in date order.
+fn changes_in(sites: &[&Arc<Site>], years: &std::ops::RangeInclusive<i32>) -> Vec<SiteChange> {
+    let mut out: Vec<SiteChange> = sites
+        .iter()
+        .flat_map(|site| {
+            [Change::Opened, Change::Closed].into_iter().filter_map(|change| {
+                let date = site.data.properties.get(change.property())?.as_str()?.to_owned();
+                let year: i32 = date.get(..4)?.parse().ok()?;
+                years.contains(&year).then(|| SiteChange { site: Arc::clone(site), change, date })
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.date.cmp(&b.date).then(a.site.id.cmp(&b.site.id)));
+    out
 }

@@ -23,6 +23,8 @@ pub enum ImportLayer {
     Network,
     /// Statistics per area and year (see [`crate::model::indicators`]).
     Indicators,
+    /// Participants per site and year (通いの場の参加者数).
+    Participants,
 }
 
 impl std::str::FromStr for ImportLayer {
@@ -35,8 +37,9 @@ impl std::str::FromStr for ImportLayer {
             "population" => Ok(ImportLayer::Population),
             "network" => Ok(ImportLayer::Network),
             "indicators" => Ok(ImportLayer::Indicators),
+            "participants" => Ok(ImportLayer::Participants),
             other => Err(format!(
-                "no layer {other:?} to import into; layers: areas, sites, population, network, indicators"
+                "no layer {other:?} to import into; layers: areas, sites, population, network, indicators, participants"
             )),
         }
     }
@@ -138,6 +141,9 @@ pub struct ImportSummary {
     /// Indicators: which indicators and years, how many areas, how many figures replaced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indicators: Option<super::IndicatorImport>,
+    /// Participants: how many sites and which years, how many counts replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participants: Option<super::ParticipantImport>,
     /// Areas from a list: items for a person to settle and names matching no 町丁.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<import::districts::ListReport>,
@@ -190,6 +196,10 @@ impl App {
             ImportLayer::Indicators => {
                 let figures = self.read_indicators(&job)?.len();
                 Preview { format: "indicators", records: figures, good: figures, ..Preview::default() }
+            }
+            ImportLayer::Participants => {
+                let counts = self.read_participants(&job)?.len();
+                Preview { format: "participants", records: counts, good: counts, ..Preview::default() }
             }
         })
     }
@@ -324,6 +334,7 @@ impl App {
                 })
             }
             ImportLayer::Indicators => self.import_indicators(principal, &job)?,
+            ImportLayer::Participants => self.import_participants(principal, &job)?,
             ImportLayer::Network => {
                 let (nodes, edges) = crate::network::read_file(&job.bytes)?;
                 let network = store.replace_network(nodes, edges, job.replace)?;

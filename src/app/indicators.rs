@@ -24,8 +24,9 @@ pub struct IndicatorImport {
     pub years: Vec<i32>,
 }
 
-/// The figures index with the (indicator figures, areas) versions it was built from.
-pub(super) type FiguresCache = parking_lot::Mutex<Option<((u64, u64), Arc<Figures>)>>;
+/// The figures index with the versions it was built from: the indicator figures and participants,
+/// and the areas, sites and population layers.
+pub(super) type FiguresCache = parking_lot::Mutex<Option<((u64, u64, u64, u64), Arc<Figures>)>>;
 
 /// The indicators of a karte.
 #[derive(Debug, Clone, Serialize)]
@@ -77,16 +78,19 @@ impl App {
         match_areas(&self.store.read(), &rows, job.level)
     }
 
-    /// The stored figures indexed for reading, built once per version of the figures and of the
-    /// areas and shared by every reader until either changes.
+    /// The stored figures indexed for reading, with what the population and the participants
+    /// give; built once per version of what they are made of and shared by every reader until one
+    /// changes.
     pub(super) fn figures(&self, index: &Index) -> Result<Arc<Figures>, Error> {
-        let version = (self.private.indicators_version(), index.versions().areas);
+        let layers = index.versions();
+        let version = (self.private.indicators_version(), layers.areas, layers.sites, layers.population);
         if let Some((v, figures)) = &*self.figures_cache.lock()
             && *v == version
         {
             return Ok(figures.clone());
         }
-        let figures = Arc::new(Figures::new(index, &self.private.indicator_values()?));
+        let (values, participants) = (self.private.indicator_values()?, self.private.site_participants()?);
+        let figures = Arc::new(Figures::new(index, &values, &participants));
         *self.figures_cache.lock() = Some((version, figures.clone()));
         Ok(figures)
     }

@@ -7,6 +7,7 @@ mod accounts;
 mod groups;
 mod imports;
 mod indicators;
+mod participants;
 mod overlays;
 pub mod permission;
 pub mod reimport;
@@ -20,6 +21,7 @@ pub use groups::{
 };
 pub use imports::{ImportJob, ImportLayer, ImportSummary, Join};
 pub use indicators::{IndicatorImport, IndicatorTable, KarteIndicators};
+pub use participants::ParticipantImport;
 pub use overlays::OverlayVersion;
 pub use permission::Action;
 

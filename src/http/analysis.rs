@@ -253,6 +253,16 @@ pub fn karte_json(k: &analysis::Karte) -> Value {
             j
         }).collect::<Vec<_>>(),
         "largest_gaps": k.largest_gaps.iter().map(row_json).collect::<Vec<_>>(),
+        "coverage_by_year": k.by_year.iter().map(|y| {
+            let mut j = row_json(&y.row);
+            j["year"] = json!(y.year);
+            j["population_year"] = json!(y.population_year);
+            j
+        }).collect::<Vec<_>>(),
+        "site_changes": k.changes.iter().map(|c| json!({
+            "change": c.change, "change_label": c.change.label_ja(), "date": c.date,
+            "site_id": c.site.id, "name": c.site.data.name, "kind": c.site.data.kind, "kind_label": c.site.data.kind.label_ja(),
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -183,6 +183,7 @@ th {{ background: #eef6f0; font-weight: 600; }} .staff {{ font-size: 8pt; backgr
     h.push_str("</table></div><div><h2>地図</h2>");
     h.push_str(map);
     h.push_str(r#"<p class="legend"><span>● 施設</span><span style="color:#2a7">■ 徒歩圏内の人口</span><span style="color:#d33">■ 徒歩圏外の人口</span></p></div></div>"#);
+    years_section(&mut h, j);
     indicator_table(&mut h, j);
     sheet_section(&mut h, &j["sheet"]);
     support_table(&mut h, &j["support_overlays"]);
@@ -207,6 +208,43 @@ th {{ background: #eef6f0; font-weight: 600; }} .staff {{ font-size: 8pt; backgr
         attribution.join(" | ")
     );
     h
+}
+
+/// Coverage by the places to go as of each of the last years, and the sites that opened or closed
+/// in them: what changed, and what it did for the walking distance.
+fn years_section(h: &mut String, j: &Value) {
+    h.push_str(r#"<div class="cols"><div><h2>年ごとの行き場所の徒歩圏</h2><table id="coverage-by-year"><tr><th>年</th><th>65歳以上</th><th>地区内の行き場所</th><th>カバー率</th><th>圏外</th></tr>"#);
+    for r in j["coverage_by_year"].as_array().into_iter().flatten() {
+        let population = match (r["year"].as_i64(), r["population_year"].as_i64()) {
+            (Some(y), Some(p)) if y != p => format!(r#"<br><span class="meta">（人口は{p}年）</span>"#),
+            _ => String::new(),
+        };
+        let _ = write!(
+            h,
+            r#"<tr><td>{}{population}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+            year(&r["year"]),
+            text(&r["aged65"]),
+            text(&r["sites_inside"]),
+            percent(&r["covered65_pct"]),
+            text(&r["uncovered65"])
+        );
+    }
+    h.push_str(r#"</table></div><div><h2>施設の開設・廃止</h2><table id="site-changes"><tr><th>日付</th><th></th><th>種別</th><th>名称</th></tr>"#);
+    let changes = j["site_changes"].as_array().cloned().unwrap_or_default();
+    if changes.is_empty() {
+        h.push_str(r#"<tr><td colspan="4">この期間の開設・廃止はありません</td></tr>"#);
+    }
+    for c in &changes {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            text(&c["date"]),
+            text(&c["change_label"]),
+            text(&c["kind_label"]),
+            text(&c["name"])
+        );
+    }
+    h.push_str("</table></div></div>");
 }
 
 /// The area's statistics by field beside its ward and the city, each with its last years as a

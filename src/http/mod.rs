@@ -180,6 +180,8 @@ async fn meta(State(state): State<AppState>) -> impl IntoResponse {
                 .collect::<Vec<_>>(),
         },
         "privacy": { "min_count": state.app.privacy.min_count },
+        "places_to_go": crate::analysis::PLACES_TO_GO,
+        "sphere_view": { "minutes": crate::analysis::SPHERE_VIEW_MINUTES, "kinds": crate::analysis::SPHERE_VIEW_KINDS },
         "limits": {
             "max_minutes": state.app.settings.max_minutes,
             "max_suggest_count": analysis::MAX_SUGGEST_COUNT,

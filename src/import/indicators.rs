@@ -14,7 +14,7 @@ use crate::model::indicators::{Catalogue, IndicatorFigure};
 const AREA_NAME: &[&str] =
     &["地区名", "地域名", "区域名", "圏域名", "町丁名", "地区", "地域", "area", "name"];
 const AREA_CODE: &[&str] = &["地区コード", "地域コード", "区域コード", "コード", "code"];
-const YEAR: &[&str] = &["年度", "年", "調査年", "year"];
+pub(super) const YEAR: &[&str] = &["年度", "年", "調査年", "year"];
 const INDICATOR: &[&str] = &["指標", "指標名", "項目", "indicator"];
 const VALUE: &[&str] = &["値", "数値", "value"];
 
@@ -45,11 +45,11 @@ pub fn read(
     let column = |names: &[&str]| first.properties.keys().find(|k| names.contains(&k.trim())).cloned();
     let (name, code) = (column(AREA_NAME), column(AREA_CODE));
     if name.is_none() && code.is_none() {
-        return Err(missing("the area", AREA_NAME.iter().chain(AREA_CODE), first));
+        return Err(missing("area", "the area", AREA_NAME.iter().chain(AREA_CODE), first));
     }
     let year_column = column(YEAR);
     if year.is_none() && year_column.is_none() {
-        return Err(missing("the year (or give it with --year / year=)", YEAR.iter(), first));
+        return Err(missing("year", "the year (or give it with --year / year=)", YEAR.iter(), first));
     }
     let layout = match (column(INDICATOR), column(VALUE)) {
         (Some(indicator), Some(value)) => Layout::Long { indicator, value },
@@ -168,19 +168,24 @@ fn unknown(name: &str) -> String {
     )
 }
 
-fn missing<'a>(what: &str, looked_for: impl Iterator<Item = &'a &'a str>, first: &Record) -> ImportError {
+pub(super) fn missing<'a>(
+    field: &'static str,
+    what: &str,
+    looked_for: impl Iterator<Item = &'a &'a str>,
+    first: &Record,
+) -> ImportError {
     ImportError::MissingColumn {
-        field: "area",
+        field,
         looked_for: format!("{what}: {}", looked_for.copied().collect::<Vec<_>>().join(", ")),
         found: first.properties.keys().cloned().collect::<Vec<_>>().join(", "),
     }
 }
 
-fn problem(record: &Record, field: Option<&String>, message: &str) -> RecordProblem {
+pub(super) fn problem(record: &Record, field: Option<&String>, message: &str) -> RecordProblem {
     RecordProblem { place: record.place, field: field.cloned(), message: message.to_owned() }
 }
 
-fn cell(record: &Record, column: &str) -> Option<String> {
+pub(super) fn cell(record: &Record, column: &str) -> Option<String> {
     let value = record.properties.get(column)?;
     let text = match value {
         serde_json::Value::String(s) => s.trim().to_owned(),

@@ -17,6 +17,7 @@ mod geometry;
 pub mod indicators;
 pub mod join;
 pub mod mesh;
+pub mod participants;
 pub mod preview;
 mod records;
 pub mod shp;

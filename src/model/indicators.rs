@@ -59,6 +59,22 @@ pub struct IndicatorValue {
     pub figure: IndicatorFigure,
 }
 
+/// How many took part in a site's activities in a year (通いの場の参加者数): an area's
+/// [`PARTICIPANTS`] figure is their sum over the sites inside it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SiteParticipants {
+    pub site_id: super::SiteId,
+    pub year: i32,
+    pub participants: u64,
+}
+
+/// The indicator that sums the participants of an area's sites, when no figure was imported for it.
+pub const PARTICIPANTS: &str = "kayoinoba_participants";
+
+/// The indicators an area's population units give, when no figure was imported for them: total,
+/// 65+ and 75+ residents.
+pub const POPULATION: [&str; 3] = ["population", "population_65", "population_75"];
+
 /// A rate: `numerator ÷ denominator × scale` (100 for a percentage, 100,000 for 人口10万対).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rate {

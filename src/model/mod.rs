@@ -16,7 +16,7 @@ pub use area::{Area, AreaData, AreaLevel, ParentRef};
 pub use coord::{CoordError, check_lon_lat};
 pub use ids::{AreaId, PopulationId, SiteId};
 pub use population::{PopulationCountError, PopulationData, PopulationUnit};
-pub use site::{Audience, Site, SiteData, SiteKind};
+pub use site::{Audience, CLOSED_KEY, OPENED_KEY, Site, SiteData, SiteKind};
 
 /// Free-form feature properties, kept in the order they were given.
 pub type Properties = serde_json::Map<String, serde_json::Value>;

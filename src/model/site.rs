@@ -114,6 +114,11 @@ pub struct Site {
     pub data: SiteData,
 }
 
+/// The property holding the date a site opened, as ISO (`2020-04-01`).
+pub const OPENED_KEY: &str = "opened";
+/// The property holding the date a site closed, as ISO.
+pub const CLOSED_KEY: &str = "closed";
+
 /// The year of a date property written as ISO (`2020-04-01`).
 fn year_of(properties: &Properties, key: &str) -> Option<i32> {
     properties.get(key)?.as_str()?.get(..4)?.parse().ok()
@@ -132,7 +137,7 @@ impl SiteData {
     /// assert!(!site.open_in(2019) && site.open_in(2020) && site.open_in(2023) && !site.open_in(2024));
     /// ```
     pub fn open_in(&self, year: i32) -> bool {
-        year_of(&self.properties, "opened").is_none_or(|y| y <= year)
-            && year_of(&self.properties, "closed").is_none_or(|y| y > year)
+        year_of(&self.properties, OPENED_KEY).is_none_or(|y| y <= year)
+            && year_of(&self.properties, CLOSED_KEY).is_none_or(|y| y > year)
     }
 }

@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod groups;
 mod indicators;
+mod participants;
 mod sheets;
 
 pub use accounts::{Role, SessionRow, TokenRow, UserRow};
@@ -166,7 +167,17 @@ pub fn year_of(t: i64) -> i32 {
 }
 
 /// The schema, as the changes that built it; a store is brought up to date when opened.
-const MIGRATIONS: [&str; 3] = [SCHEMA, INDICATORS, SHEETS];
+const MIGRATIONS: [&str; 4] = [SCHEMA, INDICATORS, SHEETS, PARTICIPANTS];
+
+/// Participants of a site (通いの場) per year, as the ward counts them.
+const PARTICIPANTS: &str = r#"
+CREATE TABLE site_participants (
+  site_id INTEGER NOT NULL,
+  year INTEGER NOT NULL,
+  participants INTEGER NOT NULL CHECK (participants >= 0),
+  PRIMARY KEY (site_id, year)
+);
+"#;
 
 /// Indicator figures per area and year (`value` NULL: withheld at the source).
 const INDICATORS: &str = r#"

@@ -49,6 +49,16 @@ try {
   await page.waitForFunction(() => window.sasaeai.lastReach !== null, null, { timeout: 20_000 });
   assert.match(await page.textContent('#info-reach'), /行ける場所/);
 
+  // The 日常生活圏域 view: every sphere of the demo with its 30-minute coverage, the table as the API says.
+  await page.click('#sphere-view');
+  await page.waitForFunction(() => window.sasaeai.lastSpheres !== null, null, { timeout: 30_000 });
+  const spheres = await page.evaluate(() => window.sasaeai.lastSpheres);
+  assert.equal(spheres.length, 4, 'the demo town has four 日常生活圏域');
+  const api = await page.evaluate(async () => (await (await fetch('/api/coverage?level=sphere&kinds=care_center,care_service,clinic&minutes=30&profile=elderly')).json()).rows);
+  assert.deepEqual(spheres.map((r) => r.covered65), api.map((r) => r.covered65));
+  const shown = await page.$$eval('#sphere-table tr', (rows) => rows.slice(1).map((r) => r.children[3].textContent));
+  assert.deepEqual(shown, api.map((r) => Number(r.uncovered65).toLocaleString('ja-JP')), 'the table shows the API figures');
+
   await page.screenshot({ path: screenshot });
   assert.deepEqual(errors, [], 'no console errors');
   console.log(`map ok: ${rendered.sites.length} sites, ${rendered.districts} district features, catchment ${Math.round(catchment.area_m2)} m²; screenshot ${screenshot}`);
