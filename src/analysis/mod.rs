@@ -33,11 +33,8 @@ pub const PLACES_TO_GO: [crate::model::SiteKind; 3] =
 /// minutes" away (the ministry's guide), so each sphere's coverage by these kinds in these minutes.
 pub const SPHERE_VIEW_MINUTES: f64 = 30.0;
 /// The services of the 日常生活圏域 view.
-pub const SPHERE_VIEW_KINDS: [crate::model::SiteKind; 3] = [
-    crate::model::SiteKind::CareCenter,
-    crate::model::SiteKind::CareService,
-    crate::model::SiteKind::Clinic,
-];
+pub const SPHERE_VIEW_KINDS: [crate::model::SiteKind; 3] =
+    [crate::model::SiteKind::CareCenter, crate::model::SiteKind::CareService, crate::model::SiteKind::Clinic];
 
 /// Why an analysis cannot be made.
 #[derive(Debug, thiserror::Error)]
