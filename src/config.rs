@@ -29,6 +29,10 @@ pub struct Config {
     /// How aggregates of support maps are published (`[privacy]`).
     #[serde(default)]
     pub privacy: crate::app::Privacy,
+    /// A CSV of the ward's own indicators, with the columns of the built-in catalogue
+    /// (`id,name,field,unit,numerator,denominator,scale,visibility,source`): its lines are added to
+    /// the catalogue, a line overriding the indicator of the same id. Read when the server starts.
+    pub indicator_catalogue: Option<PathBuf>,
 }
 
 /// What the server allows one request and all requests together, so that no request, however large

@@ -7,6 +7,7 @@ use sasaeai::app::{App, AppOptions, ImportJob, ImportLayer, ImportSummary, Join,
 use sasaeai::config::Config;
 use sasaeai::http::{AppState, ServerOptions, serve};
 use sasaeai::import::{self, ColumnMap};
+use sasaeai::model::indicators::Catalogue;
 use sasaeai::model::kind_table::KindTable;
 use sasaeai::model::{AreaLevel, SiteKind};
 use sasaeai::private::Role;
@@ -185,6 +186,10 @@ struct ImportIndicators {
     /// Check the table against the catalogue and the store's areas, and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// A CSV of the ward's own indicators added to the catalogue (as `indicator_catalogue` in the
+    /// server's configuration file).
+    #[arg(long)]
+    catalogue: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -396,7 +401,12 @@ fn run_server(args: ServeArgs) -> Result<()> {
     let addr = args.addr.or(config.addr).unwrap_or_else(|| "127.0.0.1:8080".into());
     let options = ServerOptions {
         staff_token: token,
-        app: AppOptions { accounts: config.accounts, privacy: config.privacy, staff_token: None },
+        app: AppOptions {
+            accounts: config.accounts,
+            privacy: config.privacy,
+            staff_token: None,
+            catalogue: config.indicator_catalogue.as_deref().map(load_catalogue).transpose()?,
+        },
         private: None,
         network: config.network,
         limits: config.limits,
@@ -445,9 +455,17 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// The store of `arg` and the private store beside it.
+/// The built-in indicator catalogue with the ward's file added.
+fn load_catalogue(path: &Path) -> Result<Arc<Catalogue>> {
+    Ok(Arc::new(Catalogue::built_in_with_file(path).map_err(anyhow::Error::msg)?))
+}
+
 fn open_app(arg: &StoreArg) -> Result<App> {
+    open_app_with(arg, AppOptions::default())
+}
+
+fn open_app_with(arg: &StoreArg, options: AppOptions) -> Result<App> {
     let path = arg.resolve(None)?;
-    let options = AppOptions::default();
     App::open(&path, Default::default(), options).with_context(|| format!("opening {}", path.display()))
 }
 
@@ -588,8 +606,12 @@ fn kind_table(path: &Path) -> Result<KindTable> {
 fn run_import(cmd: ImportCommand) -> Result<()> {
     let started = Instant::now();
     let dry_run = cmd.dry_run();
+    let catalogue = match &cmd {
+        ImportCommand::Indicators(i) => i.catalogue.as_deref().map(load_catalogue).transpose()?,
+        _ => None,
+    };
     let (file, store, job) = import_job(cmd)?;
-    let app = open_app(&store)?;
+    let app = open_app_with(&store, AppOptions { catalogue, ..AppOptions::default() })?;
     let rejected = if job.skip_invalid && !dry_run { Some(rejected_path(&file)?) } else { None };
     if dry_run {
         let preview = app.preview_import(&Principal::operator(), job).map_err(|e| not_imported(e, &file))?;

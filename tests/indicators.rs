@@ -146,7 +146,7 @@ async fn a_long_table_with_an_unknown_area_imports_nothing_and_names_the_row() {
     let r = common::send(&s, "POST", "/api/import/indicators", Some(TOKEN), csv.clone()).await;
     let p = r.assert_problem(422, "no area");
     assert_eq!(p["errors"][0]["place"], "line 3", "{p}");
-    assert!(karte(&s, d.id.0, Some(TOKEN), "").await["indicators"].as_array().unwrap().is_empty());
+    assert!(line(&karte(&s, d.id.0, Some(TOKEN), "year=2024").await, "births").is_none(), "nothing stored");
     let r = common::send(&s, "POST", "/api/import/indicators", None, csv).await;
     assert_eq!(r.status, 401, "importing statistics is for staff");
 
@@ -180,6 +180,26 @@ fn the_command_line_imports_a_table_and_says_what_it_replaced() {
     );
     let out = common::cli(&args, "");
     assert!(out.contains(&format!("({} figures of those years replaced)", 2 * index.len())), "{out}");
+
+    // The ward's own indicator, named in a catalogue file of its own: refused without it.
+    let own = dir.path().join("サロン数.csv");
+    std::fs::write(&own, format!("地区名,サロン数\n{},4\n", index[0].name)).unwrap();
+    let catalogue = dir.path().join("指標.csv");
+    std::fs::write(
+        &catalogue,
+        "id,name,field,unit,numerator,denominator,scale,visibility,source\nsalons,サロン数,elderly,か所,,,,public,市の独自調査\n",
+    )
+    .unwrap();
+    let base: Vec<&std::ffi::OsStr> =
+        ["import".as_ref(), "indicators".as_ref(), own.as_os_str(), "--year".as_ref(), "2024".as_ref()]
+            .into_iter()
+            .chain(["--store".as_ref(), store.as_os_str()])
+            .collect();
+    let refused = common::cli_status(&base);
+    assert!(!refused.0 && refused.1.contains("サロン数"), "{}", refused.1);
+    let with: Vec<&std::ffi::OsStr> =
+        base.iter().copied().chain(["--catalogue".as_ref(), catalogue.as_os_str()]).collect();
+    assert!(common::cli(&with, "").contains("imported 1 figures of 1 indicators"));
 }
 
 #[tokio::test]
@@ -260,7 +280,12 @@ async fn one_table_of_every_areas_indicators_equals_their_kartes() {
 }
 
 /// Sums of `figure` over `units` of `year` inside `area`, counted here without the index.
-fn recount(s: &AppState, area: &Area, year: i32, figure: impl Fn(&sasaeai::model::PopulationData) -> u32) -> f64 {
+fn recount(
+    s: &AppState,
+    area: &Area,
+    year: i32,
+    figure: impl Fn(&sasaeai::model::PopulationData) -> u32,
+) -> f64 {
     use geo::Contains;
     let index = s.app.store.read();
     index
@@ -277,7 +302,8 @@ async fn participants_per_site_give_each_areas_participation_rate_over_its_65_pl
     let year = s.app.store.read().latest_population_year().unwrap();
     let kayoi: Vec<_> = {
         let index = s.app.store.read();
-        let all: Vec<_> = index.sites().filter(|x| x.data.kind == sasaeai::model::SiteKind::Kayoinoba).cloned().collect();
+        let all: Vec<_> =
+            index.sites().filter(|x| x.data.kind == sasaeai::model::SiteKind::Kayoinoba).cloned().collect();
         let unique = |name: &str| index.sites().filter(|x| x.data.name == name).count() == 1;
         all.into_iter().filter(|x| unique(&x.data.name)).take(3).collect()
     };
@@ -303,7 +329,11 @@ async fn participants_per_site_give_each_areas_participation_rate_over_its_65_pl
         let k = karte(&s, district.id.0, Some(TOKEN), "").await;
         assert_eq!(k["indicators_year"], year, "before any statistics are imported, the population's year");
         assert_eq!(line(&k, "population_65").unwrap()["value"].as_f64(), Some(aged65), "{}", district.name);
-        assert_eq!(k["comparison"][0]["aged65"].as_f64(), Some(aged65), "the indicator is the karte's own count");
+        assert_eq!(
+            k["comparison"][0]["aged65"].as_f64(),
+            Some(aged65),
+            "the indicator is the karte's own count"
+        );
         assert_eq!(line(&k, "kayoinoba_participants").unwrap()["value"].as_u64(), Some(participants));
         if aged65 > 0.0 {
             let rate = line(&k, "kayoinoba_rate").unwrap()["value"].as_f64().unwrap();
@@ -319,8 +349,10 @@ async fn participants_per_site_give_each_areas_participation_rate_over_its_65_pl
     assert_eq!(city_total(&karte(&s, districts(&s)[0].id.0, None, "").await), Some(5));
 
     let wrong = "名称,参加者数\nどこにもない会,3\n";
-    let r = common::send(&s, "POST", &format!("/api/import/participants?year={year}"), Some(TOKEN), wrong).await;
-    r.assert_problem(422, "no site \"どこにもない会\"");
-    let r = common::send(&s, "POST", "/api/import/participants?year=2024", None, "名称,参加者数\nA,1\n").await;
+    let r =
+        common::send(&s, "POST", &format!("/api/import/participants?year={year}"), Some(TOKEN), wrong).await;
+    r.assert_problem(422, "どこにもない会");
+    let r =
+        common::send(&s, "POST", "/api/import/participants?year=2024", None, "名称,参加者数\nA,1\n").await;
     assert_eq!(r.status, 401, "importing is for staff");
 }

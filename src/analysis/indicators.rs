@@ -10,7 +10,8 @@
 
 use super::suppression::{Relation, Shown, suppress};
 use crate::model::indicators::{
-    Catalogue, Indicator, IndicatorFigure, IndicatorValue, PARTICIPANTS, POPULATION, SiteParticipants, Visibility,
+    Catalogue, Indicator, IndicatorFigure, IndicatorValue, PARTICIPANTS, POPULATION, SiteParticipants,
+    Visibility,
 };
 use crate::model::{AreaId, AreaLevel};
 use crate::store::Index;

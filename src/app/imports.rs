@@ -432,6 +432,7 @@ impl ImportSummary {
             sync: None,
             list: None,
             indicators: None,
+            participants: None,
             rejected: Vec::new(),
             attribution: Vec::new(),
         }

@@ -39,9 +39,9 @@ pub struct KarteIndicators {
 }
 
 impl App {
-    /// The indicator catalogue in use.
+    /// The indicator catalogue in use: the built-in one with the ward's lines, if any.
     pub fn catalogue(&self) -> &Catalogue {
-        Catalogue::built_in()
+        self.catalogue.as_deref().unwrap_or(Catalogue::built_in())
     }
 
     /// Imports a table of indicators, once allowed, all or nothing; the (indicator, year) pairs

@@ -7,8 +7,8 @@ mod accounts;
 mod groups;
 mod imports;
 mod indicators;
-mod participants;
 mod overlays;
+mod participants;
 pub mod permission;
 pub mod reimport;
 pub mod sheets;
@@ -21,8 +21,8 @@ pub use groups::{
 };
 pub use imports::{ImportJob, ImportLayer, ImportSummary, Join};
 pub use indicators::{IndicatorImport, IndicatorTable, KarteIndicators};
-pub use participants::ParticipantImport;
 pub use overlays::OverlayVersion;
+pub use participants::ParticipantImport;
 pub use permission::Action;
 
 use crate::network::NetworkSettings;
@@ -169,6 +169,8 @@ pub struct AppOptions {
     /// The token of the configuration file or `SASAEAI_STAFF_TOKEN`, accepted as a staff account
     /// named `staff-token` (for scripts written before accounts existed).
     pub staff_token: Option<String>,
+    /// The indicator catalogue with the ward's own lines; the built-in one when `None`.
+    pub catalogue: Option<Arc<crate::model::indicators::Catalogue>>,
 }
 
 /// How aggregates of private data are published (`[privacy]` in the configuration file).
@@ -198,6 +200,8 @@ pub struct App {
     figures_cache: indicators::FiguresCache,
     /// The token of the configuration file or `SASAEAI_STAFF_TOKEN`: a staff account for scripts.
     staff_token: Option<Arc<str>>,
+    /// The ward's indicator catalogue, when it has its own lines.
+    catalogue: Option<Arc<crate::model::indicators::Catalogue>>,
 }
 
 impl App {
@@ -207,7 +211,7 @@ impl App {
         settings: Arc<NetworkSettings>,
         options: AppOptions,
     ) -> Self {
-        let AppOptions { accounts, privacy, staff_token } = options;
+        let AppOptions { accounts, privacy, staff_token, catalogue } = options;
         App {
             store,
             private,
@@ -218,6 +222,7 @@ impl App {
             overlay_cache: overlays::OverlayCache::default(),
             figures_cache: Default::default(),
             staff_token: staff_token.filter(|t| !t.is_empty()).map(Arc::from),
+            catalogue,
         }
     }
 

@@ -4,8 +4,8 @@
 //! withheld) and the participation rate recomputed from them.
 
 use super::{App, Error, ImportJob, ImportSummary, Principal};
-use crate::import::participants::ParticipantRow;
 use crate::import::join::NameIndex;
+use crate::import::participants::ParticipantRow;
 use crate::import::{ImportError, RecordProblem};
 use crate::model::indicators::SiteParticipants;
 use crate::model::{SiteId, SiteKind};
@@ -72,7 +72,8 @@ fn match_sites(index: &Index, rows: &[ParticipantRow]) -> Result<Vec<SitePartici
             (None, None) => Vec::new(),
         };
         let shown = row.site_name.clone().or(row.site_id.map(|i| i.to_string())).unwrap_or_default();
-        let problem = |message: String| RecordProblem { place: row.place, field: Some("site".into()), message };
+        let problem =
+            |message: String| RecordProblem { place: row.place, field: Some("site".into()), message };
         let site_id = match found.as_slice() {
             [one] => *one,
             [] => {

@@ -9,7 +9,8 @@ use super::{ImportError, Place};
 use crate::model::indicators::IndicatorFigure;
 
 /// Column names of the site's name, its sasaeai id and a long list's participants.
-const SITE_NAME: &[&str] = &["名称", "通いの場名", "通いの場の名称", "団体名", "グループ名", "施設名", "name"];
+const SITE_NAME: &[&str] =
+    &["名称", "通いの場名", "通いの場の名称", "団体名", "グループ名", "施設名", "name"];
 const SITE_ID: &[&str] = &["site_id", "sasaeai_id"];
 const PARTICIPANTS: &[&str] = &["参加者数", "参加人数", "実参加者数", "参加実人数", "participants"];
 
@@ -25,7 +26,11 @@ pub struct ParticipantRow {
 
 /// Reads a list of participants. `year` is the year of every count of a long list without a year
 /// column. All or nothing: every problem is named.
-pub fn read(bytes: &[u8], sheet: Option<&str>, year: Option<i32>) -> Result<Vec<ParticipantRow>, ImportError> {
+pub fn read(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    year: Option<i32>,
+) -> Result<Vec<ParticipantRow>, ImportError> {
     let (records, _) = records::read(bytes, sheet, super::crs::Crs::LonLat)?;
     let Some(first) = records.first() else { return Err(ImportError::Empty) };
     let column = |names: &[&str]| first.properties.keys().find(|k| names.contains(&k.trim())).cloned();
@@ -66,13 +71,14 @@ pub fn read(bytes: &[u8], sheet: Option<&str>, year: Option<i32>) -> Result<Vec<
         }
         for (column, column_year) in &columns {
             let Some(value) = cell(record, column) else { continue };
-            let row_year = match column_year.or_else(|| text(&year_column).and_then(|t| super::dates::find_year(&t))) {
-                Some(y) => y,
-                None => {
-                    problems.push(problem(record, year_column.as_ref(), "no year (2023, 令和5年度)"));
-                    continue;
-                }
-            };
+            let row_year =
+                match column_year.or_else(|| text(&year_column).and_then(|t| super::dates::find_year(&t))) {
+                    Some(y) => y,
+                    None => {
+                        problems.push(problem(record, year_column.as_ref(), "no year (2023, 令和5年度)"));
+                        continue;
+                    }
+                };
             match count(&value) {
                 Ok(participants) => out.push(ParticipantRow {
                     place: record.place,
@@ -119,13 +125,20 @@ mod tests {
 
     #[test]
     fn a_long_list_with_the_year_given_and_a_wide_one_by_year_give_the_same_counts() {
-        let long = read("名称,参加者数\r\nいきいき体操の会,12\r\nお茶の間サロン,-\r\n".as_bytes(), None, Some(2024)).unwrap();
+        let long =
+            read("名称,参加者数\r\nいきいき体操の会,12\r\nお茶の間サロン,-\r\n".as_bytes(), None, Some(2024))
+                .unwrap();
         assert_eq!(
-            long.iter().map(|r| (r.site_name.as_deref().unwrap(), r.year, r.participants)).collect::<Vec<_>>(),
+            long.iter()
+                .map(|r| (r.site_name.as_deref().unwrap(), r.year, r.participants))
+                .collect::<Vec<_>>(),
             [("いきいき体操の会", 2024, 12), ("お茶の間サロン", 2024, 0)]
         );
         let wide = read("名称,令和5年度,2024年度\nいきいき体操の会,10,12\n".as_bytes(), None, None).unwrap();
-        assert_eq!(wide.iter().map(|r| (r.year, r.participants)).collect::<Vec<_>>(), [(2023, 10), (2024, 12)]);
+        assert_eq!(
+            wide.iter().map(|r| (r.year, r.participants)).collect::<Vec<_>>(),
+            [(2023, 10), (2024, 12)]
+        );
     }
 
     #[test]

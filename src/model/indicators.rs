@@ -119,6 +119,13 @@ impl Catalogue {
         &CATALOGUE
     }
 
+    /// The built-in catalogue with the lines of the catalogue file at `path` (UTF-8, the columns of
+    /// `indicators.csv`) added; the error names the file and the line.
+    pub fn built_in_with_file(path: &std::path::Path) -> Result<Catalogue, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Catalogue::built_in().with_csv(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     fn empty() -> Catalogue {
         Catalogue { indicators: Vec::new(), by_key: HashMap::new() }
     }

@@ -23,9 +23,8 @@ impl PrivateStore {
             for year in &years {
                 removed += tx.execute("DELETE FROM site_participants WHERE year = ?1", params![year])?;
             }
-            let mut insert = tx.prepare(
-                "INSERT INTO site_participants (site_id, year, participants) VALUES (?1, ?2, ?3)",
-            )?;
+            let mut insert = tx
+                .prepare("INSERT INTO site_participants (site_id, year, participants) VALUES (?1, ?2, ?3)")?;
             for c in counts {
                 insert.execute(params![c.site_id.0, c.year, c.participants as i64])?;
             }
@@ -39,8 +38,9 @@ impl PrivateStore {
     /// Every stored count.
     pub fn site_participants(&self) -> Result<Vec<SiteParticipants>, PrivateError> {
         self.read(|conn| {
-            let mut stmt = conn
-                .prepare("SELECT site_id, year, participants FROM site_participants ORDER BY site_id, year")?;
+            let mut stmt = conn.prepare(
+                "SELECT site_id, year, participants FROM site_participants ORDER BY site_id, year",
+            )?;
             let rows = stmt.query_map([], |r| {
                 Ok(SiteParticipants {
                     site_id: SiteId(r.get(0)?),

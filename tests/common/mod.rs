@@ -103,6 +103,18 @@ impl Server {
 
 /// Runs the CLI with `args` and `stdin`; its standard output, or a panic with its error.
 pub fn cli(args: &[&std::ffi::OsStr], stdin: &str) -> String {
+    let out = run_cli(args, stdin);
+    assert!(out.status.success(), "sasaeai {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs the CLI with `args`: whether it succeeded, and its standard error.
+pub fn cli_status(args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let out = run_cli(args, "");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn run_cli(args: &[&std::ffi::OsStr], stdin: &str) -> std::process::Output {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sasaeai"))
         .args(args)
@@ -112,9 +124,7 @@ pub fn cli(args: &[&std::ffi::OsStr], stdin: &str) -> String {
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "sasaeai {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    child.wait_with_output().unwrap()
 }
 
 /// `sasaeai user add NAME --role ROLE` on the demo store built in `geodata`.
