@@ -277,6 +277,33 @@ async fn one_table_of_every_areas_indicators_equals_their_kartes() {
     let text = String::from_utf8(staff.body).unwrap();
     assert!(text.contains("高齢者虐待事例件数（件）") && text.contains(",1,11\r\n"), "{text}");
     common::send(&s, "GET", "/api/indicators?format=xml", None, "").await.assert_problem(400, "format");
+
+    // The workbook, read back by an independent reader: the JSON's figures, numbers as numbers.
+    let xlsx = common::send(&s, "GET", "/api/indicators?level=district&format=xlsx", None, "").await;
+    assert_eq!(xlsx.status, 200);
+    assert!(
+        xlsx.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("sasaeai-indicators-district-2024.xlsx")
+    );
+    use calamine::{Data, Reader};
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.body)).unwrap();
+    let sheet = book.worksheet_range("指標").unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows[1][3], Data::String("65歳以上人口（人）".into()));
+    assert_eq!(rows.len() - 2, table["rows"].as_array().unwrap().len(), "one row per area");
+    for (row, json) in rows[2..].iter().zip(table["rows"].as_array().unwrap()) {
+        assert_eq!(row[1], Data::String(json["name"].as_str().unwrap().into()));
+        let value = &json["values"]["population_65"];
+        match &row[3] {
+            Data::Float(v) => assert_eq!(Some(*v), value.as_f64(), "{json}"),
+            Data::String(t) => assert_eq!(Some(t.as_str()), value.as_str(), "{json}"),
+            other => panic!("{other:?} for {json}"),
+        }
+    }
+    let about = book.worksheet_range("指標の説明").unwrap();
+    assert!(about.rows().all(|r| r.iter().all(|c| c.to_string() != "高齢者虐待事例件数")), "public workbook");
 }
 
 /// Sums of `figure` over `units` of `year` inside `area`, counted here without the index.

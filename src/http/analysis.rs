@@ -106,7 +106,7 @@ fn rows_of(c: &Coverage, level: AreaLevel) -> Result<Vec<AreaRow>, AppError> {
 
 const CSV_HEADER: &str = "地域ID,名称,レベル,コード,総人口,65歳以上,75歳以上,高齢化率(%),75歳以上率(%),徒歩圏内の65歳以上,カバー率(%),徒歩圏外の65歳以上,圏内の施設数,65歳以上千人あたり施設数";
 
-fn csv_field(v: &Value) -> String {
+pub(super) fn csv_field(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
@@ -309,92 +309,6 @@ pub fn add_indicators(
         j["sheet"] = serde_json::to_value(state.app.sheet(who, AreaId(id))?).expect("serialisable");
     }
     Ok(())
-}
-
-#[derive(Deserialize)]
-pub struct IndicatorQuery {
-    level: Option<String>,
-    year: Option<i32>,
-    format: Option<String>,
-}
-
-/// A published figure as a table cell: `1234`, `31.2`, `<3` or `x`.
-fn cell(figure: &Option<analysis::indicators::Published>) -> String {
-    match serde_json::to_value(figure).expect("serialisable") {
-        Value::Null => String::new(),
-        Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
-
-/// `GET /api/indicators?level=district&year=2024[&format=csv]`: every area of a level with its
-/// indicators for one year, as JSON or as a CSV for Excel (UTF-8 with BOM). Public indicators to
-/// everyone (small counts withheld); staff-only ones and exact figures to staff who may see them for
-/// every area of the table.
-pub async fn indicator_table(
-    State(state): State<AppState>,
-    Caller(who): Caller,
-    Query(q): Query<IndicatorQuery>,
-) -> Result<Response, AppError> {
-    let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(AppError::parameter("format", format!("{other:?} is neither json nor csv")));
-        }
-    };
-    let year = q.year;
-    let t = state.blocking(move |app| app.indicator_table(&who, level, year)).await?;
-    if csv {
-        let mut body = String::from("\u{feff}地域ID,名称,コード");
-        for i in &t.indicators {
-            body.push(',');
-            body.push_str(&csv_field(&json!(format!("{}（{}）", i.name, i.unit))));
-        }
-        body.push_str("\r\n");
-        for (area, figures) in &t.rows {
-            let code = area.code.clone().unwrap_or_default();
-            let (name, code) = (csv_field(&json!(area.name)), csv_field(&json!(code)));
-            body.push_str(&format!("{},{name},{code}", area.id.0));
-            for f in figures {
-                body.push(',');
-                body.push_str(&cell(f));
-            }
-            body.push_str("\r\n");
-        }
-        let year = t.year.map_or("none".to_owned(), |y| y.to_string());
-        let headers = [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"sasaeai-indicators-{level}-{year}.csv\""),
-            ),
-        ];
-        return Ok((headers, body).into_response());
-    }
-    let rows: Vec<Value> = t
-        .rows
-        .iter()
-        .map(|(area, figures)| {
-            let values: serde_json::Map<String, Value> = t
-                .indicators
-                .iter()
-                .zip(figures)
-                .map(|(i, f)| (i.id.clone(), serde_json::to_value(f).expect("serialisable")))
-                .collect();
-            json!({ "area_id": area.id, "name": area.name, "code": area.code, "values": values })
-        })
-        .collect();
-    let indicators: Vec<Value> = t
-        .indicators
-        .iter()
-        .map(|i| json!({ "id": i.id, "name": i.name, "unit": i.unit, "field": i.field, "visibility": i.visibility }))
-        .collect();
-    Ok(Json(json!({
-        "level": level, "year": t.year, "staff_view": t.staff_view, "indicators": indicators, "rows": rows,
-    }))
-    .into_response())
 }
 
 /// `GET /api/karte/{area_id}`.

@@ -10,6 +10,7 @@ mod extract;
 mod groups;
 mod heavy;
 mod imports;
+mod indicators;
 mod karte_page;
 mod network;
 mod overlays;

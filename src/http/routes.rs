@@ -4,7 +4,7 @@
 
 use super::{
     AppState, FEATURE_BODY_LIMIT, IMPORT_BODY_LIMIT, analysis, areas, auth, export, groups, imports,
-    karte_page, network, overlays, population, sheets, sites, tiles,
+    indicators, karte_page, network, overlays, population, sheets, sites, tiles,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -89,7 +89,7 @@ fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::GET, "/api/gaps", Everyone, get(analysis::gaps)),
         r(Method::GET, "/api/karte", Everyone, get(analysis::karte_table)),
         r(Method::GET, "/api/karte/{id}", EveryoneByRole, get(analysis::karte)),
-        r(Method::GET, "/api/indicators", EveryoneByRole, get(analysis::indicator_table)),
+        r(Method::GET, "/api/indicators", EveryoneByRole, get(indicators::table)),
         r(Method::GET, "/api/karte/{id}/sheet", AreaStaff, get(sheets::sheet)),
         r(Method::POST, "/api/karte/{id}/notes", AreaStaff, post(sheets::add_note)),
         r(Method::DELETE, "/api/karte/{id}/notes/{note}", AreaStaff, delete(sheets::delete_note)),
