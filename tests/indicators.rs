@@ -303,7 +303,10 @@ async fn one_table_of_every_areas_indicators_equals_their_kartes() {
         }
     }
     let about = book.worksheet_range("指標の説明").unwrap();
-    assert!(about.rows().all(|r| r.iter().all(|c| c.to_string() != "高齢者虐待事例件数")), "public workbook");
+    assert!(
+        about.rows().all(|r| r.iter().all(|c| *c != Data::String("高齢者虐待事例件数".into()))),
+        "public workbook"
+    );
 }
 
 /// Sums of `figure` over `units` of `year` inside `area`, counted here without the index.
