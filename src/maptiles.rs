@@ -340,7 +340,7 @@ impl MapAnalysis {
             .iter()
             .filter_map(|kind| {
                 let sites: Vec<_> =
-                    index.sites_in(&[*kind], None).iter().map(|s| s.data.location.0).collect();
+                    index.sites_open_in(&[*kind], None, None).iter().map(|s| s.data.location.0).collect();
                 let pieces =
                     crate::network::catchment::ShedPieces::new(graph, settings, "elderly", &sites, 15.0)
                         .ok()?;

@@ -328,6 +328,35 @@ async fn coverage_as_of_a_year_counts_only_the_sites_open_in_it() {
     }
 }
 
+/// Regression: coverage left a closed café out, but its catchment was still drawn and it still
+/// closed the gap where it had been.
+#[tokio::test]
+async fn a_closed_site_no_longer_draws_a_catchment_nor_closes_a_gap() {
+    let (_d, store) = street_town();
+    store.insert_sites([dated_cafe("閉じたカフェ", "closed", "2020-03-31")]).unwrap();
+    let s = AppState::new(store, Some(TOKEN.into())).unwrap();
+    let q = "kinds=cafe&minutes=5&profile=standard";
+    let catchments = get(&s, "/api/catchments?kind=cafe&minutes=5&profile=standard").await.json();
+    let names: Vec<&str> = catchments["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["site_name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"閉じたカフェ") && names.len() == 1, "{names:?}");
+    let uncovered = |fc: serde_json::Value| -> u64 {
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["uncovered65"].as_u64().unwrap())
+            .sum()
+    };
+    let now = uncovered(get(&s, &format!("/api/gaps?level=district&{q}")).await.json());
+    let then = uncovered(get(&s, &format!("/api/gaps?level=district&{q}&year=2019")).await.json());
+    assert_eq!((now, then), (70, 30), "the 40 at 1,500 m are a gap since it closed, not in 2019");
+}
+
 #[test]
 fn opening_and_closing_dates_are_read_as_files_write_them() {
     use sasaeai::import::{SiteOptions, sites};

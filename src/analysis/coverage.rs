@@ -148,9 +148,7 @@ pub fn compute(
     key: &CoverageKey,
 ) -> Result<Coverage, AnalysisError> {
     // As of the year asked (this year when none): the sites open in it and the population held then.
-    let as_of = key.year.unwrap_or_else(crate::model::calendar::this_year);
-    let sites: Vec<_> =
-        index.sites_in(&key.kinds, None).into_iter().filter(|s| s.data.open_in(as_of)).collect();
+    let sites = index.sites_open_in(&key.kinds, None, key.year);
     let (year, units) = index.population_of(key.year);
     // Before a walking network is loaded, the counts per area are still known; coverage is not.
     let reach = match index.network() {

@@ -36,7 +36,8 @@ pub fn gaps(
     let rows = coverage.levels.get(&level).ok_or(AnalysisError::NoAreas(level))?;
     let graph = index.network().ok_or(crate::network::NetworkError::NoNetwork)?;
     let key = &coverage.key;
-    let sites: Vec<_> = index.sites_in(&key.kinds, None).iter().map(|s| s.data.location.0).collect();
+    let sites: Vec<_> =
+        index.sites_open_in(&key.kinds, None, key.year).iter().map(|s| s.data.location.0).collect();
     let sheds = ShedPieces::new(graph, settings, &key.profile, &sites, key.minutes())?;
     let mut gaps = Vec::with_capacity(rows.len());
     for row in rows {

@@ -185,7 +185,8 @@ fn beyond_walk(
         return Ok(Vec::new());
     }
     let graph = index.network().ok_or(crate::network::NetworkError::NoNetwork)?;
-    let sites: Vec<_> = index.sites_in(&PLACES_TO_GO, None).iter().map(|s| s.data.location.0).collect();
+    let sites: Vec<_> =
+        index.sites_open_in(&PLACES_TO_GO, None, None).iter().map(|s| s.data.location.0).collect();
     let homes: Vec<_> = persons.iter().map(|p| p.at.0).collect();
     let reach = reached(graph, settings, WALK_PROFILE, &sites, &homes, WALK_MINUTES)?;
     Ok((0..persons.len()).map(|i| !reach.covered(i)).collect())

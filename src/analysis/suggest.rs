@@ -187,7 +187,7 @@ fn default_candidates(
     grid_m: f64,
 ) -> Result<Vec<Candidate>, AnalysisError> {
     let mut out: Vec<Candidate> = index
-        .sites_in(&HOST_KINDS, None)
+        .sites_open_in(&HOST_KINDS, None, None)
         .iter()
         .map(|s| Candidate {
             name: s.data.name.clone(),

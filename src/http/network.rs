@@ -137,7 +137,7 @@ pub async fn of_kind(
     }
     state.app.settings.profile(q.profile())?;
     state.app.settings.check_minutes(q.minutes())?;
-    let sites = state.app.store.read().sites_in(&kinds, None);
+    let sites = state.app.store.read().sites_open_in(&kinds, None, None);
     let (graph, version) = network(&state)?;
     let heavy = state.heavy.clone();
     let (features, skipped) = heavy
@@ -198,7 +198,7 @@ pub async fn reach(
         let minutes = settings.check_minutes(q.minutes())?;
         // Only sites a walk of this length could reach are snapped and looked up, not the city's.
         let walk_m = profile.speed_m_per_min * minutes + 2.0 * settings.max_snap_m;
-        let sites = index.sites_in(&[], Some(&BBox::around(geo::point!(x: lon, y: lat), walk_m)));
+        let sites = index.sites_open_in(&[], Some(&BBox::around(geo::point!(x: lon, y: lat), walk_m)), None);
         let home = snap(
             &graph,
             profile,

@@ -202,6 +202,20 @@ impl Index {
         self.sites.by_id.values()
     }
 
+    /// The sites of `kinds` (all when empty) inside `bbox` that are open in `year` — this year when
+    /// `None` — in id order: what every analysis counts, so a closed café covers no one anywhere.
+    pub fn sites_open_in(
+        &self,
+        kinds: &[SiteKind],
+        bbox: Option<&BBox>,
+        year: Option<i32>,
+    ) -> Vec<Arc<Site>> {
+        let year = year.unwrap_or_else(crate::model::calendar::this_year);
+        let mut sites = self.sites_in(kinds, bbox);
+        sites.retain(|s| s.data.open_in(year));
+        sites
+    }
+
     /// Sites of the given kinds (all kinds when empty) inside `bbox` (everywhere when `None`), in id
     /// order.
     pub fn sites_in(&self, kinds: &[SiteKind], bbox: Option<&BBox>) -> Vec<Arc<Site>> {
