@@ -41,6 +41,9 @@ enum Command {
     /// Personal API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy the GeoPackage and the private store beside it into DIR while the server runs: each
+    /// copy is one consistent snapshot, and the server's writes go on meanwhile. Never overwrites.
+    Backup(BackupArgs),
 }
 
 #[derive(Subcommand)]
@@ -149,6 +152,14 @@ enum ImportCommand {
     /// with a 参加者数 column and a 年度 column (or --year), or one column per year (2023年度 …).
     /// Sums per area become the 通いの場参加者数 indicator. Importing a year again replaces it.
     Participants(ImportParticipants),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// The folder to write the copies into (created when missing), e.g. backups/2026-11-22.
+    dir: PathBuf,
+    #[command(flatten)]
+    store: StoreArg,
 }
 
 #[derive(Args)]
@@ -374,6 +385,15 @@ fn main() -> Result<()> {
             let app = open_app(&store)?;
             let (_, token) = app.create_token(&Principal::operator(), Some(&name), &label)?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Backup(BackupArgs { dir, store }) => {
+            let started = Instant::now();
+            for file in open_app(&store)?.backup(&Principal::operator(), &dir)? {
+                let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or_default();
+                println!("{} ({:.1} MB)", file.display(), bytes as f64 / 1e6);
+            }
+            println!("copied in {:.2} s", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Demo(DemoCommand::Generate { out }) => {

@@ -63,6 +63,70 @@ fn shared_store() -> &'static (tempfile::TempDir, std::sync::Arc<Store>) {
 }
 
 #[test]
+fn a_backup_taken_while_the_server_writes_holds_whole_writes_and_serves_again() {
+    const WRITES: usize = 1500;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("town.gpkg");
+    let server = Server::start(&["--store".as_ref(), path.as_os_str()], &[]);
+    let add = ["user".as_ref(), "add".as_ref(), "管理者".as_ref(), "--role".as_ref(), "admin".as_ref()];
+    let add: Vec<&std::ffi::OsStr> = add.into_iter().chain(["--store".as_ref(), path.as_os_str()]).collect();
+    common::cli(&add, "a-long-enough-password\n");
+    let base = server.base.clone();
+    let (started, writing) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn(move || {
+        let agent = ureq::Agent::new_with_defaults();
+        for i in 0..WRITES {
+            let body = common::site_json(&format!("カフェ{i}"), "cafe", 139.6 + i as f64 * 1e-5, 35.55);
+            let response = agent
+                .post(format!("{base}/api/sites"))
+                .header("authorization", format!("Bearer {}", common::TOKEN))
+                .content_type("application/geo+json")
+                .send(body)
+                .unwrap();
+            assert_eq!(response.status(), 201);
+            if i == 20 {
+                started.send(()).unwrap();
+            }
+        }
+    });
+    writing.recv().unwrap();
+    let backups = dir.path().join("backups");
+    let args = ["backup".as_ref(), backups.as_os_str(), "--store".as_ref(), path.as_os_str()];
+    let out = common::cli(&args, "");
+    writer.join().unwrap();
+    assert!(out.contains("town.gpkg") && out.contains("town.private.sqlite"), "{out}");
+
+    // The copy: a prefix of the writes, each whole (カフェ0 … カフェk-1, nothing torn).
+    let copy = Store::open(backups.join("town.gpkg")).unwrap();
+    assert_eq!(copy.integrity_check().unwrap(), ["ok"]);
+    let mut names: Vec<usize> =
+        copy.read().sites().map(|s| s.data.name.trim_start_matches("カフェ").parse().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, (0..names.len()).collect::<Vec<_>>(), "whole writes, in order");
+    println!("backup taken during writes: {} of {WRITES} sites", names.len());
+    assert!(names.len() > 20, "the writes acknowledged before the backup are in it");
+    let private = sasaeai::private::PrivateStore::open(&backups.join("town.private.sqlite")).unwrap();
+    assert!(private.user_by_name("管理者").unwrap().is_some(), "the accounts are in the copy");
+    drop(private);
+    let original = sasaeai::private::PrivateStore::open(&dir.path().join("town.private.sqlite")).unwrap();
+    assert!(
+        original.account_audit().unwrap().iter().any(|r| r.action == "stores.backup"),
+        "the backup is audited"
+    );
+
+    let again = common::cli_status(&args);
+    assert!(!again.0 && again.1.contains("never overwrites"), "{}", again.1);
+    let copy_server = Server::start(&["--store".as_ref(), backups.join("town.gpkg").as_os_str()], &[]);
+    let health = ureq::get(format!("{}/health", copy_server.base))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(health.contains(&format!("\"sites\":{}", names.len())), "{health}");
+}
+
+#[test]
 fn sites_written_over_http_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("durable.gpkg");

@@ -4,6 +4,7 @@
 //! what is decided once, in [`permission`], and every read or write of private data is audited here.
 
 mod accounts;
+mod backup;
 mod groups;
 mod imports;
 mod indicators;

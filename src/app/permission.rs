@@ -35,6 +35,8 @@ pub enum Action {
     EditSheet(AreaId),
     /// Add, change, disable accounts; read their audit.
     ManageAccounts,
+    /// Copy the stores, private data included (a backup).
+    Backup,
     /// Make and revoke one's own API tokens, see one's groups.
     OwnAccount,
     /// Create a group covering this area (when it has one).
@@ -58,6 +60,7 @@ impl App {
                     Action::EditSite(_)
                     | Action::Import
                     | Action::ManageAccounts
+                    | Action::Backup
                     | Action::ReadStaffFigures(_)
                     | Action::EditSheet(_) => Ok(None),
                     _ => Err(Error::Forbidden("the console has no account; sign in as a member".into())),
@@ -89,6 +92,10 @@ impl App {
             Action::ManageAccounts => match account.role {
                 Role::Admin => Ok(None),
                 _ => forbidden("may not manage accounts"),
+            },
+            Action::Backup => match account.role {
+                Role::Admin => Ok(None),
+                _ => forbidden("may not copy the stores"),
             },
             Action::OwnAccount => Ok(None),
             Action::CreateGroup(area) => match account.role {

@@ -93,15 +93,15 @@ impl PrivateStore {
         self.read(|c| rows(c, &format!("{COLUMNS} WHERE group_id = ?1 ORDER BY id"), [group_id]))
     }
 
-    /// Account and permission changes (actions `user.*`, `token.*`, `session.*`, `login.*`), oldest
-    /// first.
+    /// Account and permission changes, and copies of the stores (actions `user.*`, `token.*`,
+    /// `session.*`, `login.*`, `stores.*`), oldest first.
     pub fn account_audit(&self) -> Result<Vec<AuditRow>, PrivateError> {
         self.read(|c| {
             rows(
                 c,
                 &format!(
                     "{COLUMNS} WHERE action GLOB 'user.*' OR action GLOB 'token.*' \
-                     OR action GLOB 'session.*' OR action GLOB 'login.*' ORDER BY id"
+                     OR action GLOB 'session.*' OR action GLOB 'login.*' OR action GLOB 'stores.*' ORDER BY id"
                 ),
                 [],
             )

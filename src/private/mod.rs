@@ -58,6 +58,8 @@ pub struct PrivateStore {
     maps_version: AtomicU64,
     /// Counts the committed imports of indicator figures, for the figures' in-memory index.
     indicators_version: AtomicU64,
+    /// The file, unless the store lives in memory.
+    path: Option<PathBuf>,
 }
 
 impl PrivateStore {
@@ -113,7 +115,13 @@ impl PrivateStore {
             conn: Mutex::new(conn),
             maps_version: AtomicU64::new(0),
             indicators_version: AtomicU64::new(0),
+            path: path.map(Path::to_path_buf),
         })
+    }
+
+    /// The file, unless the store lives in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Runs `f` in one transaction: everything it writes, audit rows included, lands or nothing does.

@@ -7,6 +7,7 @@
 //! compute, see a layer before or after a write and never half of it, and no writer ever waits for a
 //! reader. Writers wait only for each other.
 
+pub mod backup;
 pub mod gpkg;
 mod index;
 mod nesting;
