@@ -162,41 +162,37 @@ struct BackupArgs {
     store: StoreArg,
 }
 
+/// A statistics table or list, and how to read it.
 #[derive(Args)]
-struct ImportParticipants {
-    /// The list.
+struct TableArgs {
+    /// The table (CSV or Excel).
     file: PathBuf,
     #[command(flatten)]
     store: StoreArg,
-    /// The year of every count, when the list has no 年度 column nor a column per year.
+    /// The year of every figure, when the table has no 年度 column (nor a column per year).
     #[arg(long)]
     year: Option<i32>,
     /// For a workbook: the sheet to read. Default: the first.
     #[arg(long)]
     sheet: Option<String>,
-    /// Check the list against the store's sites, and write nothing.
+    /// Check the table against the store (and the catalogue), and write nothing.
     #[arg(long)]
     dry_run: bool,
 }
 
 #[derive(Args)]
-struct ImportIndicators {
-    /// The table.
-    file: PathBuf,
+struct ImportParticipants {
     #[command(flatten)]
-    store: StoreArg,
-    /// The year of every figure, when the table has no 年度 column.
-    #[arg(long)]
-    year: Option<i32>,
+    table: TableArgs,
+}
+
+#[derive(Args)]
+struct ImportIndicators {
+    #[command(flatten)]
+    table: TableArgs,
     /// The level of the areas the table names, when a name is used at two levels.
     #[arg(long)]
     level: Option<AreaLevel>,
-    /// For a workbook: the sheet to read. Default: the first.
-    #[arg(long)]
-    sheet: Option<String>,
-    /// Check the table against the catalogue and the store's areas, and write nothing.
-    #[arg(long)]
-    dry_run: bool,
     /// A CSV of the ward's own indicators added to the catalogue (as `indicator_catalogue` in the
     /// server's configuration file).
     #[arg(long)]
@@ -535,8 +531,8 @@ impl ImportCommand {
             ImportCommand::Sites(s) => s.common.dry_run,
             ImportCommand::Population(p) => p.common.dry_run,
             ImportCommand::Network(_) => false,
-            ImportCommand::Indicators(i) => i.dry_run,
-            ImportCommand::Participants(p) => p.dry_run,
+            ImportCommand::Indicators(i) => i.table.dry_run,
+            ImportCommand::Participants(p) => p.table.dry_run,
         }
     }
 }
@@ -595,18 +591,11 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
             (p.common.file, p.common.store, job)
         }
         ImportCommand::Indicators(i) => {
-            let mut job = ImportJob::new(ImportLayer::Indicators, read_input(&i.file)?);
-            job.year = i.year;
+            let (file, store, mut job) = table_job(i.table, ImportLayer::Indicators)?;
             job.level = i.level;
-            job.sheet = i.sheet;
-            (i.file, i.store, job)
+            (file, store, job)
         }
-        ImportCommand::Participants(p) => {
-            let mut job = ImportJob::new(ImportLayer::Participants, read_input(&p.file)?);
-            job.year = p.year;
-            job.sheet = p.sheet;
-            (p.file, p.store, job)
-        }
+        ImportCommand::Participants(p) => table_job(p.table, ImportLayer::Participants)?,
         ImportCommand::Network(n) => {
             let mut job = ImportJob::new(ImportLayer::Network, read_input(&n.file)?);
             job.replace = if n.replace { Replace::Always } else { Replace::OnlyIfNotShrinking };
@@ -614,6 +603,14 @@ fn import_job(cmd: ImportCommand) -> Result<(PathBuf, StoreArg, ImportJob)> {
             (n.file, n.store, job)
         }
     })
+}
+
+/// The file and store of a table import, and its job.
+fn table_job(t: TableArgs, layer: ImportLayer) -> Result<(PathBuf, StoreArg, ImportJob)> {
+    let mut job = ImportJob::new(layer, read_input(&t.file)?);
+    job.year = t.year;
+    job.sheet = t.sheet;
+    Ok((t.file, t.store, job))
 }
 
 /// The built-in kind table with the lines of `path` added.
