@@ -98,6 +98,46 @@ pub enum ConfigError {
     /// It is not valid TOML or has unknown keys.
     #[error("{path}: {source}")]
     Parse { path: PathBuf, source: toml::de::Error },
+    /// Settings that cannot work, each with its line.
+    #[error("{}", .problems.iter().map(|p| format!("{}:{p}", .path.display())).collect::<Vec<_>>().join("\n"))]
+    Invalid { path: PathBuf, problems: Vec<Problem> },
+}
+
+/// One setting that cannot work: where it is and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// 1-based, when the setting is written in the file (a default is not).
+    pub line: Option<usize>,
+    /// The setting, e.g. `limits.max_connections`.
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{line}: {}: {}", self.key, self.message),
+            None => write!(f, " {}: {}", self.key, self.message),
+        }
+    }
+}
+
+/// The line of `key` in `text`: under its `[table]` header (the part before the last dot), or at
+/// the top when it has none.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let (table, name) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = header.trim().to_owned();
+        } else if current == table
+            && line.split_once('=').is_some_and(|(k, _)| k.trim().trim_matches('"') == name)
+        {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 impl Config {
@@ -120,10 +160,87 @@ impl Config {
     /// assert_eq!(config.network.walk_shed_m, 40.0);
     /// assert_eq!(config.network.profile("elderly").unwrap().speed_m_per_min, 55.0);
     /// assert_eq!(config.network.profile("wheelchair").unwrap().speed_m_per_min, 50.0, "defaults stay");
+    ///
+    /// // A setting that cannot work is named with its line.
+    /// std::fs::write(&path, "addr = \"127.0.0.1:8080\"\n[limits]\nmax_connections = 0\n").unwrap();
+    /// let err = sasaeai::config::Config::load(&path).unwrap_err().to_string();
+    /// assert!(err.ends_with("sasaeai.toml:3: limits.max_connections: 0 must be more than 0"), "{err}");
     /// ```
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
+        let config: Config =
+            toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })?;
+        let problems = config.problems(&text);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid { path: path.to_owned(), problems })
+        }
+    }
+
+    /// The settings that cannot work, each with its line in `text` (the file it was read from): a
+    /// listen address that is not one, a URL without its scheme, a speed, limit or timeout of zero,
+    /// a small-count threshold that withholds nothing, an indicator catalogue that does not read.
+    pub fn problems(&self, text: &str) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let mut check = |ok: bool, key: &str, message: String| {
+            if !ok {
+                out.push(Problem { line: line_of(text, key), key: key.to_owned(), message });
+            }
+        };
+        if let Some(addr) = &self.addr {
+            let ok = addr.parse::<std::net::SocketAddr>().is_ok();
+            check(ok, "addr", format!("{addr:?} is not an address and port, e.g. 127.0.0.1:8080"));
+        }
+        if let Some(url) = &self.public_url {
+            let ok = url.starts_with("http://") || url.starts_with("https://");
+            check(ok, "public_url", format!("{url:?} does not start with http:// or https://"));
+        }
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        for (name, p) in &self.network.profiles {
+            let key = format!("network.profiles.{name}.speed_m_per_min");
+            check(positive(p.speed_m_per_min), &key, "a walking speed is more than 0 m/min".into());
+            let key = format!("network.profiles.{name}.steps_factor");
+            check(
+                p.steps_factor.is_finite() && p.steps_factor >= 1.0,
+                &key,
+                "steps take at least as long as a street (≥ 1)".into(),
+            );
+        }
+        let n = &self.network;
+        for (key, v) in
+            [("walk_shed_m", n.walk_shed_m), ("max_snap_m", n.max_snap_m), ("max_minutes", n.max_minutes)]
+        {
+            check(positive(v), &format!("network.{key}"), format!("{v} must be more than 0"));
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            ("analysis_deadline_s", l.analysis_deadline_s),
+            ("header_timeout_s", l.header_timeout_s),
+            ("body_timeout_s", l.body_timeout_s),
+            ("max_connections", l.max_connections as f64),
+            ("tile_cache_mb", l.tile_cache_mb as f64),
+            ("catchment_cache_mb", l.catchment_cache_mb as f64),
+            ("coverage_cache_mb", l.coverage_cache_mb as f64),
+        ] {
+            check(positive(v), &format!("limits.{key}"), format!("{v} must be more than 0"));
+        }
+        check(
+            l.queue_wait_s.is_finite() && l.queue_wait_s >= 0.0,
+            "limits.queue_wait_s",
+            "a wait is 0 s or more".into(),
+        );
+        check(
+            self.privacy.min_count >= 2,
+            "privacy.min_count",
+            format!("{} would publish counts of one person; the least is 2", self.privacy.min_count),
+        );
+        if let Some(file) = &self.indicator_catalogue
+            && let Err(e) = crate::model::indicators::Catalogue::built_in_with_file(file)
+        {
+            check(false, "indicator_catalogue", e);
+        }
+        out
     }
 }

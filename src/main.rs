@@ -44,6 +44,12 @@ enum Command {
     /// Copy the GeoPackage and the private store beside it into DIR while the server runs: each
     /// copy is one consistent snapshot, and the server's writes go on meanwhile. Never overwrites.
     Backup(BackupArgs),
+    /// Read a configuration file and report every setting that cannot work, each with its line (as
+    /// `serve --config` would refuse to start on it).
+    CheckConfig {
+        /// The TOML file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -390,6 +396,18 @@ fn main() -> Result<()> {
                 println!("{} ({:.1} MB)", file.display(), bytes as f64 / 1e6);
             }
             println!("copied in {:.2} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::CheckConfig { file } => {
+            let config = Config::load(&file)?;
+            let profiles: Vec<&str> = config.network.profiles.keys().map(String::as_str).collect();
+            println!(
+                "{}: ok (listen {}, store {}, profiles {})",
+                file.display(),
+                config.addr.as_deref().unwrap_or("127.0.0.1:8080"),
+                config.store.as_deref().map_or("from --store".into(), |p| p.display().to_string()),
+                profiles.join(", ")
+            );
             Ok(())
         }
         Command::Demo(DemoCommand::Generate { out }) => {

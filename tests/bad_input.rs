@@ -218,3 +218,34 @@ async fn missing_csv_column_is_said_once() {
         .assert_problem(422, "no column for lat");
     assert!(p["detail"].as_str().unwrap().contains("名称, 住所"), "lists the columns found: {p}");
 }
+
+#[test]
+fn a_configuration_that_cannot_work_is_named_line_by_line_and_refused_before_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sasaeai.toml");
+    std::fs::write(
+        &file,
+        "addr = \"localhost\"\npublic_url = \"gis.example.lg.jp\"\n\n[network.profiles.elderly]\nspeed_m_per_min = 0\n\n[privacy]\nmin_count = 1\n",
+    )
+    .unwrap();
+    let check = ["check-config".as_ref(), file.as_os_str()];
+    let (ok, err) = common::cli_status(&check);
+    assert!(!ok);
+    for (line, key) in [
+        (1, "addr"),
+        (2, "public_url"),
+        (5, "network.profiles.elderly.speed_m_per_min"),
+        (8, "privacy.min_count"),
+    ] {
+        assert!(err.contains(&format!("sasaeai.toml:{line}: {key}: ")), "{key} at line {line}: {err}");
+    }
+    let (ok, err) = common::cli_status(&["serve".as_ref(), "--config".as_ref(), file.as_os_str()]);
+    assert!(!ok && err.contains("sasaeai.toml:8: privacy.min_count"), "serve refuses it too: {err}");
+
+    std::fs::write(&file, "addr = \"127.0.0.1:0\"\n[limits]\nheavy_at_once = 2\nmax_conections = 10\n")
+        .unwrap();
+    let (ok, err) = common::cli_status(&check);
+    assert!(!ok && err.contains("line 4") && err.contains("max_conections"), "a misspelt key: {err}");
+    std::fs::write(&file, "addr = \"127.0.0.1:0\"\n").unwrap();
+    assert!(common::cli(&check, "").contains("sasaeai.toml: ok"));
+}
