@@ -111,6 +111,7 @@ fn concrete(path: &str, group: i64, feature: i64, tile: TileId) -> String {
         .replace("/tiles/{file}", "/tiles/all.json")
         .replace("/api/export/{file}", "/api/export/sites.geojson")
         .replace("/api/import/{layer}", "/api/import/sites")
+        .replace("{collection}", "sites")
         .replace("/api/groups/{id}", &format!("/api/groups/{group}"))
         .replace("{fid}", &feature.to_string())
         .replace("{note}", "1")

@@ -13,6 +13,7 @@ mod imports;
 mod indicators;
 mod karte_page;
 mod network;
+mod ogc;
 mod overlays;
 mod pages;
 mod population;

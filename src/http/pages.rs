@@ -76,12 +76,16 @@ pub fn collection_page<T: Send + 'static>(
     ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response()
 }
 
-/// The request's path and query with `after` set to `last`.
+/// The request's path and query with `after` set to `last` (absolute when `uri` is).
 fn next_href(uri: &Uri, last: i64) -> String {
     let kept =
         uri.query().unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("after="));
     let query: Vec<String> = kept.map(str::to_owned).chain([format!("after={last}")]).collect();
-    format!("{}?{}", uri.path(), query.join("&"))
+    let origin = match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+        _ => String::new(),
+    };
+    format!("{origin}{}?{}", uri.path(), query.join("&"))
 }
 
 /// A body of `head`, the features rendered chunk by chunk as the client reads, and `tail`.
@@ -127,5 +131,11 @@ mod tests {
     fn the_next_link_keeps_the_question_and_moves_after() {
         let uri: Uri = "/api/sites?kind=cafe&after=3&limit=2".parse().unwrap();
         assert_eq!(next_href(&uri, 9), "/api/sites?kind=cafe&limit=2&after=9");
+        let absolute: Uri =
+            "http://gis.example.lg.jp/sasaeai/ogc/collections/sites/items?limit=2".parse().unwrap();
+        assert_eq!(
+            next_href(&absolute, 9),
+            "http://gis.example.lg.jp/sasaeai/ogc/collections/sites/items?limit=2&after=9"
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{
     AppState, FEATURE_BODY_LIMIT, IMPORT_BODY_LIMIT, analysis, areas, auth, export, groups, imports,
-    indicators, karte_page, network, overlays, population, sheets, sites, tiles,
+    indicators, karte_page, network, ogc, overlays, population, sheets, sites, tiles,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -72,6 +72,12 @@ fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::GET, "/tiles/{file}", Everyone, get(tiles::tilejson)),
         r(Method::GET, "/tiles/{set}/{z}/{x}/{file}", Everyone, get(tiles::tile)),
         r(Method::GET, "/api/meta", Everyone, get(super::meta)),
+        r(Method::GET, "/ogc", Everyone, get(ogc::landing)),
+        r(Method::GET, "/ogc/conformance", Everyone, get(ogc::conformance)),
+        r(Method::GET, "/ogc/collections", Everyone, get(ogc::collections)),
+        r(Method::GET, "/ogc/collections/{collection}", Everyone, get(ogc::one_collection)),
+        r(Method::GET, "/ogc/collections/{collection}/items", Everyone, get(ogc::items)),
+        r(Method::GET, "/ogc/collections/{collection}/items/{fid}", Everyone, get(ogc::item)),
         r(Method::GET, "/api/areas", Everyone, get(areas::list)),
         r(Method::GET, "/api/areas/{id}", Everyone, get(areas::one)),
         r(Method::GET, "/api/sites", Everyone, get(sites::list)),

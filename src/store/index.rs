@@ -254,6 +254,11 @@ impl Index {
 
     // ----- population -----
 
+    /// One population point.
+    pub fn population_unit(&self, id: crate::model::PopulationId) -> Option<&Arc<PopulationUnit>> {
+        self.population.by_id.get(&id)
+    }
+
     /// All population units, in id order.
     pub fn population(&self) -> impl Iterator<Item = &Arc<PopulationUnit>> {
         self.population.by_id.values()

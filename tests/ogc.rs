@@ -1,0 +1,108 @@
+//! OGC API – Features as GDAL's OAPIF driver (what QGIS uses) reads it: the collections listed,
+//! every feature read once through the pages, the same features as the API's lists, and bbox
+//! equal to a brute-force filter.
+
+mod common;
+
+use common::Server;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Command;
+
+/// `path` on the server at `base` (or an absolute link as it is).
+fn get(base: &str, path: &str) -> Value {
+    let url = if path.starts_with("http") { path.to_owned() } else { format!("{base}{path}") };
+    let text = ureq::get(url).call().unwrap().body_mut().read_to_string().unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every feature of an API list, following its `next` links: id → properties.name.
+fn all_by_api(base: &str, first: &str) -> BTreeMap<i64, Value> {
+    let (mut out, mut next) = (BTreeMap::new(), Some(first.to_owned()));
+    while let Some(path) = next.take() {
+        let page = get(base, &path);
+        for f in page["features"].as_array().unwrap() {
+            assert!(
+                out.insert(f["id"].as_i64().unwrap(), f["properties"]["name"].clone()).is_none(),
+                "twice: {f}"
+            );
+        }
+        next = page["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "next")
+            .map(|l| l["href"].as_str().unwrap().to_owned());
+    }
+    out
+}
+
+#[test]
+fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
+    if !common::has_tool("ogr2ogr", "gdal-bin") {
+        return;
+    }
+    let (dir, store) = common::demo_store_file();
+    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let base = &server.base;
+    let url = format!("OAPIF:{base}/ogc");
+    let info = Command::new("ogrinfo").args(["-ro", "-q", &url]).output().unwrap();
+    let listed = String::from_utf8_lossy(&info.stdout);
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    for layer in ["areas", "sites", "population"] {
+        assert!(listed.contains(layer), "{layer} listed: {listed}");
+    }
+    for (layer, api) in [
+        ("sites", "/api/sites?limit=13"),
+        ("areas", "/api/areas?limit=5"),
+        ("population", "/api/population?limit=200"),
+    ] {
+        let out = dir.path().join(format!("{layer}.geojson"));
+        let status = Command::new("ogr2ogr")
+            .args(["-f", "GeoJSON", "-oo", "PAGE_SIZE=7"])
+            .arg(&out)
+            .args([&url, layer])
+            .status()
+            .unwrap();
+        assert!(status.success(), "ogr2ogr {layer}");
+        let read: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let features = read["features"].as_array().unwrap();
+        let by_gdal: BTreeMap<i64, Value> = features
+            .iter()
+            .map(|f| {
+                (
+                    f["properties"]["id"].as_i64().or(f["id"].as_i64()).unwrap(),
+                    f["properties"]["name"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(by_gdal.len(), features.len(), "{layer}: every feature once through the pages");
+        assert_eq!(by_gdal, all_by_api(base, api), "{layer}: the API's features");
+        println!("{layer}: {} features read by GDAL in pages of 7", features.len());
+    }
+
+    // bbox = a brute-force filter of every site.
+    let all = get(base, "/api/sites");
+    let (w, s, e, n) = (140.03, 34.62, 140.05, 34.64);
+    let expected: Vec<i64> = all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let c = &f["geometry"]["coordinates"];
+            let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            (w..=e).contains(&x) && (s..=n).contains(&y)
+        })
+        .map(|f| f["id"].as_i64().unwrap())
+        .collect();
+    assert!(!expected.is_empty());
+    let inside = all_by_api(base, &format!("/ogc/collections/sites/items?bbox={w},{s},{e},{n}&limit=3"));
+    assert_eq!(inside.keys().copied().collect::<Vec<_>>(), expected);
+
+    let one = get(base, &format!("/ogc/collections/sites/items/{}", expected[0]));
+    assert_eq!(one["id"], expected[0]);
+    let landing = get(base, "/ogc/conformance");
+    assert!(landing["conformsTo"].to_string().contains("conf/geojson"));
+    let problem = ureq::get(format!("{base}/ogc/collections/sites/items?level=ward")).call().unwrap_err();
+    assert!(problem.to_string().contains("400"), "{problem}");
+}
