@@ -1,6 +1,6 @@
 //! OGC API – Features as GDAL's OAPIF driver (what QGIS uses) reads it: the collections listed,
-//! every feature read once through the pages, the same features as the API's lists, and bbox
-//! equal to a brute-force filter.
+//! every feature read once through the pages, the same features as the API's lists, bbox equal to a
+//! brute-force filter, and pages for people.
 
 mod common;
 
@@ -104,5 +104,23 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     let landing = get(base, "/ogc/conformance");
     assert!(landing["conformsTo"].to_string().contains("conf/geojson"));
     let problem = ureq::get(format!("{base}/ogc/collections/sites/items?level=ward")).call().unwrap_err();
+    assert!(problem.to_string().contains("400"), "{problem}");
+
+    // People get pages: by f=html, or as a browser asks.
+    let page = |url: String, accept: &str| {
+        let mut r = ureq::get(url).header("accept", accept).call().unwrap();
+        (
+            r.headers().get("content-type").unwrap().to_str().unwrap().to_owned(),
+            r.body_mut().read_to_string().unwrap(),
+        )
+    };
+    let (kind, html) = page(format!("{base}/ogc/collections?f=html"), "*/*");
+    assert!(kind.starts_with("text/html") && html.contains("施設・活動の場"), "{html}");
+    assert!(html.contains(&format!(r#"href="{base}/ogc/collections/sites?f=html""#)), "{html}");
+    let (kind, _) = page(format!("{base}/ogc"), "text/html,application/xhtml+xml");
+    assert!(kind.starts_with("text/html"));
+    let (kind, _) = page(format!("{base}/ogc"), "application/json");
+    assert!(kind.starts_with("application/json"));
+    let problem = ureq::get(format!("{base}/ogc?f=xml")).call().unwrap_err();
     assert!(problem.to_string().contains("400"), "{problem}");
 }

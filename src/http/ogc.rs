@@ -4,6 +4,9 @@
 //! `/api/areas`, `/api/sites` and `/api/population` do — the same features, written by the same
 //! functions as the exports. Who may see it: everyone; these are the public layers only.
 //!
+//! The landing page, conformance and collections are JSON, or HTML pages for people (`f=html`, or a
+//! browser's `Accept`); items are GeoJSON.
+//!
 //! Links are absolute, as OGC clients resolve them (GDAL would read `/ogc/…` as relative to the
 //! landing page): under `public_url` when configured, else under the request's `Host` — checked to
 //! be a host and port, and the answers marked `Vary: Host`.
@@ -17,7 +20,7 @@ use crate::store::Index;
 use axum::Json;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use geo::BoundingRect;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -81,29 +84,111 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, AppError> {
     Ok(format!("http://{host}"))
 }
 
-/// `value` as JSON, varying with the Host it names.
-fn by_host(value: Value) -> Response {
-    ([(header::VARY, "host")], Json(value)).into_response()
+#[derive(Deserialize)]
+pub struct FormatQuery {
+    f: Option<String>,
+}
+
+/// Whether the caller asked for HTML: `f=html`, or no `f` and a browser's `Accept: text/html`.
+fn wants_html(f: Option<&str>, headers: &HeaderMap) -> Result<bool, AppError> {
+    match f {
+        Some("html") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(AppError::parameter("f", format!("{other:?} is neither json nor html"))),
+        None => Ok(headers
+            .get(header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.split(',').next().is_some_and(|first| first.trim().starts_with("text/html")))),
+    }
+}
+
+/// `value` as JSON, or as a page for people, varying with the Host it names and what is accepted.
+fn answer(value: Value, html: bool) -> Response {
+    let vary = [(header::VARY, "host, accept")];
+    if html { (vary, Html(page(&value))).into_response() } else { (vary, Json(value)).into_response() }
+}
+
+/// A document of this API as HTML: its title and description, the collections as a table, the
+/// conformance classes, and every link (JSON documents linked as their pages).
+fn page(v: &Value) -> String {
+    let esc =
+        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let text = |v: &Value| esc(v.as_str().unwrap_or_default());
+    let as_page = |l: &Value| {
+        let href = text(&l["href"]);
+        if l["type"] == "application/json" { format!("{href}?f=html") } else { href }
+    };
+    let title = v["title"].as_str().unwrap_or("OGC API – Features");
+    let mut h = format!(
+        r#"<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{t}</title><style>body{{font-family:sans-serif;max-width:60em;margin:1em auto}}td,th{{border:1px solid #bbb;padding:.2em .5em}}table{{border-collapse:collapse}}</style></head><body><h1>{t}</h1><p>{d}</p>"#,
+        t = esc(title),
+        d = text(&v["description"])
+    );
+    if let Some(b) = v["extent"]["spatial"]["bbox"][0].as_array() {
+        let b: Vec<String> = b.iter().map(|x| x.to_string()).collect();
+        h.push_str(&format!("<p>範囲（経度・緯度）: {}</p>", b.join(", ")));
+    }
+    if let Some(all) = v["collections"].as_array() {
+        h.push_str("<table><tr><th>id</th><th>名称</th><th>説明</th><th>地物</th></tr>");
+        for c in all {
+            let link =
+                |rel: &str| c["links"].as_array().and_then(|ls| ls.iter().find(|l| l["rel"] == rel)).cloned();
+            let (this, items) = (link("self").unwrap_or_default(), link("items").unwrap_or_default());
+            h.push_str(&format!(
+                r#"<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td><a href="{}">GeoJSON</a></td></tr>"#,
+                as_page(&this), text(&c["id"]), text(&c["title"]), text(&c["description"]), text(&items["href"])
+            ));
+        }
+        h.push_str("</table>");
+    }
+    if let Some(classes) = v["conformsTo"].as_array() {
+        h.push_str("<ul>");
+        for c in classes {
+            h.push_str(&format!("<li>{}</li>", text(c)));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("<h2>リンク</h2><ul>");
+    for l in v["links"].as_array().into_iter().flatten() {
+        h.push_str(&format!(
+            r#"<li><a href="{}">{}</a> ({}, {})</li>"#,
+            as_page(l),
+            text(&l["title"]),
+            text(&l["rel"]),
+            text(&l["type"])
+        ));
+    }
+    h.push_str("</ul></body></html>");
+    h
 }
 
 /// `GET /ogc`: the landing page.
-pub async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn landing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<FormatQuery>,
+) -> Result<Response, AppError> {
+    let html = wants_html(q.f.as_deref(), &headers)?;
     let base = base_url(&state, &headers)?;
     let title = state.app.store.read().dataset().title.clone();
-    Ok(by_host(json!({
-        "title": title.unwrap_or_else(|| "sasaeai".into()),
-        "description": "地域包括ケアの地図データ（公開レイヤー）: OGC API – Features",
-        "links": [
-            link("self", "application/json", format!("{base}/ogc"), "this document"),
-            link("conformance", "application/json", format!("{base}/ogc/conformance"), "conformance classes"),
-            link("data", "application/json", format!("{base}/ogc/collections"), "the collections"),
-        ],
-    })))
+    Ok(answer(
+        json!({
+            "title": title.unwrap_or_else(|| "sasaeai".into()),
+            "description": "地域包括ケアの地図データ（公開レイヤー）: OGC API – Features",
+            "links": [
+                link("self", "application/json", format!("{base}/ogc"), "this document"),
+                link("conformance", "application/json", format!("{base}/ogc/conformance"), "conformance classes"),
+                link("data", "application/json", format!("{base}/ogc/collections"), "the collections"),
+            ],
+        }),
+        html,
+    ))
 }
 
 /// `GET /ogc/conformance`.
-pub async fn conformance() -> Json<Value> {
-    Json(json!({ "conformsTo": CONFORMANCE }))
+pub async fn conformance(headers: HeaderMap, Query(q): Query<FormatQuery>) -> Result<Response, AppError> {
+    let html = wants_html(q.f.as_deref(), &headers)?;
+    Ok(answer(json!({ "title": "Conformance", "conformsTo": CONFORMANCE }), html))
 }
 
 /// The smallest lon/lat box around a collection's features, if it has any.
@@ -132,14 +217,23 @@ fn describe(index: &Index, c: &Collection, base: &str) -> Value {
 }
 
 /// `GET /ogc/collections`.
-pub async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn collections(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<FormatQuery>,
+) -> Result<Response, AppError> {
+    let html = wants_html(q.f.as_deref(), &headers)?;
     let base = base_url(&state, &headers)?;
     let index = state.app.store.read();
     let all: Vec<Value> = COLLECTIONS.iter().map(|c| describe(&index, c, &base)).collect();
-    Ok(by_host(json!({
-        "links": [link("self", "application/json", format!("{base}/ogc/collections"), "the collections")],
-        "collections": all,
-    })))
+    Ok(answer(
+        json!({
+            "title": "Collections",
+            "links": [link("self", "application/json", format!("{base}/ogc/collections"), "the collections")],
+            "collections": all,
+        }),
+        html,
+    ))
 }
 
 /// `GET /ogc/collections/{collection}`.
@@ -147,10 +241,12 @@ pub async fn one_collection(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<FormatQuery>,
 ) -> Result<Response, AppError> {
     let c = collection(&id)?;
+    let html = wants_html(q.f.as_deref(), &headers)?;
     let base = base_url(&state, &headers)?;
-    Ok(by_host(describe(&state.app.store.read(), c, &base)))
+    Ok(answer(describe(&state.app.store.read(), c, &base), html))
 }
 
 #[derive(Deserialize)]
