@@ -18,7 +18,8 @@ use crate::export::{area_feature, population_feature, site_feature};
 use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::store::Index;
 use axum::Json;
-use axum::extract::{OriginalUri, State};
+use axum::extract::{FromRequestParts, OriginalUri, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use geo::BoundingRect;
@@ -102,6 +103,25 @@ fn wants_html(f: Option<&str>, headers: &HeaderMap) -> Result<bool, AppError> {
     }
 }
 
+/// What an OGC request asks of its answer: a page for people or JSON, and the address its links
+/// start with.
+pub struct Asked {
+    html: bool,
+    base: String,
+}
+
+impl FromRequestParts<AppState> for Asked {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Query(q) = Query::<FormatQuery>::from_request_parts(parts, state).await?;
+        Ok(Asked {
+            html: wants_html(q.f.as_deref(), &parts.headers)?,
+            base: base_url(state, &parts.headers)?,
+        })
+    }
+}
+
 /// `value` as JSON, or as a page for people, varying with the Host it names and what is accepted.
 fn answer(value: Value, html: bool) -> Response {
     let vary = [(header::VARY, "host, accept")];
@@ -163,15 +183,10 @@ fn page(v: &Value) -> String {
 }
 
 /// `GET /ogc`: the landing page.
-pub async fn landing(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<FormatQuery>,
-) -> Result<Response, AppError> {
-    let html = wants_html(q.f.as_deref(), &headers)?;
-    let base = base_url(&state, &headers)?;
+pub async fn landing(State(state): State<AppState>, asked: Asked) -> Response {
+    let base = &asked.base;
     let title = state.app.store.read().dataset().title.clone();
-    Ok(answer(
+    answer(
         json!({
             "title": title.unwrap_or_else(|| "sasaeai".into()),
             "description": "地域包括ケアの地図データ（公開レイヤー）: OGC API – Features",
@@ -181,14 +196,13 @@ pub async fn landing(
                 link("data", "application/json", format!("{base}/ogc/collections"), "the collections"),
             ],
         }),
-        html,
-    ))
+        asked.html,
+    )
 }
 
 /// `GET /ogc/conformance`.
-pub async fn conformance(headers: HeaderMap, Query(q): Query<FormatQuery>) -> Result<Response, AppError> {
-    let html = wants_html(q.f.as_deref(), &headers)?;
-    Ok(answer(json!({ "title": "Conformance", "conformsTo": CONFORMANCE }), html))
+pub async fn conformance(asked: Asked) -> Response {
+    answer(json!({ "title": "Conformance", "conformsTo": CONFORMANCE }), asked.html)
 }
 
 /// The smallest lon/lat box around a collection's features, if it has any.
@@ -217,36 +231,28 @@ fn describe(index: &Index, c: &Collection, base: &str) -> Value {
 }
 
 /// `GET /ogc/collections`.
-pub async fn collections(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<FormatQuery>,
-) -> Result<Response, AppError> {
-    let html = wants_html(q.f.as_deref(), &headers)?;
-    let base = base_url(&state, &headers)?;
+pub async fn collections(State(state): State<AppState>, asked: Asked) -> Response {
+    let base = &asked.base;
     let index = state.app.store.read();
-    let all: Vec<Value> = COLLECTIONS.iter().map(|c| describe(&index, c, &base)).collect();
-    Ok(answer(
+    let all: Vec<Value> = COLLECTIONS.iter().map(|c| describe(&index, c, base)).collect();
+    answer(
         json!({
             "title": "Collections",
             "links": [link("self", "application/json", format!("{base}/ogc/collections"), "the collections")],
             "collections": all,
         }),
-        html,
-    ))
+        asked.html,
+    )
 }
 
 /// `GET /ogc/collections/{collection}`.
 pub async fn one_collection(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<FormatQuery>,
+    asked: Asked,
 ) -> Result<Response, AppError> {
     let c = collection(&id)?;
-    let html = wants_html(q.f.as_deref(), &headers)?;
-    let base = base_url(&state, &headers)?;
-    Ok(answer(describe(&state.app.store.read(), c, &base), html))
+    Ok(answer(describe(&state.app.store.read(), c, &asked.base), asked.html))
 }
 
 #[derive(Deserialize)]
