@@ -65,6 +65,9 @@ try {
   await alice.click('#group-form button[type=submit]');
   await alice.waitForSelector('#group-tools:not([hidden])');
   await alice.waitForFunction(() => window.map.loaded() && window.supportMap.area);
+  // The centre of the group's area once the camera has settled on it: taken mid-flight, it can lie
+  // outside the area, where nothing may be drawn.
+  await alice.waitForFunction(() => !window.map.isMoving());
   const centre = await alice.evaluate(() => {
     const b = window.map.getBounds();
     return [(b.getWest() + b.getEast()) / 2, (b.getSouth() + b.getNorth()) / 2];
