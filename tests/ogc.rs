@@ -99,6 +99,30 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     let inside = all_by_api(base, &format!("/ogc/collections/sites/items?bbox={w},{s},{e},{n}&limit=3"));
     assert_eq!(inside.keys().copied().collect::<Vec<_>>(), expected);
 
+    // The extent is the box around every site.
+    let coords: Vec<(f64, f64)> = all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["geometry"]["coordinates"][0].as_f64().unwrap(),
+                f["geometry"]["coordinates"][1].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let fold = |pick: fn(&(f64, f64)) -> f64, min: bool| {
+        coords
+            .iter()
+            .map(pick)
+            .fold(if min { f64::MAX } else { f64::MIN }, if min { f64::min } else { f64::max })
+    };
+    let brute = [fold(|c| c.0, true), fold(|c| c.1, true), fold(|c| c.0, false), fold(|c| c.1, false)];
+    let extent = get(base, "/ogc/collections/sites")["extent"]["spatial"]["bbox"][0].clone();
+    for (got, want) in extent.as_array().unwrap().iter().zip(brute) {
+        assert!((got.as_f64().unwrap() - want).abs() < 1e-6, "{extent} vs {brute:?}");
+    }
+
     let one = get(base, &format!("/ogc/collections/sites/items/{}", expected[0]));
     assert_eq!(one["id"], expected[0]);
     let landing = get(base, "/ogc/conformance");

@@ -22,7 +22,6 @@ use axum::extract::{FromRequestParts, OriginalUri, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use geo::BoundingRect;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -207,12 +206,11 @@ pub async fn conformance(asked: Asked) -> Response {
 
 /// The smallest lon/lat box around a collection's features, if it has any.
 fn extent(index: &Index, id: &str) -> Option<[f64; 4]> {
-    let rects: Vec<geo::Rect<f64>> = match id {
-        "areas" => index.areas().filter_map(|a| a.geometry.bounding_rect()).collect(),
-        "sites" => index.sites().map(|s| s.data.location.bounding_rect()).collect(),
-        _ => index.population().map(|u| u.data.location.bounding_rect()).collect(),
-    };
-    let r = crate::model::union_rects(rects)?;
+    let r = match id {
+        "areas" => index.areas_extent(),
+        "sites" => index.sites_extent(),
+        _ => index.population_extent(),
+    }?;
     Some([r.min().x, r.min().y, r.max().x, r.max().y])
 }
 

@@ -175,8 +175,6 @@ pub async fn tilejson(State(state): State<AppState>, Path(file): Path<String>) -
 }
 
 fn data_bounds(index: &crate::store::Index) -> Option<[f64; 4]> {
-    use geo::BoundingRect;
-    let areas = index.areas().filter_map(|a| a.geometry.bounding_rect());
-    let r = crate::model::union_rects(areas.chain(index.sites().map(|s| s.data.location.bounding_rect())))?;
+    let r = crate::model::union_rects(index.areas_extent().into_iter().chain(index.sites_extent()))?;
     Some([r.min().x, r.min().y, r.max().x, r.max().y])
 }

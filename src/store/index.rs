@@ -48,6 +48,17 @@ pub struct Index {
     population_years: std::collections::BTreeSet<i32>,
 }
 
+/// The box around a layer's features, read from its R-tree's root: no feature is visited.
+fn extent_of<E>(tree: &RTree<E>) -> Option<geo::Rect<f64>>
+where
+    E: rstar::RTreeObject<Envelope = rstar::AABB<Point<f64>>>,
+{
+    (tree.size() > 0).then(|| {
+        let e = tree.root().envelope();
+        geo::Rect::new(e.lower().0, e.upper().0)
+    })
+}
+
 fn area_entry(area: &Area) -> Option<AreaEntry> {
     let r = area.geometry.bounding_rect()?;
     Some(GeomWithData::new(Rectangle::from_corners(r.min().into(), r.max().into()), area.id))
@@ -253,6 +264,21 @@ impl Index {
     }
 
     // ----- population -----
+
+    /// The lon/lat box around every area (`None` when there are none).
+    pub fn areas_extent(&self) -> Option<geo::Rect<f64>> {
+        extent_of(&self.areas.tree)
+    }
+
+    /// The lon/lat box around every site.
+    pub fn sites_extent(&self) -> Option<geo::Rect<f64>> {
+        extent_of(&self.sites.tree)
+    }
+
+    /// The lon/lat box around every population point.
+    pub fn population_extent(&self) -> Option<geo::Rect<f64>> {
+        extent_of(&self.population.tree)
+    }
 
     /// One population point.
     pub fn population_unit(&self, id: crate::model::PopulationId) -> Option<&Arc<PopulationUnit>> {
