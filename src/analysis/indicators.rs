@@ -78,7 +78,7 @@ struct YearTable {
 /// karte, table and issue reads, so no figure is searched for among all of them.
 pub struct Figures {
     tree: Tree,
-    own: HashMap<(String, i32), HashMap<AreaId, IndicatorFigure>>,
+    own: OwnFigures,
     latest_year: Option<i32>,
 }
 

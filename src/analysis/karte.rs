@@ -185,9 +185,12 @@ fn changes_in(sites: &[&Arc<Site>], years: &std::ops::RangeInclusive<i32>) -> Ve
         .iter()
         .flat_map(|site| {
             [Change::Opened, Change::Closed].into_iter().filter_map(|change| {
-                let date = site.data.properties.get(change.property())?.as_str()?.to_owned();
-                let year: i32 = date.get(..4)?.parse().ok()?;
-                years.contains(&year).then(|| SiteChange { site: Arc::clone(site), change, date })
+                let (date, year) = site.data.date(change.property())?;
+                years.contains(&year).then(|| SiteChange {
+                    site: Arc::clone(site),
+                    change,
+                    date: date.to_owned(),
+                })
             })
         })
         .collect();

@@ -106,10 +106,8 @@ impl App {
         let staff_view = self.authorize(principal, Action::ReadStaffFigures(area)).is_ok();
         let viewer =
             if staff_view { Viewer::Staff } else { Viewer::Public { min_count: self.privacy.min_count } };
+        self.known_area(area)?;
         let index = self.store.read();
-        if index.area(area).is_none() {
-            return Err(Error::NotFound(format!("no area with id {}", area.0)));
-        }
         let figures = self.figures(&index)?;
         let (year, indicators) = lines(&index, &figures, self.catalogue(), area, year, viewer);
         Ok(KarteIndicators { year, staff_view, indicators })

@@ -8,6 +8,7 @@ use crate::model::AreaId;
 use crate::model::indicators::IndicatorField;
 use crate::private::{IssueInput, IssueRow, NoteInput, NoteRow};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The longest note or issue title, in characters.
 pub const MAX_NOTE_CHARS: usize = 2_000;
@@ -111,7 +112,7 @@ impl App {
         Ok(self.private.delete_issue(area.0, id, &principal.audit("sheet.issue.delete", None, Vec::new()))?)
     }
 
-    fn known_area(&self, area: AreaId) -> Result<(), Error> {
+    pub(super) fn known_area(&self, area: AreaId) -> Result<(), Error> {
         match self.store.read().area(area) {
             Some(_) => Ok(()),
             None => Err(Error::NotFound(format!("no area with id {}", area.0))),
@@ -124,15 +125,19 @@ impl App {
             return Ok(());
         }
         let figures = self.figures(&self.store.read())?;
+        // Issues often share an indicator and years: each figure is worked out once.
+        let mut measured: HashMap<(String, i32), Option<f64>> = HashMap::new();
         for issue in issues.iter_mut() {
             let Some(indicator) = issue.indicator.as_deref().and_then(|i| self.catalogue().get(i)) else {
                 continue;
             };
             for target in issue.targets.iter_mut().filter(|t| t.measured.is_none()) {
-                target.measured = match figures.figure(indicator, area, target.year, Viewer::Staff) {
-                    Some(Published::Value(v)) => Some(v),
-                    _ => None,
-                };
+                target.measured = *measured.entry((indicator.id.clone(), target.year)).or_insert_with(|| {
+                    match figures.figure(indicator, area, target.year, Viewer::Staff) {
+                        Some(Published::Value(v)) => Some(v),
+                        _ => None,
+                    }
+                });
             }
         }
         Ok(())

@@ -42,7 +42,7 @@ pub fn read(
 ) -> Result<Vec<IndicatorRow>, ImportError> {
     let (records, _) = records::read(bytes, sheet, super::crs::Crs::LonLat)?;
     let Some(first) = records.first() else { return Err(ImportError::Empty) };
-    let column = |names: &[&str]| first.properties.keys().find(|k| names.contains(&k.trim())).cloned();
+    let column = |names: &[&str]| column(first, names);
     let (name, code) = (column(AREA_NAME), column(AREA_CODE));
     if name.is_none() && code.is_none() {
         return Err(missing("area", "the area", AREA_NAME.iter().chain(AREA_CODE), first));
@@ -183,6 +183,11 @@ pub(super) fn missing<'a>(
 
 pub(super) fn problem(record: &Record, field: Option<&String>, message: &str) -> RecordProblem {
     RecordProblem { place: record.place, field: field.cloned(), message: message.to_owned() }
+}
+
+/// The first column of `first` named one of `names` (spaces around a name ignored).
+pub(super) fn column(first: &Record, names: &[&str]) -> Option<String> {
+    first.properties.keys().find(|k| names.contains(&k.trim())).cloned()
 }
 
 pub(super) fn cell(record: &Record, column: &str) -> Option<String> {

@@ -3,7 +3,7 @@
 //! headed `2023年度`, `令和5年度` …), CSV or Excel. Sites are named by name, or by their sasaeai id in
 //! a `site_id` column; matching them to the store's sites is the application's job.
 
-use super::indicators::{YEAR, cell, figure, missing, problem};
+use super::indicators::{YEAR, cell, column, figure, missing, problem};
 use super::records;
 use super::{ImportError, Place};
 use crate::model::indicators::IndicatorFigure;
@@ -33,7 +33,7 @@ pub fn read(
 ) -> Result<Vec<ParticipantRow>, ImportError> {
     let (records, _) = records::read(bytes, sheet, super::crs::Crs::LonLat)?;
     let Some(first) = records.first() else { return Err(ImportError::Empty) };
-    let column = |names: &[&str]| first.properties.keys().find(|k| names.contains(&k.trim())).cloned();
+    let column = |names: &[&str]| column(first, names);
     let (name, id) = (column(SITE_NAME), column(SITE_ID));
     if name.is_none() && id.is_none() {
         return Err(missing("site", "the site", SITE_NAME.iter().chain(SITE_ID), first));

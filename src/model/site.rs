@@ -119,12 +119,13 @@ pub const OPENED_KEY: &str = "opened";
 /// The property holding the date a site closed, as ISO.
 pub const CLOSED_KEY: &str = "closed";
 
-/// The year of a date property written as ISO (`2020-04-01`).
-fn year_of(properties: &Properties, key: &str) -> Option<i32> {
-    properties.get(key)?.as_str()?.get(..4)?.parse().ok()
-}
-
 impl SiteData {
+    /// The date property `key` ([`OPENED_KEY`], [`CLOSED_KEY`]) as written (ISO), with its year.
+    pub fn date(&self, key: &str) -> Option<(&str, i32)> {
+        let date = self.properties.get(key)?.as_str()?;
+        Some((date, date.get(..4)?.parse().ok()?))
+    }
+
     /// Whether the site is open in `year`: opened (`opened`, ISO date) in that year or before, and not
     /// closed (`closed`) before or during it. A site without dates is always open.
     ///
@@ -137,7 +138,7 @@ impl SiteData {
     /// assert!(!site.open_in(2019) && site.open_in(2020) && site.open_in(2023) && !site.open_in(2024));
     /// ```
     pub fn open_in(&self, year: i32) -> bool {
-        year_of(&self.properties, OPENED_KEY).is_none_or(|y| y <= year)
-            && year_of(&self.properties, CLOSED_KEY).is_none_or(|y| y > year)
+        self.date(OPENED_KEY).is_none_or(|(_, y)| y <= year)
+            && self.date(CLOSED_KEY).is_none_or(|(_, y)| y > year)
     }
 }

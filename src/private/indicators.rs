@@ -44,7 +44,8 @@ impl PrivateStore {
         Ok(removed)
     }
 
-    /// The version of the indicator figures in this process: it changes whenever an import commits.
+    /// The version of the indicator figures and site participants in this process: it changes
+    /// whenever an import of either commits.
     pub fn indicators_version(&self) -> u64 {
         self.indicators_version.load(std::sync::atomic::Ordering::Acquire)
     }

@@ -56,7 +56,8 @@ pub struct PrivateStore {
     /// Counts the committed changes to what the overlays read (groups, features, editions), so
     /// caches of aggregates know when they are stale.
     maps_version: AtomicU64,
-    /// Counts the committed imports of indicator figures, for the figures' in-memory index.
+    /// Counts the committed imports of indicator figures and of site participants, for the
+    /// figures' in-memory index.
     indicators_version: AtomicU64,
     /// The file, unless the store lives in memory.
     path: Option<PathBuf>,
