@@ -53,22 +53,33 @@ pub async fn table(
     let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
     let format = Format::parse(q.format.as_deref())?;
     let year = q.year;
-    let t = state.blocking(move |app| app.indicator_table(&who, level, year)).await?;
+    // Figures rebuilt after a write, and a workbook for a city's areas, are real work: the heavy
+    // queue bounds how many run at once.
+    let heavy = state.heavy.clone();
+    heavy
+        .run("the indicator table", move |_| {
+            render(&state.app.indicator_table(&who, level, year)?, level, format)
+        })
+        .await
+}
+
+/// The table written as asked.
+fn render(t: &IndicatorTable, level: AreaLevel, format: Format) -> Result<Response, AppError> {
     let file_name = |ext: &str| {
         let year = t.year.map_or("none".to_owned(), |y| y.to_string());
         format!("attachment; filename=\"sasaeai-indicators-{level}-{year}.{ext}\"")
     };
     Ok(match format {
-        Format::Json => Json(as_json(&t, level)).into_response(),
+        Format::Json => Json(as_json(t, level)).into_response(),
         Format::Csv => {
             let headers = [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (header::CONTENT_DISPOSITION, file_name("csv")),
             ];
-            (headers, as_csv(&t)).into_response()
+            (headers, as_csv(t)).into_response()
         }
         Format::Xlsx => {
-            let bytes = as_xlsx(&t, level).map_err(|e| AppError::Internal(e.into()))?;
+            let bytes = as_xlsx(t, level).map_err(|e| AppError::Internal(e.into()))?;
             let headers = [
                 (
                     header::CONTENT_TYPE,
