@@ -33,6 +33,9 @@ pub struct Config {
     /// (`id,name,field,unit,numerator,denominator,scale,visibility,source`): its lines are added to
     /// the catalogue, a line overriding the indicator of the same id. Read when the server starts.
     pub indicator_catalogue: Option<PathBuf>,
+    /// The catalogue `indicator_catalogue` names, read once by [`Config::load`].
+    #[serde(skip)]
+    pub catalogue: Option<std::sync::Arc<crate::model::indicators::Catalogue>>,
 }
 
 /// What the server allows one request and all requests together, so that no request, however large
@@ -169,9 +172,19 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let config: Config =
+        let mut config: Config =
             toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })?;
-        let problems = config.problems(&text);
+        let mut problems = config.problems(&text);
+        if let Some(file) = &config.indicator_catalogue {
+            match crate::model::indicators::Catalogue::built_in_with_file(file) {
+                Ok(catalogue) => config.catalogue = Some(std::sync::Arc::new(catalogue)),
+                Err(message) => problems.push(Problem {
+                    line: line_of(&text, "indicator_catalogue"),
+                    key: "indicator_catalogue".into(),
+                    message,
+                }),
+            }
+        }
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -181,7 +194,8 @@ impl Config {
 
     /// The settings that cannot work, each with its line in `text` (the file it was read from): a
     /// listen address that is not one, a URL without its scheme, a speed, limit or timeout of zero,
-    /// a small-count threshold that withholds nothing, an indicator catalogue that does not read.
+    /// a small-count threshold that withholds nothing. (An indicator catalogue that does not read is
+    /// named by [`Config::load`], which reads it.)
     pub fn problems(&self, text: &str) -> Vec<Problem> {
         let mut out = Vec::new();
         let mut check = |ok: bool, key: &str, message: String| {
@@ -236,11 +250,6 @@ impl Config {
             "privacy.min_count",
             format!("{} would publish counts of one person; the least is 2", self.privacy.min_count),
         );
-        if let Some(file) = &self.indicator_catalogue
-            && let Err(e) = crate::model::indicators::Catalogue::built_in_with_file(file)
-        {
-            check(false, "indicator_catalogue", e);
-        }
         out
     }
 }

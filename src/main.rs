@@ -439,7 +439,7 @@ fn run_server(args: ServeArgs) -> Result<()> {
             accounts: config.accounts,
             privacy: config.privacy,
             staff_token: None,
-            catalogue: config.indicator_catalogue.as_deref().map(load_catalogue).transpose()?,
+            catalogue: config.catalogue,
         },
         private: None,
         network: config.network,
