@@ -5,8 +5,10 @@ use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_param};
 use crate::export::area_feature;
 use crate::model::{Area, AreaId, AreaLevel, BBox};
+use crate::store::Index;
 use axum::Json;
 use axum::extract::{OriginalUri, State};
+use axum::http::Uri;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,11 +30,23 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
-    let page = Page::new(q.limit, q.after, PAGE_SIZES.areas)?;
-    let index = state.app.store.read();
-    let areas = index.areas_in(level, bbox.as_ref());
+    page_of(state.app.store.read(), level, bbox.as_ref(), q.limit, q.after, &uri)
+}
+
+/// One page of the areas of `level` within `bbox`, streamed: what `/api/areas` and the OGC
+/// `areas` items answer.
+pub(super) fn page_of(
+    index: Arc<Index>,
+    level: Option<AreaLevel>,
+    bbox: Option<&BBox>,
+    limit: Option<usize>,
+    after: Option<i64>,
+    uri: &Uri,
+) -> Result<Response, AppError> {
+    let page = Page::new(limit, after, PAGE_SIZES.areas)?;
+    let areas = index.areas_in(level, bbox);
     let render = move |a: &Arc<Area>| area_feature(a, index.parent_name(a));
-    Ok(collection_page("areas", areas, |a| a.id.0, render, page, &uri))
+    Ok(collection_page("areas", areas, |a| a.id.0, render, page, uri))
 }
 
 fn summary(a: &crate::model::Area) -> Value {

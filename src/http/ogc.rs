@@ -12,7 +12,6 @@
 //! be a host and port, and the answers marked `Vary: Host`.
 
 use super::extract::{Path, Query};
-use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_list, parse_param};
 use crate::export::{area_feature, population_feature, site_feature};
 use crate::model::{AreaLevel, BBox, SiteKind};
@@ -291,22 +290,13 @@ pub async fn items(
     let mut response = match c.id {
         "areas" => {
             let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
-            let page = Page::new(q.limit, q.after, PAGE_SIZES.areas)?;
-            let areas = index.areas_in(level, bbox.as_ref());
-            let render = move |a: &std::sync::Arc<crate::model::Area>| area_feature(a, index.parent_name(a));
-            collection_page("areas", areas, |a| a.id.0, render, page, &uri)
+            super::areas::page_of(index, level, bbox.as_ref(), q.limit, q.after, &uri)?
         }
         "sites" => {
             let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
-            let page = Page::new(q.limit, q.after, PAGE_SIZES.sites)?;
-            let sites = index.sites_in(&kinds, bbox.as_ref());
-            collection_page("sites", sites, |s| s.id.0, |s| site_feature(s), page, &uri)
+            super::sites::page_of(&index, &kinds, bbox.as_ref(), q.limit, q.after, &uri)?
         }
-        _ => {
-            let page = Page::new(q.limit, q.after, PAGE_SIZES.population)?;
-            let units = index.population_in(bbox.as_ref());
-            collection_page("population", units, |u| u.id.0, |u| population_feature(u), page, &uri)
-        }
+        _ => super::population::page_of(&index, bbox.as_ref(), q.limit, q.after, &uri)?,
     };
     response.headers_mut().insert(header::VARY, axum::http::HeaderValue::from_static("host"));
     Ok(response)

@@ -24,9 +24,21 @@ pub async fn list(
     Query(q): Query<PopulationQuery>,
 ) -> Result<Response, AppError> {
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
-    let page = Page::new(q.limit, q.after, PAGE_SIZES.population)?;
-    let units = state.app.store.read().population_in(bbox.as_ref());
-    Ok(collection_page("population", units, |u| u.id.0, |u| population_feature(u), page, &uri))
+    page_of(&state.app.store.read(), bbox.as_ref(), q.limit, q.after, &uri)
+}
+
+/// One page of the population points within `bbox`, streamed: what `/api/population` and the OGC
+/// `population` items answer.
+pub(super) fn page_of(
+    index: &crate::store::Index,
+    bbox: Option<&BBox>,
+    limit: Option<usize>,
+    after: Option<i64>,
+    uri: &axum::http::Uri,
+) -> Result<Response, AppError> {
+    let page = Page::new(limit, after, PAGE_SIZES.population)?;
+    let units = index.population_in(bbox);
+    Ok(collection_page("population", units, |u| u.id.0, |u| population_feature(u), page, uri))
 }
 
 /// Population points that came from mesh statistics, drawn as their mesh cells (Polygon features

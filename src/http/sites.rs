@@ -7,9 +7,10 @@ use super::{AppError, AppState, parse_list, parse_param};
 use crate::export::site_feature;
 use crate::import::{self, SiteOptions};
 use crate::model::{BBox, SiteData, SiteId, SiteKind};
+use crate::store::Index;
 use axum::Json;
 use axum::extract::{OriginalUri, State};
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,9 +31,22 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
-    let page = Page::new(q.limit, q.after, PAGE_SIZES.sites)?;
-    let sites = state.app.store.read().sites_in(&kinds, bbox.as_ref());
-    Ok(collection_page("sites", sites, |s| s.id.0, |s| site_feature(s), page, &uri))
+    page_of(&state.app.store.read(), &kinds, bbox.as_ref(), q.limit, q.after, &uri)
+}
+
+/// One page of the sites of `kinds` within `bbox`, streamed: what `/api/sites` and the OGC
+/// `sites` items answer.
+pub(super) fn page_of(
+    index: &Index,
+    kinds: &[SiteKind],
+    bbox: Option<&BBox>,
+    limit: Option<usize>,
+    after: Option<i64>,
+    uri: &Uri,
+) -> Result<Response, AppError> {
+    let page = Page::new(limit, after, PAGE_SIZES.sites)?;
+    let sites = index.sites_in(kinds, bbox);
+    Ok(collection_page("sites", sites, |s| s.id.0, |s| site_feature(s), page, uri))
 }
 
 /// One site.
