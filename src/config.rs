@@ -3,6 +3,9 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+/// Where the server listens when neither `--addr` nor `addr` says.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
 /// Settings read from `--config FILE`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

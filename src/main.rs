@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sasaeai::app::{App, AppOptions, ImportJob, ImportLayer, ImportSummary, Join, Principal};
-use sasaeai::config::Config;
+use sasaeai::config::{Config, DEFAULT_ADDR};
 use sasaeai::http::{AppState, ServerOptions, serve};
 use sasaeai::import::{self, ColumnMap};
 use sasaeai::model::indicators::Catalogue;
@@ -404,7 +404,7 @@ fn main() -> Result<()> {
             println!(
                 "{}: ok (listen {}, store {}, profiles {})",
                 file.display(),
-                config.addr.as_deref().unwrap_or("127.0.0.1:8080"),
+                config.addr.as_deref().unwrap_or(DEFAULT_ADDR),
                 config.store.as_deref().map_or("from --store".into(), |p| p.display().to_string()),
                 profiles.join(", ")
             );
@@ -432,7 +432,7 @@ fn run_server(args: ServeArgs) -> Result<()> {
         ms = started.elapsed().as_millis() as u64, "store loaded"
     );
     let token = std::env::var("SASAEAI_STAFF_TOKEN").ok().or(config.staff_token);
-    let addr = args.addr.or(config.addr).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr = args.addr.or(config.addr).unwrap_or_else(|| DEFAULT_ADDR.into());
     let options = ServerOptions {
         staff_token: token,
         app: AppOptions {
