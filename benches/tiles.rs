@@ -2,7 +2,8 @@
 //! Kawasaki wards and nurseries (the `base` set).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sasaeai::analysis::CoverageCache;
+use sasaeai::analysis::{CoverageCache, CoverageKey};
+use sasaeai::deadline::Deadline;
 use sasaeai::maptiles::{Derived, MapAnalysis, render, resolve};
 use sasaeai::network::NetworkSettings;
 use sasaeai::store::Store;
@@ -47,7 +48,14 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("tiles");
     let (_d, store) = demo();
     let index = store.read();
-    let map = MapAnalysis::compute(&index, &NetworkSettings::default(), &CoverageCache::default());
+    let map = MapAnalysis::compute(
+        &index,
+        &NetworkSettings::default(),
+        &CoverageCache::default(),
+        &CoverageKey::usual(),
+        &Deadline::NONE,
+    )
+    .unwrap();
     let all = resolve("all").unwrap().layers;
     for z in [12u8, 14, 16] {
         let t = TileId::containing(140.045, 34.637, z);

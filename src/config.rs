@@ -67,6 +67,9 @@ pub struct Limits {
     pub catchment_cache_mb: u64,
     /// Megabytes of coverage results kept in memory.
     pub coverage_cache_mb: u64,
+    /// Megabytes of the analyses the map's tiles show (catchments, gaps and coverage of each
+    /// question asked) kept in memory.
+    pub map_cache_mb: u64,
 }
 
 impl Default for Limits {
@@ -81,6 +84,7 @@ impl Default for Limits {
             tile_cache_mb: 256,
             catchment_cache_mb: 256,
             coverage_cache_mb: 64,
+            map_cache_mb: 64,
         }
     }
 }
@@ -240,6 +244,7 @@ impl Config {
             ("tile_cache_mb", l.tile_cache_mb as f64),
             ("catchment_cache_mb", l.catchment_cache_mb as f64),
             ("coverage_cache_mb", l.coverage_cache_mb as f64),
+            ("map_cache_mb", l.map_cache_mb as f64),
         ] {
             check(positive(v), &format!("limits.{key}"), format!("{v} must be more than 0"));
         }

@@ -6,9 +6,11 @@
 
 use crate::analysis::overlays::{HEADLINE_METRICS, OverlayRow, Overlays};
 use crate::analysis::suppression::Shown;
-use crate::analysis::{self, Coverage, CoverageKey, Gap, PLACES_TO_GO};
+use crate::analysis::{self, AnalysisError, Coverage, CoverageKey, Gap};
+use crate::deadline::Deadline;
 use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::network::NetworkSettings;
+use crate::network::catchment::ShedPieces;
 use crate::store::{Index, LayerVersions};
 use geo::{BoundingRect, Geometry, Intersects, MultiLineString, MultiPolygon};
 use sasaeai_tiles::{BUFFER, EXTENT, TileBuilder, TileId, TileTransform, Value, shape, thin::thin};
@@ -294,9 +296,11 @@ pub fn needs_support(layers: &[&LayerDef]) -> bool {
 }
 
 /// The data version a set of layers shows: it changes whenever any layer it draws from changes —
-/// for the support layers, whenever `support` (the version of the overlays) does.
-pub fn version(layers: &[&LayerDef], v: LayerVersions, support: u64) -> u64 {
+/// for the support layers, whenever `support` (the version of the overlays) does; and it differs
+/// from question to question for the layers that show an analysis.
+pub fn version(layers: &[&LayerDef], v: LayerVersions, support: u64, question: Option<&CoverageKey>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
+    question.hash(&mut h);
     for l in layers {
         match l.source {
             Source::Support(_) => (v.areas, v.sites, v.network, support).hash(&mut h),
@@ -310,53 +314,75 @@ pub fn version(layers: &[&LayerDef], v: LayerVersions, support: u64) -> u64 {
     h.finish()
 }
 
-/// The analysis the map shows (places to go, 15 minutes, elderly pace), computed once per data
-/// version.
+/// The analysis the analysis layers show for one question (which places to go count, within how
+/// many minutes, at whose pace), computed once per question and data version.
 pub struct MapAnalysis {
+    pub question: CoverageKey,
     pub coverage: Arc<Coverage>,
     pub rows: HashMap<crate::model::AreaId, analysis::AreaRow>,
-    /// The dissolved catchment of each kind of place to go.
+    /// The dissolved catchment of each kind the question counts.
     pub catchments: Vec<(SiteKind, MultiPolygon<f64>)>,
     pub gaps: Vec<Gap>,
 }
 
-/// The kinds whose dissolved catchments the map draws.
-pub const CATCHMENT_KINDS: [SiteKind; 4] =
-    [SiteKind::Cafe, SiteKind::Engawa, SiteKind::Kayoinoba, SiteKind::CareCenter];
-
 impl MapAnalysis {
-    /// The map's analysis, or `None` when there is no walking network.
+    /// The analysis of `question`, or `None` when there is no walking network; stops with an error
+    /// once `deadline` has passed.
     pub fn compute(
         index: &Index,
         settings: &NetworkSettings,
         cache: &analysis::CoverageCache,
-    ) -> Option<Self> {
-        let graph = index.network()?;
-        let key = CoverageKey::new(PLACES_TO_GO.to_vec(), 15.0, "elderly");
-        let coverage = cache.get(index, settings, &key).ok()?;
+        question: &CoverageKey,
+        deadline: &Deadline,
+    ) -> Result<Option<Self>, AnalysisError> {
+        let Some(graph) = index.network() else { return Ok(None) };
+        let coverage = cache.get(index, settings, question)?;
         let rows = coverage.levels.values().flatten().filter_map(|r| Some((r.area_id?, r.clone()))).collect();
-        let bounds = graph_bounds(index)?;
-        let catchments = CATCHMENT_KINDS
-            .iter()
-            .filter_map(|kind| {
-                let sites: Vec<_> =
-                    index.sites_open_in(&[*kind], None, None).iter().map(|s| s.data.location.0).collect();
-                let pieces =
-                    crate::network::catchment::ShedPieces::new(graph, settings, "elderly", &sites, 15.0)
-                        .ok()?;
-                Some((*kind, pieces.shed_near(bounds)))
-            })
-            .collect();
+        let Some(bounds) = graph_bounds(index) else { return Ok(None) };
+        let mut catchments = Vec::new();
+        for kind in &question.kinds {
+            deadline.check()?;
+            let sites: Vec<_> =
+                index.sites_open_in(&[*kind], None, None).iter().map(|s| s.data.location.0).collect();
+            let (profile, minutes) = (&question.profile, question.minutes());
+            let pieces = ShedPieces::new(graph, settings, profile, &sites, minutes)?;
+            catchments.push((*kind, pieces.shed_near(bounds)));
+        }
         let level = [AreaLevel::District, AreaLevel::Sphere, AreaLevel::Ward]
             .into_iter()
             .find(|l| coverage.levels.contains_key(l));
-        // The map's own question, asked once per data version: no user can make it larger.
-        let no_deadline = &crate::deadline::Deadline::NONE;
-        let gaps = level
-            .and_then(|l| analysis::gaps(index, settings, &coverage, l, no_deadline).ok())
-            .unwrap_or_default();
-        Some(MapAnalysis { coverage, rows, catchments, gaps })
+        let gaps = match level {
+            Some(l) => analysis::gaps(index, settings, &coverage, l, deadline)?,
+            None => Vec::new(),
+        };
+        Ok(Some(MapAnalysis { question: question.clone(), coverage, rows, catchments, gaps }))
     }
+
+    /// Bytes held, roughly: what a cache of analyses weighs.
+    pub fn weight(&self) -> u64 {
+        let coords = |p: &MultiPolygon<f64>| -> usize {
+            p.0.iter()
+                .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+                .sum()
+        };
+        let points: usize = self.catchments.iter().map(|(_, p)| coords(p)).sum::<usize>()
+            + self.gaps.iter().map(|g| coords(&g.geometry)).sum::<usize>();
+        (points * 16 + self.rows.len() * 256 + 1024) as u64
+    }
+}
+
+/// The query string of a question, in one spelling (kinds sorted, no repeats), as tile URLs carry it.
+///
+/// ```
+/// use sasaeai::analysis::CoverageKey;
+/// use sasaeai::model::SiteKind;
+/// let q = CoverageKey::new(vec![SiteKind::Engawa, SiteKind::Cafe, SiteKind::Cafe], 30.0, "elderly");
+/// assert_eq!(sasaeai::maptiles::question_query(&q), "kinds=cafe,engawa&minutes=30&profile=elderly");
+/// ```
+pub fn question_query(q: &CoverageKey) -> String {
+    let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
+    let profile: String = form_urlencoded::byte_serialize(q.profile.as_bytes()).collect();
+    format!("kinds={}&minutes={}&profile={profile}", kinds.join(","), q.minutes())
 }
 
 fn graph_bounds(index: &Index) -> Option<geo::Rect<f64>> {
@@ -495,8 +521,8 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
                     let Some(shaped) = shape::polygon(polygon, &transform, BUFFER) else { continue };
                     let props = vec![
                         ("kind", Value::Str(kind.as_str().into())),
-                        ("minutes", Value::Int(15)),
-                        ("profile", Value::Str("elderly".into())),
+                        ("minutes", Value::Double(m.question.minutes())),
+                        ("profile", Value::Str(m.question.profile.clone())),
                     ];
                     add(l.id, None, Geometry::MultiPolygon(shaped), props);
                 }

@@ -71,7 +71,10 @@ fn pick(rng: &mut Rng, own_sites: &[i64]) -> (&'static str, &'static str, String
             let z = 10 + rng.below(7) as u8;
             let t = sasaeai_tiles::TileId::containing(lon, lat, z);
             let set = ["base", "analysis", "network", "population", "all"][rng.below(5) as usize];
-            ("tile", "GET", format!("/tiles/{set}/{z}/{}/{}.mvt", t.x, t.y), None)
+            // The page's questions: the usual one mostly, others as staff change the selectors.
+            let question =
+                ["", "", "?minutes=30&kinds=clinic", "?minutes=60&profile=standard"][rng.below(4) as usize];
+            ("tile", "GET", format!("/tiles/{set}/{z}/{}/{}.mvt{question}", t.x, t.y), None)
         }
         45..=59 => {
             let list = [

@@ -238,7 +238,8 @@ async fn tile_requests_and_tilejson() {
     let s = AppState::new(store, None).unwrap();
     let tj = get(&s, "/tiles/base.json").await.json();
     assert_eq!(tj["tilejson"], "3.0.0");
-    assert!(tj["tiles"][0].as_str().unwrap().ends_with("/tiles/base/{z}/{x}/{y}.mvt"));
+    let usual = "/tiles/base/{z}/{x}/{y}.mvt?kinds=cafe,engawa,kayoinoba&minutes=15&profile=elderly";
+    assert!(tj["tiles"][0].as_str().unwrap().ends_with(usual), "the usual question, said: {}", tj["tiles"]);
     let ids: Vec<&str> =
         tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["areas_city", "areas_ward", "areas_sphere", "areas_district", "areas_chome", "sites"]);
@@ -261,4 +262,85 @@ async fn tile_requests_and_tilejson() {
     get(&s, "/tiles/roads/1/0/0.mvt").await.assert_problem(404, "unknown layer set");
     get(&s, "/tiles/base/1/0/0.png").await.assert_problem(400, "Y.mvt");
     assert_eq!(maptiles::resolve("sites,network").unwrap().layers.len(), 2);
+}
+
+/// The properties named `key` of the features of `layer` in a tile, as the checker prints them.
+fn values_of(body: &[u8], layer: &str, key: &str) -> Vec<String> {
+    let (layers, problems) = check::decode_and_check(body, BUFFER);
+    assert!(problems.is_empty(), "{problems:?}");
+    layers
+        .iter()
+        .filter(|l| l.name == layer)
+        .flat_map(|l| l.features.iter())
+        .flat_map(|f| f.properties.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn analysis_tiles_follow_the_question_asked() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store, None).unwrap();
+    let t = TileId::containing(140.05, 34.636, 12);
+    let tile = |set: &str, query: &str| format!("/tiles/{set}/{}/{}/{}.mvt{query}", t.z, t.x, t.y);
+    let question = "?kinds=clinic&minutes=30&profile=standard";
+
+    let asked = get(&s, &tile("analysis", question)).await;
+    assert_eq!(asked.status, 200);
+    assert_eq!(values_of(&asked.body, "catchments", "kind"), ["\"clinic\""]);
+    assert_eq!(values_of(&asked.body, "catchments", "minutes"), ["30"]);
+    assert_eq!(values_of(&asked.body, "catchments", "profile"), ["\"standard\""]);
+    let usual = get(&s, &tile("analysis", "")).await;
+    let mut kinds = values_of(&usual.body, "catchments", "kind");
+    kinds.sort();
+    assert_eq!(kinds, ["\"cafe\"", "\"engawa\"", "\"kayoinoba\""], "the places to go when nothing is asked");
+    assert_eq!(values_of(&usual.body, "catchments", "minutes")[0], "15");
+
+    // The areas' coverage figures are the coverage table's for the same question.
+    let base = get(&s, &tile("base", question)).await;
+    let (layers, _) = check::decode_and_check(&base.body, BUFFER);
+    let table = get(&s, &format!("/api/coverage?level=district&{}", &question[1..])).await.json();
+    let districts = layers.iter().find(|l| l.name == "areas_district").unwrap();
+    assert!(!districts.features.is_empty());
+    for f in &districts.features {
+        let prop = |k: &str| f.properties.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let id: i64 = prop("id").unwrap().parse().unwrap();
+        let row = table["rows"].as_array().unwrap().iter().find(|r| r["area_id"] == id).unwrap();
+        let shown: Option<f64> = prop("covered65_pct").map(|v| v.parse().unwrap());
+        assert_eq!(shown, row["covered65_pct"].as_f64(), "district {id}");
+    }
+    let usual_base = get(&s, &tile("base", "")).await;
+    assert_ne!(usual_base.headers["etag"], base.headers["etag"], "another question, another tile");
+
+    // One question has one tile, however it is spelt; sets without an analysis ignore it.
+    let spelt = get(&s, &tile("analysis", "?minutes=30&kinds=clinic,clinic&profile=standard")).await;
+    assert_eq!(spelt.headers["etag"], asked.headers["etag"]);
+    let explicit =
+        get(&s, &tile("analysis", "?kinds=kayoinoba,cafe,engawa&minutes=15&profile=elderly")).await;
+    assert_eq!(explicit.headers["etag"], usual.headers["etag"]);
+    let n = TileId::containing(140.05, 34.636, 14);
+    let network = |q: &str| format!("/tiles/network/{}/{}/{}.mvt{q}", n.z, n.x, n.y);
+    assert_eq!(
+        get(&s, &network(question)).await.headers["etag"],
+        get(&s, &network("")).await.headers["etag"]
+    );
+
+    get(&s, &tile("analysis", "?minutes=0")).await.assert_problem(400, "minutes");
+    get(&s, &tile("analysis", "?minutes=61")).await.assert_problem(400, "minutes");
+    get(&s, &tile("analysis", "?profile=runner")).await.assert_problem(400, "runner");
+    get(&s, &tile("analysis", "?kinds=spaceship")).await.assert_problem(400, "kinds");
+
+    // TileJSON hands the question on in its tile URLs, and says which question it is.
+    let tj = get(&s, "/tiles/analysis.json?minutes=30&kinds=clinic").await.json();
+    assert!(
+        tj["tiles"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("/tiles/analysis/{z}/{x}/{y}.mvt?kinds=clinic&minutes=30&profile=elderly"),
+        "{}",
+        tj["tiles"]
+    );
+    assert_eq!(tj["question"]["minutes"], 30.0);
+    let plain = get(&s, "/tiles/network.json?minutes=30").await.json();
+    assert!(plain["tiles"][0].as_str().unwrap().ends_with(".mvt"));
+    assert!(plain.get("question").is_none());
 }

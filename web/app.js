@@ -17,7 +17,7 @@ const KIND_LABELS = {
 const PROFILE_LABELS = { elderly: '高齢者', standard: '一般', wheelchair: '車いす' };
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), lastCatchment: null, lastReach: null, lastSpheres: null, supportMetric: 'persons_isolated' };
+const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), questionKinds: new Set(), tileUrls: {}, lastCatchment: null, lastReach: null, lastSpheres: null, supportMetric: 'persons_isolated' };
 window.sasaeai = state;
 
 const num = (n) => (n == null ? '—' : Number(n).toLocaleString('ja-JP'));
@@ -39,8 +39,8 @@ function style(tilejson) {
   return {
     version: 8,
     sources: {
-      base: { type: 'vector', tiles: absolute(tilejson.base.tiles), minzoom: 5, maxzoom: 16, attribution: tilejson.base.attribution },
-      analysis: { type: 'vector', tiles: absolute(tilejson.analysis.tiles), minzoom: 10, maxzoom: 16 },
+      base: { type: 'vector', tiles: questionTiles('base'), minzoom: 5, maxzoom: 16, attribution: tilejson.base.attribution },
+      analysis: { type: 'vector', tiles: questionTiles('analysis'), minzoom: 10, maxzoom: 16 },
       network: { type: 'vector', tiles: absolute(tilejson.network.tiles), minzoom: 13, maxzoom: 16 },
       population: { type: 'vector', tiles: absolute(tilejson.population.tiles), minzoom: 12, maxzoom: 16 },
       support: { type: 'vector', tiles: absolute(tilejson.support.tiles), minzoom: 10, maxzoom: 16 },
@@ -88,6 +88,47 @@ function style(tilejson) {
   };
 }
 
+// The question the map answers — which places to go count, in how many minutes, at whose pace —
+// as the query the analysis tiles, the exports and the karte are asked with.
+function questionQuery() {
+  return `kinds=${[...state.questionKinds].sort().join(',')}&minutes=${state.minutes}&profile=${state.profile}`;
+}
+
+// The tile URLs of a set that shows the analysis, asking the current question.
+function questionTiles(set) {
+  return state.tileUrls[set].map((u) => `${u.split('?')[0]}?${questionQuery()}`);
+}
+
+function describeQuestion() {
+  const kinds = [...state.questionKinds].map((k) => KIND_LABELS[k]).join('・');
+  return `${kinds}まで、${PROFILE_LABELS[state.profile]}の足で${state.minutes}分`;
+}
+
+// A new question: the analysis tiles, the legend and the exports follow it.
+function askQuestion(map) {
+  for (const set of ['base', 'analysis']) map.getSource(set).setTiles(questionTiles(set));
+  document.getElementById('question').textContent = describeQuestion();
+  renderLegend();
+  renderExports();
+}
+
+function renderQuestionKinds(map, placesToGo) {
+  const box = document.getElementById('question-kinds');
+  state.questionKinds = new Set(placesToGo);
+  box.innerHTML = Object.entries(KIND_LABELS)
+    .map(([k, label]) => `<label><input type="checkbox" data-kind="${k}"${state.questionKinds.has(k) ? ' checked' : ''}><span class="kind-dot" style="background:${KIND_COLOURS[k]}"></span>${label}</label>`)
+    .join('');
+  box.addEventListener('change', (ev) => {
+    const checked = [...box.querySelectorAll('input:checked')].map((i) => i.dataset.kind);
+    if (checked.length === 0) {
+      ev.target.checked = true; // a question counts at least one kind of place
+      return;
+    }
+    state.questionKinds = new Set(checked);
+    askQuestion(map);
+  });
+}
+
 // Counts of the support maps' overlays: suppressed figures (<3, x) carry no number and are grey.
 const SUPPORT_STOPS = [[0, '#f7f7f7'], [3, '#fdd49e'], [10, '#fc8d59'], [30, '#d7301f']];
 const SUPPORT_HIDDEN = '#bdbdbd';
@@ -112,7 +153,7 @@ function renderSupportOptions(map, meta) {
 
 function renderLegend() {
   const stops = [['0%', '#d73027'], ['25%', '#fc8d59'], ['50%', '#fee08b'], ['75%', '#91cf60'], ['100%', '#1a9850']];
-  document.getElementById('legend').innerHTML = '65歳以上のカバー率：' + stops.map(([l, c]) => `<span><i style="background:${c}"></i>${l}</span>`).join('');
+  document.getElementById('legend').innerHTML = `65歳以上のカバー率（${esc(describeQuestion())}）：` + stops.map(([l, c]) => `<span><i style="background:${c}"></i>${l}</span>`).join('');
 }
 
 function renderKinds(map) {
@@ -152,10 +193,10 @@ function renderExports() {
     [`/api/export/sites.geojson?kind=${kinds}`, '施設（GeoJSON）'],
     ['/api/export/areas.geojson?level=district', '地区（GeoJSON）'],
     ['/api/export/population.geojson', '人口（GeoJSON）'],
-    [`/api/gaps?level=district&minutes=${state.minutes}&profile=${state.profile}`, '徒歩圏外（GeoJSON）'],
-    [`/api/catchments?kind=cafe,engawa,kayoinoba&minutes=${state.minutes}&profile=${state.profile}&dissolve=true`, '徒歩圏（GeoJSON）'],
-    [`/api/coverage?level=district&minutes=${state.minutes}&profile=${state.profile}&format=csv`, 'カバー率（CSV）'],
-    [`/api/karte?level=district&minutes=${state.minutes}&profile=${state.profile}&format=csv`, '地区カルテ一覧（CSV）'],
+    [`/api/gaps?level=district&${questionQuery()}`, '徒歩圏外（GeoJSON）'],
+    [`/api/catchments?kind=${[...state.questionKinds].sort().join(',')}&minutes=${state.minutes}&profile=${state.profile}&dissolve=true`, '徒歩圏（GeoJSON）'],
+    [`/api/coverage?level=district&${questionQuery()}&format=csv`, 'カバー率（CSV）'],
+    [`/api/karte?level=district&${questionQuery()}&format=csv`, '地区カルテ一覧（CSV）'],
   ];
   document.getElementById('exports').innerHTML = links.map(([href, label]) => `<a href="${href}" download>${label}</a>`).join('');
 }
@@ -210,7 +251,7 @@ async function showSpheres(map, view) {
 
 async function showKarte(feature) {
   const id = feature.properties.id;
-  const k = await getJson(`/api/karte/${id}?minutes=${state.minutes}&profile=${state.profile}`);
+  const k = await getJson(`/api/karte/${id}?${questionQuery()}`);
   const rows = k.comparison.map((r) => `<tr><th>${esc(r.name)}</th><td class="n">${num(r.total)}</td><td class="n">${pct(r.aged65_rate)}</td><td class="n">${pct(r.covered65_pct)}</td></tr>`).join('');
   const gaps = k.largest_gaps.map((g) => `<li>${esc(g.name)}：${num(g.uncovered65)}人</li>`).join('');
   const support = k.support_overlays;
@@ -220,7 +261,7 @@ async function showKarte(feature) {
     <table><tr><th></th><th>人口</th><th>高齢化率</th><th>カバー率</th></tr>${rows}</table>
     ${gaps ? `<p>行き場所が遠い町丁</p><ul>${gaps}</ul>` : ''}
     ${supportTable}
-    <p><a id="karte-link" href="/karte/${id}?minutes=${state.minutes}&profile=${state.profile}" target="_blank">印刷用の地区カルテを開く</a></p>`);
+    <p><a id="karte-link" href="/karte/${id}?${questionQuery()}" target="_blank">印刷用の地区カルテを開く</a></p>`);
 }
 
 async function showReach(map, lngLat) {
@@ -361,6 +402,12 @@ async function main() {
     getJson('/tiles/population.json'), getJson('/tiles/support.json'),
   ]);
   showSignedIn(me);
+  state.tileUrls = { base: absolute(base.tiles), analysis: absolute(analysis.tiles) };
+  state.questionKinds = new Set(meta.defaults.kinds);
+  state.minutes = meta.defaults.minutes;
+  state.profile = meta.defaults.profile;
+  document.getElementById('minutes').value = String(state.minutes);
+  document.getElementById('profile').value = state.profile;
   if (meta.dataset.fictional) document.getElementById('banner').hidden = false;
   document.getElementById('dataset').textContent = meta.dataset.title ?? '';
   const [w, s, e, n] = base.bounds;
@@ -378,9 +425,11 @@ async function main() {
   renderLegend();
   renderSupportOptions(map, meta);
   renderKinds(map);
+  renderQuestionKinds(map, meta.defaults.kinds);
+  document.getElementById('question').textContent = describeQuestion();
   renderExports();
-  document.getElementById('profile').addEventListener('change', (ev) => { state.profile = ev.target.value; renderExports(); });
-  document.getElementById('minutes').addEventListener('change', (ev) => { state.minutes = Number(ev.target.value); renderExports(); });
+  document.getElementById('profile').addEventListener('change', (ev) => { state.profile = ev.target.value; askQuestion(map); });
+  document.getElementById('minutes').addEventListener('change', (ev) => { state.minutes = Number(ev.target.value); askQuestion(map); });
   document.getElementById('sphere-view').addEventListener('click', () => showSpheres(map, meta.sphere_view));
   map.on('load', () => bindLayers(map));
   map.on('click', async (ev) => {

@@ -91,6 +91,11 @@ impl CoverageKey {
         CoverageKey { kinds, minutes_bits: minutes.to_bits(), profile: profile.to_owned(), year: None }
     }
 
+    /// The care teams' usual question: places to go within 15 minutes at an older person's pace.
+    pub fn usual() -> Self {
+        Self::new(super::PLACES_TO_GO.to_vec(), super::DEFAULT_MINUTES, super::DEFAULT_PROFILE)
+    }
+
     /// The same question for the population of `year` (the latest when `None`).
     pub fn in_year(self, year: Option<i32>) -> Self {
         CoverageKey { year, ..self }

@@ -29,6 +29,11 @@ use crate::network::NetworkError;
 pub const PLACES_TO_GO: [crate::model::SiteKind; 3] =
     [crate::model::SiteKind::Cafe, crate::model::SiteKind::Engawa, crate::model::SiteKind::Kayoinoba];
 
+/// The walk the care teams ask about when no other is named: 15 minutes at an older person's pace.
+pub const DEFAULT_MINUTES: f64 = 15.0;
+/// The pace of [`DEFAULT_MINUTES`]: a walking profile's name.
+pub const DEFAULT_PROFILE: &str = "elderly";
+
 /// The 日常生活圏域 view: a sphere is the area in which the services a person needs are "about 30
 /// minutes" away (the ministry's guide), so each sphere's coverage by these kinds in these minutes.
 pub const SPHERE_VIEW_MINUTES: f64 = 30.0;

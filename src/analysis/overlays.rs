@@ -17,9 +17,10 @@ use geo::Point;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// The walk: 15 minutes at the elderly profile's pace.
-pub const WALK_MINUTES: f64 = 15.0;
-pub const WALK_PROFILE: &str = "elderly";
+/// The walk the overlays count: the care teams' usual one.
+pub const WALK_MINUTES: f64 = super::DEFAULT_MINUTES;
+/// The pace of [`WALK_MINUTES`].
+pub const WALK_PROFILE: &str = super::DEFAULT_PROFILE;
 
 /// What the overlays count, drawn from every group's current edition.
 #[derive(Debug, Clone, Default)]

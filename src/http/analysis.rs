@@ -52,10 +52,11 @@ pub struct Question {
 
 impl AnalysisQuery {
     fn question(&self) -> Result<Question, AppError> {
-        let kinds: Vec<SiteKind> = parse_list("kinds", self.kinds.as_deref().or(self.kind.as_deref()))?;
-        let kinds = if kinds.is_empty() { PLACES_TO_GO.to_vec() } else { kinds };
-        let minutes = self.minutes.unwrap_or(15.0);
-        let profile = self.profile.as_deref().unwrap_or("elderly");
+        let key = question_key(
+            self.kinds.as_deref().or(self.kind.as_deref()),
+            self.minutes,
+            self.profile.as_deref(),
+        )?;
         let level: AreaLevel = parse_param("level", self.level.as_deref())?.unwrap_or(AreaLevel::District);
         let csv = match self.format.as_deref() {
             None | Some("json") => false,
@@ -64,8 +65,21 @@ impl AnalysisQuery {
                 return Err(AppError::parameter("format", format!("{other:?} is neither json nor csv")));
             }
         };
-        Ok(Question { key: CoverageKey::new(kinds, minutes, profile).in_year(self.year), level, csv })
+        Ok(Question { key: key.in_year(self.year), level, csv })
     }
+}
+
+/// The question of `kinds` (comma-separated), `minutes` and `profile`, with the care teams'
+/// defaults for what is not given.
+pub fn question_key(
+    kinds: Option<&str>,
+    minutes: Option<f64>,
+    profile: Option<&str>,
+) -> Result<CoverageKey, AppError> {
+    let kinds: Vec<SiteKind> = parse_list("kinds", kinds)?;
+    let kinds = if kinds.is_empty() { PLACES_TO_GO.to_vec() } else { kinds };
+    let minutes = minutes.unwrap_or(analysis::DEFAULT_MINUTES);
+    Ok(CoverageKey::new(kinds, minutes, profile.unwrap_or(analysis::DEFAULT_PROFILE)))
 }
 
 /// The most places one suggestion may name.

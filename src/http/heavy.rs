@@ -40,12 +40,7 @@ impl HeavyQueue {
     ) -> Result<T, AppError> {
         let place = tokio::time::timeout(self.queue_wait, self.places.clone().acquire_owned())
             .await
-            .map_err(|_| {
-                AppError::unavailable(
-                    format!("{} tasks like it are already running, so {what} could not start; try again in a few seconds", self.size),
-                    retry_after(self.queue_wait),
-                )
-            })?
+            .map_err(|_| self.full(what))?
             .expect("the semaphore is never closed");
         let deadline = Deadline::after(self.deadline);
         tokio::task::spawn_blocking(move || {
@@ -53,6 +48,34 @@ impl HeavyQueue {
             work(&deadline)
         })
         .await?
+    }
+
+    /// Runs `work` on this blocking thread once a place is free: for heavy work found to be needed
+    /// only inside other blocking work (the analysis a map tile shows, when no tile of its question
+    /// has been drawn yet). Must not be called on an async thread.
+    pub fn run_here<T>(
+        &self,
+        what: &str,
+        work: impl FnOnce(&Deadline) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let runtime = tokio::runtime::Handle::current();
+        let place = runtime
+            .block_on(tokio::time::timeout(self.queue_wait, self.places.acquire()))
+            .map_err(|_| self.full(what))?
+            .expect("the semaphore is never closed");
+        let answer = work(&Deadline::after(self.deadline));
+        drop(place);
+        answer
+    }
+
+    fn full(&self, what: &str) -> AppError {
+        AppError::unavailable(
+            format!(
+                "{} tasks like it are already running, so {what} could not start; try again in a few seconds",
+                self.size
+            ),
+            retry_after(self.queue_wait),
+        )
     }
 
     /// Heavy analyses running now.

@@ -110,7 +110,7 @@ impl AppState {
             catchments: Arc::new(CatchmentCache::new(mb(limits.catchment_cache_mb))),
             coverage: Arc::new(crate::analysis::CoverageCache::new(mb(limits.coverage_cache_mb))),
             tiles: Arc::new(sasaeai_tiles::TileCache::new(mb(limits.tile_cache_mb))),
-            map: Arc::default(),
+            map: Arc::new(tiles::MapAnalysisCache::new(mb(limits.map_cache_mb))),
             web_dir: Arc::new(default_web_dir()),
             heavy: Arc::new(HeavyQueue::new(&limits)),
             logins: Arc::new(HeavyQueue::new(&limits)),
@@ -183,6 +183,11 @@ async fn meta(State(state): State<AppState>) -> impl IntoResponse {
         },
         "privacy": { "min_count": state.app.privacy.min_count },
         "places_to_go": crate::analysis::PLACES_TO_GO,
+        "defaults": {
+            "kinds": crate::analysis::PLACES_TO_GO,
+            "minutes": crate::analysis::DEFAULT_MINUTES,
+            "profile": crate::analysis::DEFAULT_PROFILE,
+        },
         "sphere_view": { "minutes": crate::analysis::SPHERE_VIEW_MINUTES, "kinds": crate::analysis::SPHERE_VIEW_KINDS },
         "limits": {
             "max_minutes": state.app.settings.max_minutes,

@@ -32,9 +32,6 @@ impl From<NetworkError> for AppError {
     }
 }
 
-const DEFAULT_MINUTES: f64 = 15.0;
-const DEFAULT_PROFILE: &str = "elderly";
-
 #[derive(Deserialize)]
 pub struct BudgetQuery {
     minutes: Option<f64>,
@@ -47,11 +44,11 @@ pub struct BudgetQuery {
 
 impl BudgetQuery {
     fn minutes(&self) -> f64 {
-        self.minutes.unwrap_or(DEFAULT_MINUTES)
+        self.minutes.unwrap_or(crate::analysis::DEFAULT_MINUTES)
     }
 
     fn profile(&self) -> &str {
-        self.profile.as_deref().unwrap_or(DEFAULT_PROFILE)
+        self.profile.as_deref().unwrap_or(crate::analysis::DEFAULT_PROFILE)
     }
 }
 

@@ -1,12 +1,16 @@
 //! `GET /tiles/{set}/{z}/{x}/{y}.mvt` and `GET /tiles/{set}.json` (TileJSON 3.0). Tiles are gzip
 //! compressed, carry an ETag, are answered 204 when empty and 304 when the client has them; they are
-//! cached by (set, z, x, y, data version), so an edit shows on the next request.
+//! cached by (set, z, x, y, data version), so an edit shows on the next request. The layers that
+//! show an analysis (coverage figures on areas, catchments, gaps) follow the question asked in the
+//! query — `?kinds=clinic&minutes=30&profile=standard`, the care teams' usual one when not given —
+//! and are cached per question too.
 //!
 //! Who may see: everyone. The `support_*` layers carry only the suppressed aggregates of the support
 //! maps (the same figures as `/api/support-overlays`), so one shared cache serves every caller.
 
-use super::extract::Path;
+use super::extract::{Path, Query};
 use super::{AppError, AppState};
+use crate::analysis::CoverageKey;
 use crate::maptiles::{self, MapAnalysis};
 use crate::store::LayerVersions;
 use axum::extract::State;
@@ -14,30 +18,74 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use parking_lot::Mutex;
 use sasaeai_tiles::{CachedTile, TileId, TileKey};
 use serde_json::json;
 use std::io::Write;
 use std::sync::Arc;
 
-/// The map's analysis for the data version it was computed on.
-#[derive(Default)]
-pub struct MapAnalysisCache(Mutex<Option<(LayerVersions, Arc<Option<MapAnalysis>>)>>);
+/// The analyses the map's tiles show, by question and data version, at most a given number of
+/// bytes.
+pub struct MapAnalysisCache(
+    quick_cache::sync::Cache<(CoverageKey, LayerVersions), Arc<Option<MapAnalysis>>, Weight>,
+);
+
+/// Weighs an analysis by what it holds.
+#[derive(Clone, Copy)]
+pub struct Weight;
+
+impl quick_cache::Weighter<(CoverageKey, LayerVersions), Arc<Option<MapAnalysis>>> for Weight {
+    fn weight(&self, _: &(CoverageKey, LayerVersions), m: &Arc<Option<MapAnalysis>>) -> u64 {
+        m.as_ref().as_ref().map_or(64, MapAnalysis::weight)
+    }
+}
 
 impl MapAnalysisCache {
-    /// The map's analysis of `index`, computed once per data version (one slot: the map shows one
-    /// question, so older versions are dropped).
-    fn get(&self, state: &AppState, index: &crate::store::Index) -> Arc<Option<MapAnalysis>> {
-        let versions = index.versions();
-        let mut slot = self.0.lock();
-        if let Some((v, m)) = slot.as_ref()
-            && *v == versions
-        {
-            return m.clone();
+    /// A cache of at most `max_bytes`.
+    pub fn new(max_bytes: u64) -> Self {
+        MapAnalysisCache(quick_cache::sync::Cache::with_weighter(16, max_bytes, Weight))
+    }
+
+    /// The analysis of `question` on `index`, computed once per question and data version in the
+    /// heavy queue (the tiles of one view asking together wait for the one computation). Called
+    /// on a blocking thread.
+    fn get(
+        &self,
+        state: &AppState,
+        index: &crate::store::Index,
+        question: &CoverageKey,
+    ) -> Result<Arc<Option<MapAnalysis>>, AppError> {
+        let key = (question.clone(), index.versions());
+        self.0.get_or_insert_with(&key, || {
+            state.heavy.run_here("the map's analysis", |deadline| {
+                let settings = &state.app.settings;
+                Ok(Arc::new(MapAnalysis::compute(index, settings, &state.coverage, question, deadline)?))
+            })
+        })
+    }
+}
+
+/// The question asked of a set's analysis layers, with the care teams' defaults: the page's
+/// selectors as query parameters.
+#[derive(serde::Deserialize, Default)]
+pub struct QuestionQuery {
+    kinds: Option<String>,
+    minutes: Option<f64>,
+    profile: Option<String>,
+}
+
+impl QuestionQuery {
+    /// The question, checked against the walking settings; `None` when `set` shows no analysis
+    /// (the parameters are then ignored, and every spelling of them is one tile).
+    fn of(&self, state: &AppState, set: &maptiles::LayerSet) -> Result<Option<CoverageKey>, AppError> {
+        if !maptiles::needs_analysis(&set.layers) {
+            return Ok(None);
         }
-        let m = Arc::new(MapAnalysis::compute(index, &state.app.settings, &state.coverage));
-        *slot = Some((versions, m.clone()));
-        m
+        let key =
+            super::analysis::question_key(self.kinds.as_deref(), self.minutes, self.profile.as_deref())?;
+        let settings = &state.app.settings;
+        settings.profile(&key.profile).map_err(crate::analysis::AnalysisError::from)?;
+        settings.check_minutes(key.minutes()).map_err(crate::analysis::AnalysisError::from)?;
+        Ok(Some(key))
     }
 }
 
@@ -66,6 +114,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 pub async fn tile(
     State(state): State<AppState>,
     Path((set, z, x, file)): Path<(String, u32, u32, String)>,
+    Query(asked): Query<QuestionQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let y: u32 = file
@@ -75,17 +124,23 @@ pub async fn tile(
         .ok_or_else(|| AppError::bad_request(format!("tile {file:?} should be Y.mvt")))?;
     let id = TileId::new(z, x, y).map_err(|e| AppError::bad_request(e.to_string()))?;
     let set = layers(&set)?;
+    let question = asked.of(&state, &set)?;
     let index = state.app.store.read();
     let support = maptiles::needs_support(&set.layers).then(|| support_version(&state, &index));
-    let version = maptiles::version(&set.layers, index.versions(), support.unwrap_or_default());
-    let key = TileKey { layers: set.name.clone(), tile: id, version };
+    let version =
+        maptiles::version(&set.layers, index.versions(), support.unwrap_or_default(), question.as_ref());
+    let name = match &question {
+        Some(q) => format!("{}?{}", set.name, maptiles::question_query(q)),
+        None => set.name.clone(),
+    };
+    let key = TileKey { layers: name, tile: id, version };
     let cached = match state.tiles.get(&key) {
         Some(hit) => hit,
         None => {
             let state = state.clone();
             tokio::task::spawn_blocking(move || {
                 state.tiles.get_or_render::<AppError>(key, || {
-                    let map = maptiles::needs_analysis(&set.layers).then(|| state.map.get(&state, &index));
+                    let map = question.map(|q| state.map.get(&state, &index, &q)).transpose()?;
                     let overlays = support.map(|_| state.app.overlays_of(&index)).transpose()?;
                     let derived = maptiles::Derived {
                         map: map.as_ref().and_then(|m| m.as_ref().as_ref()),
@@ -139,11 +194,17 @@ pub async fn tile(
 }
 
 /// `GET /tiles/{set}.json`: TileJSON 3.0 with the set's vector layers, bounds and attribution.
-pub async fn tilejson(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
+pub async fn tilejson(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(asked): Query<QuestionQuery>,
+) -> Result<Response, AppError> {
     let set = file
         .strip_suffix(".json")
         .ok_or_else(|| AppError::not_found(format!("no {file}; ask for SET.json")))?;
     let set = layers(set)?;
+    let question = asked.of(&state, &set)?;
+    let query = question.as_ref().map(|q| format!("?{}", maptiles::question_query(q))).unwrap_or_default();
     let defs = &set.layers;
     // Never from the Host header, which any client may set: the configured address, or a path.
     let base = state.public_url.as_deref().unwrap_or("");
@@ -155,12 +216,12 @@ pub async fn tilejson(State(state): State<AppState>, Path(file): Path<String>) -
     if dataset.fictional {
         attribution.insert(0, "架空データ（実在しません）".into());
     }
-    let body = json!({
+    let mut body = json!({
         "tilejson": "3.0.0",
         "name": format!("sasaeai {}", set.name),
         "description": dataset.title,
         "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", set.name)],
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt{query}", set.name)],
         "minzoom": defs.iter().map(|l| l.minzoom).min().unwrap_or(0),
         "maxzoom": defs.iter().map(|l| l.maxzoom).max().unwrap_or(16),
         "bounds": bounds,
@@ -171,6 +232,9 @@ pub async fn tilejson(State(state): State<AppState>, Path(file): Path<String>) -
             "fields": l.fields.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         })).collect::<Vec<_>>(),
     });
+    if let Some(q) = &question {
+        body["question"] = json!({ "kinds": q.kinds, "minutes": q.minutes(), "profile": q.profile });
+    }
     Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
 }
 

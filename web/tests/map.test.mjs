@@ -59,6 +59,27 @@ try {
   const shown = await page.$$eval('#sphere-table tr', (rows) => rows.slice(1).map((r) => r.children[3].textContent));
   assert.deepEqual(shown, api.map((r) => Number(r.uncovered65).toLocaleString('ja-JP')), 'the table shows the API figures');
 
+  // The tiles follow the question: clinics within 30 minutes, asked with the selectors, are what the
+  // catchments show and what the choropleth's figures are (the coverage table's for that question).
+  await page.selectOption('#minutes', '30');
+  await page.check('#question-kinds input[data-kind="clinic"]');
+  for (const kind of ['cafe', 'engawa', 'kayoinoba']) await page.uncheck(`#question-kinds input[data-kind="${kind}"]`);
+  await page.waitForFunction(() => {
+    const shown = map.queryRenderedFeatures({ layers: ['catchments'] });
+    return shown.length > 0 && shown.every((f) => f.properties.kind === 'clinic' && f.properties.minutes === 30);
+  }, null, { timeout: 30_000 });
+  assert.match(await page.textContent('#legend'), /医療機関.*30分/, 'the legend says which question it shows');
+  assert.match(await page.getAttribute('#exports a[href*="/api/coverage"]', 'href'), /kinds=clinic&minutes=30/);
+  await page.waitForFunction(() => map.isSourceLoaded('base') && map.areTilesLoaded(), null, { timeout: 30_000 });
+  const figures = await page.evaluate(async () => {
+    const drawn = Object.fromEntries(map.querySourceFeatures('base', { sourceLayer: 'areas_district' }).map((f) => [f.properties.id, f.properties.covered65_pct ?? null]));
+    const table = await (await fetch('/api/coverage?level=district&kinds=clinic&minutes=30&profile=elderly')).json();
+    return { drawn, table: table.rows.map((r) => [r.area_id, r.covered65_pct]) };
+  });
+  const compared = figures.table.filter(([id]) => id in figures.drawn);
+  assert.ok(compared.length >= 8, `districts drawn: ${compared.length}`);
+  for (const [id, pct] of compared) assert.equal(figures.drawn[id], pct, `district ${id}`);
+
   await page.screenshot({ path: screenshot });
   assert.deepEqual(errors, [], 'no console errors');
   console.log(`map ok: ${rendered.sites.length} sites, ${rendered.districts} district features, catchment ${Math.round(catchment.area_m2)} m²; screenshot ${screenshot}`);
