@@ -40,10 +40,7 @@ fn map_page_renders_sites_and_areas_and_shows_a_catchment_on_click() {
     let Some(web) = web_ready() else { return };
     let dir = tempfile::tempdir().unwrap();
     sasaeai::demo::write_files(dir.path()).unwrap();
-    let server = common::Server::start(
-        &["--geodata".as_ref(), dir.path().as_os_str()],
-        &[("SASAEAI_WEB", web.as_os_str())],
-    );
+    let server = common::Server::start(&["--geodata".as_ref(), dir.path().as_os_str()], &[]);
     let url = format!("{}/", server.base);
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("map.png");
     run_check(&web, "map.test.mjs", &[url.as_ref(), shot.as_os_str()]);
@@ -60,10 +57,7 @@ fn residents_draw_link_and_print_their_map_others_see_nothing_and_staff_see_the_
     for (name, role) in [("alice", "resident"), ("bob", "resident"), ("sam", "staff")] {
         common::add_user(dir.path(), name, role, PASSWORD);
     }
-    let server = common::Server::start(
-        &["--geodata".as_ref(), dir.path().as_os_str()],
-        &[("SASAEAI_WEB", web.as_os_str())],
-    );
+    let server = common::Server::start(&["--geodata".as_ref(), dir.path().as_os_str()], &[]);
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("support-page");
     std::fs::create_dir_all(&out).unwrap();
     run_check(&web, "support.test.mjs", &[server.base.as_ref(), PASSWORD.as_ref(), out.as_os_str()]);
@@ -76,9 +70,6 @@ fn staff_preview_map_a_column_and_import_a_file_from_the_map_page() {
     let dir = tempfile::tempdir().unwrap();
     sasaeai::demo::write_files(dir.path()).unwrap();
     common::add_user(dir.path(), "sam", "staff", PASSWORD);
-    let server = common::Server::start(
-        &["--geodata".as_ref(), dir.path().as_os_str()],
-        &[("SASAEAI_WEB", web.as_os_str())],
-    );
+    let server = common::Server::start(&["--geodata".as_ref(), dir.path().as_os_str()], &[]);
     run_check(&web, "import.test.mjs", &[server.base.as_ref(), PASSWORD.as_ref()]);
 }

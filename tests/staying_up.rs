@@ -193,6 +193,27 @@ async fn node_modules_and_package_json_are_no_longer_served() {
     }
 }
 
+/// `SASAEAI_WEB` serves a folder instead of the files built in (to try a change to the pages), the
+/// same files by name only; a folder without the npm packages gets a page saying what to run.
+#[tokio::test]
+async fn a_web_folder_serves_its_own_files_and_says_when_packages_are_missing() {
+    let (_d, mut s) = demo();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("app.js"), "// changed\n").unwrap();
+    std::fs::write(folder.path().join("index.html"), "<!doctype html>").unwrap();
+    std::fs::write(folder.path().join("secret.txt"), "no").unwrap();
+    s.web = std::sync::Arc::new(sasaeai::http::WebFiles::Folder(folder.path().to_path_buf()));
+    assert_eq!(get(&s, "/web/app.js").await.body, b"// changed\n");
+    assert_eq!(get(&s, "/web/secret.txt").await.status, 404);
+    let page = get(&s, "/").await;
+    assert_eq!(page.status, 503);
+    let text = String::from_utf8(page.body).unwrap();
+    assert!(
+        text.contains("npm ci --prefix web") && text.contains(&folder.path().display().to_string()),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn an_overlong_attribution_is_refused_and_nothing_is_imported() {
     let (_d, s) = demo();

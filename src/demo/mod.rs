@@ -66,12 +66,17 @@ pub fn write_files(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Returns the demo store in `dir`, building `demo.gpkg` from the demo files on first use. The store
-/// is built under a temporary name and renamed into place, so an interrupted build leaves nothing.
+/// Returns the demo store in `dir`, building `demo.gpkg` from the demo files on first use — and
+/// the files first when `dir` holds none of them, so the binary alone can show the demo from any
+/// folder. The store is built under a temporary name and renamed into place, so an interrupted
+/// build leaves nothing.
 pub fn ensure_store(dir: &Path) -> Result<PathBuf, DemoError> {
     let path = dir.join("demo.gpkg");
     if path.exists() {
         return Ok(path);
+    }
+    if FILES.iter().all(|f| !dir.join(f).exists()) {
+        write_files(dir).map_err(|source| DemoError::Io { path: dir.to_path_buf(), source })?;
     }
     let tmp = dir.join("demo.gpkg.building");
     let io = |path: &Path| {

@@ -22,8 +22,9 @@ mod sheets;
 mod sites;
 mod tiles;
 mod web;
+mod web_files;
 
-pub use web::default_web_dir;
+pub use web::WebFiles;
 
 pub use error::AppError;
 pub use heavy::HeavyQueue;
@@ -74,8 +75,8 @@ pub struct AppState {
     pub tiles: Arc<sasaeai_tiles::TileCache>,
     /// The analysis the map's tiles show.
     pub map: Arc<tiles::MapAnalysisCache>,
-    /// The folder holding the map page and MapLibre.
-    pub web_dir: Arc<std::path::PathBuf>,
+    /// Where the pages and MapLibre come from: built in, or a folder.
+    pub web: Arc<WebFiles>,
     /// The places for heavy analyses and imports.
     pub heavy: Arc<HeavyQueue>,
     /// The places for password checks (sign-ins).
@@ -111,7 +112,7 @@ impl AppState {
             coverage: Arc::new(crate::analysis::CoverageCache::new(mb(limits.coverage_cache_mb))),
             tiles: Arc::new(sasaeai_tiles::TileCache::new(mb(limits.tile_cache_mb))),
             map: Arc::new(tiles::MapAnalysisCache::new(mb(limits.map_cache_mb))),
-            web_dir: Arc::new(default_web_dir()),
+            web: Arc::new(WebFiles::from_env()),
             heavy: Arc::new(HeavyQueue::new(&limits)),
             logins: Arc::new(HeavyQueue::new(&limits)),
             limits: Arc::new(limits),
@@ -134,7 +135,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let body_timeout = Duration::from_secs_f64(state.limits.body_timeout_s);
     Router::new()
-        .merge(routes::router(&state.web_dir))
+        .merge(routes::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))

@@ -12,7 +12,6 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post, put};
-use std::path::Path;
 
 /// Who may see what a route answers (and, for writes, who may call it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -56,15 +55,14 @@ fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error
     s.serialize_str(m.as_str())
 }
 
-/// Every route; the map page's files are served from `web_dir`.
-fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
+/// Every route.
+fn table() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
     use Audience::*;
     let r = |method: Method, path: &str, audience: Audience, handler: MethodRouter<AppState>| {
         (RouteInfo { method, path: path.to_owned(), audience }, handler)
     };
-    let page = super::web::routes(web_dir)
-        .into_iter()
-        .map(|(path, handler)| r(Method::GET, &path, Everyone, handler));
+    let page =
+        super::web::routes().into_iter().map(|(path, handler)| r(Method::GET, &path, Everyone, handler));
     let import_limit = DefaultBodyLimit::max(IMPORT_BODY_LIMIT);
     vec![
         r(Method::GET, "/health", Everyone, get(super::health)),
@@ -137,14 +135,14 @@ fn table(web_dir: &Path) -> Vec<(RouteInfo, MethodRouter<AppState>)> {
 
 /// Every route with its audience.
 pub fn route_table() -> Vec<RouteInfo> {
-    table(&super::default_web_dir()).into_iter().map(|(info, _)| info).collect()
+    table().into_iter().map(|(info, _)| info).collect()
 }
 
 /// The router of [`table`], bodies limited to one feature unless a route says otherwise. Answers
 /// that are not public reads (a group's map, an account, a sign-in, a page that depends on who asks)
 /// tell every cache not to keep them, nor to answer one caller with another's.
-pub(super) fn router(web_dir: &Path) -> Router<AppState> {
-    table(web_dir)
+pub(super) fn router() -> Router<AppState> {
+    table()
         .into_iter()
         .fold(Router::new(), |router, (info, handler)| {
             let public_read = info.audience == Audience::Everyone && info.method == Method::GET;

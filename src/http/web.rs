@@ -1,90 +1,143 @@
-//! The pages and their files: `web/` for our own HTML, JS and CSS (`/` the map, `/support` the
-//! residents' 支え合いマップ), and MapLibre GL JS and terra-draw from the pinned npm packages in
-//! `web/node_modules`, served by sasaeai itself — no CDN, so the pages work on a ward office LAN
-//! without internet. Only the files the pages need are served, each by name: nothing else of the
-//! folder (package.json, node_modules, tests) is reachable.
+//! The pages and their files: our own HTML, JS and CSS (`/` the map, `/support` the residents'
+//! 支え合いマップ), and MapLibre GL JS and terra-draw from the pinned npm packages, served by sasaeai
+//! itself — no CDN, so the pages work on a ward office LAN without internet. The build embeds them
+//! (see `build.rs`), so the binary needs nothing beside it; `SASAEAI_WEB` names a `web/` folder to
+//! serve instead, to try a change to the pages without building. Only the files the pages need are
+//! served, each by name: nothing else of the folder (package.json, node_modules, tests) is reachable.
 //!
 //! Who may see: everyone. The files hold no data; the support page fetches a group's map from the
 //! group's own routes, which answer its members only.
 
 use super::AppState;
+pub use super::web_files::{PAGES, VENDOR_FILES, web_files};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{MethodRouter, get, get_service};
-use std::path::{Path, PathBuf};
-use tower_http::services::ServeFile;
+use axum::routing::{MethodRouter, get};
+use std::borrow::Cow;
+use std::path::PathBuf;
 
-/// Where MapLibre's files are, inside the web folder.
-const MAPLIBRE_DIST: &str = "node_modules/maplibre-gl/dist";
+/// A file's bytes and ETag.
+type Content = (&'static [u8], &'static str);
 
-/// The web folder: `SASAEAI_WEB`, else `web/` in the working directory, else the source tree's.
-pub fn default_web_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SASAEAI_WEB") {
-        return dir.into();
-    }
-    let local = PathBuf::from("web");
-    if local.join("index.html").exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("web") }
+/// The files built in: (path in `web/`, its content when it was there at build time).
+static EMBEDDED: &[(&str, Option<Content>)] = include!(concat!(env!("OUT_DIR"), "/web_files.rs"));
+
+/// Where the pages' files come from.
+#[derive(Debug, Clone)]
+pub enum WebFiles {
+    /// Built into the binary.
+    Embedded,
+    /// Read from a `web/` folder on each request.
+    Folder(PathBuf),
 }
 
-/// Our own files the pages load, under `/web/`.
-const PAGE_FILES: [&str; 5] = ["app.js", "util.js", "style.css", "support.js", "support.css"];
-
-/// The pinned packages' files the pages load, under `/vendor/{package}/`: (package, its folder in
-/// `web/`, files). MapLibre's module loads its worker and shared chunk by name; terra-draw's
-/// MapLibre adapter imports `terra-draw`, which the support page's import map points here.
-const VENDOR_FILES: [(&str, &str, &[&str]); 3] = [
-    (
-        "maplibre-gl",
-        MAPLIBRE_DIST,
-        &["maplibre-gl.mjs", "maplibre-gl-shared.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"],
-    ),
-    ("terra-draw", "node_modules/terra-draw/dist", &["terra-draw.modern.js"]),
-    (
-        "terra-draw-maplibre-gl-adapter",
-        "node_modules/terra-draw-maplibre-gl-adapter/dist",
-        &["terra-draw-maplibre-gl-adapter.modern.js"],
-    ),
-];
-
-/// Routes (all `GET`) for `/` and `/support`, the pages' files under `/web/` and the packages'
-/// under `/vendor/`, for the route table.
-pub fn routes(dir: &Path) -> Vec<(String, MethodRouter<AppState>)> {
-    let mut routes = vec![
-        ("/".to_owned(), get(|state| page(state, "index.html"))),
-        ("/support".to_owned(), get(|state| page(state, "support.html"))),
-        ("/favicon.ico".to_owned(), get(|| async { StatusCode::NO_CONTENT })),
-    ];
-    for file in PAGE_FILES {
-        routes.push((format!("/web/{file}"), get_service(ServeFile::new(dir.join(file)))));
+impl WebFiles {
+    /// The folder named by `SASAEAI_WEB`, else the files built in.
+    pub fn from_env() -> Self {
+        std::env::var_os("SASAEAI_WEB").map_or(WebFiles::Embedded, |dir| WebFiles::Folder(dir.into()))
     }
-    for (package, folder, files) in VENDOR_FILES {
-        for file in files {
-            let path = dir.join(folder).join(file);
-            routes.push((format!("/vendor/{package}/{file}"), get_service(ServeFile::new(path))));
+
+    /// A file by its path in `web/`, with its ETag when built in; `None` when it is not there.
+    async fn read(&self, file: &str) -> Option<(Cow<'static, [u8]>, Option<&'static str>)> {
+        match self {
+            WebFiles::Embedded => {
+                let (_, found) = EMBEDDED.iter().find(|(name, _)| *name == file)?;
+                found.map(|(bytes, etag)| (Cow::Borrowed(bytes), Some(etag)))
+            }
+            WebFiles::Folder(dir) => {
+                tokio::fs::read(dir.join(file)).await.ok().map(|b| (Cow::Owned(b), None))
+            }
         }
+    }
+
+    /// Whether every package file the pages load is there.
+    async fn installed(&self) -> bool {
+        for (_, folder, files) in VENDOR_FILES {
+            for file in files {
+                if self.read(&format!("{folder}/{file}")).await.is_none() {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// What to do when the packages are missing.
+    fn install_hint(&self) -> String {
+        match self {
+            WebFiles::Embedded => {
+                "were not installed when this sasaeai was built. Run <code>npm ci --prefix web</code>, \
+                                   then build again"
+                    .into()
+            }
+            WebFiles::Folder(dir) => format!(
+                "are not installed in {}. Run <code>npm ci --prefix web</code> and reload",
+                dir.display()
+            ),
+        }
+    }
+}
+
+/// Routes (all `GET`) for the pages and every file they load, for the route table.
+pub fn routes() -> Vec<(String, MethodRouter<AppState>)> {
+    let mut routes = vec![("/favicon.ico".to_owned(), get(|| async { StatusCode::NO_CONTENT }))];
+    for (url, file) in web_files() {
+        let page = PAGES.iter().any(|(page_url, _)| *page_url == url);
+        let route = get(move |State(state): State<AppState>, headers: HeaderMap| async move {
+            if page { serve_page(&state, &file).await } else { serve_file(&state, &file, &headers).await }
+        });
+        routes.push((url, route));
     }
     routes
 }
 
 /// One of the pages, or a page saying the npm packages are missing.
-async fn page(State(state): State<AppState>, file: &'static str) -> Response {
-    let dir = &state.web_dir;
-    let installed =
-        VENDOR_FILES.iter().all(|(_, folder, files)| files.iter().all(|f| dir.join(folder).join(f).exists()));
-    if !installed {
+async fn serve_page(state: &AppState, file: &str) -> Response {
+    if !state.web.installed().await {
         let message = format!(
             "<!doctype html><meta charset=utf-8><title>sasaeai</title><h1>地図の部品がありません</h1>\
-             <p>MapLibre GL JS or terra-draw is not installed in {}. Run <code>npm ci --prefix web</code> and reload.</p>",
-            dir.display()
+             <p>MapLibre GL JS or terra-draw {}.</p>",
+            state.web.install_hint()
         );
         return (StatusCode::SERVICE_UNAVAILABLE, Html(message)).into_response();
     }
-    match tokio::fs::read_to_string(dir.join(file)).await {
-        Ok(page) => Html(page).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, dir = %dir.display(), "cannot read the map page");
+    match state.web.read(file).await {
+        Some((page, _)) => {
+            ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Html(page.into_owned()))
+                .into_response()
+        }
+        None => {
+            tracing::error!(?state.web, file, "cannot read the page");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// A file the pages load, revalidated by its ETag when built in.
+async fn serve_file(state: &AppState, file: &str, headers: &HeaderMap) -> Response {
+    let Some((bytes, etag)) = state.web.read(file).await else {
+        let detail = format!("{file} is not installed; run npm ci --prefix web");
+        return super::AppError::not_found(detail).into_response();
+    };
+    let mut response = if etag.is_some_and(|e| headers.get(header::IF_NONE_MATCH).is_some_and(|h| h == e)) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type(file))], bytes.into_owned()).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(etag) = etag {
+        h.insert(header::ETAG, HeaderValue::from_static(etag));
+    }
+    response
+}
+
+fn content_type(file: &str) -> &'static str {
+    match file.rsplit('.').next() {
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "application/octet-stream",
     }
 }

@@ -78,15 +78,20 @@ impl Server {
         envs: &[(&str, &std::ffi::OsStr)],
         log: impl Into<std::process::Stdio>,
     ) -> Server {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sasaeai"));
+        command.args(["serve", "--addr", "127.0.0.1:0"]).args(args).envs(envs.iter().copied()).stderr(log);
+        Server::spawn(command)
+    }
+
+    /// Starts `command` (a `sasaeai serve --addr 127.0.0.1:0` with its arguments, folder and
+    /// environment) with the staff token set, and waits until it listens.
+    pub fn spawn(mut command: std::process::Command) -> Server {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sasaeai"))
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(args)
+        let args: Vec<std::ffi::OsString> = command.get_args().map(|a| a.to_owned()).collect();
+        let mut child = command
             .env("SASAEAI_STAFF_TOKEN", TOKEN)
             .env("RUST_LOG", "warn")
-            .envs(envs.iter().copied())
             .stdout(std::process::Stdio::piped())
-            .stderr(log)
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -94,7 +99,7 @@ impl Server {
         let base = line
             .trim()
             .strip_prefix("sasaeai listening on ")
-            .expect("listening line")
+            .unwrap_or_else(|| panic!("sasaeai {args:?} did not say where it listens: {line:?}"))
             .trim_end_matches('/')
             .to_owned();
         Server { child, base }
