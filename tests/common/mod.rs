@@ -88,9 +88,11 @@ impl Server {
     pub fn spawn(mut command: std::process::Command) -> Server {
         use std::io::BufRead;
         let args: Vec<std::ffi::OsString> = command.get_args().map(|a| a.to_owned()).collect();
+        if !command.get_envs().any(|(k, _)| k == "RUST_LOG") {
+            command.env("RUST_LOG", "warn");
+        }
         let mut child = command
             .env("SASAEAI_STAFF_TOKEN", TOKEN)
-            .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
