@@ -11,6 +11,7 @@ pub mod demo;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod mapstyle;
 pub mod maptiles;
 pub mod model;
 pub mod network;

@@ -12,7 +12,7 @@ use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::network::NetworkSettings;
 use crate::network::catchment::ShedPieces;
 use crate::store::{Index, LayerVersions};
-use geo::{BoundingRect, Geometry, Intersects, MultiLineString, MultiPolygon};
+use geo::{BoundingRect, Geometry, InteriorPoint, Intersects, MultiLineString, MultiPolygon};
 use sasaeai_tiles::{BUFFER, EXTENT, TileBuilder, TileId, TileTransform, Value, shape, thin::thin};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -29,6 +29,8 @@ pub enum Source {
     Gaps,
     /// The support maps' suppressed aggregates per area of a level.
     Support(AreaLevel),
+    /// One point per area, inside it, to write its name at.
+    AreaLabels,
 }
 
 /// A vector tile layer.
@@ -184,6 +186,19 @@ pub const LAYERS: &[LayerDef] = &[
         ],
     },
     LayerDef {
+        id: "area_labels",
+        source: Source::AreaLabels,
+        minzoom: 8,
+        maxzoom: 16,
+        full_detail_zoom: 0,
+        description: "地域名を書く点（各地域の内側に一つ）",
+        fields: &[
+            ("id", "Number: area id"),
+            ("name", "String: 名称"),
+            ("level", "String: ward, sphere, district or chome"),
+        ],
+    },
+    LayerDef {
         id: "population",
         source: Source::Population,
         minzoom: 12,
@@ -210,7 +225,18 @@ pub const LAYERS: &[LayerDef] = &[
 
 /// Named sets of layers; a request may also name layers directly, comma-separated.
 pub const SETS: &[(&str, &[&str])] = &[
-    ("base", &["areas_city", "areas_ward", "areas_sphere", "areas_district", "areas_chome", "sites"]),
+    (
+        "base",
+        &[
+            "areas_city",
+            "areas_ward",
+            "areas_sphere",
+            "areas_district",
+            "areas_chome",
+            "area_labels",
+            "sites",
+        ],
+    ),
     ("analysis", &["catchments", "gaps"]),
     ("network", &["network"]),
     ("population", &["population"]),
@@ -230,6 +256,7 @@ pub const SETS: &[(&str, &[&str])] = &[
             "network",
             "catchments",
             "gaps",
+            "area_labels",
             "population",
             "sites",
         ],
@@ -305,6 +332,7 @@ pub fn version(layers: &[&LayerDef], v: LayerVersions, support: u64, question: O
         match l.source {
             Source::Support(_) => (v.areas, v.sites, v.network, support).hash(&mut h),
             Source::Sites => v.sites.hash(&mut h),
+            Source::AreaLabels => v.areas.hash(&mut h),
             Source::Population => v.population.hash(&mut h),
             Source::Network => v.network.hash(&mut h),
             Source::Catchments => (v.sites, v.network).hash(&mut h),
@@ -541,6 +569,23 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
                     let owned = support_properties(table, row);
                     let props = owned.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
                     add(l.id, Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
+                }
+            }
+            Source::AreaLabels => {
+                // Only the names written at this zoom (integer tile zooms serve the fractional ones).
+                let written = |level| {
+                    crate::mapstyle::label_zooms(level)
+                        .is_some_and(|(from, to, _)| (from.floor()..to).contains(&f64::from(tile.z)))
+                };
+                for a in index.areas_in(None, Some(&bbox)).into_iter().filter(|a| written(a.level)) {
+                    let Some(at) = a.geometry.interior_point() else { continue };
+                    let Some(p) = shape::point(at, &transform, BUFFER) else { continue };
+                    let props = vec![
+                        ("id", Value::Int(a.id.0)),
+                        ("name", Value::Str(a.name.clone())),
+                        ("level", Value::Str(a.level.as_str().into())),
+                    ];
+                    add(l.id, Some(a.id.0 as u64), Geometry::Point(p), props);
                 }
             }
             Source::Gaps => {

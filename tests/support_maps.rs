@@ -109,6 +109,7 @@ async fn two_groups(t: &Town) -> (i64, i64, i64) {
 fn concrete(path: &str, group: i64, feature: i64, tile: TileId) -> String {
     path.replace("/tiles/{set}/{z}/{x}/{file}", &format!("/tiles/all/{tile}.mvt"))
         .replace("/tiles/{file}", "/tiles/all.json")
+        .replace("/styles/{file}", "/styles/sasaeai.json")
         .replace("/api/export/{file}", "/api/export/sites.geojson")
         .replace("/api/import/{layer}", "/api/import/sites")
         .replace("{collection}", "sites")

@@ -242,7 +242,10 @@ async fn tile_requests_and_tilejson() {
     assert!(tj["tiles"][0].as_str().unwrap().ends_with(usual), "the usual question, said: {}", tj["tiles"]);
     let ids: Vec<&str> =
         tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["areas_city", "areas_ward", "areas_sphere", "areas_district", "areas_chome", "sites"]);
+    assert_eq!(
+        ids,
+        ["areas_city", "areas_ward", "areas_sphere", "areas_district", "areas_chome", "area_labels", "sites"]
+    );
     assert!(tj["attribution"].as_str().unwrap().contains("架空"));
     assert_eq!(tj["bounds"].as_array().unwrap().len(), 4);
 
@@ -343,4 +346,64 @@ async fn analysis_tiles_follow_the_question_asked() {
     let plain = get(&s, "/tiles/network.json?minutes=30").await.json();
     assert!(plain["tiles"][0].as_str().unwrap().ends_with(".mvt"));
     assert!(plain.get("question").is_none());
+}
+
+/// The style document: MapLibre's own validator (`gl-style-validate` from the style-spec package
+/// the page's MapLibre pins) accepts it; each layer draws a layer its set's TileJSON lists; tile URLs
+/// are absolute and ask the question; the kinds' colours are those `/api/meta` gives the page.
+#[tokio::test]
+async fn the_style_document_validates_and_draws_what_the_tiles_hold() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store, None).unwrap();
+    let request = axum::http::Request::get("/styles/sasaeai.json?minutes=30&kinds=clinic")
+        .header("host", "gis.example:8080")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    use tower::ServiceExt;
+    let response = sasaeai::http::app(s.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["vary"], "host");
+    let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+    let style: serde_json::Value = serde_json::from_slice(&body).unwrap();
+
+    let sources = style["sources"].as_object().unwrap();
+    for (set, source) in sources {
+        let url = source["tiles"][0].as_str().unwrap();
+        assert!(
+            url.starts_with(&format!("http://gis.example:8080/tiles/{set}/{{z}}/{{x}}/{{y}}.mvt")),
+            "{url}"
+        );
+        let asks = ["base", "analysis"].contains(&set.as_str());
+        assert_eq!(url.ends_with("?kinds=clinic&minutes=30&profile=elderly"), asks, "{url}");
+        let tilejson = get(&s, &format!("/tiles/{set}.json")).await.json();
+        let held: Vec<&str> =
+            tilejson["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+        for layer in style["layers"].as_array().unwrap().iter().filter(|l| l["source"] == set.as_str()) {
+            let source_layer = layer["source-layer"].as_str().unwrap();
+            assert!(held.contains(&source_layer), "{} draws {source_layer}, not in {set}", layer["id"]);
+        }
+    }
+    let meta = get(&s, "/api/meta").await.json();
+    for kind in meta["kinds"].as_array().unwrap() {
+        assert_eq!(style["metadata"]["sasaeai:kind_colours"][kind["id"].as_str().unwrap()], kind["colour"]);
+    }
+    get(&s, "/styles/other.json").await.assert_problem(404, "sasaeai.json");
+    get(&s, "/styles/sasaeai.json?minutes=90").await.assert_problem(400, "minutes");
+
+    let validator =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/node_modules/.bin/gl-style-validate");
+    if !validator.exists() || !common::has_tool("node", "nodejs") {
+        assert!(std::env::var_os("CI").is_none(), "gl-style-validate needs npm ci --prefix web and node");
+        eprintln!("SKIPPED: gl-style-validate is not installed");
+        return;
+    }
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &body).unwrap();
+    let out = std::process::Command::new("node").arg(&validator).arg(file.path()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -2,19 +2,12 @@
 // switcher, a coverage choropleth, the support maps' overlays as a choropleth (aggregates only),
 // catchments on click, the 地区カルテ panel and exports.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
-import { absolute, esc } from '/web/util.js';
+import { esc } from '/web/util.js';
 
-const KIND_COLOURS = {
-  care_center: '#d84315', care_service: '#8d6e63', clinic: '#c2185b', pharmacy: '#ad1457', cafe: '#ef6c00',
-  engawa: '#2e7d32', kayoinoba: '#00897b', ikoi: '#6a1b9a', childcare: '#f9a825', park: '#558b2f',
-  community_center: '#1565c0', other: '#546e7a',
-};
-const KIND_LABELS = {
-  care_center: '地域包括支援センター', care_service: '介護サービス事業所', clinic: '医療機関', pharmacy: '薬局',
-  cafe: 'コミュニティカフェ・認知症カフェ', engawa: '地域の縁側', kayoinoba: '通いの場', ikoi: 'いこいの家',
-  childcare: '保育所・子育て支援', park: '公園', community_center: '市民館・こども文化センター', other: 'その他',
-};
-const PROFILE_LABELS = { elderly: '高齢者', standard: '一般', wheelchair: '車いす' };
+// Kinds (labels, colours) and walking profiles, as the server defines them (from /api/meta).
+const KIND_COLOURS = {};
+const KIND_LABELS = {};
+const PROFILE_LABELS = {};
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
 const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), questionKinds: new Set(), tileUrls: {}, lastCatchment: null, lastReach: null, lastSpheres: null, supportMetric: 'persons_isolated' };
@@ -31,61 +24,27 @@ async function getJson(url) {
 }
 
 
-function style(tilejson) {
-  const area = (level, minzoom, width, colour) => ({
-    id: `areas-${level}-line`, type: 'line', source: 'base', 'source-layer': `areas_${level}`, minzoom,
-    paint: { 'line-color': colour, 'line-width': width },
-  });
-  return {
-    version: 8,
-    sources: {
-      base: { type: 'vector', tiles: questionTiles('base'), minzoom: 5, maxzoom: 16, attribution: tilejson.base.attribution },
-      analysis: { type: 'vector', tiles: questionTiles('analysis'), minzoom: 10, maxzoom: 16 },
-      network: { type: 'vector', tiles: absolute(tilejson.network.tiles), minzoom: 13, maxzoom: 16 },
-      population: { type: 'vector', tiles: absolute(tilejson.population.tiles), minzoom: 12, maxzoom: 16 },
-      support: { type: 'vector', tiles: absolute(tilejson.support.tiles), minzoom: 10, maxzoom: 16 },
-      selection: { type: 'geojson', data: EMPTY },
-      reach: { type: 'geojson', data: EMPTY },
-      sphereGaps: { type: 'geojson', data: EMPTY },
-    },
-    layers: [
-      { id: 'background', type: 'background', paint: { 'background-color': '#eef1ec' } },
-      { id: 'areas-city-fill', type: 'fill', source: 'base', 'source-layer': 'areas_city', paint: { 'fill-color': '#ffffff' } },
-      {
-        id: 'choropleth', type: 'fill', source: 'base', 'source-layer': 'areas_district',
-        paint: {
-          // Grey where coverage is not known (no walking network yet, or no one aged 65+).
-          'fill-color': ['case', ['has', 'covered65_pct'], ['interpolate', ['linear'], ['get', 'covered65_pct'], 0, '#d73027', 25, '#fc8d59', 50, '#fee08b', 75, '#91cf60', 100, '#1a9850'], '#bdbdbd'],
-          'fill-opacity': 0.45,
-        },
-      },
-      { id: 'support-fill', type: 'fill', source: 'support', 'source-layer': 'support_district', layout: { visibility: 'none' },
-        paint: { 'fill-color': supportColour(state.supportMetric), 'fill-opacity': 0.6 } },
-      { id: 'district-hit', type: 'fill', source: 'base', 'source-layer': 'areas_district', paint: { 'fill-color': '#000', 'fill-opacity': 0 } },
-      { id: 'gaps', type: 'fill', source: 'analysis', 'source-layer': 'gaps', layout: { visibility: 'none' }, paint: { 'fill-color': '#b71c1c', 'fill-opacity': 0.35 } },
-      { id: 'catchments', type: 'fill', source: 'analysis', 'source-layer': 'catchments',
-        paint: { 'fill-color': ['match', ['get', 'kind'], ...Object.entries(KIND_COLOURS).flat(), '#2a7'], 'fill-opacity': 0.12 } },
-      { id: 'network', type: 'line', source: 'network', 'source-layer': 'network', paint: { 'line-color': ['case', ['get', 'steps'], '#8e24aa', '#9e9e9e'], 'line-width': ['case', ['get', 'steps'], 2, 1] } },
-      area('chome', 12, 0.5, '#bbbbbb'),
-      area('district', 10, 1.2, '#666666'),
-      area('sphere', 10, 2, '#1565c0'),
-      area('ward', 8, 2.5, '#333333'),
-      { id: 'population', type: 'circle', source: 'population', 'source-layer': 'population', layout: { visibility: 'none' },
-        paint: { 'circle-radius': 3, 'circle-color': ['interpolate', ['linear'], ['coalesce', ['get', 'aged65_rate'], 0], 10, '#90caf9', 30, '#5c6bc0', 45, '#311b92'] } },
-      { id: 'sphere-gaps-fill', type: 'fill', source: 'sphereGaps', paint: { 'fill-color': '#b71c1c', 'fill-opacity': 0.3 } },
-      { id: 'reach-fill', type: 'fill', source: 'reach', paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.2 } },
-      { id: 'selection-fill', type: 'fill', source: 'selection', paint: { 'fill-color': '#ef6c00', 'fill-opacity': 0.25 } },
-      { id: 'selection-line', type: 'line', source: 'selection', paint: { 'line-color': '#ef6c00', 'line-width': 2 } },
-      {
-        id: 'sites', type: 'circle', source: 'base', 'source-layer': 'sites',
-        paint: {
-          'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 15, 7],
-          'circle-color': ['match', ['get', 'kind'], ...Object.entries(KIND_COLOURS).flat(), '#546e7a'],
-          'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5,
-        },
-      },
-    ],
-  };
+// The walking profiles the server knows, with their speeds.
+function renderProfiles(profiles) {
+  document.getElementById('profile').innerHTML = profiles.map((p) => {
+    PROFILE_LABELS[p.id] = p.label;
+    const steps = !p.use_steps ? '、階段なし' : p.steps_factor > 1 ? '、階段はゆっくり' : '';
+    return `<option value="${esc(p.id)}">${esc(p.label)}（${p.speed_m_per_min} m/分${steps}）</option>`;
+  }).join('');
+}
+
+// The server's style (/styles/sasaeai.json, the same QGIS opens) with the page's own layers: the
+// selected catchment, the reach from a click and the spheres' gaps, drawn under the sites.
+function withPageLayers(style) {
+  for (const id of ['selection', 'reach', 'sphereGaps']) style.sources[id] = { type: 'geojson', data: EMPTY };
+  const own = [
+    { id: 'sphere-gaps-fill', type: 'fill', source: 'sphereGaps', paint: { 'fill-color': '#b71c1c', 'fill-opacity': 0.3 } },
+    { id: 'reach-fill', type: 'fill', source: 'reach', paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.2 } },
+    { id: 'selection-fill', type: 'fill', source: 'selection', paint: { 'fill-color': '#ef6c00', 'fill-opacity': 0.25 } },
+    { id: 'selection-line', type: 'line', source: 'selection', paint: { 'line-color': '#ef6c00', 'line-width': 2 } },
+  ];
+  style.layers.splice(style.layers.findIndex((l) => l.id === 'sites'), 0, ...own);
+  return style;
 }
 
 // The question the map answers — which places to go count, in how many minutes, at whose pace —
@@ -129,12 +88,16 @@ function renderQuestionKinds(map, placesToGo) {
   });
 }
 
-// Counts of the support maps' overlays: suppressed figures (<3, x) carry no number and are grey.
-const SUPPORT_STOPS = [[0, '#f7f7f7'], [3, '#fdd49e'], [10, '#fc8d59'], [30, '#d7301f']];
-const SUPPORT_HIDDEN = '#bdbdbd';
+// The colour ramps, from the style's metadata. Suppressed support figures (<3, x) carry no number
+// and are grey.
+const ramps = () => {
+  const m = state.styleMetadata;
+  return { coverage: m['sasaeai:coverage_stops'], support: m['sasaeai:support_stops'], none: m['sasaeai:no_figure'] };
+};
 
 function supportColour(metric) {
-  return ['case', ['has', metric], ['interpolate', ['linear'], ['get', metric], ...SUPPORT_STOPS.flat()], SUPPORT_HIDDEN];
+  const { support, none } = ramps();
+  return ['case', ['has', metric], ['interpolate', ['linear'], ['get', metric], ...support.flat()], none];
 }
 
 function renderSupportOptions(map, meta) {
@@ -146,14 +109,16 @@ function renderSupportOptions(map, meta) {
     map.setPaintProperty('support-fill', 'fill-color', supportColour(state.supportMetric));
   });
   const min = meta.privacy.min_count;
-  document.getElementById('support-legend').innerHTML = SUPPORT_STOPS.map(([n, c]) => `<span><i style="background:${c}"></i>${n}${n === 30 ? '人以上' : '人'}</span>`).join('')
-    + `<span><i style="background:${SUPPORT_HIDDEN}"></i>&lt;${min}・x（秘匿）</span>`;
+  const { support, none } = ramps();
+  const last = support.at(-1)[0];
+  document.getElementById('support-legend').innerHTML = support.map(([n, c]) => `<span><i style="background:${c}"></i>${n}${n === last ? '人以上' : '人'}</span>`).join('')
+    + `<span><i style="background:${none}"></i>&lt;${min}・x（秘匿）</span>`;
   document.getElementById('support-note').textContent = `住民グループの支え合いマップを地区ごとに数えたものです（個人は分かりません）。1〜${min - 1}人は「<${min}」、差し引きで分かってしまう数は「x」と表示します。`;
 }
 
 function renderLegend() {
-  const stops = [['0%', '#d73027'], ['25%', '#fc8d59'], ['50%', '#fee08b'], ['75%', '#91cf60'], ['100%', '#1a9850']];
-  document.getElementById('legend').innerHTML = `65歳以上のカバー率（${esc(describeQuestion())}）：` + stops.map(([l, c]) => `<span><i style="background:${c}"></i>${l}</span>`).join('');
+  const stops = ramps().coverage;
+  document.getElementById('legend').innerHTML = `65歳以上のカバー率（${esc(describeQuestion())}）：` + stops.map(([p, c]) => `<span><i style="background:${c}"></i>${p}%</span>`).join('');
 }
 
 function renderKinds(map) {
@@ -163,14 +128,15 @@ function renderKinds(map) {
     .join('');
   box.addEventListener('change', () => {
     state.kinds = new Set([...box.querySelectorAll('input:checked')].map((i) => i.dataset.kind));
-    map.setFilter('sites', ['in', ['get', 'kind'], ['literal', [...state.kinds]]]);
+    for (const layer of ['sites', 'labels-sites']) map.setFilter(layer, ['in', ['get', 'kind'], ['literal', [...state.kinds]]]);
     map.setFilter('catchments', ['in', ['get', 'kind'], ['literal', [...state.kinds]]]);
     renderExports();
   });
 }
 
 const LAYER_IDS = {
-  ward: ['areas-ward-line'], sphere: ['areas-sphere-line'], district: ['areas-district-line'], chome: ['areas-chome-line'],
+  ward: ['areas-ward-line', 'labels-ward'], sphere: ['areas-sphere-line', 'labels-sphere'],
+  district: ['areas-district-line', 'labels-district'], chome: ['areas-chome-line', 'labels-chome'],
   network: ['network'], catchments: ['catchments'], gaps: ['gaps'], population: ['population'], choropleth: ['choropleth'],
   support: ['support-fill'],
 };
@@ -251,7 +217,7 @@ async function showSpheres(map, view) {
 
 async function showKarte(feature) {
   const id = feature.properties.id;
-  const k = await getJson(`/api/karte/${id}?${questionQuery()}`);
+  const k = await getJson(`/api/karte/${id}?minutes=${state.minutes}&profile=${state.profile}`);
   const rows = k.comparison.map((r) => `<tr><th>${esc(r.name)}</th><td class="n">${num(r.total)}</td><td class="n">${pct(r.aged65_rate)}</td><td class="n">${pct(r.covered65_pct)}</td></tr>`).join('');
   const gaps = k.largest_gaps.map((g) => `<li>${esc(g.name)}：${num(g.uncovered65)}人</li>`).join('');
   const support = k.support_overlays;
@@ -261,7 +227,7 @@ async function showKarte(feature) {
     <table><tr><th></th><th>人口</th><th>高齢化率</th><th>カバー率</th></tr>${rows}</table>
     ${gaps ? `<p>行き場所が遠い町丁</p><ul>${gaps}</ul>` : ''}
     ${supportTable}
-    <p><a id="karte-link" href="/karte/${id}?${questionQuery()}" target="_blank">印刷用の地区カルテを開く</a></p>`);
+    <p><a id="karte-link" href="/karte/${id}?minutes=${state.minutes}&profile=${state.profile}" target="_blank">印刷用の地区カルテを開く</a></p>`);
 }
 
 async function showReach(map, lngLat) {
@@ -397,23 +363,27 @@ function showSignedIn(me) {
 }
 
 async function main() {
-  const [meta, me, base, analysis, network, population, support] = await Promise.all([
-    getJson('/api/meta'), getJson('/api/me'), getJson('/tiles/base.json'), getJson('/tiles/analysis.json'), getJson('/tiles/network.json'),
-    getJson('/tiles/population.json'), getJson('/tiles/support.json'),
-  ]);
+  const [meta, me, base] = await Promise.all([getJson('/api/meta'), getJson('/api/me'), getJson('/tiles/base.json')]);
   showSignedIn(me);
-  state.tileUrls = { base: absolute(base.tiles), analysis: absolute(analysis.tiles) };
+  for (const k of meta.kinds) {
+    KIND_LABELS[k.id] = k.label;
+    KIND_COLOURS[k.id] = k.colour;
+  }
+  renderProfiles(meta.profiles);
   state.questionKinds = new Set(meta.defaults.kinds);
   state.minutes = meta.defaults.minutes;
   state.profile = meta.defaults.profile;
   document.getElementById('minutes').value = String(state.minutes);
   document.getElementById('profile').value = state.profile;
+  const style = withPageLayers(await getJson(`/styles/sasaeai.json?${questionQuery()}`));
+  state.styleMetadata = style.metadata;
+  state.tileUrls = { base: style.sources.base.tiles, analysis: style.sources.analysis.tiles };
   if (meta.dataset.fictional) document.getElementById('banner').hidden = false;
   document.getElementById('dataset').textContent = meta.dataset.title ?? '';
   const [w, s, e, n] = base.bounds;
   const map = new maplibregl.Map({
     container: 'map',
-    style: style({ base, analysis, network, population, support }),
+    style,
     bounds: [[w, s], [e, n]],
     fitBoundsOptions: { padding: 30 },
     attributionControl: { compact: false, customAttribution: base.attribution },

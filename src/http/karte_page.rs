@@ -56,15 +56,6 @@ fn group_digits(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-fn profile_label(p: &str) -> String {
-    match p {
-        "standard" => "一般の歩行速度".into(),
-        "elderly" => "高齢者の歩行速度".into(),
-        "wheelchair" => "車いす（階段なし）".into(),
-        other => esc(other),
-    }
-}
-
 /// `GET /karte/{area_id}?minutes=15&profile=elderly&kinds=…&year=…`. Signed in as staff of the
 /// area, the page is the 地域情報シート (staff-only indicators included).
 pub async fn page(
@@ -100,12 +91,14 @@ pub async fn page(
             let children = index.children(k.area.id);
             let sites: Vec<Arc<Site>> = k.sites.iter().flat_map(|(_, list)| list.iter().cloned()).collect();
             let map = svg_map(&k.area, &children, &sites, &units, &covered);
-            Ok(Html(render(&j, dataset, &map)))
+            let walker = state.app.settings.label(j["profile"].as_str().unwrap_or_default());
+            Ok(Html(render(&j, dataset, &map, walker)))
         })
         .await
 }
 
-fn render(j: &Value, dataset: &crate::store::DatasetInfo, map: &str) -> String {
+/// The karte page of `j`, for walkers called `walker` (高齢者).
+fn render(j: &Value, dataset: &crate::store::DatasetInfo, map: &str, walker: &str) -> String {
     let area = &j["area"];
     let mut h = String::new();
     let crumbs: Vec<String> =
@@ -128,12 +121,12 @@ th {{ background: #eef6f0; font-weight: 600; }} .staff {{ font-size: 8pt; backgr
     }
     let _ = write!(
         h,
-        r#"<p class="meta">{crumbs}</p><h1 id="title">{name}（{level}）地区カルテ</h1><p class="meta">行き場所（コミュニティカフェ・認知症カフェ、地域の縁側、通いの場）まで徒歩{minutes}分・{profile}で集計</p>"#,
+        r#"<p class="meta">{crumbs}</p><h1 id="title">{name}（{level}）地区カルテ</h1><p class="meta">行き場所（コミュニティカフェ・認知症カフェ、地域の縁側、通いの場）まで徒歩{minutes}分・{profile}の歩行速度で集計</p>"#,
         crumbs = crumbs.join(" › "),
         name = text(&area["name"]),
         level = text(&area["level_label"]),
         minutes = text(&j["minutes"]),
-        profile = profile_label(j["profile"].as_str().unwrap_or_default()),
+        profile = esc(walker),
     );
     if j["comparison"][0]["walking"] == false {
         h.push_str(r#"<p class="banner" id="no-network">歩行ネットワークが未登録のため、徒歩圏のカバー率はまだ計算できません（人口と施設数は集計済み）。</p>"#);

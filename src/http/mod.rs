@@ -20,6 +20,7 @@ mod population;
 mod routes;
 mod sheets;
 mod sites;
+mod styles;
 mod tiles;
 mod web;
 mod web_files;
@@ -31,6 +32,7 @@ pub use heavy::HeavyQueue;
 pub use routes::{Audience, RouteInfo, route_table};
 
 use crate::config::Limits;
+use crate::model::SiteKind;
 use crate::network::{CatchmentCache, NetworkSettings};
 use crate::store::Store;
 use axum::Router;
@@ -184,6 +186,13 @@ async fn meta(State(state): State<AppState>) -> impl IntoResponse {
         },
         "privacy": { "min_count": state.app.privacy.min_count },
         "places_to_go": crate::analysis::PLACES_TO_GO,
+        "kinds": SiteKind::ALL.iter().map(|k| json!({
+            "id": k, "label": k.label_ja(), "colour": crate::mapstyle::kind_colour(*k),
+        })).collect::<Vec<_>>(),
+        "profiles": state.app.settings.profiles.iter().map(|(name, p)| json!({
+            "id": name, "label": state.app.settings.label(name), "speed_m_per_min": p.speed_m_per_min,
+            "steps_factor": p.steps_factor, "use_steps": p.use_steps,
+        })).collect::<Vec<_>>(),
         "defaults": {
             "kinds": crate::analysis::PLACES_TO_GO,
             "minutes": crate::analysis::DEFAULT_MINUTES,
@@ -210,6 +219,21 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
         "Method not allowed",
         format!("{method} is not allowed on {}", uri.path()),
     )
+}
+
+/// Where clients reach this server: `public_url`, else `http://` and the request's Host.
+pub(super) fn base_url(state: &AppState, headers: &axum::http::HeaderMap) -> Result<String, AppError> {
+    if let Some(url) = &state.public_url {
+        return Ok(url.to_string());
+    }
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if host.is_empty() || !host.chars().all(plain) {
+        return Err(AppError::bad_request(
+            "the Host header is not a host and port; set public_url for absolute links",
+        ));
+    }
+    Ok(format!("http://{host}"))
 }
 
 /// Parses an optional query parameter with `FromStr`, naming the parameter in the error.

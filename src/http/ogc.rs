@@ -12,7 +12,7 @@
 //! be a host and port, and the answers marked `Vary: Host`.
 
 use super::extract::{Path, Query};
-use super::{AppError, AppState, parse_list, parse_param};
+use super::{AppError, AppState, base_url, parse_list, parse_param};
 use crate::export::{area_feature, population_feature, site_feature};
 use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::store::Index;
@@ -66,21 +66,6 @@ fn collection(id: &str) -> Result<&'static Collection, AppError> {
 
 fn link(rel: &str, kind: &str, href: String, title: &str) -> Value {
     json!({ "rel": rel, "type": kind, "href": href, "title": title })
-}
-
-/// Where clients reach this server: `public_url`, else `http://` and the request's Host.
-fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, AppError> {
-    if let Some(url) = &state.public_url {
-        return Ok(url.to_string());
-    }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
-    if host.is_empty() || !host.chars().all(plain) {
-        return Err(AppError::bad_request(
-            "the Host header is not a host and port; set public_url for OGC API links",
-        ));
-    }
-    Ok(format!("http://{host}"))
 }
 
 #[derive(Deserialize)]

@@ -68,6 +68,7 @@ fn table() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::GET, "/health", Everyone, get(super::health)),
         r(Method::GET, "/karte/{id}", EveryoneByRole, get(karte_page::page)),
         r(Method::GET, "/tiles/{file}", Everyone, get(tiles::tilejson)),
+        r(Method::GET, "/styles/{file}", Everyone, get(super::styles::style)),
         r(Method::GET, "/tiles/{set}/{z}/{x}/{file}", Everyone, get(tiles::tile)),
         r(Method::GET, "/api/meta", Everyone, get(super::meta)),
         r(Method::GET, "/ogc", Everyone, get(ogc::landing)),

@@ -76,7 +76,11 @@ pub struct QuestionQuery {
 impl QuestionQuery {
     /// The question, checked against the walking settings; `None` when `set` shows no analysis
     /// (the parameters are then ignored, and every spelling of them is one tile).
-    fn of(&self, state: &AppState, set: &maptiles::LayerSet) -> Result<Option<CoverageKey>, AppError> {
+    pub(super) fn of(
+        &self,
+        state: &AppState,
+        set: &maptiles::LayerSet,
+    ) -> Result<Option<CoverageKey>, AppError> {
         if !maptiles::needs_analysis(&set.layers) {
             return Ok(None);
         }
@@ -212,10 +216,7 @@ pub async fn tilejson(
     let dataset = index.dataset();
     let bounds = data_bounds(&index).unwrap_or([-180.0, -85.0, 180.0, 85.0]);
     let center = [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, 13.0];
-    let mut attribution = dataset.attribution.clone();
-    if dataset.fictional {
-        attribution.insert(0, "架空データ（実在しません）".into());
-    }
+    let attribution = attribution(&index);
     let mut body = json!({
         "tilejson": "3.0.0",
         "name": format!("sasaeai {}", set.name),
@@ -226,7 +227,7 @@ pub async fn tilejson(
         "maxzoom": defs.iter().map(|l| l.maxzoom).max().unwrap_or(16),
         "bounds": bounds,
         "center": center,
-        "attribution": attribution.join(" | "),
+        "attribution": attribution,
         "vector_layers": defs.iter().map(|l| json!({
             "id": l.id, "description": l.description, "minzoom": l.minzoom, "maxzoom": l.maxzoom,
             "fields": l.fields.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -236,6 +237,16 @@ pub async fn tilejson(
         body["question"] = json!({ "kinds": q.kinds, "minutes": q.minutes(), "profile": q.profile });
     }
     Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+}
+
+/// The data's attribution, as the map shows it: the fictional demo says so first.
+pub(super) fn attribution(index: &crate::store::Index) -> String {
+    let dataset = index.dataset();
+    let mut attribution = dataset.attribution.clone();
+    if dataset.fictional {
+        attribution.insert(0, "架空データ（実在しません）".into());
+    }
+    attribution.join(" | ")
 }
 
 fn data_bounds(index: &crate::store::Index) -> Option<[f64; 4]> {

@@ -16,6 +16,9 @@ pub struct Profile {
     /// Whether steps can be used at all (false for wheelchairs).
     #[serde(default = "yes")]
     pub use_steps: bool,
+    /// What the page calls it (高齢者); the profile's name when not given.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 fn one() -> f64 {
@@ -27,6 +30,10 @@ fn yes() -> bool {
 }
 
 impl Profile {
+    fn labelled(label: &str, speed_m_per_min: f64, steps_factor: f64, use_steps: bool) -> Self {
+        Profile { speed_m_per_min, steps_factor, use_steps, label: Some(label.to_owned()) }
+    }
+
     /// Minutes to walk `metres` along an edge.
     pub fn minutes(&self, metres: f64, steps: bool) -> f64 {
         let factor = if steps { self.steps_factor } else { 1.0 };
@@ -60,16 +67,22 @@ fn over_default_profiles<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, Profile>, D::Error> {
     let mut profiles = NetworkSettings::default().profiles;
-    profiles.extend(BTreeMap::<String, Profile>::deserialize(d)?);
+    for (name, mut configured) in BTreeMap::<String, Profile>::deserialize(d)? {
+        // A default profile configured anew keeps its label unless given another.
+        if configured.label.is_none() {
+            configured.label = profiles.get(&name).and_then(|p| p.label.clone());
+        }
+        profiles.insert(name, configured);
+    }
     Ok(profiles)
 }
 
 impl Default for NetworkSettings {
     fn default() -> Self {
         let profiles = BTreeMap::from([
-            ("standard".to_owned(), Profile { speed_m_per_min: 80.0, steps_factor: 1.0, use_steps: true }),
-            ("elderly".to_owned(), Profile { speed_m_per_min: 60.0, steps_factor: 2.0, use_steps: true }),
-            ("wheelchair".to_owned(), Profile { speed_m_per_min: 50.0, steps_factor: 1.0, use_steps: false }),
+            ("standard".to_owned(), Profile::labelled("一般", 80.0, 1.0, true)),
+            ("elderly".to_owned(), Profile::labelled("高齢者", 60.0, 2.0, true)),
+            ("wheelchair".to_owned(), Profile::labelled("車いす", 50.0, 1.0, false)),
         ]);
         NetworkSettings {
             profiles,
@@ -88,6 +101,11 @@ impl NetworkSettings {
             name: name.to_owned(),
             known: self.profiles.keys().cloned().collect::<Vec<_>>().join(", "),
         })
+    }
+
+    /// What the page calls the profile `name`: its label, else its name.
+    pub fn label<'a>(&'a self, name: &'a str) -> &'a str {
+        self.profiles.get(name).and_then(|p| p.label.as_deref()).unwrap_or(name)
     }
 
     /// Checks a time budget.

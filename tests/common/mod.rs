@@ -91,11 +91,8 @@ impl Server {
         if !command.get_envs().any(|(k, _)| k == "RUST_LOG") {
             command.env("RUST_LOG", "warn");
         }
-        let mut child = command
-            .env("SASAEAI_STAFF_TOKEN", TOKEN)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child =
+            command.env("SASAEAI_STAFF_TOKEN", TOKEN).stdout(std::process::Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base = line
@@ -200,7 +197,8 @@ pub async fn send(
     request(state, method, uri, &headers, body).await
 }
 
-/// Sends one request with these headers to the app, in process.
+/// Sends one request with these headers to the app, in process, with the `Host` every HTTP/1.1
+/// client sends unless the test gives its own.
 pub async fn request(
     state: &AppState,
     method: &str,
@@ -209,6 +207,9 @@ pub async fn request(
     body: impl Into<Body>,
 ) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        request = request.header("host", "127.0.0.1:8080");
+    }
     for (name, value) in headers {
         request = request.header(*name, *value);
     }

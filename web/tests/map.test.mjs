@@ -31,6 +31,21 @@ try {
   assert.ok(rendered.sites.length >= 40, `sites rendered: ${rendered.sites.length}`);
   assert.ok(rendered.districts >= 8 && rendered.wards >= 2, `areas rendered: ${JSON.stringify(rendered)}`);
 
+  // The map is the server's style (the one QGIS opens) with names written on it, from the page's own
+  // fonts; the walking profiles and kinds are the server's.
+  const drawn = await page.evaluate(async () => {
+    const meta = await (await fetch('/api/meta')).json();
+    return {
+      labels: map.queryRenderedFeatures({ layers: ['labels-district'] }).map((f) => f.properties.name),
+      styleName: map.getStyle().name,
+      profiles: [...document.querySelectorAll('#profile option')].map((o) => o.value),
+      serverProfiles: meta.profiles.map((p) => p.id),
+    };
+  });
+  assert.equal(drawn.styleName, 'sasaeai');
+  assert.ok(drawn.labels.length >= 4, `district names written: ${drawn.labels}`);
+  assert.deepEqual(drawn.profiles, drawn.serverProfiles);
+
   const canvas = await page.locator('#map canvas').boundingBox();
   const cafe = rendered.sites.find((s) => s.kind === 'cafe');
   await page.mouse.click(canvas.x + cafe.at.x, canvas.y + cafe.at.y);
