@@ -147,4 +147,25 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     assert!(kind.starts_with("application/json"));
     let problem = ureq::get(format!("{base}/ogc?f=xml")).call().unwrap_err();
     assert!(problem.to_string().contains("400"), "{problem}");
+
+    // Items as pages too: a table of one page of features, each linking to its own page, and the next.
+    let (kind, html) = page(format!("{base}/ogc/collections/sites/items?limit=5&f=html"), "*/*");
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert_eq!(html.matches("<tr>").count(), 6, "a header and five sites: {html}");
+    let first = &get(base, "/ogc/collections/sites/items?limit=5")["features"][0];
+    assert!(html.contains(&format!(r#"href="items/{}?f=html""#, first["id"])), "{html}");
+    assert!(html.contains(first["properties"]["name"].as_str().unwrap()), "{html}");
+    let next =
+        html.split(r#"rel="next" href=""#).nth(1).and_then(|t| t.split('"').next()).expect("a next link");
+    let next = next.replace("&amp;", "&");
+    assert_eq!(next.matches("f=html").count(), 1, "{next}");
+    let (_, second) = page(next, "*/*");
+    assert_eq!(second.matches("<tr>").count(), 6, "{second}");
+    let (kind, one) = page(format!("{base}/ogc/collections/sites/items/{}", first["id"]), "text/html");
+    assert!(
+        kind.starts_with("text/html") && one.contains(first["properties"]["name"].as_str().unwrap()),
+        "{one}"
+    );
+    let (kind, _) = page(format!("{base}/ogc/collections/sites/items?limit=5"), "application/geo+json");
+    assert!(kind.starts_with("application/geo+json"), "{kind}");
 }

@@ -107,26 +107,23 @@ impl FromRequestParts<AppState> for Asked {
 
 /// `value` as JSON, or as a page for people, varying with the Host it names and what is accepted.
 fn answer(value: Value, html: bool) -> Response {
-    let vary = [(header::VARY, "host, accept")];
-    if html { (vary, Html(page(&value))).into_response() } else { (vary, Json(value)).into_response() }
+    if html {
+        answer_html(page(&value))
+    } else {
+        ([(header::VARY, "host, accept")], Json(value)).into_response()
+    }
 }
 
 /// A document of this API as HTML: its title and description, the collections as a table, the
 /// conformance classes, and every link (JSON documents linked as their pages).
 fn page(v: &Value) -> String {
-    let esc =
-        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let text = |v: &Value| esc(v.as_str().unwrap_or_default());
     let as_page = |l: &Value| {
         let href = text(&l["href"]);
         if l["type"] == "application/json" { format!("{href}?f=html") } else { href }
     };
-    let title = v["title"].as_str().unwrap_or("OGC API – Features");
-    let mut h = format!(
-        r#"<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{t}</title><style>body{{font-family:sans-serif;max-width:60em;margin:1em auto}}td,th{{border:1px solid #bbb;padding:.2em .5em}}table{{border-collapse:collapse}}</style></head><body><h1>{t}</h1><p>{d}</p>"#,
-        t = esc(title),
-        d = text(&v["description"])
-    );
+    let mut h = html_head(v["title"].as_str().unwrap_or("OGC API – Features"));
+    h.push_str(&format!("<p>{}</p>", text(&v["description"])));
     if let Some(b) = v["extent"]["spatial"]["bbox"][0].as_array() {
         let b: Vec<String> = b.iter().map(|x| x.to_string()).collect();
         h.push_str(&format!("<p>範囲（経度・緯度）: {}</p>", b.join(", ")));
@@ -244,7 +241,7 @@ pub struct ItemsQuery {
     after: Option<i64>,
     level: Option<String>,
     kind: Option<String>,
-    /// Only `json` for now: the items are GeoJSON.
+    /// `json` (or `geojson`) or `html`.
     f: Option<String>,
 }
 
@@ -261,9 +258,7 @@ pub async fn items(
     let uri: Uri = format!("{}{path}", base_url(&state, &headers)?)
         .parse()
         .map_err(|_| AppError::bad_request("the request's address cannot be written as a link"))?;
-    if let Some(f) = q.f.as_deref().filter(|f| !matches!(*f, "json" | "geojson")) {
-        return Err(AppError::parameter("f", format!("{f:?}: the items are served as GeoJSON (f=json)")));
-    }
+    let html = wants_html(q.f.as_deref().map(|f| if f == "geojson" { "json" } else { f }), &headers)?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let index = state.app.store.read();
     let only = |name: &str, given: &Option<String>, of: &str| match given {
@@ -283,18 +278,104 @@ pub async fn items(
         }
         _ => super::population::page_of(&index, bbox.as_ref(), q.limit, q.after, &uri)?,
     };
-    response.headers_mut().insert(header::VARY, axum::http::HeaderValue::from_static("host"));
+    if html {
+        // A page is at most a list page's size, so it is read whole to be written as a table.
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let page: Value = serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.into()))?;
+        return Ok(answer_html(items_page(c, &page)));
+    }
+    response.headers_mut().insert(header::VARY, axum::http::HeaderValue::from_static("host, accept"));
     Ok(response)
+}
+
+/// A page of items as an HTML table: each feature's id (linking to its own page) and properties,
+/// and the link to the next page.
+fn items_page(c: &Collection, page: &Value) -> String {
+    let features = page["features"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut keys: Vec<&str> = Vec::new();
+    for f in features {
+        for k in f["properties"].as_object().into_iter().flat_map(|p| p.keys()) {
+            if !keys.contains(&k.as_str()) {
+                keys.push(k);
+            }
+        }
+    }
+    let mut h = html_head(c.title);
+    h.push_str(&format!("<p>{} 件</p><table><tr><th>id</th>", page["numberReturned"]));
+    keys.iter().for_each(|k| h.push_str(&format!("<th>{}</th>", esc(k))));
+    h.push_str("</tr>");
+    for f in features {
+        let id = f["id"].to_string();
+        h.push_str(&format!(r#"<tr><td><a href="items/{id}?f=html">{id}</a></td>"#));
+        for k in &keys {
+            h.push_str(&format!("<td>{}</td>", cell(&f["properties"][*k])));
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>");
+    for l in page["links"].as_array().into_iter().flatten().filter(|l| l["rel"] == "next") {
+        let href = l["href"].as_str().unwrap_or_default();
+        let href = if href.contains("f=html") { href.to_owned() } else { format!("{href}&f=html") };
+        h.push_str(&format!(r#"<p><a rel="next" href="{}">次のページ</a></p>"#, esc(&href)));
+    }
+    h.push_str("</body></html>");
+    h
+}
+
+/// One feature as an HTML page: its properties and where it is.
+fn item_page(c: &Collection, feature: &Value) -> String {
+    let name = feature["properties"]["name"].as_str().unwrap_or(c.title);
+    let mut h = html_head(name);
+    h.push_str("<table>");
+    for (k, v) in feature["properties"].as_object().into_iter().flatten() {
+        h.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), cell(v)));
+    }
+    h.push_str(&format!(
+        "<tr><th>geometry</th><td>{}</td></tr></table>",
+        esc(feature["geometry"]["type"].as_str().unwrap_or("—"))
+    ));
+    if let Some([lon, lat]) = feature["geometry"]["coordinates"].as_array().map(Vec::as_slice) {
+        h.push_str(&format!("<p>経度 {lon}、緯度 {lat}</p>"));
+    }
+    h.push_str(&format!(r#"<p><a href="../items?f=html">{}の一覧</a></p></body></html>"#, esc(c.title)));
+    h
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A property as table text.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => esc(s),
+        other => esc(&other.to_string()),
+    }
+}
+
+fn html_head(title: &str) -> String {
+    format!(
+        r#"<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{t}</title><style>body{{font-family:sans-serif;max-width:60em;margin:1em auto}}td,th{{border:1px solid #bbb;padding:.2em .5em}}table{{border-collapse:collapse}}</style></head><body><h1>{t}</h1>"#,
+        t = esc(title)
+    )
+}
+
+/// A page for people, varying with the Host its links name and what is accepted.
+fn answer_html(page: String) -> Response {
+    ([(header::VARY, "host, accept")], Html(page)).into_response()
 }
 
 /// `GET /ogc/collections/{collection}/items/{fid}`.
 pub async fn item(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    asked: Asked,
     Path((id, fid)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
     let c = collection(&id)?;
-    let base = base_url(&state, &headers)?;
+    let base = asked.base;
     let index = state.app.store.read();
     let missing = || AppError::not_found(format!("no feature {fid} in {}", c.id));
     let mut feature = match c.id {
@@ -314,6 +395,9 @@ pub async fn item(
         ),
         link("collection", "application/json", format!("{base}/ogc/collections/{}", c.id), c.title),
     ]);
-    Ok(([(header::CONTENT_TYPE, "application/geo+json"), (header::VARY, "host")], Json(feature))
+    if asked.html {
+        return Ok(answer_html(item_page(c, &feature)));
+    }
+    Ok(([(header::CONTENT_TYPE, "application/geo+json"), (header::VARY, "host, accept")], Json(feature))
         .into_response())
 }
