@@ -115,6 +115,16 @@ fn searches(c: &mut Criterion) {
             black_box(total)
         })
     });
+    group.bench_function("all_catchments_elderly_15min_every_core", |b| {
+        use rayon::prelude::*;
+        b.iter(|| {
+            let total: f64 = sites
+                .par_iter()
+                .map(|s| catchment(&graph, &settings, "elderly", &[*s], 15.0).unwrap().area_m2)
+                .sum();
+            black_box(total)
+        })
+    });
     group.bench_function("coverage_of_2000_points_elderly_15min", |b| {
         b.iter(|| {
             black_box(
@@ -125,5 +135,64 @@ fn searches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, import, searches);
+/// Heidelberg's streets and, a degree of latitude away, a grid of `side × side` junctions: a graph
+/// with about `2 × side²` more edges on which a walk from Heidelberg reaches exactly what it reaches
+/// on Heidelberg alone.
+fn with_far_grid(side: u32) -> Graph {
+    let (mut nodes, mut edges) = read_file(&pbf()).unwrap();
+    let first = nodes.len() as u32;
+    let at = |i: u32, j: u32| Coord { x: 8.6 + f64::from(i) * 0.001, y: 50.4 + f64::from(j) * 0.0009 };
+    for j in 0..side {
+        for i in 0..side {
+            nodes.push(at(i, j));
+        }
+    }
+    let id = |i: u32, j: u32| first + j * side + i;
+    let mut street = |a: (u32, u32), b: (u32, u32)| {
+        edges.push(sasaeai::network::EdgeData {
+            a: id(a.0, a.1),
+            b: id(b.0, b.1),
+            geometry: geo::LineString(vec![at(a.0, a.1), at(b.0, b.1)]),
+            steps: false,
+            highway: "residential".into(),
+            way_id: None,
+        })
+    };
+    for j in 0..side {
+        for i in 0..side {
+            if i + 1 < side {
+                street((i, j), (i + 1, j));
+            }
+            if j + 1 < side {
+                street((i, j), (i, j + 1));
+            }
+        }
+    }
+    Graph::new(nodes, edges)
+}
+
+/// One search's cost as the graph grows while the walk does not.
+fn graph_size(c: &mut Criterion) {
+    let settings = NetworkSettings::default();
+    let profile = settings.profile("elderly").unwrap();
+    let mut group = c.benchmark_group("network_graph_size");
+    let heidelberg = with_far_grid(0);
+    // The same starts in both: Heidelberg's nodes keep their numbers when the grid is added.
+    let starts = points(&heidelberg, 64, 1);
+    for (name, graph) in [("heidelberg", heidelberg), ("heidelberg_and_250k_far_edges", with_far_grid(354))] {
+        eprintln!("{name}: {} nodes, {} edges", graph.nodes().len(), graph.edges().len());
+        let snaps: Vec<_> = starts.iter().map(|p| snap(&graph, profile, *p, 300.0, 100).unwrap()).collect();
+        let mut i = 0;
+        group.bench_function(BenchmarkId::new("search_15min_elderly", name), |b| {
+            b.iter(|| {
+                i = (i + 1) % snaps.len();
+                let reach = search(&graph, profile, vec![Source::walking_from(snaps[i], profile)], 15.0);
+                black_box(reach.reached_nodes().len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, import, searches, graph_size);
 criterion_main!(benches);

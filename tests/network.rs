@@ -102,9 +102,9 @@ fn heidelberg_reachability_equals_networkx() {
             assert_eq!(ours, their_nodes, "{profile_name}: reached nodes from {source}");
             for (node, minutes) in theirs {
                 assert!(
-                    (dist[*node as usize] - minutes).abs() < 1e-6,
+                    (dist.get(*node) - minutes).abs() < 1e-6,
                     "{profile_name} {source}->{node}: {} vs {minutes}",
-                    dist[*node as usize]
+                    dist.get(*node)
                 );
             }
         }
@@ -380,4 +380,29 @@ fn coverage_of_many_sites_equals_the_nearest_single_site_search() {
         "the demo has both covered homes and a gap: {covered}/{}",
         homes.len()
     );
+}
+
+/// Catchments of a kind are searched on every core; each equals the same site's catchment searched
+/// alone, in the sites' order.
+#[tokio::test]
+async fn catchments_of_several_kinds_on_every_core_equal_each_searched_alone() {
+    use sasaeai::model::SiteKind::{Cafe, Clinic, Engawa, Kayoinoba};
+    let (_d, s) = demo_state();
+    let all =
+        get(&s, "/api/catchments?kind=cafe,engawa,kayoinoba,clinic&minutes=20&profile=elderly").await.json();
+    let index = s.app.store.read();
+    let graph = index.network().unwrap();
+    let sites = index.sites_open_in(&[Cafe, Engawa, Kayoinoba, Clinic], None, None);
+    let features = all["features"].as_array().unwrap();
+    assert!(sites.len() > 10);
+    assert_eq!(features.len(), sites.len());
+    for (feature, site) in features.iter().zip(&sites) {
+        assert_eq!(feature["properties"]["site_id"], site.id.0);
+        let alone =
+            sasaeai::network::catchment(graph, &s.app.settings, "elderly", &[site.data.location.0], 20.0)
+                .unwrap();
+        let expected = sasaeai::export::catchment_feature(&alone, Default::default());
+        assert_eq!(feature["geometry"], expected["geometry"], "site {}", site.id);
+        assert_eq!(feature["properties"]["area_m2"], expected["properties"]["area_m2"]);
+    }
 }

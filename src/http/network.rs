@@ -151,9 +151,17 @@ pub async fn of_kind(
                     features.push((Arc::new(c), crate::props!({ "kinds": kinds, "sites": reaching })));
                 }
             } else {
-                for s in &sites {
-                    deadline.check().map_err(AnalysisError::from)?;
-                    match site_catchment(&state, &graph, version, s, &q) {
+                // One search per site, on every core; the answer keeps the sites' order.
+                use rayon::prelude::*;
+                let each: Vec<Result<_, AppError>> = sites
+                    .par_iter()
+                    .map(|s| {
+                        deadline.check().map_err(AnalysisError::from)?;
+                        Ok(site_catchment(&state, &graph, version, s, &q))
+                    })
+                    .collect();
+                for (s, answer) in sites.iter().zip(each) {
+                    match answer? {
                         Ok(c) => features.push((c, site_props(s))),
                         Err(e @ NetworkError::TooFar { .. }) => {
                             skipped.push(SkippedSite::new(s, e.to_string()))

@@ -1,11 +1,87 @@
 //! Time-budgeted Dijkstra over the walking graph, from one or many snapped points, and what it
 //! reached: node times, the time to any other snapped point, and the reached pieces of street
-//! (edges cut where the budget runs out). Times are minutes; pieces are in local metres.
+//! (edges cut where the budget runs out). Times are minutes; pieces are in local metres. A search
+//! sets and clears the times of the nodes it reaches only, so it costs what a walk reaches — the
+//! same in a city ten times larger — never the size of the whole graph.
 
 use super::{Graph, Profile, Snap};
 use geo::{Coord, LineString};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+
+/// Minutes to each node a search reached; every other node is out of reach. Kept in an array as
+/// long as the graph, taken from [`SPARE`] and handed back with only the entries the search set
+/// put back, so a search never fills or clears an array the size of the whole graph.
+#[derive(Debug)]
+pub struct NodeTimes {
+    times: Vec<f64>,
+    /// The nodes whose time was set, each once.
+    touched: Vec<u32>,
+}
+
+/// Time arrays of finished searches, every entry back at infinity: at most [`SPARE_ARRAYS`].
+static SPARE: parking_lot::Mutex<Vec<Vec<f64>>> = parking_lot::const_mutex(Vec::new());
+
+/// Arrays kept for later searches: enough for the searches that run at once on a few cores.
+const SPARE_ARRAYS: usize = 16;
+
+impl NodeTimes {
+    /// No node reached yet, for a graph of `nodes` nodes.
+    fn for_graph(nodes: usize) -> Self {
+        let mut times = SPARE.lock().pop().unwrap_or_default();
+        if times.len() < nodes {
+            times.resize(nodes, f64::INFINITY);
+        }
+        NodeTimes { times, touched: Vec::new() }
+    }
+
+    /// Minutes to node `n`; `f64::INFINITY` when it was not reached.
+    pub fn get(&self, n: u32) -> f64 {
+        self.times[n as usize]
+    }
+
+    fn set(&mut self, n: u32, minutes: f64) {
+        if self.times[n as usize].is_infinite() {
+            self.touched.push(n);
+        }
+        self.times[n as usize] = minutes;
+    }
+
+    /// How many nodes were reached.
+    pub fn len(&self) -> usize {
+        self.touched.len()
+    }
+
+    /// Whether no node was reached.
+    pub fn is_empty(&self) -> bool {
+        self.touched.is_empty()
+    }
+
+    /// The nodes reached and their minutes, in node order.
+    fn sorted(&self) -> Vec<(u32, f64)> {
+        let mut all: Vec<(u32, f64)> = self.touched.iter().map(|&n| (n, self.get(n))).collect();
+        all.sort_by_key(|(n, _)| *n);
+        all
+    }
+}
+
+impl PartialEq for NodeTimes {
+    fn eq(&self, other: &Self) -> bool {
+        self.sorted() == other.sorted()
+    }
+}
+
+impl Drop for NodeTimes {
+    fn drop(&mut self) {
+        for &n in &self.touched {
+            self.times[n as usize] = f64::INFINITY;
+        }
+        let mut spare = SPARE.lock();
+        if spare.len() < SPARE_ARRAYS {
+            spare.push(std::mem::take(&mut self.times));
+        }
+    }
+}
 
 #[derive(PartialEq)]
 struct Queued(f64, u32);
@@ -25,25 +101,31 @@ impl Ord for Queued {
     }
 }
 
-/// Minutes from the seeds to every node reached within `budget`; `f64::INFINITY` elsewhere. Also
-/// returns the settled nodes in the order they were settled.
+/// Minutes from the seeds to every node reached within `budget`, and the nodes in the order they
+/// were settled.
 pub fn dijkstra(
     graph: &Graph,
     profile: &Profile,
     seeds: impl IntoIterator<Item = (u32, f64)>,
     budget: f64,
-) -> (Vec<f64>, Vec<u32>) {
-    let mut dist = vec![f64::INFINITY; graph.nodes().len()];
+) -> (NodeTimes, Vec<u32>) {
+    let mut dist = NodeTimes::for_graph(graph.nodes().len());
     let mut heap = BinaryHeap::new();
+    let improve = |dist: &mut NodeTimes, node: u32, cost: f64| {
+        let improves = cost <= budget && cost < dist.get(node);
+        if improves {
+            dist.set(node, cost);
+        }
+        improves
+    };
     for (node, cost) in seeds {
-        if cost <= budget && cost < dist[node as usize] {
-            dist[node as usize] = cost;
+        if improve(&mut dist, node, cost) {
             heap.push(Queued(cost, node));
         }
     }
     let mut settled = Vec::new();
     while let Some(Queued(cost, node)) = heap.pop() {
-        if cost > dist[node as usize] {
+        if cost > dist.get(node) {
             continue;
         }
         settled.push(node);
@@ -53,8 +135,7 @@ pub fn dijkstra(
                 continue;
             }
             let next = cost + profile.minutes(edge.length_m, edge.data.steps);
-            if next <= budget && next < dist[other as usize] {
-                dist[other as usize] = next;
+            if improve(&mut dist, other, next) {
                 heap.push(Queued(next, other));
             }
         }
@@ -81,7 +162,7 @@ pub struct Reach<'g> {
     graph: &'g Graph,
     profile: &'g Profile,
     budget: f64,
-    dist: Vec<f64>,
+    dist: NodeTimes,
     settled: Vec<u32>,
     sources: Vec<Source>,
     sources_on_edge: HashMap<u32, Vec<usize>>,
@@ -111,7 +192,7 @@ pub fn search<'g>(graph: &'g Graph, profile: &'g Profile, sources: Vec<Source>, 
 impl Reach<'_> {
     /// Minutes from the nearest source to node `n`, if reached.
     pub fn node_minutes(&self, n: u32) -> Option<f64> {
-        let d = self.dist[n as usize];
+        let d = self.dist.get(n);
         d.is_finite().then_some(d)
     }
 
@@ -125,9 +206,8 @@ impl Reach<'_> {
     pub fn minutes_to(&self, target: &Snap) -> Option<f64> {
         let edge = self.graph.edge(target.edge);
         let steps = edge.data.steps;
-        let via_a = self.dist[edge.data.a as usize] + self.profile.minutes(target.along_m, steps);
-        let via_b =
-            self.dist[edge.data.b as usize] + self.profile.minutes(edge.length_m - target.along_m, steps);
+        let via_a = self.dist.get(edge.data.a) + self.profile.minutes(target.along_m, steps);
+        let via_b = self.dist.get(edge.data.b) + self.profile.minutes(edge.length_m - target.along_m, steps);
         let along_edge = self.sources_on_edge.get(&target.edge).into_iter().flatten().map(|&i| {
             let s = &self.sources[i];
             s.start_minutes + self.profile.minutes((s.snap.along_m - target.along_m).abs(), steps)
@@ -163,7 +243,7 @@ impl Reach<'_> {
 
     /// Every edge reached at all, with its reached intervals in metres from node `a`.
     pub fn reached_edges(&self) -> Vec<(u32, Vec<(f64, f64)>)> {
-        let mut done = std::collections::HashSet::new();
+        let mut done = foldhash::HashSet::default();
         let touched = self.settled.iter().flat_map(|&n| self.graph.neighbours(n).map(|(e, _)| e));
         touched
             .chain(self.sources_on_edge.keys().copied())
@@ -182,7 +262,7 @@ impl Reach<'_> {
         let len = edge.length_m;
         let metres_in = |minutes: f64| (minutes / self.profile.minutes(1.0, edge.data.steps)).max(0.0);
         let mut spans = Vec::new();
-        let (da, db) = (self.dist[edge.data.a as usize], self.dist[edge.data.b as usize]);
+        let (da, db) = (self.dist.get(edge.data.a), self.dist.get(edge.data.b));
         if da <= self.budget {
             spans.push((0.0, metres_in(self.budget - da).min(len)));
         }
