@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
 /// Minutes to each node a search reached; every other node is out of reach. Kept in an array as
-/// long as the graph, taken from [`SPARE`] and handed back with only the entries the search set
+/// long as the graph, taken from a pool of spare arrays and handed back with only the entries the search set
 /// put back, so a search never fills or clears an array the size of the whole graph.
 #[derive(Debug)]
 pub struct NodeTimes {
