@@ -49,9 +49,61 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     let info = Command::new("ogrinfo").args(["-ro", "-q", &url]).output().unwrap();
     let listed = String::from_utf8_lossy(&info.stdout);
     assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
-    for layer in ["areas", "sites", "population"] {
+    for layer in ["areas", "sites", "population", "coverage", "gaps"] {
         assert!(listed.contains(layer), "{layer} listed: {listed}");
     }
+    // The analyses, read by GDAL page by page, are the API's tables: each district's coverage and
+    // each gap, figure for figure.
+    let table = get(base, "/api/coverage?level=district");
+    let gaps = get(base, "/api/gaps?level=district");
+    for (layer, expected) in [
+        (
+            "coverage",
+            table["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["area_id"].as_i64().unwrap(), r["covered65_pct"].clone()))
+                .collect::<BTreeMap<_, _>>(),
+        ),
+        (
+            "gaps",
+            gaps["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| (f["id"].as_i64().unwrap(), f["properties"]["uncovered65"].clone()))
+                .collect(),
+        ),
+    ] {
+        let out = dir.path().join(format!("{layer}.geojson"));
+        let status = Command::new("ogr2ogr")
+            .args(["-f", "GeoJSON", "-oo", "PAGE_SIZE=3"])
+            .arg(&out)
+            .args([&url, layer])
+            .status()
+            .unwrap();
+        assert!(status.success(), "ogr2ogr {layer}");
+        let read: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let figure = if layer == "coverage" { "covered65_pct" } else { "uncovered65" };
+        let by_gdal: BTreeMap<i64, Value> = read["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["properties"]["area_id"].as_i64().unwrap(), f["properties"][figure].clone()))
+            .collect();
+        assert!(expected.len() >= 8, "{layer}: {expected:?}");
+        assert_eq!(by_gdal, expected, "{layer} read by GDAL");
+    }
+    // Another question, asked in the query, is the coverage table's for it.
+    let asked = get(base, "/ogc/collections/coverage/items?kinds=clinic&minutes=30&level=sphere");
+    let table = get(base, "/api/coverage?kinds=clinic&minutes=30&level=sphere");
+    let ours: Vec<&Value> =
+        asked["features"].as_array().unwrap().iter().map(|f| &f["properties"]["covered65"]).collect();
+    let theirs: Vec<&Value> = table["rows"].as_array().unwrap().iter().map(|r| &r["covered65"]).collect();
+    assert_eq!(ours, theirs);
+    let one = get(base, &format!("/ogc/collections/gaps/items/{}", gaps["features"][0]["id"]));
+    assert_eq!(one["properties"], gaps["features"][0]["properties"]);
     for (layer, api) in [
         ("sites", "/api/sites?limit=13"),
         ("areas", "/api/areas?limit=5"),

@@ -222,24 +222,65 @@ pub async fn gaps(
 ) -> Result<Json<Value>, AppError> {
     let question = q.question()?;
     let heavy = state.heavy.clone();
-    heavy.run("gaps", move |deadline| {
-        let c = coverage(&state, &question.key)?;
-        let index = state.app.store.read();
-        let gaps = analysis::gaps(&index, &state.app.settings, &c, question.level, deadline)?;
-        let features = gaps
-            .iter()
-            .enumerate()
-            .map(|(rank, g)| {
-                json!({ "type": "Feature", "id": g.area_id, "geometry": multipolygon_geometry(&g.geometry), "properties": {
-                    "rank": rank + 1, "area_id": g.area_id, "name": g.name, "level": g.level,
-                    "uncovered65": g.uncovered65, "uncovered75": g.uncovered75, "uncovered_area_m2": g.area_m2.round(),
-                    "kinds": question.key.kinds, "minutes": question.key.minutes(), "profile": question.key.profile,
-                }})
-            })
-            .collect();
-        Ok(Json(feature_collection(features)))
-    })
-    .await
+    heavy
+        .run("gaps", move |deadline| {
+            let features = gap_features(&state, &question.key, question.level, deadline)?;
+            Ok(Json(feature_collection(features.into_iter().map(|(_, f)| f).collect())))
+        })
+        .await
+}
+
+/// Each area's uncovered part as a GeoJSON feature with its area id, ranked by older residents
+/// left out: what `/api/gaps` lists and the OGC collection `gaps` holds.
+pub(super) fn gap_features(
+    state: &AppState,
+    key: &CoverageKey,
+    level: AreaLevel,
+    deadline: &crate::deadline::Deadline,
+) -> Result<Vec<(i64, Value)>, AppError> {
+    let c = coverage(state, key)?;
+    let index = state.app.store.read();
+    let gaps = analysis::gaps(&index, &state.app.settings, &c, level, deadline)?;
+    Ok(gaps
+        .iter()
+        .enumerate()
+        .map(|(rank, g)| {
+            let feature = json!({ "type": "Feature", "id": g.area_id, "geometry": multipolygon_geometry(&g.geometry), "properties": {
+                "rank": rank + 1, "area_id": g.area_id, "name": g.name, "level": g.level,
+                "uncovered65": g.uncovered65, "uncovered75": g.uncovered75, "uncovered_area_m2": g.area_m2.round(),
+                "kinds": key.kinds, "minutes": key.minutes(), "profile": key.profile,
+            }});
+            (g.area_id.0, feature)
+        })
+        .collect())
+}
+
+/// Each area of `level` as a GeoJSON feature with its coverage figures for `key` (the coverage
+/// table's row and the question), in id order: the OGC collection `coverage`.
+pub(super) fn coverage_features(
+    state: &AppState,
+    key: &CoverageKey,
+    level: AreaLevel,
+) -> Result<Vec<(i64, Value)>, AppError> {
+    let c = coverage(state, key)?;
+    let index = state.app.store.read();
+    let mut features: Vec<(i64, Value)> = rows_of(&c, level)?
+        .iter()
+        .filter_map(|r| {
+            let area = index.area(r.area_id?)?;
+            let mut properties = row_json(r);
+            properties["kinds"] = json!(key.kinds);
+            properties["minutes"] = json!(key.minutes());
+            properties["profile"] = json!(key.profile);
+            let geometry = multipolygon_geometry(&area.geometry);
+            Some((
+                area.id.0,
+                json!({ "type": "Feature", "id": area.id, "geometry": geometry, "properties": properties }),
+            ))
+        })
+        .collect();
+    features.sort_by_key(|(id, _)| *id);
+    Ok(features)
 }
 
 fn area_json(a: &crate::model::Area) -> Value {

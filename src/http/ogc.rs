@@ -40,7 +40,7 @@ struct Collection {
     description: &'static str,
 }
 
-const COLLECTIONS: [Collection; 3] = [
+const COLLECTIONS: [Collection; 5] = [
     Collection {
         id: "areas",
         title: "区域（区・日常生活圏域・地区・町丁）",
@@ -56,11 +56,28 @@ const COLLECTIONS: [Collection; 3] = [
         title: "人口（65歳以上・75歳以上）",
         description: "Population points with their totals and aged 65+ and 75+, each with its year.",
     },
+    Collection {
+        id: "coverage",
+        title: "徒歩圏のカバー率（地区ごと）",
+        description: "Each area's older residents within a walk of the places to go: level=district|sphere|ward|chome, \
+                      and the question kinds=cafe,engawa,kayoinoba&minutes=15&profile=elderly (these by default).",
+    },
+    Collection {
+        id: "gaps",
+        title: "徒歩圏外（ギャップ）",
+        description: "Each area's part beyond the walk, ranked by older residents left out; level= and the same \
+                      question as coverage.",
+    },
 ];
+
+/// The collections whose features answer a question (kinds, minutes, profile) about an area level.
+const ANALYSES: [&str; 2] = ["coverage", "gaps"];
 
 fn collection(id: &str) -> Result<&'static Collection, AppError> {
     COLLECTIONS.iter().find(|c| c.id == id).ok_or_else(|| {
-        AppError::not_found(format!("no collection {id:?}; collections: areas, sites, population"))
+        AppError::not_found(format!(
+            "no collection {id:?}; collections: areas, sites, population, coverage, gaps"
+        ))
     })
 }
 
@@ -188,7 +205,7 @@ pub async fn conformance(asked: Asked) -> Response {
 /// The smallest lon/lat box around a collection's features, if it has any.
 fn extent(index: &Index, id: &str) -> Option<[f64; 4]> {
     let r = match id {
-        "areas" => index.areas_extent(),
+        "areas" | "coverage" | "gaps" => index.areas_extent(),
         "sites" => index.sites_extent(),
         _ => index.population_extent(),
     }?;
@@ -241,8 +258,20 @@ pub struct ItemsQuery {
     after: Option<i64>,
     level: Option<String>,
     kind: Option<String>,
+    kinds: Option<String>,
+    minutes: Option<f64>,
+    profile: Option<String>,
     /// `json` (or `geojson`) or `html`.
     f: Option<String>,
+}
+
+impl ItemsQuery {
+    /// The question of an analysis collection, checked: its kinds, minutes and profile.
+    fn question(&self) -> Result<crate::analysis::CoverageKey, AppError> {
+        let key =
+            super::analysis::question_key(self.kinds.as_deref(), self.minutes, self.profile.as_deref())?;
+        Ok(key)
+    }
 }
 
 /// `GET /ogc/collections/{collection}/items?bbox=&limit=&level=&kind=`.
@@ -265,9 +294,38 @@ pub async fn items(
         Some(_) if c.id != of => Err(AppError::parameter(name, format!("filters {of}, not {}", c.id))),
         _ => Ok(()),
     };
-    only("level", &q.level, "areas")?;
+    if !ANALYSES.contains(&c.id) {
+        only("level", &q.level, "areas")?;
+    }
     only("kind", &q.kind, "sites")?;
+    for (name, given) in
+        [("kinds", q.kinds.is_some()), ("minutes", q.minutes.is_some()), ("profile", q.profile.is_some())]
+    {
+        if given && !ANALYSES.contains(&c.id) {
+            return Err(AppError::parameter(name, format!("asks coverage and gaps, not {}", c.id)));
+        }
+    }
     let mut response = match c.id {
+        "coverage" | "gaps" => {
+            let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
+            let key = q.question()?;
+            let inside: Option<std::collections::HashSet<i64>> =
+                bbox.map(|b| index.areas_in(Some(level), Some(&b)).iter().map(|a| a.id.0).collect());
+            drop(index);
+            let (state, gaps) = (state.clone(), c.id == "gaps");
+            let mut features = state
+                .heavy
+                .clone()
+                .run("the analysis", move |deadline| match gaps {
+                    true => super::analysis::gap_features(&state, &key, level, deadline),
+                    false => super::analysis::coverage_features(&state, &key, level),
+                })
+                .await?;
+            features.retain(|(id, _)| inside.as_ref().is_none_or(|ids| ids.contains(id)));
+            features.sort_by_key(|(id, _)| *id);
+            let page = super::pages::Page::new(q.limit, q.after, super::pages::PAGE_SIZES.areas)?;
+            super::pages::collection_page(c.id, features, |(id, _)| *id, |(_, f)| f.clone(), page, &uri)
+        }
         "areas" => {
             let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
             super::areas::page_of(index, level, bbox.as_ref(), q.limit, q.after, &uri)?
@@ -373,12 +431,27 @@ pub async fn item(
     State(state): State<AppState>,
     asked: Asked,
     Path((id, fid)): Path<(String, i64)>,
+    Query(q): Query<ItemsQuery>,
 ) -> Result<Response, AppError> {
     let c = collection(&id)?;
     let base = asked.base;
     let index = state.app.store.read();
     let missing = || AppError::not_found(format!("no feature {fid} in {}", c.id));
     let mut feature = match c.id {
+        "coverage" | "gaps" => {
+            // An area's feature, answered at its own level.
+            let level = index.area(crate::model::AreaId(fid)).ok_or_else(missing)?.level;
+            let (key, state, gaps) = (q.question()?, state.clone(), c.id == "gaps");
+            let features = state
+                .heavy
+                .clone()
+                .run("the analysis", move |deadline| match gaps {
+                    true => super::analysis::gap_features(&state, &key, level, deadline),
+                    false => super::analysis::coverage_features(&state, &key, level),
+                })
+                .await?;
+            features.into_iter().find(|(id, _)| *id == fid).map(|(_, f)| f).ok_or_else(missing)?
+        }
         "areas" => {
             let area = index.area(crate::model::AreaId(fid)).ok_or_else(missing)?;
             area_feature(area, index.parent_name(area))
