@@ -37,6 +37,19 @@ fn all_by_api(base: &str, first: &str) -> BTreeMap<i64, Value> {
     out
 }
 
+/// The collection `layer` of the OGC API at `url` as GDAL reads it, `page_size` features a request.
+fn gdal_read(url: &str, layer: &str, page_size: usize, dir: &std::path::Path) -> Value {
+    let out = dir.join(format!("{layer}.geojson"));
+    let status = Command::new("ogr2ogr")
+        .args(["-f", "GeoJSON", "-oo", &format!("PAGE_SIZE={page_size}")])
+        .arg(&out)
+        .args([url, layer])
+        .status()
+        .unwrap();
+    assert!(status.success(), "ogr2ogr {layer}");
+    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+}
+
 #[test]
 fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     if !common::has_tool("ogr2ogr", "gdal-bin") {
@@ -76,15 +89,7 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
                 .collect(),
         ),
     ] {
-        let out = dir.path().join(format!("{layer}.geojson"));
-        let status = Command::new("ogr2ogr")
-            .args(["-f", "GeoJSON", "-oo", "PAGE_SIZE=3"])
-            .arg(&out)
-            .args([&url, layer])
-            .status()
-            .unwrap();
-        assert!(status.success(), "ogr2ogr {layer}");
-        let read: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let read = gdal_read(&url, layer, 3, dir.path());
         let figure = if layer == "coverage" { "covered65_pct" } else { "uncovered65" };
         let by_gdal: BTreeMap<i64, Value> = read["features"]
             .as_array()
@@ -109,15 +114,7 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
         ("areas", "/api/areas?limit=5"),
         ("population", "/api/population?limit=200"),
     ] {
-        let out = dir.path().join(format!("{layer}.geojson"));
-        let status = Command::new("ogr2ogr")
-            .args(["-f", "GeoJSON", "-oo", "PAGE_SIZE=7"])
-            .arg(&out)
-            .args([&url, layer])
-            .status()
-            .unwrap();
-        assert!(status.success(), "ogr2ogr {layer}");
-        let read: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let read = gdal_read(&url, layer, 7, dir.path());
         let features = read["features"].as_array().unwrap();
         let by_gdal: BTreeMap<i64, Value> = features
             .iter()

@@ -312,15 +312,7 @@ pub async fn items(
             let inside: Option<std::collections::HashSet<i64>> =
                 bbox.map(|b| index.areas_in(Some(level), Some(&b)).iter().map(|a| a.id.0).collect());
             drop(index);
-            let (state, gaps) = (state.clone(), c.id == "gaps");
-            let mut features = state
-                .heavy
-                .clone()
-                .run("the analysis", move |deadline| match gaps {
-                    true => super::analysis::gap_features(&state, &key, level, deadline),
-                    false => super::analysis::coverage_features(&state, &key, level),
-                })
-                .await?;
+            let mut features = analysis_features(&state, c, key, level).await?;
             features.retain(|(id, _)| inside.as_ref().is_none_or(|ids| ids.contains(id)));
             features.sort_by_key(|(id, _)| *id);
             let page = super::pages::Page::new(q.limit, q.after, super::pages::PAGE_SIZES.areas)?;
@@ -426,6 +418,25 @@ fn answer_html(page: String) -> Response {
     ([(header::VARY, "host, accept")], Html(page)).into_response()
 }
 
+/// The features of the analysis collection `c` (coverage or gaps) for `key` at `level`, worked out
+/// in the heavy queue.
+async fn analysis_features(
+    state: &AppState,
+    c: &Collection,
+    key: crate::analysis::CoverageKey,
+    level: AreaLevel,
+) -> Result<Vec<(i64, Value)>, AppError> {
+    let (state, gaps) = (state.clone(), c.id == "gaps");
+    state
+        .heavy
+        .clone()
+        .run("the analysis", move |deadline| match gaps {
+            true => super::analysis::gap_features(&state, &key, level, deadline),
+            false => super::analysis::coverage_features(&state, &key, level),
+        })
+        .await
+}
+
 /// `GET /ogc/collections/{collection}/items/{fid}`.
 pub async fn item(
     State(state): State<AppState>,
@@ -441,15 +452,7 @@ pub async fn item(
         "coverage" | "gaps" => {
             // An area's feature, answered at its own level.
             let level = index.area(crate::model::AreaId(fid)).ok_or_else(missing)?.level;
-            let (key, state, gaps) = (q.question()?, state.clone(), c.id == "gaps");
-            let features = state
-                .heavy
-                .clone()
-                .run("the analysis", move |deadline| match gaps {
-                    true => super::analysis::gap_features(&state, &key, level, deadline),
-                    false => super::analysis::coverage_features(&state, &key, level),
-                })
-                .await?;
+            let features = analysis_features(&state, c, q.question()?, level).await?;
             features.into_iter().find(|(id, _)| *id == fid).map(|(_, f)| f).ok_or_else(missing)?
         }
         "areas" => {
