@@ -346,7 +346,9 @@ fn cookie_of(reply: &Reply) -> String {
 
 #[tokio::test]
 async fn sessions_csrf_expiry_logout_throttling_and_tokens() {
-    let t = Town::new(AccountSettings { session_idle_minutes: 1.5 / 60.0, ..AccountSettings::default() });
+    // Idle sessions end after 5 s: long enough for the first steps on a busy CI core (1.5 s once
+    // expired before the second request), short enough to wait out.
+    let t = Town::new(AccountSettings { session_idle_minutes: 5.0 / 60.0, ..AccountSettings::default() });
     let ok = login(&t, "alice", PASSWORD).await;
     assert_eq!(ok.status, 200);
     let cookie = cookie_of(&ok);
@@ -369,7 +371,7 @@ async fn sessions_csrf_expiry_logout_throttling_and_tokens() {
     let me = request(&t.s, "GET", "/api/me", &[("cookie", &cookie)], "").await.json();
     assert_eq!((me["name"].as_str(), me["csrf"].as_str()), (Some("alice"), Some(csrf.as_str())));
     // Idle expiry.
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    std::thread::sleep(std::time::Duration::from_millis(5600));
     let me = request(&t.s, "GET", "/api/me", &[("cookie", &cookie)], "").await.json();
     assert_eq!(me["signed_in"], false);
     // Logout ends the session.
