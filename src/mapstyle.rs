@@ -106,37 +106,29 @@ fn area_labels(level: AreaLevel) -> Option<Value> {
     }))
 }
 
-/// The tile sources: each set's tile URL template (with the question where the set shows one),
-/// its zooms and attribution.
-pub struct Sources<'a> {
-    /// `(set, tile URL template, minzoom)`, for base, analysis, network, population and support.
-    pub sets: [(&'static str, String, u8); 5],
-    pub attribution: &'a str,
+/// A tile source of the style: a layer set, its tile URL template and the zooms its layers span.
+pub struct TileSource {
+    pub set: String,
+    pub url: String,
+    pub minzoom: u8,
+    pub maxzoom: u8,
 }
 
-/// The style document of the map: every layer the page draws, in its order, hidden where the page
-/// starts with it hidden.
-pub fn style(sources: &Sources<'_>) -> Value {
+/// The style document of the map over `sources` (the layer sets base, analysis, network,
+/// population and support), `attribution` on the base set: every layer the page draws, in its order,
+/// hidden where the page starts with it hidden.
+pub fn style(sources: &[TileSource], attribution: &str) -> Value {
     let mut srcs = serde_json::Map::new();
-    for (set, url, minzoom) in &sources.sets {
-        let mut source = json!({ "type": "vector", "tiles": [url], "minzoom": minzoom, "maxzoom": 16 });
-        if *set == "base" {
-            source["attribution"] = json!(sources.attribution);
+    for s in sources {
+        let mut source =
+            json!({ "type": "vector", "tiles": [s.url], "minzoom": s.minzoom, "maxzoom": s.maxzoom });
+        if s.set == "base" {
+            source["attribution"] = json!(attribution);
         }
-        srcs.insert((*set).into(), source);
+        srcs.insert(s.set.clone(), source);
     }
     let hidden = json!({ "visibility": "none" });
-    let mut style = json!({
-        "version": 8,
-        "name": "sasaeai",
-        "metadata": {
-            "sasaeai:coverage_stops": COVERAGE_STOPS,
-            "sasaeai:support_stops": SUPPORT_STOPS,
-            "sasaeai:no_figure": NO_FIGURE,
-            "sasaeai:kind_colours": SiteKind::ALL.iter().map(|k| (k.as_str().to_owned(), json!(kind_colour(*k)))).collect::<serde_json::Map<_, _>>(),
-        },
-        "sources": srcs,
-        "layers": [
+    let mut layers = json!([
             { "id": "background", "type": "background", "paint": { "background-color": "#eef1ec" } },
             { "id": "areas-city-fill", "type": "fill", "source": "base", "source-layer": "areas_city", "paint": { "fill-color": "#ffffff" } },
             { "id": "choropleth", "type": "fill", "source": "base", "source-layer": "areas_district",
@@ -163,15 +155,26 @@ pub fn style(sources: &Sources<'_>) -> Value {
                   "circle-color": by_kind(kind_colour(SiteKind::Other)),
                   "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5,
               } },
-            { "id": "labels-sites", "type": "symbol", "source": "base", "source-layer": "sites", "minzoom": 15,
-              "layout": { "text-field": ["get", "name"], "text-font": ["sans-serif"], "text-size": 11,
-                          "text-anchor": "top", "text-offset": [0, 0.8], "text-max-width": 10 },
-              "paint": halo() },
-        ],
-    });
-    let layers = style["layers"].as_array_mut().expect("a list");
-    let sites_label = layers.pop().expect("the sites' names come last");
-    layers.extend(AreaLevel::ALL.iter().filter_map(|l| area_labels(*l)));
-    layers.push(sites_label);
-    style
+    ]);
+    let names = layers.as_array_mut().expect("a list");
+    names.extend(AreaLevel::ALL.iter().filter_map(|l| area_labels(*l)));
+    let mut sites_text = text(11.0);
+    sites_text["text-anchor"] = json!("top");
+    sites_text["text-offset"] = json!([0, 0.8]);
+    names.push(json!({
+        "id": "labels-sites", "type": "symbol", "source": "base", "source-layer": "sites", "minzoom": 15,
+        "layout": sites_text, "paint": halo(),
+    }));
+    json!({
+        "version": 8,
+        "name": "sasaeai",
+        "metadata": {
+            "sasaeai:coverage_stops": COVERAGE_STOPS,
+            "sasaeai:support_stops": SUPPORT_STOPS,
+            "sasaeai:no_figure": NO_FIGURE,
+            "sasaeai:kind_colours": SiteKind::ALL.iter().map(|k| (k.as_str().to_owned(), json!(kind_colour(*k)))).collect::<serde_json::Map<_, _>>(),
+        },
+        "sources": srcs,
+        "layers": layers,
+    })
 }

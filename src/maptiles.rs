@@ -12,7 +12,7 @@ use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::network::NetworkSettings;
 use crate::network::catchment::ShedPieces;
 use crate::store::{Index, LayerVersions};
-use geo::{BoundingRect, Geometry, InteriorPoint, Intersects, MultiLineString, MultiPolygon};
+use geo::{BoundingRect, CoordsIter, Geometry, Intersects, MultiLineString, MultiPolygon};
 use sasaeai_tiles::{BUFFER, EXTENT, TileBuilder, TileId, TileTransform, Value, shape, thin::thin};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -283,6 +283,18 @@ pub struct LayerSet {
     pub layers: Vec<&'static LayerDef>,
 }
 
+impl LayerSet {
+    /// The lowest zoom any of its layers is drawn at.
+    pub fn minzoom(&self) -> u8 {
+        self.layers.iter().map(|l| l.minzoom).min().unwrap_or(0)
+    }
+
+    /// The highest zoom any of its layers is drawn at.
+    pub fn maxzoom(&self) -> u8 {
+        self.layers.iter().map(|l| l.maxzoom).max().unwrap_or(16)
+    }
+}
+
 /// The layers of a set name or of a comma-separated list of layer ids, under the canonical name.
 ///
 /// ```
@@ -366,7 +378,7 @@ impl MapAnalysis {
         let Some(graph) = index.network() else { return Ok(None) };
         let coverage = cache.get(index, settings, question)?;
         let rows = coverage.levels.values().flatten().filter_map(|r| Some((r.area_id?, r.clone()))).collect();
-        let Some(bounds) = graph_bounds(index) else { return Ok(None) };
+        let Some(bounds) = graph.extent() else { return Ok(None) };
         let mut catchments = Vec::new();
         for kind in &question.kinds {
             deadline.check()?;
@@ -388,13 +400,8 @@ impl MapAnalysis {
 
     /// Bytes held, roughly: what a cache of analyses weighs.
     pub fn weight(&self) -> u64 {
-        let coords = |p: &MultiPolygon<f64>| -> usize {
-            p.0.iter()
-                .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
-                .sum()
-        };
-        let points: usize = self.catchments.iter().map(|(_, p)| coords(p)).sum::<usize>()
-            + self.gaps.iter().map(|g| coords(&g.geometry)).sum::<usize>();
+        let points: usize = self.catchments.iter().map(|(_, p)| p.coords_count()).sum::<usize>()
+            + self.gaps.iter().map(|g| g.geometry.coords_count()).sum::<usize>();
         (points * 16 + self.rows.len() * 256 + 1024) as u64
     }
 }
@@ -411,10 +418,6 @@ pub fn question_query(q: &CoverageKey) -> String {
     let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
     let profile: String = form_urlencoded::byte_serialize(q.profile.as_bytes()).collect();
     format!("kinds={}&minutes={}&profile={profile}", kinds.join(","), q.minutes())
-}
-
-fn graph_bounds(index: &Index) -> Option<geo::Rect<f64>> {
-    crate::model::union_rects(index.network()?.nodes().iter().map(|c| geo::Rect::new(*c, *c)))
 }
 
 /// An area's overlay figures: each headline metric as a number when it is shown as one, and as the
@@ -577,8 +580,7 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
                     crate::mapstyle::label_zooms(level)
                         .is_some_and(|(from, to, _)| (from.floor()..to).contains(&f64::from(tile.z)))
                 };
-                for a in index.areas_in(None, Some(&bbox)).into_iter().filter(|a| written(a.level)) {
-                    let Some(at) = a.geometry.interior_point() else { continue };
+                for (a, at) in index.area_labels_in(&bbox).into_iter().filter(|(a, _)| written(a.level)) {
                     let Some(p) = shape::point(at, &transform, BUFFER) else { continue };
                     let props = vec![
                         ("id", Value::Int(a.id.0)),

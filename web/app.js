@@ -10,7 +10,8 @@ const KIND_LABELS = {};
 const PROFILE_LABELS = {};
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-const state = { profile: 'elderly', minutes: 15, kinds: new Set(Object.keys(KIND_COLOURS)), questionKinds: new Set(), tileUrls: {}, lastCatchment: null, lastReach: null, lastSpheres: null, supportMetric: 'persons_isolated' };
+// The question's walker and minutes and the kinds shown are set from /api/meta when the page opens.
+const state = { profile: null, minutes: null, kinds: new Set(), questionKinds: new Set(), tileUrls: {}, lastCatchment: null, lastReach: null, lastSpheres: null, supportMetric: 'persons_isolated' };
 window.sasaeai = state;
 
 const num = (n) => (n == null ? '—' : Number(n).toLocaleString('ja-JP'));
@@ -63,17 +64,21 @@ function describeQuestion() {
   return `${kinds}まで、${PROFILE_LABELS[state.profile]}の足で${state.minutes}分`;
 }
 
-// A new question: the analysis tiles, the legend and the exports follow it.
-function askQuestion(map) {
-  for (const set of ['base', 'analysis']) map.getSource(set).setTiles(questionTiles(set));
+// What says which question the map answers: the question itself, the legend and the exports.
+function showQuestion() {
   document.getElementById('question').textContent = describeQuestion();
   renderLegend();
   renderExports();
 }
 
-function renderQuestionKinds(map, placesToGo) {
+// A new question: the analysis tiles follow it, and what says which question it is.
+function askQuestion(map) {
+  for (const set of ['base', 'analysis']) map.getSource(set).setTiles(questionTiles(set));
+  showQuestion();
+}
+
+function renderQuestionKinds(map) {
   const box = document.getElementById('question-kinds');
-  state.questionKinds = new Set(placesToGo);
   box.innerHTML = Object.entries(KIND_LABELS)
     .map(([k, label]) => `<label><input type="checkbox" data-kind="${k}"${state.questionKinds.has(k) ? ' checked' : ''}><span class="kind-dot" style="background:${KIND_COLOURS[k]}"></span>${label}</label>`)
     .join('');
@@ -369,6 +374,7 @@ async function main() {
     KIND_LABELS[k.id] = k.label;
     KIND_COLOURS[k.id] = k.colour;
   }
+  state.kinds = new Set(Object.keys(KIND_COLOURS));
   renderProfiles(meta.profiles);
   state.questionKinds = new Set(meta.defaults.kinds);
   state.minutes = meta.defaults.minutes;
@@ -392,12 +398,10 @@ async function main() {
   if (me.signed_in && IMPORTERS.includes(me.role)) bindImport(map, me);
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  renderLegend();
   renderSupportOptions(map, meta);
   renderKinds(map);
-  renderQuestionKinds(map, meta.defaults.kinds);
-  document.getElementById('question').textContent = describeQuestion();
-  renderExports();
+  renderQuestionKinds(map);
+  showQuestion();
   document.getElementById('profile').addEventListener('change', (ev) => { state.profile = ev.target.value; askQuestion(map); });
   document.getElementById('minutes').addEventListener('change', (ev) => { state.minutes = Number(ev.target.value); askQuestion(map); });
   document.getElementById('sphere-view').addEventListener('click', () => showSpheres(map, meta.sphere_view));

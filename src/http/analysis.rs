@@ -8,6 +8,7 @@ use crate::analysis::{self, AnalysisError, AreaRow, Coverage, CoverageKey, PLACE
 use crate::app::Principal;
 use crate::export::{feature_collection, multipolygon_geometry};
 use crate::model::{AreaId, AreaLevel, SiteKind};
+use crate::network::NetworkSettings;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -51,8 +52,9 @@ pub struct Question {
 }
 
 impl AnalysisQuery {
-    fn question(&self) -> Result<Question, AppError> {
+    fn question(&self, settings: &NetworkSettings) -> Result<Question, AppError> {
         let key = question_key(
+            settings,
             self.kinds.as_deref().or(self.kind.as_deref()),
             self.minutes,
             self.profile.as_deref(),
@@ -70,27 +72,30 @@ impl AnalysisQuery {
 }
 
 /// The question of `kinds` (comma-separated), `minutes` and `profile`, with the care teams'
-/// defaults for what is not given.
+/// defaults for what is not given, checked against the walking settings (a known profile, minutes
+/// within the limit) before any work starts.
 pub fn question_key(
+    settings: &NetworkSettings,
     kinds: Option<&str>,
     minutes: Option<f64>,
     profile: Option<&str>,
 ) -> Result<CoverageKey, AppError> {
     let kinds: Vec<SiteKind> = parse_list("kinds", kinds)?;
     let kinds = if kinds.is_empty() { PLACES_TO_GO.to_vec() } else { kinds };
-    let minutes = minutes.unwrap_or(analysis::DEFAULT_MINUTES);
-    Ok(CoverageKey::new(kinds, minutes, profile.unwrap_or(analysis::DEFAULT_PROFILE)))
+    let profile = profile.unwrap_or(analysis::DEFAULT_PROFILE);
+    settings.profile(profile).map_err(AnalysisError::from)?;
+    let minutes =
+        settings.check_minutes(minutes.unwrap_or(analysis::DEFAULT_MINUTES)).map_err(AnalysisError::from)?;
+    Ok(CoverageKey::new(kinds, minutes, profile))
 }
 
 /// The most places one suggestion may name.
 pub const MAX_SUGGEST_COUNT: usize = 20;
 
+/// The coverage of a question checked by [`question_key`].
 fn coverage(state: &AppState, key: &CoverageKey) -> Result<Arc<Coverage>, AppError> {
-    let settings = &state.app.settings;
-    settings.profile(&key.profile).map_err(AnalysisError::from)?;
-    settings.check_minutes(key.minutes()).map_err(AnalysisError::from)?;
     let index = state.app.store.read();
-    Ok(state.coverage.get(&index, settings, key)?)
+    Ok(state.coverage.get(&index, &state.app.settings, key)?)
 }
 
 fn round1(v: Option<f64>) -> Value {
@@ -192,7 +197,7 @@ pub async fn karte_table(
 
 /// The rows of one level and the whole city, as JSON or as a CSV download.
 async fn table(state: AppState, q: AnalysisQuery, name: &'static str) -> Result<Response, AppError> {
-    let question = q.question()?;
+    let question = q.question(&state.app.settings)?;
     let heavy = state.heavy.clone();
     heavy.run(name, move |_| {
         let c = coverage(&state, &question.key)?;
@@ -220,7 +225,7 @@ pub async fn gaps(
     State(state): State<AppState>,
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let question = q.question()?;
+    let question = q.question(&state.app.settings)?;
     let heavy = state.heavy.clone();
     heavy
         .run("gaps", move |deadline| {
@@ -256,7 +261,7 @@ pub(super) fn gap_features(
 }
 
 /// Each area of `level` as a GeoJSON feature with its coverage figures for `key` (the coverage
-/// table's row and the question), in id order: the OGC collection `coverage`.
+/// table's row and the question), with its area id: the OGC collection `coverage`.
 pub(super) fn coverage_features(
     state: &AppState,
     key: &CoverageKey,
@@ -264,7 +269,7 @@ pub(super) fn coverage_features(
 ) -> Result<Vec<(i64, Value)>, AppError> {
     let c = coverage(state, key)?;
     let index = state.app.store.read();
-    let mut features: Vec<(i64, Value)> = rows_of(&c, level)?
+    let features = rows_of(&c, level)?
         .iter()
         .filter_map(|r| {
             let area = index.area(r.area_id?)?;
@@ -279,7 +284,6 @@ pub(super) fn coverage_features(
             ))
         })
         .collect();
-    features.sort_by_key(|(id, _)| *id);
     Ok(features)
 }
 
@@ -322,10 +326,8 @@ pub fn karte_json(k: &analysis::Karte) -> Value {
 }
 
 pub fn build_karte(state: &AppState, id: i64, q: &AnalysisQuery) -> Result<analysis::Karte, AppError> {
-    let question = q.question()?;
     let settings = &state.app.settings;
-    settings.profile(&question.key.profile).map_err(AnalysisError::from)?;
-    settings.check_minutes(question.key.minutes()).map_err(AnalysisError::from)?;
+    let question = q.question(settings)?;
     let index = state.app.store.read();
     Ok(analysis::karte(
         &index,
@@ -393,7 +395,7 @@ pub async fn suggest(
     Query(q): Query<AnalysisQuery>,
     Body(body): Body,
 ) -> Result<Json<Value>, AppError> {
-    let question = q.question()?;
+    let question = q.question(&state.app.settings)?;
     let [kind] = question.key.kinds[..] else {
         return Err(AppError::parameter("kind", "give exactly one site kind, e.g. kind=cafe"));
     };

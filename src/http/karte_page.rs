@@ -4,7 +4,7 @@
 use super::analysis::{AnalysisQuery, add_indicators, build_karte, karte_json, karte_overlays};
 use super::auth::Caller;
 use super::extract::{Path, Query};
-use super::{AppError, AppState};
+use super::{AppError, AppState, esc};
 use crate::model::{Area, PopulationUnit, Site};
 use axum::extract::State;
 use axum::response::Html;
@@ -12,11 +12,6 @@ use geo::{BoundingRect, Contains, MultiPolygon, Point};
 use serde_json::Value;
 use std::fmt::Write;
 use std::sync::Arc;
-
-/// Escapes text for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// A percentage with its sign, or a dash when it is not known.
 fn percent(v: &Value) -> String {

@@ -236,6 +236,11 @@ pub(super) fn base_url(state: &AppState, headers: &axum::http::HeaderMap) -> Res
     Ok(format!("http://{host}"))
 }
 
+/// Text made safe to put in HTML, in an element or a quoted attribute.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// Parses an optional query parameter with `FromStr`, naming the parameter in the error.
 fn parse_param<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, AppError>
 where

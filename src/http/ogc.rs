@@ -1,18 +1,20 @@
 //! OGC API – Features (Part 1: Core, GeoJSON) under `/ogc`, so that QGIS and GDAL (`OAPIF:`) read the
 //! public layers directly: `areas` (every level, `level=` to choose), `sites` (`kind=`) and
-//! `population`. Items page with `limit` and a `next` link and filter by `bbox` (CRS84) exactly as
-//! `/api/areas`, `/api/sites` and `/api/population` do — the same features, written by the same
-//! functions as the exports. Who may see it: everyone; these are the public layers only.
+//! `population`, and the analyses `coverage` and `gaps` of an area level for the question in the
+//! query (`kinds`, `minutes`, `profile`), computed in the heavy queue. Items page with `limit` and a
+//! `next` link and filter by `bbox` (CRS84) exactly as `/api/areas`, `/api/sites`, `/api/population`,
+//! `/api/coverage` and `/api/gaps` do — the same features, written by the same functions. Who may see
+//! it: everyone; these are the public layers and figures only.
 //!
-//! The landing page, conformance and collections are JSON, or HTML pages for people (`f=html`, or a
-//! browser's `Accept`); items are GeoJSON.
+//! Every document is JSON (items GeoJSON), or an HTML page for people (`f=html`, or a browser's
+//! `Accept`).
 //!
 //! Links are absolute, as OGC clients resolve them (GDAL would read `/ogc/…` as relative to the
 //! landing page): under `public_url` when configured, else under the request's `Host` — checked to
 //! be a host and port, and the answers marked `Vary: Host`.
 
 use super::extract::{Path, Query};
-use super::{AppError, AppState, base_url, parse_list, parse_param};
+use super::{AppError, AppState, base_url, esc, parse_list, parse_param};
 use crate::export::{area_feature, population_feature, site_feature};
 use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::store::Index;
@@ -90,11 +92,12 @@ pub struct FormatQuery {
     f: Option<String>,
 }
 
-/// Whether the caller asked for HTML: `f=html`, or no `f` and a browser's `Accept: text/html`.
+/// Whether the caller asked for HTML: `f=html`, or no `f` and a browser's `Accept: text/html`
+/// (`f=json` or `f=geojson` for JSON).
 fn wants_html(f: Option<&str>, headers: &HeaderMap) -> Result<bool, AppError> {
     match f {
         Some("html") => Ok(true),
-        Some("json") => Ok(false),
+        Some("json" | "geojson") => Ok(false),
         Some(other) => Err(AppError::parameter("f", format!("{other:?} is neither json nor html"))),
         None => Ok(headers
             .get(header::ACCEPT)
@@ -261,33 +264,29 @@ pub struct ItemsQuery {
     kinds: Option<String>,
     minutes: Option<f64>,
     profile: Option<String>,
-    /// `json` (or `geojson`) or `html`.
-    f: Option<String>,
 }
 
 impl ItemsQuery {
     /// The question of an analysis collection, checked: its kinds, minutes and profile.
-    fn question(&self) -> Result<crate::analysis::CoverageKey, AppError> {
-        let key =
-            super::analysis::question_key(self.kinds.as_deref(), self.minutes, self.profile.as_deref())?;
-        Ok(key)
+    fn question(&self, state: &AppState) -> Result<crate::analysis::CoverageKey, AppError> {
+        let (kinds, profile) = (self.kinds.as_deref(), self.profile.as_deref());
+        super::analysis::question_key(&state.app.settings, kinds, self.minutes, profile)
     }
 }
 
 /// `GET /ogc/collections/{collection}/items?bbox=&limit=&level=&kind=`.
 pub async fn items(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    asked: Asked,
     OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
     Query(q): Query<ItemsQuery>,
 ) -> Result<Response, AppError> {
     let c = collection(&id)?;
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let uri: Uri = format!("{}{path}", base_url(&state, &headers)?)
+    let uri: Uri = format!("{}{path}", asked.base)
         .parse()
         .map_err(|_| AppError::bad_request("the request's address cannot be written as a link"))?;
-    let html = wants_html(q.f.as_deref().map(|f| if f == "geojson" { "json" } else { f }), &headers)?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
     let index = state.app.store.read();
     let only = |name: &str, given: &Option<String>, of: &str| match given {
@@ -308,7 +307,7 @@ pub async fn items(
     let mut response = match c.id {
         "coverage" | "gaps" => {
             let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
-            let key = q.question()?;
+            let key = q.question(&state)?;
             let inside: Option<std::collections::HashSet<i64>> =
                 bbox.map(|b| index.areas_in(Some(level), Some(&b)).iter().map(|a| a.id.0).collect());
             drop(index);
@@ -328,7 +327,7 @@ pub async fn items(
         }
         _ => super::population::page_of(&index, bbox.as_ref(), q.limit, q.after, &uri)?,
     };
-    if html {
+    if asked.html {
         // A page is at most a list page's size, so it is read whole to be written as a table.
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
@@ -393,10 +392,6 @@ fn item_page(c: &Collection, feature: &Value) -> String {
     h
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// A property as table text.
 fn cell(v: &Value) -> String {
     match v {
@@ -452,7 +447,7 @@ pub async fn item(
         "coverage" | "gaps" => {
             // An area's feature, answered at its own level.
             let level = index.area(crate::model::AreaId(fid)).ok_or_else(missing)?.level;
-            let features = analysis_features(&state, c, q.question()?, level).await?;
+            let features = analysis_features(&state, c, q.question(&state)?, level).await?;
             features.into_iter().find(|(id, _)| *id == fid).map(|(_, f)| f).ok_or_else(missing)?
         }
         "areas" => {

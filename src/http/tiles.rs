@@ -84,12 +84,8 @@ impl QuestionQuery {
         if !maptiles::needs_analysis(&set.layers) {
             return Ok(None);
         }
-        let key =
-            super::analysis::question_key(self.kinds.as_deref(), self.minutes, self.profile.as_deref())?;
-        let settings = &state.app.settings;
-        settings.profile(&key.profile).map_err(crate::analysis::AnalysisError::from)?;
-        settings.check_minutes(key.minutes()).map_err(crate::analysis::AnalysisError::from)?;
-        Ok(Some(key))
+        let (kinds, profile) = (self.kinds.as_deref(), self.profile.as_deref());
+        Ok(Some(super::analysis::question_key(&state.app.settings, kinds, self.minutes, profile)?))
     }
 }
 
@@ -131,13 +127,10 @@ pub async fn tile(
     let question = asked.of(&state, &set)?;
     let index = state.app.store.read();
     let support = maptiles::needs_support(&set.layers).then(|| support_version(&state, &index));
+    // The question is part of the version, so one set's tiles of two questions are two entries.
     let version =
         maptiles::version(&set.layers, index.versions(), support.unwrap_or_default(), question.as_ref());
-    let name = match &question {
-        Some(q) => format!("{}?{}", set.name, maptiles::question_query(q)),
-        None => set.name.clone(),
-    };
-    let key = TileKey { layers: name, tile: id, version };
+    let key = TileKey { layers: set.name.clone(), tile: id, version };
     let cached = match state.tiles.get(&key) {
         Some(hit) => hit,
         None => {
@@ -208,7 +201,6 @@ pub async fn tilejson(
         .ok_or_else(|| AppError::not_found(format!("no {file}; ask for SET.json")))?;
     let set = layers(set)?;
     let question = asked.of(&state, &set)?;
-    let query = question.as_ref().map(|q| format!("?{}", maptiles::question_query(q))).unwrap_or_default();
     let defs = &set.layers;
     // Never from the Host header, which any client may set: the configured address, or a path.
     let base = state.public_url.as_deref().unwrap_or("");
@@ -222,9 +214,9 @@ pub async fn tilejson(
         "name": format!("sasaeai {}", set.name),
         "description": dataset.title,
         "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt{query}", set.name)],
-        "minzoom": defs.iter().map(|l| l.minzoom).min().unwrap_or(0),
-        "maxzoom": defs.iter().map(|l| l.maxzoom).max().unwrap_or(16),
+        "tiles": [tile_url(base, &set, question.as_ref())],
+        "minzoom": set.minzoom(),
+        "maxzoom": set.maxzoom(),
         "bounds": bounds,
         "center": center,
         "attribution": attribution,
@@ -237,6 +229,12 @@ pub async fn tilejson(
         body["question"] = json!({ "kinds": q.kinds, "minutes": q.minutes(), "profile": q.profile });
     }
     Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+}
+
+/// The URL template of a set's tiles under `base`, asking `question` when the set shows one.
+pub(super) fn tile_url(base: &str, set: &maptiles::LayerSet, question: Option<&CoverageKey>) -> String {
+    let query = question.map(|q| format!("?{}", maptiles::question_query(q))).unwrap_or_default();
+    format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt{query}", set.name)
 }
 
 /// The data's attribution, as the map shows it: the fictional demo says so first.

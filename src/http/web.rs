@@ -10,11 +10,11 @@
 
 use super::AppState;
 pub use super::web_files::{PAGES, VENDOR_FILES, web_files};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
-use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// A file's bytes and ETag.
@@ -22,6 +22,11 @@ type Content = (&'static [u8], &'static str);
 
 /// The files built in: (path in `web/`, its content when it was there at build time).
 static EMBEDDED: &[(&str, Option<Content>)] = include!(concat!(env!("OUT_DIR"), "/web_files.rs"));
+
+/// A built-in file by its path in `web/`, when it was there at build time.
+fn embedded(file: &str) -> Option<Content> {
+    EMBEDDED.iter().find(|(name, _)| *name == file).and_then(|(_, content)| *content)
+}
 
 /// Where the pages' files come from.
 #[derive(Debug, Clone)]
@@ -38,24 +43,30 @@ impl WebFiles {
         std::env::var_os("SASAEAI_WEB").map_or(WebFiles::Embedded, |dir| WebFiles::Folder(dir.into()))
     }
 
-    /// A file by its path in `web/`, with its ETag when built in; `None` when it is not there.
-    async fn read(&self, file: &str) -> Option<(Cow<'static, [u8]>, Option<&'static str>)> {
+    /// A file by its path in `web/`, with its ETag when built in; `None` when it is not there. Built-in
+    /// bytes are served as they are, never copied.
+    async fn read(&self, file: &str) -> Option<(Bytes, Option<&'static str>)> {
         match self {
             WebFiles::Embedded => {
-                let (_, found) = EMBEDDED.iter().find(|(name, _)| *name == file)?;
-                found.map(|(bytes, etag)| (Cow::Borrowed(bytes), Some(etag)))
+                let (bytes, etag) = embedded(file)?;
+                Some((Bytes::from_static(bytes), Some(etag)))
             }
             WebFiles::Folder(dir) => {
-                tokio::fs::read(dir.join(file)).await.ok().map(|b| (Cow::Owned(b), None))
+                tokio::fs::read(dir.join(file)).await.ok().map(|b| (Bytes::from(b), None))
             }
         }
     }
 
-    /// Whether every package file the pages load is there.
+    /// Whether every package file the pages load is there (looked up, not read).
     async fn installed(&self) -> bool {
         for (_, folder, files) in VENDOR_FILES {
             for file in files {
-                if self.read(&format!("{folder}/{file}")).await.is_none() {
+                let file = format!("{folder}/{file}");
+                let there = match self {
+                    WebFiles::Embedded => embedded(&file).is_some(),
+                    WebFiles::Folder(dir) => tokio::fs::try_exists(dir.join(&file)).await.unwrap_or(false),
+                };
+                if !there {
                     return false;
                 }
             }
@@ -104,8 +115,7 @@ async fn serve_page(state: &AppState, file: &str) -> Response {
     }
     match state.web.read(file).await {
         Some((page, _)) => {
-            ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Html(page.into_owned()))
-                .into_response()
+            ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Html(page)).into_response()
         }
         None => {
             tracing::error!(?state.web, file, "cannot read the page");
@@ -123,7 +133,7 @@ async fn serve_file(state: &AppState, file: &str, headers: &HeaderMap) -> Respon
     let mut response = if etag.is_some_and(|e| headers.get(header::IF_NONE_MATCH).is_some_and(|h| h == e)) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, content_type(file))], bytes.into_owned()).into_response()
+        ([(header::CONTENT_TYPE, content_type(file))], bytes).into_response()
     };
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -252,6 +252,15 @@ impl Graph {
         &self.segments
     }
 
+    /// The lon/lat box around every street, read from the snapping index's root (no edge is
+    /// visited); the projection keeps boxes axis-aligned, so its corners are the box's.
+    pub fn extent(&self) -> Option<geo::Rect<f64>> {
+        (self.segments.size() > 0).then(|| {
+            let e = self.segments.root().envelope();
+            geo::Rect::new(self.proj.unproject(e.lower().0), self.proj.unproject(e.upper().0))
+        })
+    }
+
     /// Edges with a segment inside the lon/lat box `[min, max]`, each once, in index order.
     pub fn edges_in(&self, min: Coord<f64>, max: Coord<f64>) -> Vec<u32> {
         let (a, b) = (self.proj.project(min), self.proj.project(max));

@@ -10,8 +10,8 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
 /// Minutes to each node a search reached; every other node is out of reach. Kept in an array as
-/// long as the graph, taken from a pool of spare arrays and handed back with only the entries the search set
-/// put back, so a search never fills or clears an array the size of the whole graph.
+/// long as the graph, taken from a pool of spare arrays and handed back with only the entries the
+/// search set put back, so a search never fills or clears an array the size of the whole graph.
 #[derive(Debug)]
 pub struct NodeTimes {
     times: Vec<f64>,
@@ -45,16 +45,6 @@ impl NodeTimes {
             self.touched.push(n);
         }
         self.times[n as usize] = minutes;
-    }
-
-    /// How many nodes were reached.
-    pub fn len(&self) -> usize {
-        self.touched.len()
-    }
-
-    /// Whether no node was reached.
-    pub fn is_empty(&self) -> bool {
-        self.touched.is_empty()
     }
 
     /// The nodes reached and their minutes, in node order.

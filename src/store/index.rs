@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 type AreaEntry = GeomWithData<Rectangle<Point<f64>>, AreaId>;
 type PointEntry<Id> = GeomWithData<Point<f64>, Id>;
+/// A point inside an area, where the map writes its name.
+type LabelEntry = GeomWithData<Point<f64>, AreaId>;
 
 /// How many times each layer has changed; anything cached from a layer is keyed by its version.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
@@ -46,6 +48,9 @@ pub struct Index {
     /// The years population units are for, kept as units are added (units are never removed alone),
     /// so that choosing a year costs nothing per request or tile.
     population_years: std::collections::BTreeSet<i32>,
+    /// Each area's label point, worked out when a map tile first asks and kept for this version of
+    /// the areas (a write of sites or population keeps it).
+    area_labels: Arc<std::sync::OnceLock<RTree<LabelEntry>>>,
 }
 
 /// The box around a layer's features, read from its R-tree's root: no feature is visited.
@@ -96,6 +101,7 @@ impl Index {
             dataset: Arc::new(dataset),
             versions: LayerVersions::default(),
             population_years,
+            area_labels: Arc::default(),
         }
     }
 
@@ -186,6 +192,24 @@ impl Index {
         self.areas().filter(|a| a.parent == Some(id)).cloned().collect()
     }
 
+    /// Areas whose label point (a point inside each, where the map writes its name) lies in
+    /// `bbox`, with that point, in id order. The points are found once per version of the areas:
+    /// a tile then looks them up instead of working through every polygon it touches.
+    pub fn area_labels_in(&self, bbox: &BBox) -> Vec<(Arc<Area>, Point<f64>)> {
+        use geo::InteriorPoint;
+        let tree = self.area_labels.get_or_init(|| {
+            let points =
+                self.areas().filter_map(|a| Some(GeomWithData::new(a.geometry.interior_point()?, a.id)));
+            RTree::bulk_load(points.collect())
+        });
+        let mut found: Vec<(Arc<Area>, Point<f64>)> = tree
+            .locate_in_envelope(&bbox.envelope())
+            .map(|e| (self.areas.by_id[&e.data].clone(), *e.geom()))
+            .collect();
+        found.sort_by_key(|(a, _)| a.id);
+        found
+    }
+
     /// Replaces or adds areas.
     pub(super) fn put_areas(&mut self, areas: impl IntoIterator<Item = Area>) {
         let layer = Arc::make_mut(&mut self.areas);
@@ -198,6 +222,7 @@ impl Index {
             }
             layer.by_id.insert(area.id, Arc::new(area));
         }
+        self.area_labels = Arc::default();
         self.versions.areas += 1;
     }
 
