@@ -105,6 +105,21 @@ async fn two_groups(t: &Town) -> (i64, i64, i64) {
     (a, b, person)
 }
 
+/// The URIs a route of the table is asked at, each with its tile zoom: at zooms 12 and 15 around
+/// `at`, and for the OGC routes, of every collection in `collections`.
+fn uris(path: &str, collections: &[String], group: i64, feature: i64, at: (f64, f64)) -> Vec<(u8, String)> {
+    let none = [String::new()];
+    let collections = if path.contains("{collection}") { collections } else { &none[..] };
+    let mut all = Vec::new();
+    for z in [12, 15] {
+        for c in collections {
+            let tile = TileId::containing(at.0, at.1, z);
+            all.push((z, concrete(&path.replace("{collection}", c), group, feature, tile)));
+        }
+    }
+    all
+}
+
 /// A concrete URI for a route of the table.
 fn concrete(path: &str, group: i64, feature: i64, tile: TileId) -> String {
     path.replace("/tiles/{set}/{z}/{x}/{file}", &format!("/tiles/all/{tile}.mvt"))
@@ -112,7 +127,6 @@ fn concrete(path: &str, group: i64, feature: i64, tile: TileId) -> String {
         .replace("/styles/{file}", "/styles/sasaeai.json")
         .replace("/api/export/{file}", "/api/export/sites.geojson")
         .replace("/api/import/{layer}", "/api/import/sites")
-        .replace("{collection}", "sites")
         .replace("/api/groups/{id}", &format!("/api/groups/{group}"))
         .replace("{fid}", &feature.to_string())
         .replace("{note}", "1")
@@ -166,13 +180,21 @@ async fn leak_matrix_every_route_as_every_caller() {
     let (_, lon, lat) = t.chome();
     let callers = [None, Some("alice"), Some("bob"), Some("carol"), Some("sam"), Some("ada")];
     let routes = route_table();
+    // Every OGC collection the server lists, the analyses' among them.
+    let listed = t.call(None, "GET", "/ogc/collections", Value::Null).await.json();
+    let collections: Vec<String> = listed["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(collections.iter().any(|c| c == "gaps"), "{collections:?}");
     let (mut asked, mut leaked, mut member_saw, mut staff_saw) = (0, Vec::new(), 0, 0);
     // Writes go last and never as alice, so her map stays whole while it is being read.
     let mut order: Vec<_> = routes.iter().collect();
     order.sort_by_key(|r| r.method != axum::http::Method::GET);
     for route in order {
-        for z in [12, 15] {
-            let uri = concrete(&route.path, a, person, TileId::containing(lon, lat, z));
+        for (z, uri) in uris(&route.path, &collections, a, person, (lon, lat)) {
             // An import is also asked as a preview (at z 12), which answers with the file's rows.
             let uri = if route.path == "/api/import/{layer}" && z == 12 {
                 format!("{uri}?dry_run=true")
