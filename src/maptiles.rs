@@ -13,7 +13,7 @@ use crate::network::NetworkSettings;
 use crate::network::catchment::ShedPieces;
 use crate::store::{Index, LayerVersions};
 use geo::{BoundingRect, CoordsIter, Geometry, Intersects, MultiLineString, MultiPolygon};
-use sasaeai_tiles::{BUFFER, EXTENT, TileBuilder, TileId, TileTransform, Value, shape, thin::thin};
+use sasaeai_tiles::{BUFFER, EXTENT, Stamp, TileBuilder, TileId, TileTransform, Value, shape, thin::thin};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -46,6 +46,15 @@ pub struct LayerDef {
     pub fields: &'static [(&'static str, &'static str)],
 }
 
+/// The fields of an area of a level too large to carry figures in a tile (city, ward, sphere).
+const AREA_NAME_FIELDS: &[(&str, &str)] = &[
+    ("id", "Number: area id"),
+    ("name", "String: 名称"),
+    ("level", "String: city, ward, sphere, district or chome"),
+    ("code", "String: official code"),
+];
+
+/// The fields of a small area: its name and the figures of the question asked.
 const AREA_FIELDS: &[(&str, &str)] = &[
     ("id", "Number: area id"),
     ("name", "String: 名称"),
@@ -80,7 +89,7 @@ pub const LAYERS: &[LayerDef] = &[
         maxzoom: 16,
         full_detail_zoom: 0,
         description: "市",
-        fields: AREA_FIELDS,
+        fields: AREA_NAME_FIELDS,
     },
     LayerDef {
         id: "areas_ward",
@@ -89,7 +98,7 @@ pub const LAYERS: &[LayerDef] = &[
         maxzoom: 16,
         full_detail_zoom: 0,
         description: "区",
-        fields: AREA_FIELDS,
+        fields: AREA_NAME_FIELDS,
     },
     LayerDef {
         id: "areas_sphere",
@@ -98,7 +107,7 @@ pub const LAYERS: &[LayerDef] = &[
         maxzoom: 16,
         full_detail_zoom: 0,
         description: "日常生活圏域",
-        fields: AREA_FIELDS,
+        fields: AREA_NAME_FIELDS,
     },
     LayerDef {
         id: "areas_district",
@@ -179,11 +188,7 @@ pub const LAYERS: &[LayerDef] = &[
         maxzoom: 16,
         full_detail_zoom: 0,
         description: "徒歩15分圏外の地区の部分",
-        fields: &[
-            ("name", "String: 地区"),
-            ("uncovered65", "Number: 圏外の65歳以上"),
-            ("rank", "Number: 順位"),
-        ],
+        fields: &[("name", "String: 地区"), ("uncovered65", "Number: 圏外の65歳以上")],
     },
     LayerDef {
         id: "area_labels",
@@ -334,24 +339,95 @@ pub fn needs_support(layers: &[&LayerDef]) -> bool {
     layers.iter().any(|l| matches!(l.source, Source::Support(_)))
 }
 
-/// The data version a set of layers shows: it changes whenever any layer it draws from changes —
-/// for the support layers, whenever `support` (the version of the overlays) does; and it differs
-/// from question to question for the layers that show an analysis.
+/// The levels whose areas carry the question's figures in a tile. A larger area's figures change with
+/// an edit anywhere in it, which would make every tile it covers stale; they are in `/api/coverage`
+/// and the OGC `coverage` collection instead, and a tile holds only what is near it.
+const FIGURE_LEVELS: [AreaLevel; 2] = [AreaLevel::District, AreaLevel::Chome];
+
+/// The levels whose parts beyond the walk the map's gaps are, the first present.
+const GAP_LEVELS: [AreaLevel; 3] = [AreaLevel::District, AreaLevel::Sphere, AreaLevel::Ward];
+
+/// The part of a set's data version that any edit of it changes wherever the edit is: the areas,
+/// the network, the support maps' overlays (`support`) and the question asked. Edits of sites and
+/// population are told apart by place instead ([`stamp`], [`reached_since`]), except for the support
+/// layers, whose figures change with any site.
 pub fn version(layers: &[&LayerDef], v: LayerVersions, support: u64, question: Option<&CoverageKey>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     question.hash(&mut h);
     for l in layers {
         match l.source {
             Source::Support(_) => (v.areas, v.sites, v.network, support).hash(&mut h),
-            Source::Sites => v.sites.hash(&mut h),
+            Source::Sites | Source::Population => {}
             Source::AreaLabels => v.areas.hash(&mut h),
-            Source::Population => v.population.hash(&mut h),
-            Source::Network => v.network.hash(&mut h),
-            Source::Catchments => (v.sites, v.network).hash(&mut h),
-            Source::Areas(_) | Source::Gaps => (v.areas, v.sites, v.population, v.network).hash(&mut h),
+            Source::Network | Source::Catchments => v.network.hash(&mut h),
+            Source::Areas(_) | Source::Gaps => (v.areas, v.network).hash(&mut h),
         }
     }
     h.finish()
+}
+
+/// The versions of the layers whose edits are told apart by place: sites, population.
+pub fn stamp(v: LayerVersions) -> Stamp {
+    [v.sites, v.population]
+}
+
+/// Whether an edit of sites or population after `since` reaches what `layers` draw in `tile` for
+/// `question`: a site or home in the tile (with its buffer); for catchments, a site within walking
+/// reach of it; for an area's figures and gaps, a site within reach of, or a home in, an area drawn
+/// there.
+pub fn reached_since(
+    index: &Index,
+    settings: &NetworkSettings,
+    layers: &[&LayerDef],
+    question: Option<&CoverageKey>,
+    tile: TileId,
+    since: Stamp,
+) -> bool {
+    let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
+    let (sites, population) = (index.site_changes(), index.population_changes());
+    let [sites_since, population_since] = since;
+    let reach_m = question.map_or(0.0, |q| walking_reach_m(settings, q));
+    let near = |r: &geo::Rect<f64>| r.intersects(&window);
+    let within_reach = |r: &geo::Rect<f64>| grow(r, reach_m).intersects(&window);
+    let areas_here = |levels: &[AreaLevel]| -> Vec<geo::Rect<f64>> {
+        let bbox = BBox::of_rect(&window);
+        let found = levels.iter().flat_map(|l| index.areas_in(Some(*l), Some(&bbox)));
+        found.filter_map(|a| a.geometry.bounding_rect()).collect()
+    };
+    let figures_reached = |levels: &[AreaLevel]| {
+        let here = areas_here(levels);
+        let meets = |r: &geo::Rect<f64>| here.iter().any(|a| a.intersects(r));
+        (question.is_some() && sites.any_since(sites_since, |r| meets(&grow(r, reach_m))))
+            || population.any_since(population_since, meets)
+    };
+    layers.iter().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)).any(|l| match l.source {
+        Source::Sites => sites.any_since(sites_since, near),
+        Source::Population => population.any_since(population_since, near),
+        Source::Catchments => question.is_some() && sites.any_since(sites_since, within_reach),
+        Source::Areas(level) => FIGURE_LEVELS.contains(&level) && figures_reached(&[level]),
+        Source::Gaps => figures_reached(&GAP_LEVELS),
+        Source::Support(_) | Source::AreaLabels | Source::Network => false,
+    })
+}
+
+/// How far from a site its walk can change anything, in metres: the walk at the profile's pace
+/// (steps never faster than streets), the way to the street at both ends, and the shed drawn around.
+fn walking_reach_m(settings: &NetworkSettings, question: &CoverageKey) -> f64 {
+    // A question is checked against the profiles before it is asked; an unknown one reaches everywhere.
+    let pace = settings
+        .profiles
+        .get(&question.profile)
+        .map_or(f64::INFINITY, |p| p.speed_m_per_min / p.steps_factor.min(1.0));
+    question.minutes() * pace + 2.0 * settings.max_snap_m + settings.walk_shed_m
+}
+
+/// `r` grown by `metres` on every side (lon/lat, equirectangular, as [`BBox::around`]).
+fn grow(r: &geo::Rect<f64>, metres: f64) -> geo::Rect<f64> {
+    let (low, high) = (BBox::around(r.min().into(), metres), BBox::around(r.max().into(), metres));
+    geo::Rect::new(
+        geo::Coord { x: low.min_lon, y: low.min_lat },
+        geo::Coord { x: high.max_lon, y: high.max_lat },
+    )
 }
 
 /// The analysis the analysis layers show for one question (which places to go count, within how
@@ -455,12 +531,7 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
     let map = derived.map;
     let transform = TileTransform::new(tile, EXTENT);
     let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
-    let bbox = BBox {
-        min_lon: window.min().x,
-        min_lat: window.min().y,
-        max_lon: window.max().x,
-        max_lat: window.max().y,
-    };
+    let bbox = BBox::of_rect(&window);
     let mut out = TileBuilder::new(EXTENT);
     let mut add = |layer: &str, id: Option<u64>, g: Geometry<f64>, props: Vec<(&str, Value)>| {
         // Geometry from the shaping step always encodes; a failure would be a bug in that step.
@@ -479,7 +550,8 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
                         ("level", Value::Str(a.level.as_str().into())),
                     ];
                     props.extend(a.code.clone().map(|c| ("code", Value::Str(c))));
-                    if let Some(row) = map.and_then(|m| m.rows.get(&a.id)) {
+                    let figures = FIGURE_LEVELS.contains(&level).then(|| map.and_then(|m| m.rows.get(&a.id)));
+                    if let Some(row) = figures.flatten() {
                         props.extend(row.aged65_rate().map(|r| ("aged65_rate", percent1(r))));
                         props.extend(row.covered65_pct().map(|r| ("covered65_pct", percent1(r))));
                         props.push(("uncovered65", Value::Int(row.uncovered65 as i64)));
@@ -592,7 +664,7 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
             }
             Source::Gaps => {
                 let Some(m) = map else { continue };
-                for (rank, g) in m.gaps.iter().enumerate() {
+                for g in &m.gaps {
                     if !g.geometry.bounding_rect().is_some_and(|r| r.intersects(&window)) {
                         continue;
                     }
@@ -600,7 +672,6 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
                     let props = vec![
                         ("name", Value::Str(g.name.clone())),
                         ("uncovered65", Value::Int(g.uncovered65 as i64)),
-                        ("rank", Value::Int(rank as i64 + 1)),
                     ];
                     add(l.id, Some(g.area_id.0 as u64), Geometry::MultiPolygon(shaped), props);
                 }

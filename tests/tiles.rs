@@ -232,6 +232,60 @@ async fn an_edited_site_shows_in_its_tile_on_the_next_request() {
     assert!(!after_names.contains(&format!("{:?}", site.data.name)));
 }
 
+/// ETags of every demo tile of `set` from zoom 13 to 16, in order.
+async fn etags(s: &AppState, set: &str) -> Vec<(TileId, String)> {
+    let mut out = Vec::new();
+    for t in demo_tiles().into_iter().filter(|t| t.z >= 13) {
+        let r = get(s, &format!("/tiles/{set}/{}/{}/{}.mvt", t.z, t.x, t.y)).await;
+        out.push((t, r.headers["etag"].to_str().unwrap().to_owned()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_edit_renders_again_only_the_tiles_it_reaches_and_they_equal_a_fresh_render() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store.clone(), Some(TOKEN.into())).unwrap();
+    let sets = ["base", "analysis", "population", "sites,catchments"];
+    let mut before = Vec::new();
+    for set in sets {
+        before.push(etags(&s, set).await);
+    }
+    let tiles_asked: usize = before.iter().map(Vec::len).sum();
+    let renders = s.tiles.renders();
+    // A café at the town's western edge: inside the usual question's places to go.
+    let (lon, lat) = (140.024, 34.64);
+    let cafe = common::site_json("西のはずれのカフェ（架空）", "cafe", lon, lat);
+    assert_eq!(send(&s, "POST", "/api/sites", Some(TOKEN), cafe).await.status, 201);
+    let far = TileId::containing(140.078, 34.622, 16); // 5 km east
+    for set in sets {
+        let r = get(&s, &format!("/tiles/{set}/{}/{}/{}.mvt", far.z, far.x, far.y)).await;
+        assert!(r.status.is_success(), "{set}: {}", r.status);
+    }
+    assert_eq!(s.tiles.renders(), renders, "tiles 5 km away stay cached");
+
+    let fresh = AppState::new(store, None).unwrap(); // nothing cached: every tile rendered from the edit
+    for (set, before) in sets.iter().zip(&before) {
+        let (after, rendered) = (etags(&s, set).await, etags(&fresh, set).await);
+        assert_eq!(after, rendered, "{set}: a kept tile differs from one rendered after the edit");
+        let here = TileId::containing(lon, lat, 16);
+        let changed = |t: TileId| before.iter().zip(&after).any(|((b, e0), (_, e1))| *b == t && e0 != e1);
+        if *set != "population" {
+            assert!(changed(here), "{set}: the tile with the new café");
+        }
+        assert!(!changed(far), "{set}: a tile 5 km away");
+    }
+    let rerendered = s.tiles.renders() - renders;
+    println!("{rerendered} of {tiles_asked} tiles rendered again after the edit");
+    assert!(rerendered > 0 && rerendered < tiles_asked as u64 / 2, "{rerendered} of {tiles_asked}");
+    // Nothing changed since: every tile is a plain hit.
+    let renders = s.tiles.renders();
+    for set in sets {
+        etags(&s, set).await;
+    }
+    assert_eq!(s.tiles.renders(), renders);
+}
+
 #[tokio::test]
 async fn tile_requests_and_tilejson() {
     let (_d, store) = common::demo_store();

@@ -1,6 +1,8 @@
 //! `GET /tiles/{set}/{z}/{x}/{y}.mvt` and `GET /tiles/{set}.json` (TileJSON 3.0). Tiles are gzip
-//! compressed, carry an ETag, are answered 204 when empty and 304 when the client has them; they are
-//! cached by (set, z, x, y, data version), so an edit shows on the next request. The layers that
+//! compressed, carry an ETag (a hash of their bytes), are answered 204 when empty and 304 when the
+//! client has them; they are cached by (set, z, x, y, data version), and an edit of a site or of
+//! population re-renders only the cached tiles it reaches ([`maptiles::reached_since`]): an edit shows
+//! on the next request, and the rest of the map stays cached. The layers that
 //! show an analysis (coverage figures on areas, catchments, gaps) follow the question asked in the
 //! query — `?kinds=clinic&minutes=30&profile=standard`, the care teams' usual one when not given —
 //! and are cached per question too.
@@ -13,6 +15,7 @@ use super::{AppError, AppState};
 use crate::analysis::CoverageKey;
 use crate::maptiles::{self, MapAnalysis};
 use crate::store::LayerVersions;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -104,6 +107,15 @@ fn layers(set: &str) -> Result<maptiles::LayerSet, AppError> {
     })
 }
 
+/// A tile's ETag: its set, place and a hash of its bytes, so a tile rendered again with the same
+/// content keeps its ETag and clients keep their copy.
+fn etag(set: &str, id: TileId, raw: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    raw.hash(&mut h);
+    format!("\"{set}-{}-{}-{}-{:016x}\"", id.z, id.x, id.y, h.finish())
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(bytes).expect("writing to a Vec cannot fail");
@@ -131,24 +143,28 @@ pub async fn tile(
     let version =
         maptiles::version(&set.layers, index.versions(), support.unwrap_or_default(), question.as_ref());
     let key = TileKey { layers: set.name.clone(), tile: id, version };
-    let cached = match state.tiles.get(&key) {
+    let now = maptiles::stamp(index.versions());
+    let cached = match state.tiles.get(&key, now) {
         Some(hit) => hit,
         None => {
-            let state = state.clone();
             tokio::task::spawn_blocking(move || {
-                state.tiles.get_or_render::<AppError>(key, || {
-                    let map = question.map(|q| state.map.get(&state, &index, &q)).transpose()?;
+                let settings = &state.app.settings;
+                let unchanged = |since| {
+                    !maptiles::reached_since(&index, settings, &set.layers, question.as_ref(), id, since)
+                };
+                state.tiles.get_or_render::<AppError>(key, now, unchanged, || {
+                    let map = question.as_ref().map(|q| state.map.get(&state, &index, q)).transpose()?;
                     let overlays = support.map(|_| state.app.overlays_of(&index)).transpose()?;
                     let derived = maptiles::Derived {
                         map: map.as_ref().and_then(|m| m.as_ref().as_ref()),
                         support: overlays.as_ref().map(|o| o.as_slice()),
                     };
                     let raw = maptiles::render(&index, derived, &set.layers, id);
-                    let etag = format!("\"{}-{version:x}-{}-{}-{}\"", set.name, id.z, id.x, id.y);
                     Ok(CachedTile {
-                        gzipped: if raw.is_empty() { Vec::new() } else { gzip(&raw) },
+                        gzipped: if raw.is_empty() { Bytes::new() } else { gzip(&raw).into() },
                         raw_len: raw.len(),
-                        etag,
+                        etag: etag(&set.name, id, &raw),
+                        stamp: now,
                     })
                 })
             })
@@ -172,7 +188,7 @@ pub async fn tile(
         let mut raw = Vec::with_capacity(cached.raw_len);
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&cached.gzipped[..]), &mut raw)
             .map_err(|e| AppError::Internal(e.into()))?;
-        raw
+        Bytes::from(raw)
     };
     let mut response = (
         [

@@ -80,6 +80,11 @@ impl BBox {
         BBox { min_lon: p.x() - dlon, min_lat: p.y() - dlat, max_lon: p.x() + dlon, max_lat: p.y() + dlat }
     }
 
+    /// The box of a lon/lat rectangle.
+    pub fn of_rect(r: &geo::Rect<f64>) -> BBox {
+        BBox { min_lon: r.min().x, min_lat: r.min().y, max_lon: r.max().x, max_lat: r.max().y }
+    }
+
     /// The box as an R-tree envelope.
     pub fn envelope(&self) -> rstar::AABB<geo::Point<f64>> {
         rstar::AABB::from_corners(

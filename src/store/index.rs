@@ -6,7 +6,7 @@
 //! publishes it whole: a reader holds its snapshot as long as it likes, sees either all of a write or
 //! none of it, and never makes a writer wait.
 
-use super::DatasetInfo;
+use super::{ChangeLog, DatasetInfo};
 use crate::model::{Area, AreaId, AreaLevel, BBox, PopulationId, PopulationUnit, Site, SiteId, SiteKind};
 use crate::network::Graph;
 use geo::{BoundingRect, Intersects, Point};
@@ -51,6 +51,9 @@ pub struct Index {
     /// Each area's label point, worked out when a map tile first asks and kept for this version of
     /// the areas (a write of sites or population keeps it).
     area_labels: Arc<std::sync::OnceLock<RTree<LabelEntry>>>,
+    /// Where sites and population units changed, write by write: what a cached tile asks.
+    site_changes: Arc<ChangeLog>,
+    population_changes: Arc<ChangeLog>,
 }
 
 /// The box around a layer's features, read from its R-tree's root: no feature is visited.
@@ -102,6 +105,8 @@ impl Index {
             versions: LayerVersions::default(),
             population_years,
             area_labels: Arc::default(),
+            site_changes: Arc::default(),
+            population_changes: Arc::default(),
         }
     }
 
@@ -271,21 +276,30 @@ impl Index {
         found
     }
 
+    /// Where sites changed, write by write.
+    pub fn site_changes(&self) -> &ChangeLog {
+        &self.site_changes
+    }
+
     pub(super) fn put_sites(&mut self, sites: impl IntoIterator<Item = Site>) {
         let layer = Arc::make_mut(&mut self.sites);
+        let mut places = Vec::new();
         for site in sites {
-            remove_point(layer, site.id, |s| s.data.location);
+            places.extend(remove_point(layer, site.id, |s| s.data.location));
+            places.push(site.data.location);
             layer.tree.insert(GeomWithData::new(site.data.location, site.id));
             layer.by_id.insert(site.id, Arc::new(site));
         }
         self.versions.sites += 1;
+        Arc::make_mut(&mut self.site_changes).record(self.versions.sites, &places);
     }
 
     pub(super) fn remove_site(&mut self, id: SiteId) {
         let layer = Arc::make_mut(&mut self.sites);
-        remove_point(layer, id, |s| s.data.location);
+        let places: Vec<_> = remove_point(layer, id, |s| s.data.location).into_iter().collect();
         layer.by_id.remove(&id);
         self.versions.sites += 1;
+        Arc::make_mut(&mut self.site_changes).record(self.versions.sites, &places);
     }
 
     // ----- population -----
@@ -348,14 +362,21 @@ impl Index {
         found
     }
 
+    /// Where population units changed, write by write.
+    pub fn population_changes(&self) -> &ChangeLog {
+        &self.population_changes
+    }
+
     pub(super) fn put_population(&mut self, units: Vec<PopulationUnit>) {
         let layer = Arc::make_mut(&mut self.population);
+        let places: Vec<_> = units.iter().map(|u| u.data.location).collect();
         for unit in units {
             self.population_years.extend(unit.data.year);
             layer.tree.insert(GeomWithData::new(unit.data.location, unit.id));
             layer.by_id.insert(unit.id, Arc::new(unit));
         }
         self.versions.population += 1;
+        Arc::make_mut(&mut self.population_changes).record(self.versions.population, &places);
     }
 
     // ----- network -----
@@ -376,13 +397,13 @@ impl Index {
     }
 }
 
-/// Takes the R-tree entry of point feature `id` out of `layer`, if it has one.
+/// Takes the R-tree entry of point feature `id` out of `layer`, if it has one, returning where it was.
 fn remove_point<Id: Ord + Copy + PartialEq, T>(
     layer: &mut Layer<Id, T, PointEntry<Id>>,
     id: Id,
     location: impl Fn(&T) -> Point<f64>,
-) {
-    if let Some(old) = layer.by_id.get(&id) {
-        layer.tree.remove(&GeomWithData::new(location(old), id));
-    }
+) -> Option<Point<f64>> {
+    let old = location(layer.by_id.get(&id)?);
+    layer.tree.remove(&GeomWithData::new(old, id));
+    Some(old)
 }

@@ -8,11 +8,13 @@
 //! reader. Writers wait only for each other.
 
 pub mod backup;
+mod changes;
 pub mod gpkg;
 mod index;
 mod nesting;
 mod rows;
 
+pub use changes::ChangeLog;
 pub use index::{Index, LayerVersions};
 pub use nesting::ParentError;
 

@@ -22,7 +22,7 @@ pub mod grid;
 pub mod shape;
 pub mod thin;
 
-pub use cache::{CachedTile, TileCache, TileKey};
+pub use cache::{CachedTile, Stamp, TileCache, TileKey};
 pub use encode::{TileBuilder, Value};
 pub use grid::{TileError, TileId, TileTransform};
 
