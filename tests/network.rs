@@ -406,3 +406,50 @@ async fn catchments_of_several_kinds_on_every_core_equal_each_searched_alone() {
         assert_eq!(feature["properties"]["area_m2"], expected["properties"]["area_m2"]);
     }
 }
+
+#[test]
+fn the_walk_shed_lies_within_5_m_of_the_exact_buffer_of_the_reached_streets() {
+    use geo::{Area, CoordsIter, Densify, Distance, Euclidean};
+    use rstar::RTree;
+    let Some(graph) = heidelberg() else { return };
+    let settings = NetworkSettings::default();
+    let profile = settings.profile("elderly").unwrap();
+    let mut worst_m: f64 = 0.0;
+    for node in sample_nodes(graph, 3, 5) {
+        let start = snap(graph, profile, graph.nodes()[node as usize], 300.0, 100).unwrap();
+        let reach = search(graph, profile, vec![Source::walking_from(start, profile)], 15.0);
+        let (pieces, _) = reach.pieces(); // local metres
+        let cell_m = 50.0 / sasaeai::network::catchment::SHED_CELLS_PER_WIDTH;
+        let shed = sasaeai::network::shed::walk_shed(&pieces, 50.0, cell_m);
+        assert!(
+            shed.unsigned_area() > 500_000.0,
+            "node {node}: a real walk ({:.0} m²)",
+            shed.unsigned_area()
+        );
+        // The exact buffer's outline is where the distance to the nearest street is 50 m: every point of
+        // the shed's outline, taken every 2 m, lies within 5 m of that.
+        let segments = pieces.iter().flat_map(|p| p.lines());
+        let ends = pieces.iter().filter(|p| p.0.len() == 1).map(|p| geo::Line::new(p.0[0], p.0[0]));
+        let streets: RTree<geo::Line<f64>> = RTree::bulk_load(segments.chain(ends).collect());
+        for outline in shed.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
+            for c in Euclidean.densify(outline, 2.0).coords_iter() {
+                // The distance to every street segment within 60 m, by geo (exact segment distance).
+                let near = rstar::AABB::from_corners(
+                    [c.x - 60.0, c.y - 60.0].into(),
+                    [c.x + 60.0, c.y + 60.0].into(),
+                );
+                let distance_m = streets
+                    .locate_in_envelope_intersecting(&near)
+                    .map(|l| Euclidean.distance(l, &geo::Point(c)))
+                    .fold(f64::INFINITY, f64::min);
+                let off_m = (distance_m - 50.0).abs();
+                worst_m = worst_m.max(off_m);
+                assert!(
+                    off_m <= 5.0,
+                    "node {node}: the outline at {c:?} is {off_m:.2} m off the exact buffer"
+                );
+            }
+        }
+    }
+    println!("the shed's outline is at most {worst_m:.2} m off the exact 50 m buffer");
+}

@@ -14,8 +14,11 @@
 
 use geo::{Area, BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
 
-/// Most cells a grid may have; a larger shed gets coarser cells.
+/// Most cells a grid may have; a larger shed gets coarser cells. Edge ids (two per cell) fit a `u32`.
 const MAX_CELLS: f64 = 16_000_000.0;
+
+/// No edge follows: the end of a traced ring, or an edge the outline does not cross.
+const NONE: u32 = u32::MAX;
 
 /// The region within `radius_m` of `lines`, traced on cells of about `cell_m`.
 pub fn walk_shed(lines: &[LineString<f64>], radius_m: f64, cell_m: f64) -> MultiPolygon<f64> {
@@ -59,29 +62,31 @@ impl Grid {
         }
     }
 
+    /// Marks the cells whose centre lies within `r` of segment `p`–`q`, row by row: the segment's
+    /// capsule is convex, so a row of centres meets it in one run of cells (filled at once) instead
+    /// of a distance worked out per cell of its box.
     fn mark_segment(&self, filled: &mut [bool], p: Coord<f64>, q: Coord<f64>, r: f64) {
-        let d = q - p;
-        let len2 = d.x * d.x + d.y * d.y;
-        let to_index = |v: f64, o: f64| ((v - o) / self.cell - 0.5).floor().max(0.0) as usize;
-        let (i0, i1) =
-            (to_index(p.x.min(q.x) - r, self.origin.x), to_index(p.x.max(q.x) + r, self.origin.x) + 1);
-        let (j0, j1) =
-            (to_index(p.y.min(q.y) - r, self.origin.y), to_index(p.y.max(q.y) + r, self.origin.y) + 1);
-        let r2 = r * r;
-        for j in j0..=j1.min(self.h - 1) {
-            for i in i0..=i1.min(self.w - 1) {
-                let c = self.centre(i, j);
-                let t = if len2 > 0.0 {
-                    (((c.x - p.x) * d.x + (c.y - p.y) * d.y) / len2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let (dx, dy) = (c.x - p.x - t * d.x, c.y - p.y - t * d.y);
-                if dx * dx + dy * dy <= r2 {
-                    filled[j * self.w + i] = true;
-                }
+        let capsule = Capsule::new(p, q, r);
+        let rows = self.cells_between(p.y.min(q.y) - r, p.y.max(q.y) + r, self.origin.y, self.h);
+        for j in rows {
+            let y = self.origin.y + (j as f64 + 0.5) * self.cell;
+            let Some((left, right)) = capsule.span(y) else { continue };
+            let row = j * self.w;
+            let cells = self.cells_between(left, right, self.origin.x, self.w);
+            if !cells.is_empty() {
+                filled[row + cells.start..row + cells.end].fill(true);
             }
         }
+    }
+
+    /// The cells along an axis (starting at `origin`, `count` long) whose centres lie in `low..=high`.
+    fn cells_between(&self, low: f64, high: f64, origin: f64, count: usize) -> std::ops::Range<usize> {
+        // Truncation toward zero, corrected: floor and ceil without a call into libm per row.
+        let at = |v: f64| (v - origin) / self.cell - 0.5;
+        let (first, last) = (at(low), at(high));
+        let first = first as isize + ((first as isize as f64) < first) as isize;
+        let last = last as isize - ((last as isize as f64) > last) as isize;
+        first.clamp(0, count as isize) as usize..(last + 1).clamp(0, count as isize) as usize
     }
 
     /// Marching squares over cell centres: closed rings, marked side on the left.
@@ -91,7 +96,7 @@ impl Grid {
         // from (i, j) to (i, j+1) is 2·(j·w+i)+1.
         let (hor, ver) =
             (|i: usize, j: usize| 2 * (j * self.w + i), |i: usize, j: usize| 2 * (j * self.w + i) + 1);
-        let mut next = vec![usize::MAX; 2 * self.w * self.h];
+        let mut next = vec![NONE; 2 * self.w * self.h];
         for j in 0..self.h - 1 {
             for i in 0..self.w - 1 {
                 let case = at(i, j) as u8
@@ -117,7 +122,7 @@ impl Grid {
                     _ => &[],
                 };
                 for &(from, to) in segments {
-                    next[from] = to;
+                    next[from] = to as u32;
                 }
             }
         }
@@ -133,20 +138,62 @@ impl Grid {
         };
         let mut rings = Vec::new();
         for start in 0..next.len() {
-            if next[start] == usize::MAX {
+            if next[start] == NONE {
                 continue;
             }
             let mut ring = Vec::new();
             let mut id = start;
-            while next[id] != usize::MAX {
+            while next[id] != NONE {
                 ring.push(midpoint(id));
-                let to = next[id];
-                next[id] = usize::MAX;
+                let to = next[id] as usize;
+                next[id] = NONE;
                 id = to;
             }
             rings.push(drop_collinear(ring));
         }
         rings
+    }
+}
+
+/// The region within `r` of a segment: its two end discs and the band between them.
+struct Capsule {
+    ends: [Coord<f64>; 2],
+    /// The band's two long sides, `r` to either side of the segment (none for a segment of no length).
+    sides: Option<[(Coord<f64>, Coord<f64>); 2]>,
+    r: f64,
+}
+
+impl Capsule {
+    fn new(p: Coord<f64>, q: Coord<f64>, r: f64) -> Self {
+        let d = q - p;
+        let len = d.x.hypot(d.y);
+        let sides = (len > 0.0).then(|| {
+            let n = Coord { x: -d.y / len * r, y: d.x / len * r };
+            [(p + n, q + n), (p - n, q - n)]
+        });
+        Capsule { ends: [p, q], sides, r }
+    }
+
+    /// Where the horizontal line at `y` meets the capsule: the least and greatest x, or `None` when it
+    /// misses. The band's short sides lie inside the end discs, so its long sides and the discs bound
+    /// the span.
+    fn span(&self, y: f64) -> Option<(f64, f64)> {
+        let mut span: Option<(f64, f64)> = None;
+        let mut add = |lo: f64, hi: f64| span = Some(span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        for end in self.ends {
+            let dy = y - end.y;
+            if dy.abs() <= self.r {
+                let half = (self.r * self.r - dy * dy).sqrt();
+                add(end.x - half, end.x + half);
+            }
+        }
+        for (a, b) in self.sides.iter().flatten() {
+            if (a.y - y) * (b.y - y) <= 0.0 && a.y != b.y {
+                let x = a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x);
+                add(x, x);
+            }
+        }
+        span
     }
 }
 
@@ -179,9 +226,13 @@ fn polygons(rings: Vec<Vec<Coord<f64>>>) -> MultiPolygon<f64> {
     let mut interiors: Vec<Vec<LineString<f64>>> = vec![Vec::new(); exteriors.len()];
     for hole in holes {
         let probe = Point(hole.0[0]);
-        if let Some(k) =
+        // Rings never cross, so a lone exterior holds every hole without a test.
+        let holder = if exteriors.len() == 1 {
+            Some(0)
+        } else {
             exteriors.iter().position(|(p, _)| p.exterior().contains(&probe) || p.contains(&probe))
-        {
+        };
+        if let Some(k) = holder {
             interiors[k].push(hole);
         }
     }
@@ -227,6 +278,29 @@ mod tests {
         );
         assert!(hole.signed_area() < 0.0, "hole clockwise");
         assert!(shed.is_valid());
+    }
+
+    proptest::proptest! {
+        /// The cells marked row by row are those whose centre lies within the radius of the segment,
+        /// worked out cell by cell (centres within a hair of the radius may go either way).
+        #[test]
+        fn a_segment_marks_the_cells_within_its_radius(
+            px in 0.0..300.0f64, py in 0.0..300.0f64, qx in 0.0..300.0f64, qy in 0.0..300.0f64, r in 1.0..80.0f64,
+        ) {
+            let grid = Grid { origin: Coord { x: -100.0, y: -100.0 }, cell: 7.0, w: 80, h: 80 };
+            let (p, q) = (Coord { x: px, y: py }, Coord { x: qx, y: qy });
+            let mut filled = vec![false; grid.w * grid.h];
+            grid.mark_segment(&mut filled, p, q, r);
+            for j in 0..grid.h {
+                for i in 0..grid.w {
+                    let c = grid.centre(i, j);
+                    let distance = geo::Distance::distance(&geo::Euclidean, &geo::Line::new(p, q), &Point(c));
+                    if (distance - r).abs() > 1e-6 {
+                        proptest::prop_assert_eq!(filled[j * grid.w + i], distance < r, "cell {} {}", i, j);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
