@@ -106,24 +106,13 @@ fn searches(c: &mut Criterion) {
     let homes = points(&graph, 2000, 3);
     let mut group = c.benchmark_group("network_500_sites");
     group.sample_size(10);
+    let area_m2 = |s: &Coord<f64>| catchment(&graph, &settings, "elderly", &[*s], 15.0).unwrap().area_m2;
     group.bench_function("all_catchments_elderly_15min", |b| {
-        b.iter(|| {
-            let total: f64 = sites
-                .iter()
-                .map(|s| catchment(&graph, &settings, "elderly", &[*s], 15.0).unwrap().area_m2)
-                .sum();
-            black_box(total)
-        })
+        b.iter(|| black_box(sites.iter().map(area_m2).sum::<f64>()))
     });
     group.bench_function("all_catchments_elderly_15min_every_core", |b| {
         use rayon::prelude::*;
-        b.iter(|| {
-            let total: f64 = sites
-                .par_iter()
-                .map(|s| catchment(&graph, &settings, "elderly", &[*s], 15.0).unwrap().area_m2)
-                .sum();
-            black_box(total)
-        })
+        b.iter(|| black_box(sites.par_iter().map(area_m2).sum::<f64>()))
     });
     group.bench_function("coverage_of_2000_points_elderly_15min", |b| {
         b.iter(|| {

@@ -384,30 +384,42 @@ pub fn reached_since(
     since: Stamp,
 ) -> bool {
     let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
+    let drawn: Vec<Source> =
+        layers.iter().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)).map(|l| l.source).collect();
     let (sites, population) = (index.site_changes(), index.population_changes());
     let [sites_since, population_since] = since;
-    let reach_m = question.map_or(0.0, |q| walking_reach_m(settings, q));
     let near = |r: &geo::Rect<f64>| r.intersects(&window);
-    let within_reach = |r: &geo::Rect<f64>| grow(r, reach_m).intersects(&window);
-    let areas_here = |levels: &[AreaLevel]| -> Vec<geo::Rect<f64>> {
-        let bbox = BBox::of_rect(&window);
-        let found = levels.iter().flat_map(|l| index.areas_in(Some(*l), Some(&bbox)));
-        found.filter_map(|a| a.geometry.bounding_rect()).collect()
-    };
-    let figures_reached = |levels: &[AreaLevel]| {
-        let here = areas_here(levels);
-        let meets = |r: &geo::Rect<f64>| here.iter().any(|a| a.intersects(r));
-        (question.is_some() && sites.any_since(sites_since, |r| meets(&grow(r, reach_m))))
-            || population.any_since(population_since, meets)
-    };
-    layers.iter().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)).any(|l| match l.source {
-        Source::Sites => sites.any_since(sites_since, near),
-        Source::Population => population.any_since(population_since, near),
-        Source::Catchments => question.is_some() && sites.any_since(sites_since, within_reach),
-        Source::Areas(level) => FIGURE_LEVELS.contains(&level) && figures_reached(&[level]),
-        Source::Gaps => figures_reached(&GAP_LEVELS),
-        Source::Support(_) | Source::AreaLabels | Source::Network => false,
-    })
+    let points_here = (drawn.contains(&Source::Sites) && sites.any_since(sites_since, near))
+        || (drawn.contains(&Source::Population) && population.any_since(population_since, near));
+    // The boxes of the areas drawn here with figures (districts, 町丁) or gaps: what a site within
+    // reach of them, or a home in them, changes.
+    let mut levels: Vec<AreaLevel> = Vec::new();
+    for source in &drawn {
+        match source {
+            Source::Areas(level) if FIGURE_LEVELS.contains(level) => levels.push(*level),
+            Source::Gaps => levels.extend(GAP_LEVELS),
+            _ => {}
+        }
+    }
+    levels.sort();
+    levels.dedup();
+    let bbox = BBox::of_rect(&window);
+    let with_figures: Vec<geo::Rect<f64>> = levels
+        .iter()
+        .flat_map(|l| index.areas_in(Some(*l), Some(&bbox)))
+        .filter_map(|a| a.geometry.bounding_rect())
+        .collect();
+    let meets_figures = |r: &geo::Rect<f64>| with_figures.iter().any(|a| a.intersects(r));
+    let figures_here = !with_figures.is_empty() && population.any_since(population_since, meets_figures);
+    let walks_here = question.is_some_and(|q| {
+        let reach_m = walking_reach_m(settings, q);
+        let catchments = drawn.contains(&Source::Catchments);
+        sites.any_since(sites_since, |r| {
+            let walk = grow(r, reach_m);
+            (catchments && walk.intersects(&window)) || meets_figures(&walk)
+        })
+    });
+    points_here || figures_here || walks_here
 }
 
 /// How far from a site its walk can change anything, in metres: the walk at the profile's pace

@@ -73,6 +73,7 @@ const OWN_SITES_MAX: usize = 12;
 fn pick(rng: &mut Rng, own_sites: &[i64]) -> (&'static str, &'static str, String, Option<String>) {
     let (lon, lat) = (140.022 + rng.unit() * 0.056, 34.621 + rng.unit() * 0.03);
     let roll = match rng.below(100) {
+        // An addition (create 76–83, import 93–94) becomes a delete (89–92) once the client holds enough.
         76..=83 | 93..=94 if own_sites.len() >= OWN_SITES_MAX => 89,
         roll => roll,
     };
