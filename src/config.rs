@@ -10,8 +10,14 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// The GeoPackage to serve.
-    pub store: Option<PathBuf>,
+    /// The store to serve: a GeoPackage file, or a PostgreSQL URL (`postgres://user@host/db`) with
+    /// `tenant`.
+    pub store: Option<String>,
+    /// The municipality whose part of a shared PostgreSQL store this is (e.g. its code `141305`).
+    pub tenant: Option<String>,
+    /// The private store (accounts, support maps, staff sheets), a SQLite file. Default: beside the
+    /// GeoPackage; needed with a PostgreSQL store.
+    pub private: Option<PathBuf>,
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub addr: Option<String>,
     /// A token accepted as a staff account named `staff-token` (for scripts); `SASAEAI_STAFF_TOKEN`

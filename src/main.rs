@@ -11,7 +11,7 @@ use sasaeai::model::indicators::Catalogue;
 use sasaeai::model::kind_table::KindTable;
 use sasaeai::model::{AreaLevel, SiteKind};
 use sasaeai::private::Role;
-use sasaeai::store::{Replace, Store};
+use sasaeai::store::{Location, Replace, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -108,22 +108,38 @@ enum TokenCommand {
 
 #[derive(Args)]
 struct StoreArg {
-    /// The GeoPackage file; created when missing. Default: the demo store, built from geodata/ on
+    /// The store: a GeoPackage file (created when missing) or a PostgreSQL database with PostGIS,
+    /// `postgres://USER@HOST/DB` (with --tenant). Default: the demo store, built from geodata/ on
     /// first use.
-    #[arg(long, global = true)]
-    store: Option<PathBuf>,
+    #[arg(long, global = true, env = "SASAEAI_STORE")]
+    store: Option<String>,
+    /// The municipality whose part of a shared PostgreSQL store this is, e.g. its code 141305.
+    #[arg(long, global = true, env = "SASAEAI_TENANT")]
+    tenant: Option<String>,
+    /// The private store (accounts, support maps, staff sheets), a SQLite file. Default:
+    /// NAME.private.sqlite beside the GeoPackage; needed with a PostgreSQL store.
+    #[arg(long, global = true, env = "SASAEAI_PRIVATE")]
+    private: Option<PathBuf>,
     /// Folder of the demo data (used when --store is not given).
     #[arg(long, global = true, env = "SASAEAI_GEODATA", default_value = "geodata")]
     geodata: PathBuf,
 }
 
 impl StoreArg {
-    fn resolve(&self, config: Option<PathBuf>) -> Result<PathBuf> {
-        match self.store.clone().or(config) {
-            Some(path) => Ok(path),
-            None => sasaeai::demo::ensure_store(&self.geodata)
-                .with_context(|| format!("building the demo store from {}", self.geodata.display())),
+    /// The store of the flags, else of the configuration file, else the demo store.
+    fn resolve(&self, config: &Config) -> Result<Location> {
+        let tenant = self.tenant.as_deref().or(config.tenant.as_deref());
+        match self.store.as_deref().or(config.store.as_deref()) {
+            Some(store) => Location::parse(store, tenant).map_err(anyhow::Error::msg),
+            None => Ok(Location::GeoPackage(
+                sasaeai::demo::ensure_store(&self.geodata)
+                    .with_context(|| format!("building the demo store from {}", self.geodata.display()))?,
+            )),
         }
+    }
+
+    fn private(&self, config: &Config) -> Option<PathBuf> {
+        self.private.clone().or_else(|| config.private.clone())
     }
 }
 
@@ -425,7 +441,7 @@ fn main() -> Result<()> {
                 "{}: ok (listen {}, store {}, profiles {})",
                 file.display(),
                 config.addr.as_deref().unwrap_or(DEFAULT_ADDR),
-                config.store.as_deref().map_or("from --store".into(), |p| p.display().to_string()),
+                config.store.as_deref().unwrap_or("from --store"),
                 profiles.join(", ")
             );
             Ok(())
@@ -443,14 +459,19 @@ fn run_server(args: ServeArgs) -> Result<()> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    let store_path = args.store.resolve(config.store.clone())?;
+    let location = args.store.resolve(&config)?;
     let started = Instant::now();
-    let store = Store::open(&store_path).with_context(|| format!("opening {}", store_path.display()))?;
+    let store = Arc::new(Store::open_at(&location).with_context(|| format!("opening {location}"))?);
+    store.follow()?;
     let (areas, sites, population) = store.read().counts();
     tracing::info!(
-        store = %store_path.display(), areas, sites, population,
+        store = %location, areas, sites, population,
         ms = started.elapsed().as_millis() as u64, "store loaded"
     );
+    let private = match args.store.private(&config) {
+        Some(path) => path,
+        None => sasaeai::app::private_path_of(&store)?,
+    };
     let token = std::env::var("SASAEAI_STAFF_TOKEN").ok().or(config.staff_token);
     let addr = args.addr.or(config.addr).unwrap_or_else(|| DEFAULT_ADDR.into());
     let options = ServerOptions {
@@ -461,12 +482,15 @@ fn run_server(args: ServeArgs) -> Result<()> {
             staff_token: None,
             catalogue: config.catalogue,
         },
-        private: None,
+        private: Some(Arc::new(
+            sasaeai::private::PrivateStore::open(&private)
+                .with_context(|| format!("opening {}", private.display()))?,
+        )),
         network: config.network,
         limits: config.limits,
         public_url: config.public_url,
     };
-    let state = AppState::with_options(Arc::new(store), options)?;
+    let state = AppState::with_options(store, options)?;
     tokio::runtime::Runtime::new()?.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
@@ -519,8 +543,11 @@ fn open_app(arg: &StoreArg) -> Result<App> {
 }
 
 fn open_app_with(arg: &StoreArg, options: AppOptions) -> Result<App> {
-    let path = arg.resolve(None)?;
-    App::open(&path, Default::default(), options).with_context(|| format!("opening {}", path.display()))
+    let config = Config::default();
+    let location = arg.resolve(&config)?;
+    let private = arg.private(&config);
+    App::open(&location, private.as_deref(), Default::default(), options)
+        .with_context(|| format!("opening {location}"))
 }
 
 /// Reads one line from standard input: a password, never echoed back or logged.
@@ -694,7 +721,7 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
         "imported {} from {} into {} in {:.2} s; the store now holds {areas} areas, {sites} sites, {population} population points",
         what(&summary),
         file.display(),
-        app.store.path().display(),
+        app.store.describe(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

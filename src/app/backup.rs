@@ -16,13 +16,21 @@ impl App {
             .private
             .path()
             .ok_or_else(|| Error::Invalid("the private store lives in memory: nothing to copy".into()))?;
-        let name = self
-            .store
-            .path()
-            .file_name()
-            .ok_or_else(|| Error::Invalid("the store has no file name".into()))?;
-        let copies =
-            [(self.store.path(), dir.join(name)), (private, PrivateStore::path_beside(&dir.join(name)))];
+        // A PostgreSQL store is backed up by the database's own tools (pg_dump); its private
+        // store is still a file here.
+        let copies: Vec<(&Path, PathBuf)> = match self.store.path() {
+            Some(store) => {
+                let name =
+                    store.file_name().ok_or_else(|| Error::Invalid("the store has no file name".into()))?;
+                vec![(store, dir.join(name)), (private, PrivateStore::path_beside(&dir.join(name)))]
+            }
+            None => {
+                let name = private
+                    .file_name()
+                    .ok_or_else(|| Error::Invalid("the private store has no file name".into()))?;
+                vec![(private, dir.join(name))]
+            }
+        };
         if let Some((_, taken)) = copies.iter().find(|(_, to)| to.exists()) {
             return Err(Error::Conflict(format!(
                 "{} already exists; a backup never overwrites",

@@ -28,7 +28,7 @@ pub use permission::Action;
 
 use crate::network::NetworkSettings;
 use crate::private::{PrivateError, PrivateStore, Role, UserRow};
-use crate::store::{Store, StoreError};
+use crate::store::{Location, Store, StoreError};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -227,16 +227,34 @@ impl App {
         }
     }
 
-    /// Opens the GeoPackage at `path` and the private store beside it.
+    /// Opens the store at `location` and its private store (`private`, or the file beside the
+    /// GeoPackage).
     pub fn open(
-        path: &std::path::Path,
+        location: &Location,
+        private: Option<&std::path::Path>,
         settings: NetworkSettings,
         options: AppOptions,
     ) -> Result<Self, Error> {
-        let store = Arc::new(Store::open(path)?);
-        let private = Arc::new(PrivateStore::open(&PrivateStore::path_beside(path))?);
+        let store = Arc::new(Store::open_at(location)?);
+        store.follow()?;
+        let private = match private {
+            Some(path) => path.to_path_buf(),
+            None => private_path_of(&store)?,
+        };
+        let private = Arc::new(PrivateStore::open(&private)?);
         Ok(App::new(store, private, Arc::new(settings), options))
     }
+}
+
+/// Where the private store of `store` lives when nobody says: beside its GeoPackage. A store in
+/// PostgreSQL has no file to be beside, so its private store is named with `--private`.
+pub fn private_path_of(store: &Store) -> Result<std::path::PathBuf, Error> {
+    store.path().map(PrivateStore::path_beside).ok_or_else(|| {
+        Error::Invalid(format!(
+            "{} is in PostgreSQL: say where its private store (accounts, support maps) is with --private FILE",
+            store.describe()
+        ))
+    })
 }
 
 /// The current calendar year (UTC): the default edition of a support map.

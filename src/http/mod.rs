@@ -101,9 +101,7 @@ impl AppState {
         let ServerOptions { staff_token, app, private, network, limits, public_url } = options;
         let private = match private {
             Some(p) => p,
-            None => Arc::new(crate::private::PrivateStore::open(
-                &crate::private::PrivateStore::path_beside(store.path()),
-            )?),
+            None => Arc::new(crate::private::PrivateStore::open(&crate::app::private_path_of(&store)?)?),
         };
         let app = crate::app::AppOptions { staff_token, ..app };
         let app = Arc::new(crate::app::App::new(store, private, Arc::new(network), app));

@@ -371,6 +371,7 @@ impl Index {
         let layer = Arc::make_mut(&mut self.population);
         let places: Vec<_> = units.iter().map(|u| u.data.location).collect();
         for unit in units {
+            remove_point(layer, unit.id, |u| u.data.location);
             self.population_years.extend(unit.data.year);
             layer.tree.insert(GeomWithData::new(unit.data.location, unit.id));
             layer.by_id.insert(unit.id, Arc::new(unit));

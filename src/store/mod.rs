@@ -1,21 +1,33 @@
-//! The durable store: one SQLite file laid out as an OGC GeoPackage (see [`gpkg`]), mirrored in an
-//! in-memory [`Index`]. Geometry is EPSG:4326 throughout.
+//! The store: features kept durably by a [`Backend`] (a GeoPackage file, or PostgreSQL/PostGIS shared
+//! by several instances) and mirrored in an in-memory [`Index`]. Geometry is EPSG:4326 throughout.
 //!
-//! Every import or edit is one SQLite transaction in WAL mode with `synchronous = FULL`, so a write
-//! that has returned survives a crash. After the commit the write publishes a new [`Index`]
-//! snapshot atomically (arc-swap): readers keep whichever snapshot they took for as long as they
-//! compute, see a layer before or after a write and never half of it, and no writer ever waits for a
-//! reader. Writers wait only for each other.
+//! Every import or edit is one transaction of the backend; a write that has returned is durable.
+//! After the commit the write publishes a new [`Index`] snapshot atomically (arc-swap): readers keep
+//! whichever snapshot they took for as long as they compute, see a layer before or after a write and
+//! never half of it, and no writer ever waits for a reader. Writers wait only for each other.
+//!
+//! On a shared database, other instances' writes arrive by [`Store::refresh`]: the layers whose
+//! version moved are loaded again and published the same way.
 
+pub mod backend;
 pub mod backup;
 mod changes;
+mod columns;
+mod copy;
+mod follow;
+pub mod geometry;
 pub mod gpkg;
 mod index;
+mod location;
 mod nesting;
-mod rows;
+pub mod postgres;
 
+pub use backend::{Backend, Layer, SharedVersions};
 pub use changes::ChangeLog;
+pub use copy::{CopyReport, LayerDigest, digests};
+pub use follow::FOLLOW_POLL;
 pub use index::{Index, LayerVersions};
+pub use location::{Location, Tenant};
 pub use nesting::ParentError;
 
 use crate::model::limits;
@@ -25,10 +37,10 @@ use crate::model::{
 };
 use crate::network::{EdgeData, Graph, NetworkSummary};
 use arc_swap::ArcSwap;
+use backend::{Extent, Tx};
 use geo::BoundingRect;
 use parking_lot::Mutex;
-use rusqlite::{Connection, OpenFlags, Transaction};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// What can go wrong in the store.
@@ -37,12 +49,18 @@ pub enum StoreError {
     /// SQLite failed (I/O, a full disk, a locked or corrupt file).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// The file is a SQLite database but not a GeoPackage written by sasaeai.
-    #[error("{path} is not a sasaeai GeoPackage: {reason}")]
-    NotOurs { path: PathBuf, reason: String },
+    /// PostgreSQL failed or could not be reached.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The database cannot be used as it is (unreachable, or PostGIS missing); the reason says what to do.
+    #[error("{store}: {reason}")]
+    Setup { store: String, reason: String },
+    /// The file or database exists but was not written by sasaeai (or by another version of it).
+    #[error("{store} is not a sasaeai store: {reason}")]
+    NotOurs { store: String, reason: String },
     /// A stored geometry could not be decoded.
     #[error("{table} feature {fid}: {source}")]
-    Geometry { table: &'static str, fid: i64, source: gpkg::BlobError },
+    Geometry { table: &'static str, fid: i64, source: geometry::BlobError },
     /// A stored row holds a value the model does not accept.
     #[error("{table} feature {fid}: {reason}")]
     BadRow { table: &'static str, fid: i64, reason: String },
@@ -60,22 +78,23 @@ pub enum StoreError {
         "the new network has {new_km:.1} km of walkable ways, less than half of the current {current_km:.1} km; nothing was replaced. To replace it anyway, pass --replace (over HTTP, replace=true)"
     )]
     NetworkShrinks { current_km: f64, new_km: f64 },
+    /// A store is copied only into an empty one.
+    #[error("{store} already holds features; a store is copied only into an empty one")]
+    NotEmpty { store: String },
+    /// A copy read back differs from its source.
+    #[error(
+        "the copy's {layer} differ from the source's (checksum {source_sha256} against {target_sha256}); nothing is trusted"
+    )]
+    CopyDiffers { layer: &'static str, source_sha256: String, target_sha256: String },
     /// Another program (QGIS editing the file, a backup) holds the file's write lock.
     #[error(
         "the store {path} is locked by another program (QGIS editing it, or a copy in progress); try again shortly"
     )]
-    Busy { path: PathBuf },
+    Busy { path: std::path::PathBuf },
 }
 
 /// How long a write waits for another program's lock on the file before it gives up as [`StoreError::Busy`].
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
-}
 
 /// Whether a network import may replace a much larger network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,11 +121,13 @@ pub struct AreaImport {
     pub reparented: usize,
 }
 
-/// The store: a GeoPackage on disk and its in-memory index.
+/// The store: a backend and the in-memory snapshot of what it holds.
 pub struct Store {
-    path: PathBuf,
-    /// The one connection; writers take turns on it.
-    conn: Mutex<Connection>,
+    backend: Box<dyn Backend>,
+    /// Held by each write from its transaction's start until its snapshot is published (so
+    /// snapshots follow commits in order), and by each refresh; holds the shared versions the
+    /// current snapshot reflects.
+    writer: Mutex<SharedVersions>,
     /// The current snapshot, replaced whole by each write.
     index: ArcSwap<Index>,
 }
@@ -115,37 +136,35 @@ impl Store {
     /// Opens the GeoPackage at `path`, creating an empty one if there is no file, and loads every
     /// layer into memory.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let path = path.as_ref().to_path_buf();
-        let is_new = !path.exists();
-        let mut conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        if is_new {
-            gpkg::create_schema(&mut conn)?;
-        } else {
-            check_is_ours(&conn, &path)?;
-        }
-        let network = rows::load_network(&conn)?.map(|(nodes, edges)| Graph::new(nodes, edges));
-        let index = Index::build(
-            rows::load_areas(&conn)?,
-            rows::load_sites(&conn)?,
-            rows::load_population(&conn)?,
-            network,
-            load_dataset(&conn)?,
-        );
-        Ok(Store { path, conn: Mutex::new(conn), index: ArcSwap::from_pointee(index) })
+        Store::over(Box::new(gpkg::GeoPackage::open(path.as_ref())?))
     }
 
-    /// The file this store lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Opens the store at `location` (a GeoPackage or a PostgreSQL tenant).
+    pub fn open_at(location: &Location) -> Result<Self, StoreError> {
+        match location {
+            Location::GeoPackage(path) => Store::open(path),
+            Location::Postgres { url, tenant } => {
+                Store::over(Box::new(postgres::Postgres::connect(url, tenant.clone())?))
+            }
+        }
+    }
+
+    /// Loads every layer of `backend` into memory. The shared versions are read first, so a write
+    /// by another instance while the layers load is caught by the next refresh.
+    pub fn over(backend: Box<dyn Backend>) -> Result<Self, StoreError> {
+        let versions = backend.versions()?.unwrap_or_default();
+        let index = load_index(&*backend)?;
+        Ok(Store { backend, writer: Mutex::new(versions), index: ArcSwap::from_pointee(index) })
+    }
+
+    /// The file this store lives in, when it is a file.
+    pub fn path(&self) -> Option<&Path> {
+        self.backend.file()
+    }
+
+    /// The store as people name it: a file path, or a database and its tenant.
+    pub fn describe(&self) -> String {
+        self.backend.describe()
     }
 
     /// The current snapshot of every layer: consistent, immutable, and free to hold while computing.
@@ -157,22 +176,23 @@ impl Store {
     /// snapshot, which then becomes the current one.
     fn write<T, R>(
         &self,
-        write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+        write: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
         apply: impl FnOnce(&mut Index, T) -> R,
     ) -> Result<R, StoreError> {
-        let mut conn = self.conn.lock();
-        let busy = |e: rusqlite::Error| {
-            if is_busy(&e) { StoreError::Busy { path: self.path.clone() } } else { e.into() }
-        };
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(busy)?;
-        let written = write(&tx).map_err(|e| match e {
-            StoreError::Sqlite(e) => busy(e),
-            other => other,
-        })?;
-        tx.commit().map_err(busy)?;
+        let mut versions = self.writer.lock();
+        let mut tx = self.backend.begin()?;
+        let written = write(&mut *tx)?;
+        let raised = tx.commit()?;
         let mut next = Index::clone(&self.index.load());
         let result = apply(&mut next, written);
         self.index.store(Arc::new(next));
+        for (layer, version) in raised {
+            // Only a version one past ours is wholly this write; a gap means another instance
+            // wrote in between, and the refresh that follows loads the layer again.
+            if version == versions.get(layer) + 1 {
+                versions.set(layer, version);
+            }
+        }
         Ok(result)
     }
 
@@ -185,7 +205,7 @@ impl Store {
                 let mut named = Vec::new();
                 let mut fresh = Vec::new();
                 for data in areas {
-                    let id = rows::insert_area(tx, &data)?;
+                    let id = tx.insert_area(&data)?;
                     if let ParentRef::Named(wanted) = &data.parent {
                         named.push((fresh.len(), wanted.clone()));
                     }
@@ -213,10 +233,10 @@ impl Store {
                     fresh.into_iter().map(|a| Area { parent: parent_of(&a), ..a }).collect::<Vec<_>>();
                 let changed: Vec<Area> = fresh.into_iter().chain(reparented).collect();
                 for area in &changed {
-                    rows::set_area_parent(tx, area.id, area.parent, area.parent_derived)?;
+                    tx.set_area_parent(area.id, area.parent, area.parent_derived)?;
                 }
                 let rect = union_rects(changed.iter().filter_map(|a| a.geometry.bounding_rect()));
-                gpkg::touch_contents(tx, "areas", rect)?;
+                tx.touch(Layer::Areas, rect, Extent::Grow)?;
                 Ok((fresh_ids, changed))
             },
             |index, (ids, changed)| {
@@ -233,10 +253,10 @@ impl Store {
             |tx| {
                 let mut written = Vec::new();
                 for data in sites {
-                    written.push(Site { id: rows::insert_site(tx, &data)?, data });
+                    written.push(Site { id: tx.insert_site(&data)?, data });
                 }
                 let rect = union_rects(written.iter().map(|s| s.data.location.bounding_rect()));
-                gpkg::touch_contents(tx, "sites", rect)?;
+                tx.touch(Layer::Sites, rect, Extent::Grow)?;
                 Ok(written)
             },
             |index, written| {
@@ -259,20 +279,20 @@ impl Store {
                 let (changes, report) = plan(&self.read());
                 let mut written = Vec::new();
                 for data in changes.insert {
-                    written.push(Site { id: rows::insert_site(tx, &data)?, data });
+                    written.push(Site { id: tx.insert_site(&data)?, data });
                 }
                 let inserted: Vec<SiteId> = written.iter().map(|s| s.id).collect();
                 for (id, data) in changes.update {
-                    if !rows::update_site(tx, id, &data)? {
+                    if !tx.update_site(id, &data)? {
                         return Err(StoreError::SiteNotFound(id));
                     }
                     written.push(Site { id, data });
                 }
                 for id in &changes.delete {
-                    rows::delete_site(tx, *id)?;
+                    tx.delete_site(*id)?;
                 }
                 let rect = union_rects(written.iter().map(|s| s.data.location.bounding_rect()));
-                gpkg::touch_contents(tx, "sites", rect)?;
+                tx.touch(Layer::Sites, rect, Extent::Grow)?;
                 Ok((written, changes.delete, inserted, report))
             },
             |index, (written, deleted, inserted, report)| {
@@ -289,10 +309,10 @@ impl Store {
     pub fn update_site(&self, id: SiteId, data: SiteData) -> Result<Site, StoreError> {
         self.write(
             |tx| {
-                if !rows::update_site(tx, id, &data)? {
+                if !tx.update_site(id, &data)? {
                     return Err(StoreError::SiteNotFound(id));
                 }
-                gpkg::touch_contents(tx, "sites", Some(data.location.bounding_rect()))?;
+                tx.touch(Layer::Sites, Some(data.location.bounding_rect()), Extent::Grow)?;
                 Ok(Site { id, data })
             },
             |index, site| {
@@ -306,10 +326,10 @@ impl Store {
     pub fn delete_site(&self, id: SiteId) -> Result<(), StoreError> {
         self.write(
             |tx| {
-                if !rows::delete_site(tx, id)? {
+                if !tx.delete_site(id)? {
                     return Err(StoreError::SiteNotFound(id));
                 }
-                gpkg::touch_contents(tx, "sites", None)?;
+                tx.touch(Layer::Sites, None, Extent::Grow)?;
                 Ok(())
             },
             |index, ()| index.remove_site(id),
@@ -325,10 +345,10 @@ impl Store {
             |tx| {
                 let mut written = Vec::new();
                 for data in units {
-                    written.push(PopulationUnit { id: rows::insert_population(tx, &data)?, data });
+                    written.push(PopulationUnit { id: tx.insert_population(&data)?, data });
                 }
                 let rect = union_rects(written.iter().map(|p| p.data.location.bounding_rect()));
-                gpkg::touch_contents(tx, "population", rect)?;
+                tx.touch(Layer::Population, rect, Extent::Grow)?;
                 Ok(written)
             },
             |index, written| {
@@ -360,10 +380,10 @@ impl Store {
                         return Err(StoreError::NetworkShrinks { current_km, new_km });
                     }
                 }
-                rows::replace_network(tx, &written)?;
+                tx.replace_network(&written)?;
                 let rect =
                     union_rects(written.edges().iter().filter_map(|e| e.data.geometry.bounding_rect()));
-                Ok(gpkg::set_extent(tx, "network", rect)?)
+                tx.touch(Layer::Network, rect, Extent::Replace)
             },
             |index, ()| {
                 index.put_network(graph);
@@ -372,13 +392,23 @@ impl Store {
         )
     }
 
-    /// Runs SQLite's `PRAGMA integrity_check`, returning its findings (`["ok"]` when sound).
+    /// The backend's consistency check (SQLite's `PRAGMA integrity_check` for a GeoPackage):
+    /// findings, `["ok"]` when sound.
     pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
-        let conn = self.conn.lock();
-        let mut stmt = conn.prepare("PRAGMA integrity_check")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.backend.integrity_check()
     }
+}
+
+/// Every layer of `backend`, indexed.
+fn load_index(backend: &dyn Backend) -> Result<Index, StoreError> {
+    let network = backend.load_network()?.map(|(nodes, edges)| Graph::new(nodes, edges));
+    Ok(Index::build(
+        backend.load_areas()?,
+        backend.load_sites()?,
+        backend.load_population()?,
+        network,
+        backend.load_dataset()?,
+    ))
 }
 
 /// The parents of new areas (named or derived) and the re-derived parents of existing ones.
@@ -397,17 +427,6 @@ fn assign_parents(
         parents.insert(area.id, nesting::derive_parent(area, &all));
     }
     Ok(parents)
-}
-
-fn check_is_ours(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let not_ours = |reason: String| StoreError::NotOurs { path: path.to_path_buf(), reason };
-    let version: Option<String> = conn
-        .query_row("SELECT value FROM sasaeai_meta WHERE key = 'schema_version'", [], |r| r.get(0))
-        .map_err(|e| not_ours(format!("no sasaeai_meta table ({e})")))?;
-    match version.as_deref() {
-        Some(v) if v == gpkg::SCHEMA_VERSION.to_string() => Ok(()),
-        other => Err(not_ours(format!("schema version {other:?}, expected {}", gpkg::SCHEMA_VERSION))),
-    }
 }
 
 /// What a data set is and whose it is, shown wherever its data is displayed.
@@ -431,9 +450,10 @@ impl Store {
     pub fn set_dataset(&self, title: &str, fictional: bool) -> Result<(), StoreError> {
         self.write(
             |tx| {
-                rows::set_meta(tx, "title", title)?;
-                rows::set_meta(tx, "fictional", if fictional { "true" } else { "false" })?;
-                load_dataset(tx)
+                tx.set_meta("title", title)?;
+                tx.set_meta("fictional", if fictional { "true" } else { "false" })?;
+                tx.touch(Layer::Dataset, None, Extent::Grow)?;
+                backend::dataset_from(|key| tx.get_meta(key))
             },
             |index, dataset| index.put_dataset(dataset),
         )
@@ -445,7 +465,7 @@ impl Store {
         let line = limits::attribution(line).map_err(|e| StoreError::Attribution(e.to_string()))?;
         self.write(
             |tx| {
-                let mut info = load_dataset(tx)?;
+                let mut info = backend::dataset_from(|key| tx.get_meta(key))?;
                 if !info.attribution.iter().any(|a| a == line) {
                     if info.attribution.len() >= limits::ATTRIBUTION_LINES {
                         let max = limits::ATTRIBUTION_LINES;
@@ -455,24 +475,12 @@ impl Store {
                     }
                     info.attribution.push(line.to_owned());
                     let json = serde_json::to_string(&info.attribution).expect("strings serialise");
-                    rows::set_meta(tx, "attribution", &json)?;
+                    tx.set_meta("attribution", &json)?;
+                    tx.touch(Layer::Dataset, None, Extent::Grow)?;
                 }
                 Ok(info)
             },
             |index, dataset| index.put_dataset(dataset),
         )
     }
-}
-
-/// Reads the data set's description from the metadata table.
-fn load_dataset(conn: &Connection) -> Result<DatasetInfo, StoreError> {
-    let attribution = match rows::get_meta(conn, "attribution")? {
-        Some(json) => serde_json::from_str(&json).unwrap_or_else(|_| vec![json]),
-        None => Vec::new(),
-    };
-    Ok(DatasetInfo {
-        title: rows::get_meta(conn, "title")?,
-        fictional: rows::get_meta(conn, "fictional")?.as_deref() == Some("true"),
-        attribution,
-    })
 }

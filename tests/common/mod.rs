@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tower::ServiceExt;
 
+pub mod postgres;
+
 /// A file of `../shared/data/`. Missing data fails the test under CI and skips it elsewhere.
 pub fn shared_data(relative: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(relative);

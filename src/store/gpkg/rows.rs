@@ -1,22 +1,17 @@
 //! Rows of the feature tables to and from model values. Geometry columns hold GeoPackage blobs
 //! (EPSG:4326); free properties are JSON text.
 
-use super::{StoreError, gpkg};
+use super::layout as gpkg;
 use crate::model::{
-    Area, AreaData, AreaId, Audience, PopulationData, PopulationId, PopulationUnit, Properties, Site,
-    SiteData, SiteId,
+    Area, AreaId, PopulationData, PopulationId, PopulationUnit, Properties, Site, SiteData, SiteId,
 };
 use crate::network::EdgeData;
+use crate::store::StoreError;
+use crate::store::backend::AreaRow;
 use geo::{Geometry, MultiPolygon, Point};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-fn properties_json(p: &Properties) -> String {
-    serde_json::Value::Object(p.clone()).to_string()
-}
-
-fn bad_row(table: &'static str, fid: i64, reason: impl Into<String>) -> StoreError {
-    StoreError::BadRow { table, fid, reason: reason.into() }
-}
+use crate::store::columns::{self, bad_row, parse, properties_json};
 
 fn geometry(row: &Row<'_>, table: &'static str, fid: i64) -> Result<Geometry<f64>, StoreError> {
     let blob: Vec<u8> = row.get("geom")?;
@@ -31,16 +26,7 @@ fn point(row: &Row<'_>, table: &'static str, fid: i64) -> Result<Point<f64>, Sto
 }
 
 fn properties(row: &Row<'_>, table: &'static str, fid: i64) -> Result<Properties, StoreError> {
-    let text: String = row.get("properties")?;
-    serde_json::from_str(&text).map_err(|e| bad_row(table, fid, format!("properties: {e}")))
-}
-
-fn parse<T: std::str::FromStr<Err = String>>(
-    value: &str,
-    table: &'static str,
-    fid: i64,
-) -> Result<T, StoreError> {
-    value.parse().map_err(|e: String| bad_row(table, fid, e))
+    columns::properties(&row.get::<_, String>("properties")?, table, fid)
 }
 
 fn load<T>(
@@ -80,17 +66,20 @@ pub fn load_areas(conn: &Connection) -> Result<Vec<Area>, StoreError> {
     })
 }
 
-pub fn insert_area(conn: &Connection, a: &AreaData) -> Result<AreaId, StoreError> {
+/// Inserts an area without a parent.
+pub fn insert_area(conn: &Connection, a: &AreaRow<'_>) -> Result<AreaId, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO areas (geom, name, level, code, parent_derived, properties) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO areas (fid, geom, name, level, code, parent_derived, properties)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
+        a.id.map(|f| f.0),
         gpkg::encode_geometry(&Geometry::MultiPolygon(a.geometry.clone())),
         a.name,
         a.level.as_str(),
         a.code,
-        a.parent == crate::model::ParentRef::Derive,
-        properties_json(&a.properties),
+        a.parent_derived,
+        properties_json(a.properties),
     ])?;
     Ok(AreaId(conn.last_insert_rowid()))
 }
@@ -108,10 +97,6 @@ pub fn set_area_parent(
 
 // ----- sites -----
 
-fn audience_text(audience: &[Audience]) -> String {
-    audience.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(",")
-}
-
 pub fn load_sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
     load(conn, "SELECT * FROM sites ORDER BY fid", |row, fid| {
         let audience: String = row.get("audience")?;
@@ -123,11 +108,7 @@ pub fn load_sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
                 location: point(row, "sites", fid)?,
                 address: row.get("address")?,
                 schedule: row.get("schedule")?,
-                audience: audience
-                    .split(',')
-                    .filter(|a| !a.is_empty())
-                    .map(|a| parse(a, "sites", fid))
-                    .collect::<Result<_, _>>()?,
+                audience: columns::audience(&audience, "sites", fid)?,
                 operator: row.get("operator")?,
                 properties: properties(row, "sites", fid)?,
             },
@@ -142,18 +123,21 @@ fn site_params(s: &SiteData) -> [Box<dyn rusqlite::ToSql + '_>; 8] {
         Box::new(s.kind.as_str()),
         Box::new(&s.address),
         Box::new(&s.schedule),
-        Box::new(audience_text(&s.audience)),
+        Box::new(columns::audience_text(&s.audience)),
         Box::new(&s.operator),
         Box::new(properties_json(&s.properties)),
     ]
 }
 
-pub fn insert_site(conn: &Connection, s: &SiteData) -> Result<SiteId, StoreError> {
+/// Inserts a site, as `fid` when given.
+pub fn insert_site(conn: &Connection, fid: Option<SiteId>, s: &SiteData) -> Result<SiteId, StoreError> {
+    let mut values: Vec<Box<dyn rusqlite::ToSql + '_>> = site_params(s).into_iter().collect();
+    values.push(Box::new(fid.map(|f| f.0)));
     conn.prepare_cached(
-        "INSERT INTO sites (geom, name, kind, address, schedule, audience, operator, properties)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO sites (geom, name, kind, address, schedule, audience, operator, properties, fid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(rusqlite::params_from_iter(site_params(s)))?;
+    .execute(rusqlite::params_from_iter(values))?;
     Ok(SiteId(conn.last_insert_rowid()))
 }
 
@@ -195,10 +179,15 @@ pub fn load_population(conn: &Connection) -> Result<Vec<PopulationUnit>, StoreEr
     })
 }
 
-pub fn insert_population(conn: &Connection, p: &PopulationData) -> Result<PopulationId, StoreError> {
+/// Inserts a population unit, as `fid` when given.
+pub fn insert_population(
+    conn: &Connection,
+    fid: Option<PopulationId>,
+    p: &PopulationData,
+) -> Result<PopulationId, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO population (geom, name, total, aged65, aged75, source, year, properties)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO population (geom, name, total, aged65, aged75, source, year, properties, fid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         gpkg::encode_geometry(&Geometry::Point(p.location)),
@@ -209,6 +198,7 @@ pub fn insert_population(conn: &Connection, p: &PopulationData) -> Result<Popula
         p.source,
         p.year,
         properties_json(&p.properties),
+        fid.map(|f| f.0),
     ])?;
     Ok(PopulationId(conn.last_insert_rowid()))
 }
@@ -228,37 +218,21 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreEr
 
 /// The stored network as node positions and edges; node positions are the edges' end points.
 pub fn load_network(conn: &Connection) -> Result<Option<crate::network::NetworkParts>, StoreError> {
-    let mut nodes: Vec<Option<geo::Coord<f64>>> = Vec::new();
     let edges = load(conn, "SELECT * FROM network ORDER BY fid", |row, fid| {
         let geometry = match geometry(row, "network", fid)? {
             Geometry::LineString(ls) if ls.0.len() >= 2 => ls,
             other => return Err(bad_row("network", fid, format!("expected a LineString, found {other:?}"))),
         };
-        let (a, b): (u32, u32) = (row.get("source")?, row.get("target")?);
-        for (n, c) in [(a, geometry.0[0]), (b, geometry.0[geometry.0.len() - 1])] {
-            if nodes.len() <= n as usize {
-                nodes.resize(n as usize + 1, None);
-            }
-            nodes[n as usize].get_or_insert(c);
-        }
         Ok(EdgeData {
-            a,
-            b,
+            a: row.get("source")?,
+            b: row.get("target")?,
             geometry,
             steps: row.get("steps")?,
             highway: row.get("highway")?,
             way_id: row.get("way_id")?,
         })
     })?;
-    if edges.is_empty() {
-        return Ok(None);
-    }
-    let nodes = nodes
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| c.ok_or_else(|| bad_row("network", 0, format!("node {i} is used by no edge"))))
-        .collect::<Result<_, _>>()?;
-    Ok(Some((nodes, edges)))
+    columns::network_from_edges(edges)
 }
 
 pub fn replace_network(conn: &Connection, graph: &crate::network::Graph) -> Result<(), StoreError> {

@@ -2,8 +2,8 @@
 //! `gpkg_geometry_columns`, one feature table per layer) and the GeoPackage binary geometry encoding
 //! (a `GP` header with an envelope, followed by little-endian WKB). All geometry is EPSG:4326.
 
+use crate::store::geometry::{BlobError, read_wkb, write_wkb};
 use geo::{BoundingRect, Geometry};
-use geo_traits::to_geo::ToGeoGeometry;
 use rusqlite::Connection;
 
 /// SRS id of WGS 84 in `gpkg_spatial_ref_sys`.
@@ -140,17 +140,6 @@ pub fn touch_contents(conn: &Connection, table: &str, rect: Option<geo::Rect<f64
     Ok(())
 }
 
-/// Why a stored geometry blob could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum BlobError {
-    /// The blob does not start with the `GP` magic or is shorter than its header says.
-    #[error("not a GeoPackage geometry blob")]
-    Header,
-    /// The WKB after the header is malformed.
-    #[error("malformed WKB: {0}")]
-    Wkb(String),
-}
-
 /// Encodes `geometry` as a GeoPackage geometry blob (little-endian, with an XY envelope).
 ///
 /// ```
@@ -174,8 +163,7 @@ pub fn encode_geometry(geometry: &Geometry<f64>) -> Vec<u8> {
             blob.extend_from_slice(&v.to_le_bytes());
         }
     }
-    let options = wkb::writer::WriteOptions { endianness: wkb::Endianness::LittleEndian };
-    wkb::writer::write_geometry(&mut blob, geometry, &options).expect("writing WKB to a Vec cannot fail");
+    write_wkb(&mut blob, geometry);
     blob
 }
 
@@ -191,7 +179,5 @@ pub fn decode_geometry(blob: &[u8]) -> Result<Geometry<f64>, BlobError> {
         4 => 64,
         _ => return Err(BlobError::Header),
     };
-    let wkb_bytes = blob.get(8 + envelope_len..).ok_or(BlobError::Header)?;
-    let wkb = wkb::reader::read_wkb(wkb_bytes).map_err(|e| BlobError::Wkb(e.to_string()))?;
-    wkb.try_to_geometry().ok_or_else(|| BlobError::Wkb("unsupported geometry type".into()))
+    read_wkb(blob.get(8 + envelope_len..).ok_or(BlobError::Header)?)
 }
