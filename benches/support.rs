@@ -131,7 +131,8 @@ fn bench_overlays(c: &mut Criterion) {
 
 fn bench_group_map(c: &mut Criterion) {
     let (_dir, _store, path) = demo_store();
-    let app = App::open(&path, NetworkSettings::default(), AppOptions::default()).unwrap();
+    let location = sasaeai::store::Location::GeoPackage(path.clone());
+    let app = App::open(&location, None, NetworkSettings::default(), AppOptions::default()).unwrap();
     let who = resident(&app, "alice");
     let area = app.store.read().areas_in(Some(AreaLevel::Chome), None)[0].clone();
     let group = app.create_group(&who, "ひまわり町会", GroupArea::Area(area.id)).unwrap();

@@ -95,7 +95,7 @@ async fn one_site_far_from_the_streets_no_longer_fails_catchments_of_its_kind() 
 #[tokio::test]
 async fn a_store_locked_by_another_program_is_503_problem_not_a_bare_500() {
     let (_d, s) = demo();
-    let other = rusqlite::Connection::open(s.app.store.path()).unwrap();
+    let other = rusqlite::Connection::open(s.app.store.path().unwrap()).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap(); // as QGIS holds it while a layer is edited
     let r = post(&s, "/api/sites", site_json("カフェ", "cafe", 140.05, 34.63)).await;
     r.assert_problem(503, "locked by another program");

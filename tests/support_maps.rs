@@ -332,7 +332,7 @@ async fn audit_has_one_row_per_read_and_write_and_never_the_content() {
         ["feature.read", "edition.create", "feature.delete"].map(String::from)
     );
     // The private file no longer holds the person's words, in either edition.
-    let path = sasaeai::private::PrivateStore::path_beside(t.s.app.store.path());
+    let path = sasaeai::private::PrivateStore::path_beside(t.s.app.store.path().unwrap());
     let mut bytes = std::fs::read(&path).unwrap();
     bytes.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
     assert!(

@@ -50,7 +50,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed or could not be reached.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", postgres_message(.0))]
     Postgres(#[from] ::postgres::Error),
     /// The database cannot be used as it is (unreachable, or PostGIS missing); the reason says what to do.
     #[error("{store}: {reason}")]
@@ -91,6 +91,15 @@ pub enum StoreError {
         "the store {path} is locked by another program (QGIS editing it, or a copy in progress); try again shortly"
     )]
     Busy { path: std::path::PathBuf },
+}
+
+/// The server's own message where there is one (the driver's display says only "db error").
+fn postgres_message(e: &::postgres::Error) -> String {
+    match (e.as_db_error(), std::error::Error::source(e)) {
+        (Some(db), _) => format!("{} ({})", db.message(), db.code().code()),
+        (None, Some(cause)) => format!("{e}: {cause}"),
+        (None, None) => e.to_string(),
+    }
 }
 
 /// How long a write waits for another program's lock on the file before it gives up as [`StoreError::Busy`].

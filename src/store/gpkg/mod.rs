@@ -211,10 +211,11 @@ impl Tx for GpkgTx<'_> {
         }
         let table = layer.as_str();
         self.run(|c| {
-            Ok(match extent {
+            match extent {
                 Extent::Grow => layout::touch_contents(c, table, rect)?,
                 Extent::Replace => layout::set_extent(c, table, rect)?,
-            })
+            }
+            Ok(())
         })
     }
 

@@ -1,0 +1,265 @@
+//! Several instances and several towns over one PostgreSQL database: writes reach the other
+//! instance, a killed instance loses nothing acknowledged, towns never see each other's rows (also
+//! with the row-level security alone), and a store moves to PostgreSQL and back unchanged. Each test
+//! has a database of its own in a throwaway cluster (`common::postgres`).
+
+mod common;
+
+use common::{Server, TOKEN};
+use sasaeai::store::postgres::Postgres;
+use sasaeai::store::{Location, Store, Tenant, digests};
+use std::ffi::OsStr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The demo town copied into `tenant` of the database at `url` by the CLI, as an office would.
+fn migrate_demo_into(url: &str, tenant: &str) -> tempfile::TempDir {
+    let (dir, demo) = common::demo_store_file();
+    let out = common::cli(
+        &[
+            "migrate".as_ref(),
+            "--from".as_ref(),
+            demo.as_os_str(),
+            "--to".as_ref(),
+            url.as_ref(),
+            "--tenant".as_ref(),
+            tenant.as_ref(),
+        ],
+        "",
+    );
+    assert!(out.contains("every layer read back equal"), "{out}");
+    dir
+}
+
+/// `sasaeai serve` on `tenant` of the database at `url`, its private store in `dir`.
+fn serve(url: &str, tenant: &str, dir: &Path) -> Server {
+    let private = dir.join(format!("{tenant}.private.sqlite"));
+    Server::start(
+        &[
+            "--store".as_ref(),
+            url.as_ref(),
+            "--tenant".as_ref(),
+            tenant.as_ref(),
+            "--private".as_ref(),
+            private.as_os_str(),
+        ],
+        &[],
+    )
+}
+
+fn get(agent: &ureq::Agent, url: &str) -> (String, Option<String>) {
+    let mut response = agent.get(url).header("authorization", format!("Bearer {TOKEN}")).call().unwrap();
+    let etag = response.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
+    (response.body_mut().read_to_string().unwrap(), etag)
+}
+
+fn get_bytes(agent: &ureq::Agent, url: &str) -> (Vec<u8>, String) {
+    let mut response = agent.get(url).call().unwrap();
+    let etag = response.headers().get("etag").unwrap().to_str().unwrap().to_owned();
+    (response.body_mut().read_to_vec().unwrap(), etag)
+}
+
+fn post_site(agent: &ureq::Agent, server: &Server, name: &str, lon: f64, lat: f64) {
+    let response = agent
+        .post(format!("{}/api/sites", server.base))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .content_type("application/geo+json")
+        .send(common::site_json(name, "cafe", lon, lat))
+        .unwrap();
+    assert_eq!(response.status(), 201, "{name}");
+}
+
+/// The z16 tile holding (`lon`, `lat`).
+fn tile_of(lon: f64, lat: f64) -> (u32, u32) {
+    let n = 2f64.powi(16);
+    let x = (lon + 180.0) / 360.0 * n;
+    let lat = lat.to_radians();
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+    (x as u32, y as u32)
+}
+
+/// Polls `check` until it holds or `limit` passes; how long it took.
+fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if check() {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+#[test]
+fn a_site_written_through_one_instance_is_served_by_the_other_within_a_second() {
+    let Some(cluster) = common::postgres::cluster() else { return };
+    let url = cluster.database();
+    let dir = migrate_demo_into(&url, "141305");
+    let (a, b) = (serve(&url, "141305", dir.path()), serve(&url, "141305", dir.path()));
+    let agent = ureq::Agent::new_with_defaults();
+    let first = sasaeai::store::Store::open_at(&Location::parse(&url, Some("141305")).unwrap()).unwrap();
+    let at = first.read().sites().next().unwrap().data.location;
+    let (x, y) = tile_of(at.x(), at.y());
+    let tile = format!("{}/tiles/all/16/{x}/{y}.mvt", b.base);
+    let (_, tile_before) = get_bytes(&agent, &tile);
+
+    post_site(&agent, &a, "二台目から見えるカフェ", at.x() + 1e-5, at.y() + 1e-5);
+    let took = within(Duration::from_secs(1), || {
+        get(&agent, &format!("{}/api/sites", b.base)).0.contains("二台目から見えるカフェ")
+    })
+    .expect("B serves A's site within 1 s");
+    eprintln!("A's write served by B after {took:?}");
+    let (body, tile_after) = get_bytes(&agent, &tile);
+    assert_ne!(tile_after, tile_before, "B's tile of the site was rendered again");
+    assert!(body.windows("二台目から見えるカフェ".len()).any(|w| w == "二台目から見えるカフェ".as_bytes()));
+}
+
+#[test]
+fn an_instance_killed_loses_no_acknowledged_write_and_serves_the_same_after_restart() {
+    let Some(cluster) = common::postgres::cluster() else { return };
+    let url = cluster.database();
+    let dir = migrate_demo_into(&url, "141305");
+    let (mut a, b) = (serve(&url, "141305", dir.path()), serve(&url, "141305", dir.path()));
+    let agent = ureq::Agent::new_with_defaults();
+    for i in 0..50 {
+        post_site(&agent, &a, &format!("カフェ{i}"), 139.6 + i as f64 * 1e-4, 35.55);
+    }
+    // SIGKILL right after the last 201.
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let sites_on_b = || get(&agent, &format!("{}/api/sites", b.base)).0;
+    within(Duration::from_secs(2), || sites_on_b().contains("カフェ49"))
+        .expect("B has every acknowledged write");
+    let a = serve(&url, "141305", dir.path());
+    let restarted = get(&agent, &format!("{}/api/sites", a.base)).0;
+    assert_eq!(restarted, sites_on_b(), "the restarted instance serves what the other serves");
+    for i in 0..50 {
+        assert!(restarted.contains(&format!("\"カフェ{i}\"")), "カフェ{i} lost");
+    }
+}
+
+/// Both towns' stores with the application's tenant filter taken out: only the row-level security
+/// keeps them apart.
+fn rls_only(url: &str, tenant: &str) -> Store {
+    Store::over(Box::new(
+        Postgres::connect(url, Tenant::new(tenant).unwrap()).unwrap().without_tenant_filter(),
+    ))
+    .unwrap()
+}
+
+#[test]
+fn towns_never_see_each_others_rows_even_by_row_level_security_alone() {
+    let Some(cluster) = common::postgres::cluster() else { return };
+    let url = cluster.database();
+    let dir = migrate_demo_into(&url, "352021");
+    let other = Store::open_at(&Location::parse(&url, Some("141305")).unwrap()).unwrap();
+    other.insert_sites([site_of_other_town()]).unwrap();
+    let demo = Store::open(dir.path().join("demo.gpkg")).unwrap();
+
+    for (what, town) in [
+        ("filter and RLS", Store::open_at(&Location::parse(&url, Some("352021")).unwrap()).unwrap()),
+        ("RLS alone", rls_only(&url, "352021")),
+    ] {
+        assert_eq!(
+            digests(&town.read()),
+            digests(&demo.read()),
+            "{what}: the town holds its own rows and no other's"
+        );
+    }
+    let other_alone = rls_only(&url, "141305");
+    assert_eq!(other_alone.read().counts(), (0, 1, 0), "RLS alone: the other town sees its one site only");
+    assert!(other_alone.read().network().is_none());
+
+    // Straight SQL as the application's role: no tenant set, no rows; another tenant's rows cannot be written.
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let count =
+        |c: &mut postgres::Client| c.query_one("SELECT count(*) FROM sites", &[]).unwrap().get::<_, i64>(0);
+    assert_eq!(count(&mut client), 0, "no tenant set: no rows");
+    client.execute("SELECT set_config('sasaeai.tenant', '141305', false)", &[]).unwrap();
+    assert_eq!(count(&mut client), 1);
+    let smuggled = client.execute(
+        "INSERT INTO sites (tenant, geom, name, kind) VALUES ('352021', ST_Point(139.7, 35.6, 4326), 'x', 'cafe')",
+        &[],
+    );
+    assert!(
+        smuggled.unwrap_err().as_db_error().unwrap().message().contains("row-level security"),
+        "writing into another town is refused"
+    );
+
+    // Over HTTP: the other town's server shows none of this town's sites anywhere.
+    let server = serve(&url, "141305", dir.path());
+    let agent = ureq::Agent::new_with_defaults();
+    let demo_site = demo.read().sites().next().unwrap().data.name.clone();
+    for path in [
+        "/api/sites",
+        "/api/export/sites.geojson",
+        "/ogc/collections/sites/items?f=json&limit=1000",
+        "/api/areas",
+    ] {
+        let (body, _) = get(&agent, &format!("{}{path}", server.base));
+        assert!(!body.contains(&demo_site), "{path} shows another town's site");
+    }
+    let at = demo.read().sites().next().unwrap().data.location;
+    let (x, y) = tile_of(at.x(), at.y());
+    let (tile, _) = get_bytes(&agent, &format!("{}/tiles/all/16/{x}/{y}.mvt", server.base));
+    assert!(
+        !tile.windows(demo_site.len()).any(|w| w == demo_site.as_bytes()),
+        "a tile shows another town's site"
+    );
+}
+
+fn site_of_other_town() -> sasaeai::model::SiteData {
+    sasaeai::model::SiteData {
+        name: "宇部のカフェ".into(),
+        kind: sasaeai::model::SiteKind::Cafe,
+        location: geo::Point::new(131.25, 33.95),
+        address: None,
+        schedule: None,
+        audience: vec![],
+        operator: None,
+        properties: Default::default(),
+    }
+}
+
+#[test]
+fn migrate_to_postgres_and_back_keeps_every_feature_and_id() {
+    let Some(cluster) = common::postgres::cluster() else { return };
+    let url = cluster.database();
+    let dir = migrate_demo_into(&url, "141305");
+    let back = dir.path().join("back.gpkg");
+    let out = common::cli(
+        &[
+            "migrate".as_ref(),
+            "--from".as_ref(),
+            url.as_ref(),
+            "--to".as_ref(),
+            back.as_os_str(),
+            "--tenant".as_ref(),
+            "141305".as_ref(),
+        ],
+        "",
+    );
+    assert!(out.contains("every layer read back equal"), "{out}");
+    let original = Store::open(dir.path().join("demo.gpkg")).unwrap();
+    assert_eq!(digests(&Store::open(&back).unwrap().read()), digests(&original.read()));
+
+    // Into a store that holds features: refused, and a file made for it is not left behind.
+    let (ok, stderr) = common::cli_status(&[
+        "migrate".as_ref(),
+        "--from".as_ref(),
+        back.as_os_str(),
+        "--to".as_ref(),
+        url.as_ref(),
+        "--tenant".as_ref(),
+        OsStr::new("141305"),
+    ]);
+    assert!(!ok && stderr.contains("already holds features"), "{stderr}");
+    let (ok, stderr) = common::cli_status(&[
+        "migrate".as_ref(),
+        "--from".as_ref(),
+        url.as_ref(),
+        "--to".as_ref(),
+        back.as_os_str(),
+    ]);
+    assert!(!ok && stderr.contains("--tenant"), "a PostgreSQL store without a tenant is refused: {stderr}");
+}
