@@ -1,4 +1,4 @@
-//! The embedded backend: one SQLite file laid out as an OGC GeoPackage ([`layout`]), so QGIS opens it
+//! The embedded backend: one SQLite file laid out as an OGC GeoPackage (`layout`), so QGIS opens it
 //! as it is. WAL mode with `synchronous = FULL`: a write that has returned survives a crash, and a
 //! copy or a QGIS session reading the file never blocks the server. One process writes it.
 
