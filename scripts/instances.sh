@@ -27,27 +27,7 @@ mkdir -p "$work/demo" && cp geodata/*.geojson "$work/demo/"
 "$bin" user list --geodata "$work/demo" >/dev/null  # builds demo.gpkg from the demo files
 "$bin" migrate --from "$work/demo/demo.gpkg" --to "$url" --tenant demo | tail -1
 
-python3 - > "$work/tiles.txt" <<'PY'
-import math, random
-w, s, e, n = 140.02, 34.62, 140.08, 34.652
-def tile(lon, lat, z):
-    k = 2 ** z
-    return int((lon + 180) / 360 * k), int((1 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / math.pi) / 2 * k)
-urls = []
-for z in range(13, 17):
-    (x0, y0), (x1, y1) = tile(w, n, z), tile(e, s, z)
-    urls += [f"/tiles/all/{z}/{x}/{y}.mvt" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
-random.Random(7).shuffle(urls)
-print("\n".join(urls))
-PY
-cat > "$work/list.lua" <<'LUA'
-local urls, i = {}, 0
-for line in io.lines(os.getenv("LIST")) do urls[#urls + 1] = line end
-request = function()
-  i = i % #urls + 1
-  return wrk.format("GET", urls[i], { ["Accept-Encoding"] = "gzip" })
-end
-LUA
+python3 scripts/tile-urls.py all 140.02 34.62 140.08 34.652 13 16 > "$work/tiles.txt"
 
 start() { # port
   RUST_LOG=warn "$bin" serve --store "$url" --tenant demo --private "$work/demo.private.sqlite" --addr "127.0.0.1:$1" >"$work/$1.log" 2>&1 &
@@ -58,12 +38,12 @@ rate() { awk '/Requests\/sec/ {print $2}'; }
 
 echo "== $(wc -l < "$work/tiles.txt") tiles, ${seconds}s each run"
 start 18301
-one=$(LIST="$work/tiles.txt" wrk -t2 -c64 -d"${seconds}s" -s "$work/list.lua" http://127.0.0.1:18301 | rate)
+one=$(LIST="$work/tiles.txt" wrk -t2 -c64 -d"${seconds}s" -s scripts/tile-list.lua http://127.0.0.1:18301 | rate)
 echo "one instance:  $one req/s (wrk -t2 -c64)"
 start 18302
-(LIST="$work/tiles.txt" wrk -t1 -c32 -d"${seconds}s" -s "$work/list.lua" http://127.0.0.1:18301 | rate > "$work/a.txt") &
+(LIST="$work/tiles.txt" wrk -t1 -c32 -d"${seconds}s" -s scripts/tile-list.lua http://127.0.0.1:18301 | rate > "$work/a.txt") &
 other=$!
-LIST="$work/tiles.txt" wrk -t1 -c32 -d"${seconds}s" -s "$work/list.lua" http://127.0.0.1:18302 | rate > "$work/b.txt"
+LIST="$work/tiles.txt" wrk -t1 -c32 -d"${seconds}s" -s scripts/tile-list.lua http://127.0.0.1:18302 | rate > "$work/b.txt"
 wait $other
 two=$(python3 -c "print(round($(cat "$work/a.txt") + $(cat "$work/b.txt")))")
 echo "two instances: $two req/s (wrk -t1 -c32 on each)"

@@ -519,10 +519,7 @@ fn run_server(args: ServeArgs) -> Result<()> {
         store = %location, areas, sites, population,
         ms = started.elapsed().as_millis() as u64, "store loaded"
     );
-    let private = match args.store.private(&config) {
-        Some(path) => path,
-        None => sasaeai::app::private_path_of(&store)?,
-    };
+    let private = sasaeai::app::private_path(&store, args.store.private(&config).as_deref())?;
     let token = std::env::var("SASAEAI_STAFF_TOKEN").ok().or(config.staff_token);
     let addr = args.addr.or(config.addr).unwrap_or_else(|| DEFAULT_ADDR.into());
     let options = ServerOptions {

@@ -236,19 +236,17 @@ impl App {
         options: AppOptions,
     ) -> Result<Self, Error> {
         let store = Arc::new(Store::open_at(location)?);
-        store.follow()?;
-        let private = match private {
-            Some(path) => path.to_path_buf(),
-            None => private_path_of(&store)?,
-        };
-        let private = Arc::new(PrivateStore::open(&private)?);
+        let private = Arc::new(PrivateStore::open(&private_path(&store, private)?)?);
         Ok(App::new(store, private, Arc::new(settings), options))
     }
 }
 
-/// Where the private store of `store` lives when nobody says: beside its GeoPackage. A store in
-/// PostgreSQL has no file to be beside, so its private store is named with `--private`.
-pub fn private_path_of(store: &Store) -> Result<std::path::PathBuf, Error> {
+/// Where the private store of `store` lives: `given` (`--private`), else beside its GeoPackage. A
+/// store in PostgreSQL has no file to be beside, so its private store must be given.
+pub fn private_path(store: &Store, given: Option<&std::path::Path>) -> Result<std::path::PathBuf, Error> {
+    if let Some(path) = given {
+        return Ok(path.to_path_buf());
+    }
     store.path().map(PrivateStore::path_beside).ok_or_else(|| {
         Error::Invalid(format!(
             "{} is in PostgreSQL: say where its private store (accounts, support maps) is with --private FILE",

@@ -101,7 +101,7 @@ impl AppState {
         let ServerOptions { staff_token, app, private, network, limits, public_url } = options;
         let private = match private {
             Some(p) => p,
-            None => Arc::new(crate::private::PrivateStore::open(&crate::app::private_path_of(&store)?)?),
+            None => Arc::new(crate::private::PrivateStore::open(&crate::app::private_path(&store, None)?)?),
         };
         let app = crate::app::AppOptions { staff_token, ..app };
         let app = Arc::new(crate::app::App::new(store, private, Arc::new(network), app));

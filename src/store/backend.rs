@@ -9,6 +9,7 @@ use crate::model::{
 };
 use crate::network::{Graph, NetworkParts};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A stored layer, as writes report it and other instances learn of it.
@@ -134,9 +135,9 @@ pub trait Tx {
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
 
     /// Adds areas with their ids, parents included.
-    fn copy_areas(&mut self, areas: &[Area]) -> Result<(), StoreError>;
-    fn copy_sites(&mut self, sites: &[Site]) -> Result<(), StoreError>;
-    fn copy_population(&mut self, units: &[PopulationUnit]) -> Result<(), StoreError>;
+    fn copy_areas(&mut self, areas: &[Arc<Area>]) -> Result<(), StoreError>;
+    fn copy_sites(&mut self, sites: &[Arc<Site>]) -> Result<(), StoreError>;
+    fn copy_population(&mut self, units: &[Arc<PopulationUnit>]) -> Result<(), StoreError>;
 
     /// Records a write to `layer` within `rect` (lon/lat): extents, change times, versions.
     fn touch(&mut self, layer: Layer, rect: Option<geo::Rect<f64>>, extent: Extent)
@@ -160,6 +161,16 @@ pub(super) fn dataset_from(
         fictional: get("fictional")?.as_deref() == Some("true"),
         attribution,
     })
+}
+
+/// Writes `dataset` as the metadata keys [`dataset_from`] reads, and records the write.
+pub(super) fn write_dataset(tx: &mut dyn Tx, dataset: &DatasetInfo) -> Result<(), StoreError> {
+    if let Some(title) = &dataset.title {
+        tx.set_meta("title", title)?;
+    }
+    tx.set_meta("fictional", if dataset.fictional { "true" } else { "false" })?;
+    tx.set_meta("attribution", &serde_json::to_string(&dataset.attribution).expect("strings serialise"))?;
+    tx.touch(Layer::Dataset, None, Extent::Grow)
 }
 
 /// An area's columns, borrowed from a new area or from one copied with its id.

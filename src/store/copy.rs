@@ -35,21 +35,21 @@ impl Store {
         }
         target.write(
             |tx| {
-                let areas: Vec<_> = source.areas().map(|a| (**a).clone()).collect();
+                let areas: Vec<_> = source.areas().cloned().collect();
                 tx.copy_areas(&areas)?;
                 tx.touch(
                     Layer::Areas,
                     union_rects(areas.iter().filter_map(|a| a.geometry.bounding_rect())),
                     Extent::Replace,
                 )?;
-                let sites: Vec<_> = source.sites().map(|s| (**s).clone()).collect();
+                let sites: Vec<_> = source.sites().cloned().collect();
                 tx.copy_sites(&sites)?;
                 tx.touch(
                     Layer::Sites,
                     union_rects(sites.iter().map(|s| s.data.location.bounding_rect())),
                     Extent::Replace,
                 )?;
-                let units: Vec<_> = source.population().map(|p| (**p).clone()).collect();
+                let units: Vec<_> = source.population().cloned().collect();
                 tx.copy_population(&units)?;
                 tx.touch(
                     Layer::Population,
@@ -62,16 +62,7 @@ impl Store {
                         union_rects(graph.edges().iter().filter_map(|e| e.data.geometry.bounding_rect()));
                     tx.touch(Layer::Network, rect, Extent::Replace)?;
                 }
-                let dataset = source.dataset();
-                if let Some(title) = &dataset.title {
-                    tx.set_meta("title", title)?;
-                }
-                tx.set_meta("fictional", if dataset.fictional { "true" } else { "false" })?;
-                tx.set_meta(
-                    "attribution",
-                    &serde_json::to_string(&dataset.attribution).expect("strings serialise"),
-                )?;
-                tx.touch(Layer::Dataset, None, Extent::Grow)
+                super::backend::write_dataset(tx, source.dataset())
             },
             |_, ()| (),
         )?;

@@ -7,7 +7,7 @@
 use super::backend::Layer;
 use super::{Index, Store, StoreError};
 use crate::network::Graph;
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -36,35 +36,25 @@ impl Store {
     fn reload(&self, next: &mut Index, layer: Layer) -> Result<(), StoreError> {
         match layer {
             Layer::Areas => {
-                let changed: Vec<_> = self
-                    .backend
-                    .load_areas()?
-                    .into_iter()
-                    .filter(|a| next.area(a.id).is_none_or(|old| **old != *a))
-                    .collect();
+                let changed = differing(self.backend.load_areas()?, |a| next.area(a.id));
                 if !changed.is_empty() {
                     next.put_areas(changed);
                 }
             }
             Layer::Sites => {
-                let mut stored: BTreeMap<_, _> =
-                    self.backend.load_sites()?.into_iter().map(|s| (s.id, s)).collect();
-                let gone: Vec<_> = next.sites().map(|s| s.id).filter(|id| !stored.contains_key(id)).collect();
-                stored.retain(|id, s| next.site(*id).is_none_or(|old| **old != *s));
-                if !stored.is_empty() {
-                    next.put_sites(stored.into_values());
+                let stored = self.backend.load_sites()?;
+                let kept: HashSet<_> = stored.iter().map(|s| s.id).collect();
+                let gone: Vec<_> = next.sites().map(|s| s.id).filter(|id| !kept.contains(id)).collect();
+                let changed = differing(stored, |s| next.site(s.id));
+                if !changed.is_empty() {
+                    next.put_sites(changed);
                 }
                 for id in gone {
                     next.remove_site(id);
                 }
             }
             Layer::Population => {
-                let changed: Vec<_> = self
-                    .backend
-                    .load_population()?
-                    .into_iter()
-                    .filter(|p| next.population_unit(p.id).is_none_or(|old| **old != *p))
-                    .collect();
+                let changed = differing(self.backend.load_population()?, |p| next.population_unit(p.id));
                 if !changed.is_empty() {
                     next.put_population(changed);
                 }
@@ -93,6 +83,11 @@ impl Store {
             .expect("spawning a thread");
         Ok(())
     }
+}
+
+/// The features of `loaded` that the snapshot lacks or holds otherwise (`current` finds its copy).
+fn differing<'a, T: PartialEq + 'a>(loaded: Vec<T>, current: impl Fn(&T) -> Option<&'a Arc<T>>) -> Vec<T> {
+    loaded.into_iter().filter(|f| current(f).is_none_or(|old| **old != *f)).collect()
 }
 
 fn follow(store: Weak<Store>) {

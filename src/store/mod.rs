@@ -459,10 +459,11 @@ impl Store {
     pub fn set_dataset(&self, title: &str, fictional: bool) -> Result<(), StoreError> {
         self.write(
             |tx| {
-                tx.set_meta("title", title)?;
-                tx.set_meta("fictional", if fictional { "true" } else { "false" })?;
-                tx.touch(Layer::Dataset, None, Extent::Grow)?;
-                backend::dataset_from(|key| tx.get_meta(key))
+                let mut info = backend::dataset_from(|key| tx.get_meta(key))?;
+                info.title = Some(title.to_owned());
+                info.fictional = fictional;
+                backend::write_dataset(tx, &info)?;
+                Ok(info)
             },
             |index, dataset| index.put_dataset(dataset),
         )
@@ -483,9 +484,7 @@ impl Store {
                         )));
                     }
                     info.attribution.push(line.to_owned());
-                    let json = serde_json::to_string(&info.attribution).expect("strings serialise");
-                    tx.set_meta("attribution", &json)?;
-                    tx.touch(Layer::Dataset, None, Extent::Grow)?;
+                    backend::write_dataset(tx, &info)?;
                 }
                 Ok(info)
             },

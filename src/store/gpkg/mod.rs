@@ -16,6 +16,7 @@ use crate::network::{Graph, NetworkParts};
 use parking_lot::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A GeoPackage file and the one connection writers take turns on.
 pub struct GeoPackage {
@@ -180,7 +181,7 @@ impl Tx for GpkgTx<'_> {
         self.run(|c| rows::set_meta(c, key, value))
     }
 
-    fn copy_areas(&mut self, areas: &[Area]) -> Result<(), StoreError> {
+    fn copy_areas(&mut self, areas: &[Arc<Area>]) -> Result<(), StoreError> {
         self.run(|c| {
             for a in areas {
                 rows::insert_area(c, &AreaRow::copy(a))?;
@@ -192,11 +193,11 @@ impl Tx for GpkgTx<'_> {
         })
     }
 
-    fn copy_sites(&mut self, sites: &[Site]) -> Result<(), StoreError> {
+    fn copy_sites(&mut self, sites: &[Arc<Site>]) -> Result<(), StoreError> {
         self.run(|c| sites.iter().try_for_each(|s| rows::insert_site(c, Some(s.id), &s.data).map(drop)))
     }
 
-    fn copy_population(&mut self, units: &[PopulationUnit]) -> Result<(), StoreError> {
+    fn copy_population(&mut self, units: &[Arc<PopulationUnit>]) -> Result<(), StoreError> {
         self.run(|c| units.iter().try_for_each(|u| rows::insert_population(c, Some(u.id), &u.data).map(drop)))
     }
 

@@ -19,9 +19,12 @@ use crate::model::{
 };
 use crate::network::{EdgeData, Graph, NetworkParts};
 use ::postgres::fallible_iterator::FallibleIterator;
-use ::postgres::{Client, NoTls, Row};
+use ::postgres::types::ToSql;
+use ::postgres::{Client, NoTls, Row, Statement};
 use geo::{Geometry, MultiPolygon, Point};
 use parking_lot::{Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema's migrations, in order; each runs once, in one transaction.
@@ -38,12 +41,61 @@ pub struct Postgres {
     url: String,
     tenant: Tenant,
     /// The connection writes and loads take turns on.
-    client: Mutex<Client>,
+    client: Mutex<Session>,
     /// A second connection, listening for other instances' writes; opened on first wait.
     listener: Mutex<Option<Client>>,
     /// Whether queries filter by tenant themselves (always, but in the test that checks the
     /// row-level security alone).
     tenant_filter: bool,
+}
+
+/// A connection and the statements prepared on it: a statement run once per row (an import's
+/// inserts) is parsed once per connection, not once per row.
+struct Session {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+impl Session {
+    /// `sql` with `{scoped}` filled in by `scoped`, prepared on first use.
+    fn prepared(&mut self, sql: &'static str, scoped: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&sql.replace("{scoped}", scoped))?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn query(
+        &mut self,
+        sql: &'static str,
+        scoped: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let statement = self.prepared(sql, scoped)?;
+        Ok(self.client.query(&statement, params)?)
+    }
+
+    fn query_one(
+        &mut self,
+        sql: &'static str,
+        scoped: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, StoreError> {
+        let statement = self.prepared(sql, scoped)?;
+        Ok(self.client.query_one(&statement, params)?)
+    }
+
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        scoped: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let statement = self.prepared(sql, scoped)?;
+        Ok(self.client.execute(&statement, params)?)
+    }
 }
 
 impl Postgres {
@@ -54,7 +106,7 @@ impl Postgres {
         Ok(Postgres {
             url: url.to_owned(),
             tenant,
-            client: Mutex::new(client),
+            client: Mutex::new(Session { client, statements: HashMap::new() }),
             listener: Mutex::new(None),
             tenant_filter: true,
         })
@@ -72,15 +124,17 @@ impl Postgres {
         if self.tenant_filter { "tenant = $1" } else { "$1::text IS NOT NULL" }
     }
 
+    /// The rows of `sql`, whose one parameter is the tenant.
+    fn rows(&self, sql: &'static str) -> Result<Vec<Row>, StoreError> {
+        self.client.lock().query(sql, self.scoped(), &[&self.tenant.as_str()])
+    }
+
     fn load<T>(
         &self,
-        sql: &str,
+        sql: &'static str,
         mut convert: impl FnMut(&Row, i64) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        let sql = sql.replace("{scoped}", self.scoped());
-        let mut client = self.client.lock();
-        let rows = client.query(sql.as_str(), &[&self.tenant.as_str()])?;
-        rows.iter().map(|row| convert(row, row.get("fid"))).collect()
+        self.rows(sql)?.iter().map(|row| convert(row, row.get("fid"))).collect()
     }
 
     fn listening(&self) -> Result<MutexGuard<'_, Option<Client>>, StoreError> {
@@ -157,8 +211,7 @@ impl Backend for Postgres {
     }
 
     fn versions(&self) -> Result<Option<SharedVersions>, StoreError> {
-        let sql = format!("SELECT layer, version FROM layer_versions WHERE {}", self.scoped());
-        let rows = self.client.lock().query(sql.as_str(), &[&self.tenant.as_str()])?;
+        let rows = self.rows("SELECT layer, version FROM layer_versions WHERE {scoped}")?;
         let mut versions = SharedVersions::default();
         for row in rows {
             if let Some(layer) = Layer::parse(row.get(0)) {
@@ -262,17 +315,16 @@ impl Backend for Postgres {
     }
 
     fn load_dataset(&self) -> Result<DatasetInfo, StoreError> {
-        let sql = format!("SELECT key, value FROM meta WHERE {}", self.scoped());
-        let rows = self.client.lock().query(sql.as_str(), &[&self.tenant.as_str()])?;
+        let rows = self.rows("SELECT key, value FROM meta WHERE {scoped}")?;
         let meta: std::collections::HashMap<String, String> =
             rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         dataset_from(|key| Ok(meta.get(key).cloned()))
     }
 
     fn begin(&self) -> Result<Box<dyn Tx + '_>, StoreError> {
-        let mut client = self.client.lock();
-        client.batch_execute("BEGIN")?;
-        Ok(Box::new(PgTx { store: self, client, raised: Vec::new(), open: true }))
+        let mut session = self.client.lock();
+        session.client.batch_execute("BEGIN")?;
+        Ok(Box::new(PgTx { store: self, session, raised: Vec::new(), open: true }))
     }
 
     fn wait_for_change(&self, timeout: Duration) -> Result<bool, StoreError> {
@@ -300,11 +352,11 @@ impl Backend for Postgres {
 
     fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         let mut findings = Vec::new();
-        let mut client = self.client.lock();
+        let mut session = self.client.lock();
         for table in ["areas", "sites", "population", "network"] {
             let sql =
                 format!("SELECT count(*) FROM {table} WHERE {} AND NOT ST_IsValid(geom)", self.scoped());
-            let invalid: i64 = client.query_one(sql.as_str(), &[&self.tenant.as_str()])?.get(0);
+            let invalid: i64 = session.client.query_one(sql.as_str(), &[&self.tenant.as_str()])?.get(0);
             if invalid > 0 {
                 findings.push(format!("{table}: {invalid} invalid geometries"));
             }
@@ -319,7 +371,7 @@ impl Backend for Postgres {
 /// A transaction on the shared connection, held for its whole length.
 struct PgTx<'a> {
     store: &'a Postgres,
-    client: MutexGuard<'a, Client>,
+    session: MutexGuard<'a, Session>,
     /// The layer versions this transaction raised, in order.
     raised: Vec<(Layer, u64)>,
     open: bool,
@@ -329,29 +381,28 @@ impl Drop for PgTx<'_> {
     fn drop(&mut self) {
         if self.open {
             // A connection whose rollback failed is broken; the next statement reports it.
-            let _ = self.client.batch_execute("ROLLBACK");
+            let _ = self.session.client.batch_execute("ROLLBACK");
         }
     }
 }
 
-impl PgTx<'_> {
-    fn tenant(&self) -> &str {
+impl<'a> PgTx<'a> {
+    fn tenant(&self) -> &'a str {
         self.store.tenant.as_str()
     }
 
-    fn execute(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ::postgres::types::ToSql + Sync)],
-    ) -> Result<u64, StoreError> {
-        let sql = sql.replace("{scoped}", self.store.scoped());
-        Ok(self.client.execute(sql.as_str(), params)?)
+    fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        self.session.execute(sql, self.store.scoped(), params)
+    }
+
+    fn query_one(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, StoreError> {
+        self.session.query_one(sql, self.store.scoped(), params)
     }
 
     fn insert_area_row(&mut self, a: &AreaRow<'_>) -> Result<AreaId, StoreError> {
         let wkb = to_wkb(&Geometry::MultiPolygon(a.geometry.clone()));
-        let tenant = self.tenant().to_owned();
-        let row = self.client.query_one(
+        let tenant = self.tenant();
+        let row = self.query_one(
             "INSERT INTO areas (tenant, fid, geom, name, level, code, parent_derived, properties)
              VALUES ($1, coalesce($2, nextval(pg_get_serial_sequence('areas', 'fid'))), ST_GeomFromWKB($3, 4326),
                      $4, $5, $6, $7, $8::text::json)
@@ -372,8 +423,8 @@ impl PgTx<'_> {
 
     fn write_site(&mut self, fid: Option<SiteId>, s: &SiteData) -> Result<SiteId, StoreError> {
         let wkb = to_wkb(&Geometry::Point(s.location));
-        let tenant = self.tenant().to_owned();
-        let row = self.client.query_one(
+        let tenant = self.tenant();
+        let row = self.query_one(
             "INSERT INTO sites (tenant, fid, geom, name, kind, address, schedule, audience, operator, properties)
              VALUES ($1, coalesce($2, nextval(pg_get_serial_sequence('sites', 'fid'))), ST_GeomFromWKB($3, 4326),
                      $4, $5, $6, $7, $8, $9, $10::text::json)
@@ -400,8 +451,8 @@ impl PgTx<'_> {
         p: &PopulationData,
     ) -> Result<PopulationId, StoreError> {
         let wkb = to_wkb(&Geometry::Point(p.location));
-        let tenant = self.tenant().to_owned();
-        let row = self.client.query_one(
+        let tenant = self.tenant();
+        let row = self.query_one(
             "INSERT INTO population (tenant, fid, geom, name, total, aged65, aged75, source, year, properties)
              VALUES ($1, coalesce($2, nextval(pg_get_serial_sequence('population', 'fid'))),
                      ST_GeomFromWKB($3, 4326), $4, $5, $6, $7, $8, $9, $10::text::json)
@@ -424,7 +475,7 @@ impl PgTx<'_> {
 
     /// After rows were copied with their ids, the table's id sequence moves past them.
     fn skip_ids(&mut self, table: &str) -> Result<(), StoreError> {
-        self.client.batch_execute(&format!(
+        self.session.client.batch_execute(&format!(
             "SELECT setval(s, greatest((SELECT coalesce(max(fid), 0) FROM {table}), coalesce(pg_sequence_last_value(s), 0), 1))
              FROM (SELECT pg_get_serial_sequence('{table}', 'fid')::regclass AS s) q"
         ))?;
@@ -443,7 +494,7 @@ impl Tx for PgTx<'_> {
         parent: Option<AreaId>,
         derived: bool,
     ) -> Result<(), StoreError> {
-        let tenant = self.tenant().to_owned();
+        let tenant = self.tenant();
         self.execute(
             "UPDATE areas SET parent_id = $3, parent_derived = $4 WHERE {scoped} AND fid = $2",
             &[&tenant, &id.0, &parent.map(|p| p.0), &derived],
@@ -456,7 +507,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn update_site(&mut self, id: SiteId, s: &SiteData) -> Result<bool, StoreError> {
-        let tenant = self.tenant().to_owned();
+        let tenant = self.tenant();
         let wkb = to_wkb(&Geometry::Point(s.location));
         let n = self.execute(
             "UPDATE sites SET geom = ST_GeomFromWKB($3, 4326), name = $4, kind = $5, address = $6, schedule = $7,
@@ -479,7 +530,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn delete_site(&mut self, id: SiteId) -> Result<bool, StoreError> {
-        let tenant = self.tenant().to_owned();
+        let tenant = self.tenant();
         Ok(self.execute("DELETE FROM sites WHERE {scoped} AND fid = $2", &[&tenant, &id.0])? == 1)
     }
 
@@ -488,7 +539,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn replace_network(&mut self, graph: &Graph) -> Result<(), StoreError> {
-        let tenant = self.tenant().to_owned();
+        let tenant = self.tenant();
         self.execute("DELETE FROM network WHERE {scoped}", &[&tenant])?;
         let edges = graph.edges();
         for (start, batch) in (0..).step_by(EDGES_PER_BATCH).zip(edges.chunks(EDGES_PER_BATCH)) {
@@ -501,7 +552,7 @@ impl Tx for PgTx<'_> {
             let steps: Vec<bool> = batch.iter().map(|e| e.data.steps).collect();
             let highway: Vec<&str> = batch.iter().map(|e| e.data.highway.as_str()).collect();
             let way: Vec<Option<i64>> = batch.iter().map(|e| e.data.way_id).collect();
-            self.client.execute(
+            self.execute(
                 "INSERT INTO network (tenant, fid, geom, source, target, length_m, steps, highway, way_id)
                  SELECT $1, f, ST_GeomFromWKB(g, 4326), s, t, l, st, h, w
                  FROM unnest($2::bigint[], $3::bytea[], $4::bigint[], $5::bigint[], $6::float8[], $7::bool[],
@@ -513,14 +564,18 @@ impl Tx for PgTx<'_> {
     }
 
     fn get_meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
-        let sql = format!("SELECT value FROM meta WHERE {} AND key = $2", self.store.scoped());
-        let tenant = self.tenant().to_owned();
-        Ok(self.client.query_opt(sql.as_str(), &[&tenant, &key])?.map(|r| r.get(0)))
+        let tenant = self.tenant();
+        let rows = self.session.query(
+            "SELECT value FROM meta WHERE {scoped} AND key = $2",
+            self.store.scoped(),
+            &[&tenant, &key],
+        )?;
+        Ok(rows.first().map(|r| r.get(0)))
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
-        let tenant = self.tenant().to_owned();
-        self.client.execute(
+        let tenant = self.tenant();
+        self.execute(
             "INSERT INTO meta (tenant, key, value) VALUES ($1, $2, $3)
              ON CONFLICT (tenant, key) DO UPDATE SET value = excluded.value",
             &[&tenant, &key, &value],
@@ -528,7 +583,7 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn copy_areas(&mut self, areas: &[Area]) -> Result<(), StoreError> {
+    fn copy_areas(&mut self, areas: &[Arc<Area>]) -> Result<(), StoreError> {
         for a in areas {
             self.insert_area_row(&AreaRow::copy(a))?;
         }
@@ -538,14 +593,14 @@ impl Tx for PgTx<'_> {
         self.skip_ids("areas")
     }
 
-    fn copy_sites(&mut self, sites: &[Site]) -> Result<(), StoreError> {
+    fn copy_sites(&mut self, sites: &[Arc<Site>]) -> Result<(), StoreError> {
         for s in sites {
             self.write_site(Some(s.id), &s.data)?;
         }
         self.skip_ids("sites")
     }
 
-    fn copy_population(&mut self, units: &[PopulationUnit]) -> Result<(), StoreError> {
+    fn copy_population(&mut self, units: &[Arc<PopulationUnit>]) -> Result<(), StoreError> {
         for u in units {
             self.write_population(Some(u.id), &u.data)?;
         }
@@ -558,9 +613,8 @@ impl Tx for PgTx<'_> {
         _rect: Option<geo::Rect<f64>>,
         _extent: Extent,
     ) -> Result<(), StoreError> {
-        let tenant = self.tenant().to_owned();
+        let tenant = self.tenant();
         let version: i64 = self
-            .client
             .query_one(
                 "INSERT INTO layer_versions (tenant, layer, version) VALUES ($1, $2, 1)
                  ON CONFLICT (tenant, layer) DO UPDATE SET version = layer_versions.version + 1
@@ -569,13 +623,13 @@ impl Tx for PgTx<'_> {
             )?
             .get(0);
         let payload = format!("{tenant} {} {version}", layer.as_str());
-        self.client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])?;
+        self.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])?;
         self.raised.push((layer, version as u64));
         Ok(())
     }
 
     fn commit(mut self: Box<Self>) -> Result<Vec<(Layer, u64)>, StoreError> {
-        self.client.batch_execute("COMMIT")?;
+        self.session.client.batch_execute("COMMIT")?;
         self.open = false;
         Ok(std::mem::take(&mut self.raised))
     }
