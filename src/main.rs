@@ -519,7 +519,8 @@ fn run_server(args: ServeArgs) -> Result<()> {
         store = %location, areas, sites, population,
         ms = started.elapsed().as_millis() as u64, "store loaded"
     );
-    let private = sasaeai::app::private_path(&store, args.store.private(&config).as_deref())?;
+    let private = sasaeai::app::open_private(&location, args.store.private(&config).as_deref())?;
+    tracing::info!(private = %private.describe(), "private store opened");
     let token = std::env::var("SASAEAI_STAFF_TOKEN").ok().or(config.staff_token);
     let addr = args.addr.or(config.addr).unwrap_or_else(|| DEFAULT_ADDR.into());
     let options = ServerOptions {
@@ -530,10 +531,7 @@ fn run_server(args: ServeArgs) -> Result<()> {
             staff_token: None,
             catalogue: config.catalogue,
         },
-        private: Some(Arc::new(
-            sasaeai::private::PrivateStore::open(&private)
-                .with_context(|| format!("opening {}", private.display()))?,
-        )),
+        private: Some(Arc::new(private)),
         network: config.network,
         limits: config.limits,
         public_url: config.public_url,

@@ -227,8 +227,7 @@ impl App {
         }
     }
 
-    /// Opens the store at `location` and its private store (`private`, or the file beside the
-    /// GeoPackage).
+    /// Opens the store at `location` and its private store (see [`open_private`]).
     pub fn open(
         location: &Location,
         private: Option<&std::path::Path>,
@@ -236,22 +235,17 @@ impl App {
         options: AppOptions,
     ) -> Result<Self, Error> {
         let store = Arc::new(Store::open_at(location)?);
-        let private = Arc::new(PrivateStore::open(&private_path(&store, private)?)?);
+        let private = Arc::new(open_private(location, private)?);
         Ok(App::new(store, private, Arc::new(settings), options))
     }
 }
 
-/// Where the private store of `store` lives: `given` (`--private`), else beside its GeoPackage. A
-/// store in PostgreSQL has no file to be beside, so its private store must be given.
-pub fn private_path(store: &Store, given: Option<&std::path::Path>) -> Result<std::path::PathBuf, Error> {
-    if let Some(path) = given {
-        return Ok(path.to_path_buf());
-    }
-    store.path().map(PrivateStore::path_beside).ok_or_else(|| {
-        Error::Invalid(format!(
-            "{} is in PostgreSQL: say where its private store (accounts, support maps) is with --private FILE",
-            store.describe()
-        ))
+/// The private store of the store at `location`: the file `given` (`--private`); else the file
+/// beside its GeoPackage, or the same tenant of the same PostgreSQL database.
+pub fn open_private(location: &Location, given: Option<&std::path::Path>) -> Result<PrivateStore, Error> {
+    Ok(match given {
+        Some(path) => PrivateStore::open(path)?,
+        None => PrivateStore::open_at(location)?,
     })
 }
 

@@ -101,7 +101,17 @@ impl AppState {
         let ServerOptions { staff_token, app, private, network, limits, public_url } = options;
         let private = match private {
             Some(p) => p,
-            None => Arc::new(crate::private::PrivateStore::open(&crate::app::private_path(&store, None)?)?),
+            None => {
+                let gpkg = store.path().ok_or_else(|| {
+                    crate::app::Error::Invalid(format!(
+                        "{}: say which private store to serve",
+                        store.describe()
+                    ))
+                })?;
+                Arc::new(crate::private::PrivateStore::open(&crate::private::PrivateStore::path_beside(
+                    gpkg,
+                ))?)
+            }
         };
         let app = crate::app::AppOptions { staff_token, ..app };
         let app = Arc::new(crate::app::App::new(store, private, Arc::new(network), app));

@@ -2,8 +2,8 @@
 //! SHA-256 hashes only; passwords as argon2 PHC strings made by [`crate::app`].
 
 use super::audit::{AuditEntry, append};
+use super::sql::{Row, Sql, args};
 use super::{PrivateError, PrivateStore, now_s};
-use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 /// What an account may do; see [`crate::app::permission`] for the rules.
@@ -76,17 +76,26 @@ pub const MAX_LIVE_TOKENS: usize = 100;
 
 const USER: &str = "SELECT id, name, role, scope, disabled, password_hash FROM users";
 
-fn user(r: &Row<'_>) -> rusqlite::Result<UserRow> {
-    let role: String = r.get(2)?;
-    let scope: String = r.get(3)?;
+fn user(r: &Row) -> Result<UserRow, PrivateError> {
     Ok(UserRow {
         id: r.get(0)?,
         name: r.get(1)?,
-        role: Role::parse(&role),
-        scope: serde_json::from_str(&scope).unwrap_or_default(),
+        role: Role::parse(&r.get::<String>(2)?),
+        scope: serde_json::from_str(&r.get::<String>(3)?).unwrap_or_default(),
         disabled: r.get(4)?,
         password_hash: r.get(5)?,
     })
+}
+
+fn user_named(sql: &mut dyn Sql, name: &str) -> Result<Option<UserRow>, PrivateError> {
+    sql.query_opt(&format!("{USER} WHERE tenant = :tenant AND name = ?1"), args![name])?
+        .map(|r| user(&r))
+        .transpose()
+}
+
+fn user_with_id(sql: &mut dyn Sql, id: i64) -> Result<UserRow, PrivateError> {
+    let row = sql.query_opt(&format!("{USER} WHERE tenant = :tenant AND id = ?1"), args![id])?;
+    user(&row.ok_or_else(|| PrivateError::Missing(format!("account {id}")))?)
 }
 
 impl PrivateStore {
@@ -99,13 +108,14 @@ impl PrivateStore {
         password_hash: &str,
         audit: &AuditEntry,
     ) -> Result<UserRow, PrivateError> {
-        self.write(|tx| {
-            if tx.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(())).optional()?.is_some() {
+        self.write(|sql| {
+            if user_named(sql, name)?.is_some() {
                 return Err(PrivateError::Exists(format!("the account {name:?}")));
             }
-            tx.execute(
-                "INSERT INTO users (name, role, scope, password_hash, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
+            let id: i64 = sql.value(
+                "INSERT INTO users (tenant, name, role, scope, password_hash, created) \
+                 VALUES (:tenant, ?1, ?2, ?3, ?4, ?5) RETURNING id",
+                args![
                     name,
                     role.as_str(),
                     serde_json::to_string(scope).expect("ids"),
@@ -113,23 +123,19 @@ impl PrivateStore {
                     now_s()
                 ],
             )?;
-            let id = tx.last_insert_rowid();
-            append(tx, &audit.about(None, vec![id]))?;
-            Ok(tx.query_row(&format!("{USER} WHERE id = ?1"), [id], user)?)
+            append(sql, &audit.about(None, vec![id]))?;
+            user_with_id(sql, id)
         })
     }
 
     /// The account called `name`.
     pub fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, PrivateError> {
-        self.read(|c| Ok(c.query_row(&format!("{USER} WHERE name = ?1"), [name], user).optional()?))
+        self.read(|sql| user_named(sql, name))
     }
 
     /// Every account, by name.
     pub fn users(&self) -> Result<Vec<UserRow>, PrivateError> {
-        self.read(|c| {
-            let mut stmt = c.prepare(&format!("{USER} ORDER BY name"))?;
-            Ok(stmt.query_map([], user)?.collect::<Result<_, _>>()?)
-        })
+        self.read(|sql| sql.rows(&format!("{USER} WHERE tenant = :tenant ORDER BY name"), &[], user))
     }
 
     /// Changes an account: a new password hash and/or disabled flag. Disabling or a new password
@@ -141,21 +147,33 @@ impl PrivateStore {
         disabled: Option<bool>,
         audit: &AuditEntry,
     ) -> Result<UserRow, PrivateError> {
-        self.write(|tx| {
-            let found = tx.query_row(&format!("{USER} WHERE name = ?1"), [name], user).optional()?;
-            let found = found.ok_or_else(|| PrivateError::Missing(format!("the account {name:?}")))?;
+        self.write(|sql| {
+            let found = user_named(sql, name)?
+                .ok_or_else(|| PrivateError::Missing(format!("the account {name:?}")))?;
             if let Some(hash) = password_hash {
-                tx.execute("UPDATE users SET password_hash = ?1 WHERE id = ?2", params![hash, found.id])?;
+                sql.execute(
+                    "UPDATE users SET password_hash = ?1 WHERE tenant = :tenant AND id = ?2",
+                    args![hash, found.id],
+                )?;
             }
             if let Some(disabled) = disabled {
-                tx.execute("UPDATE users SET disabled = ?1 WHERE id = ?2", params![disabled, found.id])?;
+                sql.execute(
+                    "UPDATE users SET disabled = ?1 WHERE tenant = :tenant AND id = ?2",
+                    args![disabled, found.id],
+                )?;
                 if disabled {
-                    tx.execute("UPDATE tokens SET revoked = 1 WHERE user_id = ?1", [found.id])?;
+                    sql.execute(
+                        "UPDATE tokens SET revoked = 1 WHERE tenant = :tenant AND user_id = ?1",
+                        args![found.id],
+                    )?;
                 }
             }
-            tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [found.id])?;
-            append(tx, &audit.about(None, vec![found.id]))?;
-            Ok(tx.query_row(&format!("{USER} WHERE id = ?1"), [found.id], user)?)
+            sql.execute(
+                "UPDATE sessions SET revoked = 1 WHERE tenant = :tenant AND user_id = ?1",
+                args![found.id],
+            )?;
+            append(sql, &audit.about(None, vec![found.id]))?;
+            user_with_id(sql, found.id)
         })
     }
 
@@ -167,51 +185,55 @@ impl PrivateStore {
         hash: &[u8; 32],
         audit: &AuditEntry,
     ) -> Result<i64, PrivateError> {
-        self.write(|tx| {
-            let live: i64 = tx.query_row(
-                "SELECT count(*) FROM tokens WHERE user_id = ?1 AND revoked = 0",
-                [user_id],
-                |r| r.get(0),
+        self.write(|sql| {
+            let live: i64 = sql.value(
+                "SELECT count(*) FROM tokens WHERE tenant = :tenant AND user_id = ?1 AND revoked = 0",
+                args![user_id],
             )?;
             if live >= MAX_LIVE_TOKENS as i64 {
                 return Err(PrivateError::Refused(format!(
                     "an account holds at most {MAX_LIVE_TOKENS} live tokens; revoke one first"
                 )));
             }
-            tx.execute(
-                "INSERT INTO tokens (user_id, name, hash, created) VALUES (?1, ?2, ?3, ?4)",
-                params![user_id, name, &hash[..], now_s()],
+            let id: i64 = sql.value(
+                "INSERT INTO tokens (tenant, user_id, name, hash, created) VALUES (:tenant, ?1, ?2, ?3, ?4) \
+                 RETURNING id",
+                args![user_id, name, &hash[..], now_s()],
             )?;
-            let id = tx.last_insert_rowid();
-            append(tx, &audit.about(None, vec![user_id, id]))?;
+            append(sql, &audit.about(None, vec![user_id, id]))?;
             Ok(id)
         })
     }
 
     /// The active account whose live token hashes to `hash`.
     pub fn token_user(&self, hash: &[u8; 32]) -> Result<Option<UserRow>, PrivateError> {
-        self.read(|c| {
-            let sql = "SELECT u.id, u.name, u.role, u.scope, u.disabled, u.password_hash FROM tokens t \
-                       JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked = 0 AND u.disabled = 0";
-            Ok(c.query_row(sql, [&hash[..]], user).optional()?)
+        self.read(|sql| {
+            let found = sql.query_opt(
+                "SELECT u.id, u.name, u.role, u.scope, u.disabled, u.password_hash FROM tokens t \
+                 JOIN users u ON u.tenant = t.tenant AND u.id = t.user_id \
+                 WHERE t.tenant = :tenant AND t.hash = ?1 AND t.revoked = 0 AND u.disabled = 0",
+                args![&hash[..]],
+            )?;
+            found.map(|r| user(&r)).transpose()
         })
     }
 
     /// The tokens of `user_id`, newest first.
     pub fn tokens(&self, user_id: i64) -> Result<Vec<TokenRow>, PrivateError> {
-        self.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id, name, created, revoked FROM tokens WHERE user_id = ?1 ORDER BY id DESC",
-            )?;
-            let rows = stmt.query_map([user_id], |r| {
-                Ok(TokenRow {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    created: super::iso8601(r.get(2)?),
-                    revoked: r.get(3)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|sql| {
+            sql.rows(
+                "SELECT id, name, created, revoked FROM tokens WHERE tenant = :tenant AND user_id = ?1 \
+                 ORDER BY id DESC",
+                args![user_id],
+                |r| {
+                    Ok(TokenRow {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        created: super::iso8601(r.get(2)?),
+                        revoked: r.get(3)?,
+                    })
+                },
+            )
         })
     }
 
@@ -222,13 +244,13 @@ impl PrivateStore {
         token_id: i64,
         audit: &AuditEntry,
     ) -> Result<bool, PrivateError> {
-        self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE tokens SET revoked = 1 WHERE id = ?1 AND user_id = ?2 AND revoked = 0",
-                params![token_id, user_id],
+        self.write(|sql| {
+            let n = sql.execute(
+                "UPDATE tokens SET revoked = 1 WHERE tenant = :tenant AND id = ?1 AND user_id = ?2 AND revoked = 0",
+                args![token_id, user_id],
             )?;
             if n > 0 {
-                append(tx, &audit.about(None, vec![user_id, token_id]))?;
+                append(sql, &audit.about(None, vec![user_id, token_id]))?;
             }
             Ok(n > 0)
         })
@@ -244,50 +266,55 @@ impl PrivateStore {
         stale_before: i64,
         audit: &AuditEntry,
     ) -> Result<(), PrivateError> {
-        self.write(|tx| {
+        self.write(|sql| {
             let now = now_s();
-            tx.execute(
-                "DELETE FROM sessions WHERE user_id = ?1 AND (revoked = 1 OR created < ?2)",
-                params![user_id, stale_before],
+            sql.execute(
+                "DELETE FROM sessions WHERE tenant = :tenant AND user_id = ?1 AND (revoked = 1 OR created < ?2)",
+                args![user_id, stale_before],
             )?;
-            tx.execute(
-                "INSERT INTO sessions (user_id, hash, csrf, created, seen) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![user_id, &hash[..], csrf, now],
+            sql.execute(
+                "INSERT INTO sessions (tenant, user_id, hash, csrf, created, seen) \
+                 VALUES (:tenant, ?1, ?2, ?3, ?4, ?4)",
+                args![user_id, &hash[..], csrf, now],
             )?;
-            append(tx, &audit.about(None, vec![user_id]))
+            append(sql, &audit.about(None, vec![user_id]))
         })
     }
 
     /// The live session whose id hashes to `hash`, with its active account.
     pub fn session(&self, hash: &[u8; 32]) -> Result<Option<(SessionRow, UserRow)>, PrivateError> {
-        self.read(|c| {
-            let sql = "SELECT u.id, u.name, u.role, u.scope, u.disabled, u.password_hash, \
-                       s.id, s.csrf, s.created, s.seen FROM sessions s JOIN users u ON u.id = s.user_id \
-                       WHERE s.hash = ?1 AND s.revoked = 0 AND u.disabled = 0";
-            Ok(c.query_row(sql, [&hash[..]], |r| {
-                Ok((
-                    SessionRow { id: r.get(6)?, csrf: r.get(7)?, created: r.get(8)?, seen: r.get(9)? },
-                    user(r)?,
-                ))
-            })
-            .optional()?)
+        self.read(|sql| {
+            let found = sql.query_opt(
+                "SELECT u.id, u.name, u.role, u.scope, u.disabled, u.password_hash, \
+                 s.id, s.csrf, s.created, s.seen FROM sessions s \
+                 JOIN users u ON u.tenant = s.tenant AND u.id = s.user_id \
+                 WHERE s.tenant = :tenant AND s.hash = ?1 AND s.revoked = 0 AND u.disabled = 0",
+                args![&hash[..]],
+            )?;
+            found
+                .map(|r| {
+                    let session =
+                        SessionRow { id: r.get(6)?, csrf: r.get(7)?, created: r.get(8)?, seen: r.get(9)? };
+                    Ok((session, user(&r)?))
+                })
+                .transpose()
         })
     }
 
     /// Records that session `id` was used at `now`.
     pub fn touch_session(&self, id: i64, now: i64) -> Result<(), PrivateError> {
-        self.write(|tx| {
-            tx.execute("UPDATE sessions SET seen = ?1 WHERE id = ?2", params![now, id])?;
+        self.write(|sql| {
+            sql.execute("UPDATE sessions SET seen = ?1 WHERE tenant = :tenant AND id = ?2", args![now, id])?;
             Ok(())
         })
     }
 
     /// Ends session `id` (logout, or found expired).
     pub fn end_session(&self, id: i64, audit: Option<&AuditEntry>) -> Result<(), PrivateError> {
-        self.write(|tx| {
-            tx.execute("UPDATE sessions SET revoked = 1 WHERE id = ?1", [id])?;
+        self.write(|sql| {
+            sql.execute("UPDATE sessions SET revoked = 1 WHERE tenant = :tenant AND id = ?1", args![id])?;
             match audit {
-                Some(entry) => append(tx, entry),
+                Some(entry) => append(sql, entry),
                 None => Ok(()),
             }
         })

@@ -2,8 +2,8 @@
 //! support-map data and per account or permission change. It keeps who, when, which ids and from
 //! where — never what a feature said.
 
+use super::sql::{Row, Sql, args};
 use super::{PrivateError, PrivateStore, now_s};
-use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 
 /// What happened, to be appended.
@@ -48,62 +48,60 @@ pub struct AuditRow {
     pub client: Option<String>,
 }
 
-pub(super) fn append(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(), PrivateError> {
-    tx.execute(
-        "INSERT INTO audit (at, actor, action, group_id, ids, client) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+pub(super) fn append(sql: &mut dyn Sql, entry: &AuditEntry) -> Result<(), PrivateError> {
+    sql.execute(
+        "INSERT INTO audit (tenant, at, actor, action, group_id, ids, client) \
+         VALUES (:tenant, ?1, ?2, ?3, ?4, ?5, ?6)",
+        args![
             now_s(),
-            entry.actor,
+            &entry.actor,
             entry.action,
             entry.group_id,
             serde_json::to_string(&entry.ids).expect("ids serialise"),
-            entry.client
+            &entry.client
         ],
     )?;
     Ok(())
 }
 
-fn rows(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<AuditRow>, PrivateError> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map(params, |r| {
-        let ids: String = r.get(5)?;
-        Ok(AuditRow {
-            id: r.get(0)?,
-            at: super::iso8601(r.get(1)?),
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            group_id: r.get(4)?,
-            ids: serde_json::from_str(&ids).unwrap_or_default(),
-            client: r.get(6)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+fn audit_row(r: &Row) -> Result<AuditRow, PrivateError> {
+    Ok(AuditRow {
+        id: r.get(0)?,
+        at: super::iso8601(r.get(1)?),
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        group_id: r.get(4)?,
+        ids: serde_json::from_str(&r.get::<String>(5)?).unwrap_or_default(),
+        client: r.get(6)?,
+    })
 }
 
-const COLUMNS: &str = "SELECT id, at, actor, action, group_id, ids, client FROM audit";
+const COLUMNS: &str = "SELECT id, at, actor, action, group_id, ids, client FROM audit WHERE tenant = :tenant";
 
 impl PrivateStore {
     /// Appends one entry on its own (for reads, which write nothing else).
     pub fn append_audit(&self, entry: &AuditEntry) -> Result<(), PrivateError> {
-        self.write(|tx| append(tx, entry))
+        self.write(|sql| append(sql, entry))
     }
 
     /// The log of one group, oldest first.
     pub fn group_audit(&self, group_id: i64) -> Result<Vec<AuditRow>, PrivateError> {
-        self.read(|c| rows(c, &format!("{COLUMNS} WHERE group_id = ?1 ORDER BY id"), [group_id]))
+        self.read(|sql| {
+            sql.rows(&format!("{COLUMNS} AND group_id = ?1 ORDER BY id"), args![group_id], audit_row)
+        })
     }
 
     /// Account and permission changes, and copies of the stores (actions `user.*`, `token.*`,
     /// `session.*`, `login.*`, `stores.*`), oldest first.
     pub fn account_audit(&self) -> Result<Vec<AuditRow>, PrivateError> {
-        self.read(|c| {
-            rows(
-                c,
+        self.read(|sql| {
+            sql.rows(
                 &format!(
-                    "{COLUMNS} WHERE action GLOB 'user.*' OR action GLOB 'token.*' \
-                     OR action GLOB 'session.*' OR action GLOB 'login.*' OR action GLOB 'stores.*' ORDER BY id"
+                    "{COLUMNS} AND (action LIKE 'user.%' OR action LIKE 'token.%' OR action LIKE 'session.%' \
+                     OR action LIKE 'login.%' OR action LIKE 'stores.%') ORDER BY id"
                 ),
-                [],
+                &[],
+                audit_row,
             )
         })
     }

@@ -2,9 +2,9 @@
 //! keeps a `key` across editions (a new edition copies the last one), so what changed can be shown.
 
 use super::audit::{AuditEntry, append};
+use super::sql::{Row, Sql, args};
 use super::{PrivateError, PrivateStore, now_s};
 use crate::model::support::FeatureType;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
 /// A member's part in a group.
@@ -97,10 +97,11 @@ pub const MAX_FEATURES_PER_EDITION: usize = 2_000;
 /// Groups one account may own.
 pub const MAX_GROUPS_OWNED: usize = 100;
 
-const GROUP: &str = "SELECT id, name, area_id, polygon, edition FROM groups";
-const FEATURE: &str = "SELECT id, group_id, edition, key, type, lon, lat, label, tags, note, from_key, to_key, site_id FROM features";
+const GROUP: &str = "SELECT id, name, area_id, polygon, edition FROM groups WHERE tenant = :tenant";
+const FEATURE: &str = "SELECT id, group_id, edition, key, type, lon, lat, label, tags, note, from_key, to_key, site_id \
+                       FROM features WHERE tenant = :tenant";
 
-fn group(r: &Row<'_>) -> rusqlite::Result<GroupRow> {
+fn group(r: &Row) -> Result<GroupRow, PrivateError> {
     Ok(GroupRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -110,9 +111,7 @@ fn group(r: &Row<'_>) -> rusqlite::Result<GroupRow> {
     })
 }
 
-fn feature(r: &Row<'_>) -> rusqlite::Result<FeatureRow> {
-    let ftype: String = r.get(4)?;
-    let tags: String = r.get(8)?;
+fn feature(r: &Row) -> Result<FeatureRow, PrivateError> {
     let (lon, lat): (Option<f64>, Option<f64>) = (r.get(5)?, r.get(6)?);
     let (from, to): (Option<i64>, Option<i64>) = (r.get(10)?, r.get(11)?);
     Ok(FeatureRow {
@@ -120,47 +119,57 @@ fn feature(r: &Row<'_>) -> rusqlite::Result<FeatureRow> {
         group_id: r.get(1)?,
         edition: r.get(2)?,
         key: r.get(3)?,
-        ftype: ftype.parse().unwrap_or(FeatureType::Note),
+        ftype: r.get::<String>(4)?.parse().unwrap_or(FeatureType::Note),
         lon_lat: lon.zip(lat),
         label: r.get(7)?,
-        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        tags: serde_json::from_str(&r.get::<String>(8)?).unwrap_or_default(),
         note: r.get(9)?,
         ends: from.zip(to),
         site_id: r.get(12)?,
     })
 }
 
-fn features_of(c: &Connection, group_id: i64, edition: i32) -> Result<Vec<FeatureRow>, PrivateError> {
-    let mut stmt = c.prepare(&format!("{FEATURE} WHERE group_id = ?1 AND edition = ?2 ORDER BY id"))?;
-    Ok(stmt.query_map(params![group_id, edition], feature)?.collect::<Result<_, _>>()?)
+fn features_of(sql: &mut dyn Sql, group_id: i64, edition: i32) -> Result<Vec<FeatureRow>, PrivateError> {
+    sql.rows(
+        &format!("{FEATURE} AND group_id = ?1 AND edition = ?2 ORDER BY id"),
+        args![group_id, edition],
+        feature,
+    )
 }
 
-fn group_in(tx: &Transaction<'_>, group_id: i64) -> Result<GroupRow, PrivateError> {
-    tx.query_row(&format!("{GROUP} WHERE id = ?1"), [group_id], group)
-        .optional()?
-        .ok_or_else(|| PrivateError::Missing(format!("group {group_id}")))
+fn feature_with_id(sql: &mut dyn Sql, group_id: i64, id: i64) -> Result<Option<FeatureRow>, PrivateError> {
+    let found = sql.query_opt(&format!("{FEATURE} AND id = ?1 AND group_id = ?2"), args![id, group_id])?;
+    found.map(|r| feature(&r)).transpose()
+}
+
+fn group_with_id(sql: &mut dyn Sql, group_id: i64) -> Result<Option<GroupRow>, PrivateError> {
+    sql.query_opt(&format!("{GROUP} AND id = ?1"), args![group_id])?.map(|r| group(&r)).transpose()
+}
+
+fn group_in(sql: &mut dyn Sql, group_id: i64) -> Result<GroupRow, PrivateError> {
+    group_with_id(sql, group_id)?.ok_or_else(|| PrivateError::Missing(format!("group {group_id}")))
 }
 
 /// The key of feature `id` in the group's `edition`, for a link's end.
-fn key_of(tx: &Transaction<'_>, group_id: i64, edition: i32, id: i64) -> Result<i64, PrivateError> {
-    tx.query_row(
-        "SELECT key FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3 AND type <> 'link'",
-        params![id, group_id, edition],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| PrivateError::Missing(format!("feature {id} to link")))
+fn key_of(sql: &mut dyn Sql, group_id: i64, edition: i32, id: i64) -> Result<i64, PrivateError> {
+    sql.query_opt(
+        "SELECT key FROM features WHERE tenant = :tenant AND id = ?1 AND group_id = ?2 AND edition = ?3 \
+         AND type <> 'link'",
+        args![id, group_id, edition],
+    )?
+    .ok_or_else(|| PrivateError::Missing(format!("feature {id} to link")))?
+    .get(0)
 }
 
 /// Writes `input` over feature `existing`, or as a new feature of the group's current edition.
 fn write_feature(
-    tx: &Transaction<'_>,
+    sql: &mut dyn Sql,
     existing: Option<i64>,
     g: &GroupRow,
     input: &FeatureInput,
 ) -> Result<i64, PrivateError> {
     let ends = match input.ends {
-        Some((a, b)) => Some((key_of(tx, g.id, g.edition, a)?, key_of(tx, g.id, g.edition, b)?)),
+        Some((a, b)) => Some((key_of(sql, g.id, g.edition, a)?, key_of(sql, g.id, g.edition, b)?)),
         None => None,
     };
     let (lon, lat) = input.lon_lat.unzip();
@@ -168,43 +177,42 @@ fn write_feature(
     let tags = serde_json::to_string(&input.tags).expect("tags");
     match existing {
         Some(id) => {
-            tx.execute(
+            sql.execute(
                 "UPDATE features SET type = ?1, lon = ?2, lat = ?3, label = ?4, tags = ?5, note = ?6, \
-                 from_key = ?7, to_key = ?8, updated = ?9 WHERE id = ?10",
-                params![input.ftype.as_str(), lon, lat, input.label, tags, input.note, from, to, now_s(), id],
+                 from_key = ?7, to_key = ?8, updated = ?9 WHERE tenant = :tenant AND id = ?10",
+                args![input.ftype.as_str(), lon, lat, &input.label, tags, &input.note, from, to, now_s(), id],
             )?;
             Ok(id)
         }
         None => {
-            let count: i64 = tx.query_row(
-                "SELECT count(*) FROM features WHERE group_id = ?1 AND edition = ?2",
-                params![g.id, g.edition],
-                |r| r.get(0),
+            let count: i64 = sql.value(
+                "SELECT count(*) FROM features WHERE tenant = :tenant AND group_id = ?1 AND edition = ?2",
+                args![g.id, g.edition],
             )?;
             if count >= MAX_FEATURES_PER_EDITION as i64 {
                 return Err(PrivateError::Refused(format!(
                     "an edition holds at most {MAX_FEATURES_PER_EDITION} features (about 50 households need far fewer)"
                 )));
             }
-            tx.execute(
-                "INSERT INTO features (group_id, edition, key, type, lon, lat, label, tags, note, from_key, \
-                 to_key, updated) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
+            let id: i64 = sql.value(
+                "INSERT INTO features (tenant, group_id, edition, key, type, lon, lat, label, tags, note, \
+                 from_key, to_key, updated) VALUES (:tenant, ?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 RETURNING id",
+                args![
                     g.id,
                     g.edition,
                     input.ftype.as_str(),
                     lon,
                     lat,
-                    input.label,
+                    &input.label,
                     tags,
-                    input.note,
+                    &input.note,
                     from,
                     to,
                     now_s()
                 ],
             )?;
-            let id = tx.last_insert_rowid();
-            tx.execute("UPDATE features SET key = ?1 WHERE id = ?1", [id])?;
+            sql.execute("UPDATE features SET key = ?1 WHERE tenant = :tenant AND id = ?1", args![id])?;
             Ok(id)
         }
     }
@@ -221,11 +229,10 @@ impl PrivateStore {
         edition: i32,
         audit: &AuditEntry,
     ) -> Result<GroupRow, PrivateError> {
-        self.write_map(|tx| {
-            let owned: i64 = tx.query_row(
-                "SELECT count(*) FROM members WHERE user_id = ?1 AND role = 'owner'",
-                [owner_id],
-                |r| r.get(0),
+        self.write_map(|sql| {
+            let owned: i64 = sql.value(
+                "SELECT count(*) FROM members WHERE tenant = :tenant AND user_id = ?1 AND role = 'owner'",
+                args![owner_id],
             )?;
             if owned >= MAX_GROUPS_OWNED as i64 {
                 return Err(PrivateError::Refused(format!(
@@ -233,69 +240,62 @@ impl PrivateStore {
                 )));
             }
             let now = now_s();
-            tx.execute(
-                "INSERT INTO groups (name, area_id, polygon, edition, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![name, area_id, polygon, edition, now],
+            let id: i64 = sql.value(
+                "INSERT INTO groups (tenant, name, area_id, polygon, edition, created) \
+                 VALUES (:tenant, ?1, ?2, ?3, ?4, ?5) RETURNING id",
+                args![name, area_id, polygon, edition, now],
             )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO editions (group_id, edition, created) VALUES (?1, ?2, ?3)",
-                params![id, edition, now],
+            sql.execute(
+                "INSERT INTO editions (tenant, group_id, edition, created) VALUES (:tenant, ?1, ?2, ?3)",
+                args![id, edition, now],
             )?;
-            tx.execute(
-                "INSERT INTO members (group_id, user_id, role) VALUES (?1, ?2, 'owner')",
-                params![id, owner_id],
+            sql.execute(
+                "INSERT INTO members (tenant, group_id, user_id, role) VALUES (:tenant, ?1, ?2, 'owner')",
+                args![id, owner_id],
             )?;
-            append(tx, &audit.about(Some(id), vec![id, owner_id]))?;
-            group_in(tx, id)
+            append(sql, &audit.about(Some(id), vec![id, owner_id]))?;
+            group_in(sql, id)
         })
     }
 
     /// Group `id`.
     pub fn group(&self, id: i64) -> Result<Option<GroupRow>, PrivateError> {
-        self.read(|c| Ok(c.query_row(&format!("{GROUP} WHERE id = ?1"), [id], group).optional()?))
+        self.read(|sql| group_with_id(sql, id))
     }
 
     /// The groups `user_id` belongs to, with their part in each.
     pub fn groups_of(&self, user_id: i64) -> Result<Vec<(GroupRow, GroupRole)>, PrivateError> {
-        self.read(|c| {
-            let sql = "SELECT g.id, g.name, g.area_id, g.polygon, g.edition, m.role FROM groups g \
-                       JOIN members m ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.id";
-            let mut stmt = c.prepare(sql)?;
-            let rows =
-                stmt.query_map([user_id], |r| Ok((group(r)?, GroupRole::parse(&r.get::<_, String>(5)?))))?;
-            Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|sql| {
+            sql.rows(
+                "SELECT g.id, g.name, g.area_id, g.polygon, g.edition, m.role FROM groups g \
+                 JOIN members m ON m.tenant = g.tenant AND m.group_id = g.id \
+                 WHERE g.tenant = :tenant AND m.user_id = ?1 ORDER BY g.id",
+                args![user_id],
+                |r| Ok((group(r)?, GroupRole::parse(&r.get::<String>(5)?))),
+            )
         })
     }
 
     /// `user_id`'s part in `group_id`, if a member.
     pub fn member_role(&self, group_id: i64, user_id: i64) -> Result<Option<GroupRole>, PrivateError> {
-        self.read(|c| {
-            let role: Option<String> = c
-                .query_row(
-                    "SELECT role FROM members WHERE group_id = ?1 AND user_id = ?2",
-                    params![group_id, user_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            Ok(role.as_deref().map(GroupRole::parse))
+        self.read(|sql| {
+            let row = sql.query_opt(
+                "SELECT role FROM members WHERE tenant = :tenant AND group_id = ?1 AND user_id = ?2",
+                args![group_id, user_id],
+            )?;
+            Ok(row.map(|r| r.get::<String>(0)).transpose()?.as_deref().map(GroupRole::parse))
         })
     }
 
     /// The members of a group.
     pub fn members(&self, group_id: i64) -> Result<Vec<MemberRow>, PrivateError> {
-        self.read(|c| {
-            let sql = "SELECT u.id, u.name, m.role FROM members m JOIN users u ON u.id = m.user_id \
-                       WHERE m.group_id = ?1 ORDER BY u.name";
-            let mut stmt = c.prepare(sql)?;
-            let rows = stmt.query_map([group_id], |r| {
-                Ok(MemberRow {
-                    user_id: r.get(0)?,
-                    name: r.get(1)?,
-                    role: GroupRole::parse(&r.get::<_, String>(2)?),
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|sql| {
+            sql.rows(
+                "SELECT u.id, u.name, m.role FROM members m JOIN users u ON u.tenant = m.tenant AND u.id = m.user_id \
+                 WHERE m.tenant = :tenant AND m.group_id = ?1 ORDER BY u.name",
+                args![group_id],
+                |r| Ok(MemberRow { user_id: r.get(0)?, name: r.get(1)?, role: GroupRole::parse(&r.get::<String>(2)?) }),
+            )
         })
     }
 
@@ -307,13 +307,13 @@ impl PrivateStore {
         role: GroupRole,
         audit: &AuditEntry,
     ) -> Result<(), PrivateError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO members (group_id, user_id, role) VALUES (?1, ?2, ?3) \
+        self.write(|sql| {
+            sql.execute(
+                "INSERT INTO members (tenant, group_id, user_id, role) VALUES (:tenant, ?1, ?2, ?3) \
                  ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role",
-                params![group_id, user_id, role.as_str()],
+                args![group_id, user_id, role.as_str()],
             )?;
-            append(tx, &audit.about(Some(group_id), vec![user_id]))
+            append(sql, &audit.about(Some(group_id), vec![user_id]))
         })
     }
 
@@ -324,20 +324,21 @@ impl PrivateStore {
         user_id: i64,
         audit: &AuditEntry,
     ) -> Result<bool, PrivateError> {
-        self.write(|tx| {
-            let owners: Vec<i64> = tx
-                .prepare("SELECT user_id FROM members WHERE group_id = ?1 AND role = 'owner'")?
-                .query_map([group_id], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
+        self.write(|sql| {
+            let owners: Vec<i64> = sql.rows(
+                "SELECT user_id FROM members WHERE tenant = :tenant AND group_id = ?1 AND role = 'owner'",
+                args![group_id],
+                |r| r.get(0),
+            )?;
             if owners == [user_id] {
                 return Err(PrivateError::Refused("the group's last owner cannot be removed".into()));
             }
-            let n = tx.execute(
-                "DELETE FROM members WHERE group_id = ?1 AND user_id = ?2",
-                params![group_id, user_id],
+            let n = sql.execute(
+                "DELETE FROM members WHERE tenant = :tenant AND group_id = ?1 AND user_id = ?2",
+                args![group_id, user_id],
             )?;
             if n > 0 {
-                append(tx, &audit.about(Some(group_id), vec![user_id]))?;
+                append(sql, &audit.about(Some(group_id), vec![user_id]))?;
             }
             Ok(n > 0)
         })
@@ -345,30 +346,22 @@ impl PrivateStore {
 
     /// The features of a group's `edition`.
     pub fn features(&self, group_id: i64, edition: i32) -> Result<Vec<FeatureRow>, PrivateError> {
-        self.read(|c| features_of(c, group_id, edition))
+        self.read(|sql| features_of(sql, group_id, edition))
     }
 
     /// Feature `id` of group `group_id` (any edition).
     pub fn feature(&self, group_id: i64, id: i64) -> Result<Option<FeatureRow>, PrivateError> {
-        self.read(|c| {
-            Ok(c.query_row(
-                &format!("{FEATURE} WHERE id = ?1 AND group_id = ?2"),
-                params![id, group_id],
-                feature,
-            )
-            .optional()?)
-        })
+        self.read(|sql| feature_with_id(sql, group_id, id))
     }
 
     /// Every group with the features of its current edition: what the overlays count.
     pub fn current_features(&self) -> Result<Vec<(GroupRow, Vec<FeatureRow>)>, PrivateError> {
-        self.read(|c| {
-            let mut stmt = c.prepare(&format!("{GROUP} ORDER BY id"))?;
-            let groups: Vec<GroupRow> = stmt.query_map([], group)?.collect::<Result<_, _>>()?;
+        self.read(|sql| {
+            let groups = sql.rows(&format!("{GROUP} ORDER BY id"), &[], group)?;
             groups
                 .into_iter()
                 .map(|g| {
-                    let features = features_of(c, g.id, g.edition)?;
+                    let features = features_of(sql, g.id, g.edition)?;
                     Ok((g, features))
                 })
                 .collect()
@@ -404,20 +397,16 @@ impl PrivateStore {
         input: &FeatureInput,
         audit: &AuditEntry,
     ) -> Result<FeatureRow, PrivateError> {
-        self.write_map(|tx| {
-            let g = group_in(tx, group_id)?;
+        self.write_map(|sql| {
+            let g = group_in(sql, group_id)?;
             if let Some(id) = existing {
-                tx.query_row(
-                    "SELECT 1 FROM features WHERE id = ?1 AND group_id = ?2 AND edition = ?3",
-                    params![id, group_id, g.edition],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .ok_or_else(|| PrivateError::Missing(format!("feature {id} in the current edition")))?;
+                feature_with_id(sql, group_id, id)?
+                    .filter(|f| f.edition == g.edition)
+                    .ok_or_else(|| PrivateError::Missing(format!("feature {id} in the current edition")))?;
             }
-            let id = write_feature(tx, existing, &g, input)?;
-            append(tx, &audit.about(Some(group_id), vec![id]))?;
-            Ok(tx.query_row(&format!("{FEATURE} WHERE id = ?1"), [id], feature)?)
+            let id = write_feature(sql, existing, &g, input)?;
+            append(sql, &audit.about(Some(group_id), vec![id]))?;
+            feature_with_id(sql, group_id, id)?.ok_or_else(|| PrivateError::Missing(format!("feature {id}")))
         })
     }
 
@@ -429,19 +418,19 @@ impl PrivateStore {
         site_id: Option<i64>,
         audit: &AuditEntry,
     ) -> Result<(), PrivateError> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE features SET site_id = ?1 WHERE id = ?2 AND group_id = ?3",
-                params![site_id, id, group_id],
+        self.write(|sql| {
+            sql.execute(
+                "UPDATE features SET site_id = ?1 WHERE tenant = :tenant AND id = ?2 AND group_id = ?3",
+                args![site_id, id, group_id],
             )?;
-            append(tx, &audit.about(Some(group_id), vec![id]))
+            append(sql, &audit.about(Some(group_id), vec![id]))
         })
     }
 
     /// Erases feature `id` — from every edition when `all_editions`, else from its own — with the
-    /// links that touch it there. Returns the ids erased. The rows are deleted (and, with
-    /// `secure_delete`, overwritten), then the write-ahead log is folded back and truncated, so no
-    /// copy of what the feature said is left in either file.
+    /// links that touch it there. Returns the ids erased. The rows are deleted, then the backend
+    /// purges what it can of them (the SQLite file overwrites them and truncates its write-ahead
+    /// log), so no copy of what the feature said is left behind.
     pub fn delete_feature(
         &self,
         group_id: i64,
@@ -449,33 +438,23 @@ impl PrivateStore {
         all_editions: bool,
         audit: &AuditEntry,
     ) -> Result<Vec<i64>, PrivateError> {
-        let erased = self.write_map(|tx| {
-            let (key, edition): (i64, i32) = tx
-                .query_row(
-                    "SELECT key, edition FROM features WHERE id = ?1 AND group_id = ?2",
-                    params![id, group_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?
-                .ok_or_else(|| PrivateError::Missing(format!("feature {id}")))?;
-            let edition = (!all_editions).then_some(edition);
-            let ids: Vec<i64> = tx
-                .prepare(
-                    "SELECT id FROM features WHERE group_id = ?1 AND (key = ?2 OR from_key = ?2 OR to_key = ?2) \
-                     AND (?3 IS NULL OR edition = ?3)",
-                )?
-                .query_map(params![group_id, key, edition], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
+        let erased = self.write_map(|sql| {
+            let found =
+                feature_with_id(sql, group_id, id)?.ok_or_else(|| PrivateError::Missing(format!("feature {id}")))?;
+            let edition = (!all_editions).then_some(found.edition);
+            let ids: Vec<i64> = sql.rows(
+                "SELECT id FROM features WHERE tenant = :tenant AND group_id = ?1 \
+                 AND (key = ?2 OR from_key = ?2 OR to_key = ?2) AND (CAST(?3 AS INTEGER) IS NULL OR edition = ?3) ORDER BY id",
+                args![group_id, found.key, edition],
+                |r| r.get(0),
+            )?;
             for erased in &ids {
-                tx.execute("DELETE FROM features WHERE id = ?1", [erased])?;
+                sql.execute("DELETE FROM features WHERE tenant = :tenant AND id = ?1", args![*erased])?;
             }
-            append(tx, &audit.about(Some(group_id), ids.clone()))?;
+            append(sql, &audit.about(Some(group_id), ids.clone()))?;
             Ok(ids)
         })?;
-        self.read(|c| {
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).optional()?;
-            Ok(())
-        })?;
+        self.backend.purge()?;
         Ok(erased)
     }
 
@@ -487,35 +466,42 @@ impl PrivateStore {
         edition: i32,
         audit: &AuditEntry,
     ) -> Result<usize, PrivateError> {
-        self.write_map(|tx| {
-            let g = group_in(tx, group_id)?;
+        self.write_map(|sql| {
+            let g = group_in(sql, group_id)?;
             if edition <= g.edition {
                 return Err(PrivateError::Refused(format!(
                     "edition {edition} is not after the current edition {}",
                     g.edition
                 )));
             }
-            let copied = tx.execute(
-                "INSERT INTO features (group_id, edition, key, type, lon, lat, label, tags, note, from_key, \
-                 to_key, site_id, updated) SELECT group_id, ?3, key, type, lon, lat, label, tags, note, \
-                 from_key, to_key, site_id, ?4 FROM features WHERE group_id = ?1 AND edition = ?2",
-                params![group_id, g.edition, edition, now_s()],
+            let copied = sql.execute(
+                "INSERT INTO features (tenant, group_id, edition, key, type, lon, lat, label, tags, note, \
+                 from_key, to_key, site_id, updated) SELECT tenant, group_id, CAST(?3 AS INTEGER), key, type, lon, \
+                 lat, label, tags, note, from_key, to_key, site_id, CAST(?4 AS BIGINT) FROM features \
+                 WHERE tenant = :tenant AND group_id = ?1 AND edition = ?2",
+                args![group_id, g.edition, edition, now_s()],
             )?;
-            tx.execute(
-                "INSERT INTO editions (group_id, edition, created) VALUES (?1, ?2, ?3)",
-                params![group_id, edition, now_s()],
+            sql.execute(
+                "INSERT INTO editions (tenant, group_id, edition, created) VALUES (:tenant, ?1, ?2, ?3)",
+                args![group_id, edition, now_s()],
             )?;
-            tx.execute("UPDATE groups SET edition = ?1 WHERE id = ?2", params![edition, group_id])?;
-            append(tx, &audit.about(Some(group_id), vec![group_id]))?;
-            Ok(copied)
+            sql.execute(
+                "UPDATE groups SET edition = ?1 WHERE tenant = :tenant AND id = ?2",
+                args![edition, group_id],
+            )?;
+            append(sql, &audit.about(Some(group_id), vec![group_id]))?;
+            Ok(copied as usize)
         })
     }
 
     /// The editions of a group, oldest first.
     pub fn editions(&self, group_id: i64) -> Result<Vec<i32>, PrivateError> {
-        self.read(|c| {
-            let mut stmt = c.prepare("SELECT edition FROM editions WHERE group_id = ?1 ORDER BY edition")?;
-            Ok(stmt.query_map([group_id], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        self.read(|sql| {
+            sql.rows(
+                "SELECT edition FROM editions WHERE tenant = :tenant AND group_id = ?1 ORDER BY edition",
+                args![group_id],
+                |r| r.get(0),
+            )
         })
     }
 }

@@ -1,38 +1,49 @@
-//! The private store: accounts, sessions, tokens, residents' groups, their support maps and the audit
-//! log, in a second SQLite file beside the GeoPackage (`NAME.private.sqlite` beside `NAME.gpkg`). It is
-//! never part of the GeoPackage that planners copy into QGIS, so handing out the public file can
-//! never hand out a support map. Same durability as the GeoPackage: WAL, `synchronous=FULL`, one
-//! transaction per edit, and `secure_delete` so that a deleted person is overwritten on disk.
+//! The private store: accounts, sessions, tokens, residents' groups, their support maps, the staff
+//! sheets, indicator figures and the audit log — everything that must never be handed out with the
+//! public layers. Two backends behind one seam ([`PrivateBackend`]): a SQLite file beside the
+//! GeoPackage ([`sqlite`]), or the tenant's tables in the shared PostgreSQL database ([`postgres`]),
+//! so several instances of one town share sign-ins and support maps. The statements are written
+//! once ([`sql`]) and run on either.
 //!
 //! This module stores and fetches; it decides nothing about who may do what (that is
 //! [`crate::app`]'s job).
 
 mod accounts;
 mod audit;
+mod copy;
 mod groups;
 mod indicators;
 mod participants;
+pub mod postgres;
 mod sheets;
+pub(crate) mod sql;
+pub mod sqlite;
 
 pub use accounts::{Role, SessionRow, TokenRow, UserRow};
 pub use audit::{AuditEntry, AuditRow};
+pub use copy::TableDigest;
 pub use groups::{FeatureInput, FeatureRow, GroupRole, GroupRow, MemberRow};
 pub use sheets::{
     IssueInput, IssueRow, MAX_ISSUES_PER_AREA, MAX_NOTES_PER_AREA, NoteInput, NoteRow, TargetRow,
 };
 
 use crate::model::calendar::civil_from_days;
-use parking_lot::Mutex;
-use rusqlite::{Connection, OpenFlags};
+use crate::store::Location;
+use sql::{Sql, args};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 /// Why the private store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum PrivateError {
     #[error("private store: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The shared database answered with an error (its own message).
+    #[error("private store: {0}")]
+    Postgres(String),
+    /// The shared database cannot be reached or set up.
+    #[error("private store {store}: {reason}")]
+    Setup { store: String, reason: String },
     /// A name that must be unique is taken.
     #[error("{0} already exists")]
     Exists(String),
@@ -45,22 +56,54 @@ pub enum PrivateError {
     /// The file was written by something else.
     #[error("{0} is not a sasaeai private store")]
     NotOurs(PathBuf),
+    /// A row does not hold what its column should.
+    #[error("private store: {0}")]
+    Corrupt(String),
 }
 
-/// `PRAGMA application_id` of a private store ("SSAE").
-const APPLICATION_ID: i32 = 0x5353_4145;
+/// Where the private store keeps its rows: the operations of one transaction, run in its dialect.
+pub trait PrivateBackend: Send + Sync {
+    /// The file or the database and tenant, for messages (no password).
+    fn describe(&self) -> String;
 
-/// The private store.
+    /// The file, for a backend that is one.
+    fn path(&self) -> Option<&Path>;
+
+    /// Runs `work` in one transaction: everything it writes, audit rows included, lands or nothing does.
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
+    ) -> Result<(), PrivateError>;
+
+    /// Runs `work` on a consistent view for reading.
+    fn read(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
+    ) -> Result<(), PrivateError>;
+
+    /// After rows about people were deleted: leaves no copy of them where the backend can help it.
+    fn purge(&self) -> Result<(), PrivateError>;
+
+    /// How often `what` (`maps`, `indicators`) was written by any instance, as far as this one
+    /// knows; 0 where only this process writes.
+    fn shared_version(&self, what: &str) -> Result<u64, PrivateError>;
+
+    /// After rows were copied in with their ids: new ids start past them.
+    fn after_copy(&self) -> Result<(), PrivateError>;
+}
+
+/// What each kind of cached private data is counted as in `private_versions`.
+const MAPS: &str = "maps";
+const INDICATORS: &str = "indicators";
+
+/// The private store over one backend.
 pub struct PrivateStore {
-    conn: Mutex<Connection>,
-    /// Counts the committed changes to what the overlays read (groups, features, editions), so
-    /// caches of aggregates know when they are stale.
+    backend: Box<dyn PrivateBackend>,
+    /// Counts the committed changes to what the overlays read (groups, features, editions) in this
+    /// process, so caches of aggregates know when they are stale.
     maps_version: AtomicU64,
-    /// Counts the committed imports of indicator figures and of site participants, for the
-    /// figures' in-memory index.
+    /// Counts the committed imports of indicator figures and of site participants in this process.
     indicators_version: AtomicU64,
-    /// The file, unless the store lives in memory.
-    path: Option<PathBuf>,
 }
 
 impl PrivateStore {
@@ -70,91 +113,111 @@ impl PrivateStore {
         gpkg.with_file_name(format!("{stem}.private.sqlite"))
     }
 
-    /// Opens (creating when missing) the private store at `path`.
+    /// Opens (creating when missing) the private store in the file at `path`.
     pub fn open(path: &Path) -> Result<Self, PrivateError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        Self::prepare(conn, Some(path))
+        Ok(Self::over(Box::new(sqlite::SqlitePrivate::open(path)?)))
     }
 
     /// A private store that lives only in memory (the demo generator's scratch, tests).
     pub fn in_memory() -> Result<Self, PrivateError> {
-        Self::prepare(Connection::open_in_memory()?, None)
+        Ok(Self::over(Box::new(sqlite::SqlitePrivate::in_memory()?)))
     }
 
-    fn prepare(mut conn: Connection, path: Option<&Path>) -> Result<Self, PrivateError> {
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.pragma_update(None, "secure_delete", "ON")?;
-        conn.busy_timeout(Duration::from_secs(2))?;
-        let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
-        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
-        // Each entry of MIGRATIONS is applied once, in order; `user_version` counts those applied
-        // (a store from before the count has the first one).
-        let applied: usize = match (id, tables) {
-            (APPLICATION_ID, _) => {
-                conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?.max(1) as usize
+    /// The private store belonging to the store at `location`: the file beside its GeoPackage, or
+    /// the same tenant of the same PostgreSQL database.
+    pub fn open_at(location: &Location) -> Result<Self, PrivateError> {
+        match location {
+            Location::GeoPackage(gpkg) => Self::open(&Self::path_beside(gpkg)),
+            Location::Postgres { url, tenant } => {
+                Ok(Self::over(Box::new(postgres::PgPrivate::connect(url, tenant.clone())?)))
             }
-            (0, 0) => 0,
-            _ => return Err(PrivateError::NotOurs(path.map(Path::to_path_buf).unwrap_or_default())),
-        };
-        if applied < MIGRATIONS.len() {
-            let tx = conn.transaction()?;
-            for migration in &MIGRATIONS[applied..] {
-                tx.execute_batch(migration)?;
-            }
-            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-            tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
-            tx.commit()?;
         }
-        Ok(PrivateStore {
-            conn: Mutex::new(conn),
-            maps_version: AtomicU64::new(0),
-            indicators_version: AtomicU64::new(0),
-            path: path.map(Path::to_path_buf),
-        })
     }
 
-    /// The file, unless the store lives in memory.
+    /// The private store over `backend`.
+    pub fn over(backend: Box<dyn PrivateBackend>) -> Self {
+        PrivateStore { backend, maps_version: AtomicU64::new(0), indicators_version: AtomicU64::new(0) }
+    }
+
+    /// The file, unless the store lives in memory or in a database.
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        self.backend.path()
     }
 
-    /// Runs `f` in one transaction: everything it writes, audit rows included, lands or nothing does.
-    fn write<T>(
+    /// The file or database, for messages.
+    pub fn describe(&self) -> String {
+        self.backend.describe()
+    }
+
+    /// Runs `f` in one transaction of the backend.
+    fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError>) -> Result<T, PrivateError> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.backend.write(&mut |sql| {
+            let f = f.take().expect("a transaction runs its work once");
+            out = Some(f(sql)?);
+            Ok(())
+        })?;
+        Ok(out.expect("work ran"))
+    }
+
+    /// [`Self::write`] for a change counted as `what`: its version moves in the same transaction,
+    /// and in this process once it commits.
+    fn write_counted<T>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, PrivateError>,
+        what: &'static str,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError>,
     ) -> Result<T, PrivateError> {
-        let mut conn = self.conn.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
+        let value = self.write(|sql| {
+            let value = f(sql)?;
+            sql.execute(
+                "INSERT INTO private_versions (tenant, what, version) VALUES (:tenant, ?1, 1) \
+                 ON CONFLICT (tenant, what) DO UPDATE SET version = private_versions.version + 1",
+                args![what],
+            )?;
+            Ok(value)
+        })?;
+        let local = if what == MAPS { &self.maps_version } else { &self.indicators_version };
+        local.fetch_add(1, Ordering::Release);
         Ok(value)
     }
 
-    /// [`Self::write`] for a change to the support maps: the maps' version moves once it commits.
+    /// [`Self::write_counted`] for the support maps.
     fn write_map<T>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, PrivateError>,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError>,
     ) -> Result<T, PrivateError> {
-        let value = self.write(f)?;
-        self.maps_version.fetch_add(1, Ordering::Release);
-        Ok(value)
+        self.write_counted(MAPS, f)
     }
 
-    /// The version of the support maps in this process: it changes whenever a group, a feature or
-    /// an edition does.
+    /// The version of the support maps: it changes whenever a group, a feature or an edition does —
+    /// here at once, through another instance within the backend's polling interval.
     pub fn maps_version(&self) -> u64 {
-        self.maps_version.load(Ordering::Acquire)
+        self.version(&self.maps_version, MAPS)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, PrivateError>) -> Result<T, PrivateError> {
-        f(&self.conn.lock())
+    /// The version of the indicator figures and site participants: it changes whenever an import of
+    /// either commits.
+    pub fn indicators_version(&self) -> u64 {
+        self.version(&self.indicators_version, INDICATORS)
+    }
+
+    fn version(&self, local: &AtomicU64, what: &str) -> u64 {
+        // A database that cannot answer leaves the caches as they are; the error shows on the
+        // next read of the data itself.
+        let shared = self.backend.shared_version(what).unwrap_or(0);
+        local.load(Ordering::Acquire).wrapping_add(shared)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError>) -> Result<T, PrivateError> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.backend.read(&mut |sql| {
+            let f = f.take().expect("a read runs its work once");
+            out = Some(f(sql)?);
+            Ok(())
+        })?;
+        Ok(out.expect("work ran"))
     }
 }
 
@@ -175,142 +238,6 @@ pub fn year_of(t: i64) -> i32 {
     civil_from_days(t.div_euclid(86_400)).0
 }
 
-/// The schema, as the changes that built it; a store is brought up to date when opened.
-const MIGRATIONS: [&str; 4] = [SCHEMA, INDICATORS, SHEETS, PARTICIPANTS];
-
-/// Participants of a site (通いの場) per year, as the ward counts them.
-const PARTICIPANTS: &str = r#"
-CREATE TABLE site_participants (
-  site_id INTEGER NOT NULL,
-  year INTEGER NOT NULL,
-  participants INTEGER NOT NULL CHECK (participants >= 0),
-  PRIMARY KEY (site_id, year)
-);
-"#;
-
-/// Indicator figures per area and year (`value` NULL: withheld at the source).
-const INDICATORS: &str = r#"
-CREATE TABLE indicator_values (
-  area_id INTEGER NOT NULL,
-  indicator TEXT NOT NULL,
-  year INTEGER NOT NULL,
-  value REAL,
-  PRIMARY KEY (area_id, indicator, year)
-);
-CREATE INDEX indicator_values_by_year ON indicator_values(indicator, year);
-"#;
-
-/// The 地域情報シート's notes and issues (課題) with their targets per year.
-const SHEETS: &str = r#"
-CREATE TABLE area_notes (
-  id INTEGER PRIMARY KEY,
-  area_id INTEGER NOT NULL,
-  field TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  text TEXT NOT NULL,
-  author TEXT NOT NULL,
-  updated INTEGER NOT NULL
-);
-CREATE INDEX area_notes_by_area ON area_notes(area_id);
-CREATE TABLE area_issues (
-  id INTEGER PRIMARY KEY,
-  area_id INTEGER NOT NULL,
-  title TEXT NOT NULL,
-  field TEXT NOT NULL,
-  priority INTEGER NOT NULL,
-  indicator TEXT,
-  author TEXT NOT NULL,
-  updated INTEGER NOT NULL
-);
-CREATE INDEX area_issues_by_area ON area_issues(area_id);
-CREATE TABLE issue_targets (
-  issue_id INTEGER NOT NULL REFERENCES area_issues(id),
-  year INTEGER NOT NULL,
-  target REAL,
-  measured REAL,
-  PRIMARY KEY (issue_id, year)
-);
-"#;
-
-const SCHEMA: &str = r#"
-CREATE TABLE users (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  role TEXT NOT NULL,
-  scope TEXT NOT NULL DEFAULT '[]',
-  password_hash TEXT,
-  disabled INTEGER NOT NULL DEFAULT 0,
-  created INTEGER NOT NULL
-);
-CREATE TABLE tokens (
-  id INTEGER PRIMARY KEY,
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  name TEXT NOT NULL,
-  hash BLOB NOT NULL UNIQUE,
-  created INTEGER NOT NULL,
-  revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE sessions (
-  id INTEGER PRIMARY KEY,
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  hash BLOB NOT NULL UNIQUE,
-  csrf TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  seen INTEGER NOT NULL,
-  revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE groups (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  area_id INTEGER,
-  polygon TEXT,
-  edition INTEGER NOT NULL,
-  created INTEGER NOT NULL
-);
-CREATE TABLE editions (
-  group_id INTEGER NOT NULL REFERENCES groups(id),
-  edition INTEGER NOT NULL,
-  created INTEGER NOT NULL,
-  PRIMARY KEY (group_id, edition)
-);
-CREATE TABLE members (
-  group_id INTEGER NOT NULL REFERENCES groups(id),
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  role TEXT NOT NULL,
-  PRIMARY KEY (group_id, user_id)
-);
-CREATE TABLE features (
-  id INTEGER PRIMARY KEY,
-  group_id INTEGER NOT NULL REFERENCES groups(id),
-  edition INTEGER NOT NULL,
-  key INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  lon REAL,
-  lat REAL,
-  label TEXT NOT NULL DEFAULT '',
-  tags TEXT NOT NULL DEFAULT '[]',
-  note TEXT NOT NULL DEFAULT '',
-  from_key INTEGER,
-  to_key INTEGER,
-  site_id INTEGER,
-  updated INTEGER NOT NULL
-);
-CREATE INDEX features_by_edition ON features(group_id, edition);
-CREATE TABLE audit (
-  id INTEGER PRIMARY KEY,
-  at INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  group_id INTEGER,
-  ids TEXT NOT NULL DEFAULT '[]',
-  client TEXT
-);
-CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"#;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,33 +248,5 @@ mod tests {
         assert_eq!(iso8601(1_795_251_600), "2026-11-21T09:00:00Z");
         assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(year_of(1_795_251_600), 2026);
-    }
-
-    #[test]
-    fn a_store_from_before_the_indicators_gains_their_table_when_opened() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("old.private.sqlite");
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(SCHEMA).unwrap();
-            conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
-        }
-        let store = PrivateStore::open(&path).unwrap();
-        assert_eq!(store.indicator_values().unwrap(), Vec::new());
-        let version: i64 = store.conn.lock().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, MIGRATIONS.len() as i64);
-        drop(store);
-        PrivateStore::open(&path).expect("opened again without migrating twice");
-    }
-
-    #[test]
-    fn the_audit_log_refuses_updates_and_deletes() {
-        let store = PrivateStore::in_memory().unwrap();
-        let entry = AuditEntry::new("someone", "group.create", None, Vec::new(), None);
-        store.write(|tx| audit::append(tx, &entry)).unwrap();
-        let conn = store.conn.lock();
-        assert!(conn.execute("UPDATE audit SET actor = 'x'", []).is_err());
-        assert!(conn.execute("DELETE FROM audit", []).is_err());
-        assert_eq!(conn.query_row("SELECT count(*) FROM audit", [], |r| r.get::<_, i64>(0)).unwrap(), 1);
     }
 }

@@ -3,10 +3,10 @@
 //! one small venue counts is shown to staff only.
 
 use super::audit::{self, AuditEntry};
+use super::sql::args;
 use super::{PrivateError, PrivateStore};
 use crate::model::SiteId;
 use crate::model::indicators::SiteParticipants;
-use rusqlite::params;
 use std::collections::BTreeSet;
 
 impl PrivateStore {
@@ -18,37 +18,40 @@ impl PrivateStore {
         audit_entry: &AuditEntry,
     ) -> Result<usize, PrivateError> {
         let years: BTreeSet<i32> = counts.iter().map(|c| c.year).collect();
-        let removed = self.write(|tx| {
+        self.write_counted(super::INDICATORS, |sql| {
             let mut removed = 0;
             for year in &years {
-                removed += tx.execute("DELETE FROM site_participants WHERE year = ?1", params![year])?;
+                removed += sql.execute(
+                    "DELETE FROM site_participants WHERE tenant = :tenant AND year = ?1",
+                    args![*year],
+                )?;
             }
-            let mut insert = tx
-                .prepare("INSERT INTO site_participants (site_id, year, participants) VALUES (?1, ?2, ?3)")?;
             for c in counts {
-                insert.execute(params![c.site_id.0, c.year, c.participants as i64])?;
+                sql.execute(
+                    "INSERT INTO site_participants (tenant, site_id, year, participants) VALUES (:tenant, ?1, ?2, ?3)",
+                    args![c.site_id.0, c.year, c.participants as i64],
+                )?;
             }
-            audit::append(tx, &audit_entry.about(None, Vec::new()))?;
-            Ok(removed)
-        })?;
-        self.indicators_version.fetch_add(1, std::sync::atomic::Ordering::Release);
-        Ok(removed)
+            audit::append(sql, &audit_entry.about(None, Vec::new()))?;
+            Ok(removed as usize)
+        })
     }
 
     /// Every stored count.
     pub fn site_participants(&self) -> Result<Vec<SiteParticipants>, PrivateError> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT site_id, year, participants FROM site_participants ORDER BY site_id, year",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok(SiteParticipants {
-                    site_id: SiteId(r.get(0)?),
-                    year: r.get(1)?,
-                    participants: r.get::<_, i64>(2)? as u64,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|sql| {
+            sql.rows(
+                "SELECT site_id, year, participants FROM site_participants WHERE tenant = :tenant \
+                 ORDER BY site_id, year",
+                &[],
+                |r| {
+                    Ok(SiteParticipants {
+                        site_id: SiteId(r.get(0)?),
+                        year: r.get(1)?,
+                        participants: r.get::<i64>(2)? as u64,
+                    })
+                },
+            )
         })
     }
 }

@@ -3,8 +3,8 @@
 //! 振り返り the karte guide asks for. This module stores; the application decides who may.
 
 use super::audit::{AuditEntry, append};
+use super::sql::{Row, Sql, args};
 use super::{PrivateError, PrivateStore, iso8601, now_s};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 /// The most notes one area's sheet holds.
@@ -14,14 +14,11 @@ pub const MAX_ISSUES_PER_AREA: i64 = 100;
 
 /// Refuses a row beyond `max` of `table` for `area_id`, counted in the writing transaction so
 /// that two writers at once cannot both pass.
-fn check_room(
-    tx: &rusqlite::Transaction<'_>,
-    table: &str,
-    area_id: i64,
-    max: i64,
-) -> Result<(), PrivateError> {
-    let n: i64 =
-        tx.query_row(&format!("SELECT count(*) FROM {table} WHERE area_id = ?1"), [area_id], |r| r.get(0))?;
+fn check_room(sql: &mut dyn Sql, table: &str, area_id: i64, max: i64) -> Result<(), PrivateError> {
+    let n: i64 = sql.value(
+        &format!("SELECT count(*) FROM {table} WHERE tenant = :tenant AND area_id = ?1"),
+        args![area_id],
+    )?;
     if n >= max {
         return Err(PrivateError::Refused(format!("an area's sheet holds at most {max} of these")));
     }
@@ -93,27 +90,29 @@ impl PrivateStore {
         author: &str,
         audit: &AuditEntry,
     ) -> Result<i64, PrivateError> {
-        self.write(|tx| {
-            check_room(tx, "area_notes", area_id, MAX_NOTES_PER_AREA)?;
-            tx.execute(
-                "INSERT INTO area_notes (area_id, field, kind, text, author, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![area_id, note.field, note.kind, note.text, author, now_s()],
+        self.write(|sql| {
+            check_room(sql, "area_notes", area_id, MAX_NOTES_PER_AREA)?;
+            let id: i64 = sql.value(
+                "INSERT INTO area_notes (tenant, area_id, field, kind, text, author, updated) \
+                 VALUES (:tenant, ?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                args![area_id, &note.field, &note.kind, &note.text, author, now_s()],
             )?;
-            let id = tx.last_insert_rowid();
-            append(tx, &audit.about(None, vec![area_id, id]))?;
+            append(sql, &audit.about(None, vec![area_id, id]))?;
             Ok(id)
         })
     }
 
     /// Removes note `id` of `area_id`'s sheet.
     pub fn delete_note(&self, area_id: i64, id: i64, audit: &AuditEntry) -> Result<(), PrivateError> {
-        self.write(|tx| {
-            let n =
-                tx.execute("DELETE FROM area_notes WHERE id = ?1 AND area_id = ?2", params![id, area_id])?;
+        self.write(|sql| {
+            let n = sql.execute(
+                "DELETE FROM area_notes WHERE tenant = :tenant AND id = ?1 AND area_id = ?2",
+                args![id, area_id],
+            )?;
             if n == 0 {
                 return Err(PrivateError::Missing(format!("note {id} of area {area_id}")));
             }
-            append(tx, &audit.about(None, vec![area_id, id]))
+            append(sql, &audit.about(None, vec![area_id, id]))
         })
     }
 
@@ -126,76 +125,77 @@ impl PrivateStore {
         author: &str,
         audit: &AuditEntry,
     ) -> Result<i64, PrivateError> {
-        self.write(|tx| {
+        self.write(|sql| {
             let id = match id {
                 None => {
-                    check_room(tx, "area_issues", area_id, MAX_ISSUES_PER_AREA)?;
-                    tx.execute(
-                        "INSERT INTO area_issues (area_id, title, field, priority, indicator, author, updated) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![area_id, issue.title, issue.field, issue.priority, issue.indicator, author, now_s()],
-                    )?;
-                    tx.last_insert_rowid()
+                    check_room(sql, "area_issues", area_id, MAX_ISSUES_PER_AREA)?;
+                    sql.value(
+                        "INSERT INTO area_issues (tenant, area_id, title, field, priority, indicator, author, updated) \
+                         VALUES (:tenant, ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                        args![area_id, &issue.title, &issue.field, issue.priority, &issue.indicator, author, now_s()],
+                    )?
                 }
                 Some(id) => {
-                    let n = tx.execute(
+                    let n = sql.execute(
                         "UPDATE area_issues SET title = ?3, field = ?4, priority = ?5, indicator = ?6, author = ?7, \
-                         updated = ?8 WHERE id = ?1 AND area_id = ?2",
-                        params![id, area_id, issue.title, issue.field, issue.priority, issue.indicator, author, now_s()],
+                         updated = ?8 WHERE tenant = :tenant AND id = ?1 AND area_id = ?2",
+                        args![id, area_id, &issue.title, &issue.field, issue.priority, &issue.indicator, author, now_s()],
                     )?;
                     if n == 0 {
                         return Err(PrivateError::Missing(format!("issue {id} of area {area_id}")));
                     }
-                    tx.execute("DELETE FROM issue_targets WHERE issue_id = ?1", [id])?;
+                    sql.execute("DELETE FROM issue_targets WHERE tenant = :tenant AND issue_id = ?1", args![id])?;
                     id
                 }
             };
             for t in &issue.targets {
-                tx.execute(
-                    "INSERT INTO issue_targets (issue_id, year, target, measured) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, t.year, t.target, t.measured],
+                sql.execute(
+                    "INSERT INTO issue_targets (tenant, issue_id, year, target, measured) \
+                     VALUES (:tenant, ?1, ?2, ?3, ?4)",
+                    args![id, t.year, t.target, t.measured],
                 )?;
             }
-            append(tx, &audit.about(None, vec![area_id, id]))?;
+            append(sql, &audit.about(None, vec![area_id, id]))?;
             Ok(id)
         })
     }
 
     /// Removes issue `id` of `area_id` with its targets.
     pub fn delete_issue(&self, area_id: i64, id: i64, audit: &AuditEntry) -> Result<(), PrivateError> {
-        self.write(|tx| {
-            tx.execute(
-                "DELETE FROM issue_targets WHERE issue_id IN (SELECT id FROM area_issues WHERE id = ?1 AND area_id = ?2)",
-                params![id, area_id],
+        self.write(|sql| {
+            sql.execute(
+                "DELETE FROM issue_targets WHERE tenant = :tenant AND issue_id IN \
+                 (SELECT id FROM area_issues WHERE tenant = :tenant AND id = ?1 AND area_id = ?2)",
+                args![id, area_id],
             )?;
-            let n = tx.execute("DELETE FROM area_issues WHERE id = ?1 AND area_id = ?2", params![id, area_id])?;
+            let n = sql.execute(
+                "DELETE FROM area_issues WHERE tenant = :tenant AND id = ?1 AND area_id = ?2",
+                args![id, area_id],
+            )?;
             if n == 0 {
                 return Err(PrivateError::Missing(format!("issue {id} of area {area_id}")));
             }
-            append(tx, &audit.about(None, vec![area_id, id]))
+            append(sql, &audit.about(None, vec![area_id, id]))
         })
     }
 
     /// The notes and issues of `area_id`'s sheet: notes newest first, issues by priority.
     pub fn sheet(&self, area_id: i64) -> Result<(Vec<NoteRow>, Vec<IssueRow>), PrivateError> {
-        self.read(|c| Ok((notes(c, area_id)?, issues(c, area_id)?)))
+        self.read(|sql| Ok((notes(sql, area_id)?, issues(sql, area_id)?)))
     }
 
     /// Issue `id` of `area_id`, if it is one.
     pub fn issue(&self, area_id: i64, id: i64) -> Result<Option<IssueRow>, PrivateError> {
-        self.read(|c| Ok(issues(c, area_id)?.into_iter().find(|i| i.id == id)))
+        self.read(|sql| Ok(issues(sql, area_id)?.into_iter().find(|i| i.id == id)))
     }
 
     /// Note `id` of `area_id`, if it is one.
     pub fn note(&self, area_id: i64, id: i64) -> Result<Option<NoteRow>, PrivateError> {
-        self.read(|c| {
-            let sql = "SELECT id, field, kind, text, author, updated FROM area_notes WHERE id = ?1 AND area_id = ?2";
-            Ok(c.query_row(sql, params![id, area_id], note_row).optional()?)
-        })
+        self.read(|sql| Ok(notes(sql, area_id)?.into_iter().find(|n| n.id == id)))
     }
 }
 
-fn note_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoteRow> {
+fn note_row(r: &Row) -> Result<NoteRow, PrivateError> {
     Ok(NoteRow {
         id: r.get(0)?,
         field: r.get(1)?,
@@ -206,38 +206,39 @@ fn note_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoteRow> {
     })
 }
 
-fn notes(c: &Connection, area_id: i64) -> Result<Vec<NoteRow>, PrivateError> {
-    let sql = "SELECT id, field, kind, text, author, updated FROM area_notes WHERE area_id = ?1 \
-               ORDER BY updated DESC, id DESC";
-    let mut stmt = c.prepare(sql)?;
-    let rows = stmt.query_map([area_id], note_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+fn notes(sql: &mut dyn Sql, area_id: i64) -> Result<Vec<NoteRow>, PrivateError> {
+    sql.rows(
+        "SELECT id, field, kind, text, author, updated FROM area_notes WHERE tenant = :tenant AND area_id = ?1 \
+         ORDER BY updated DESC, id DESC",
+        args![area_id],
+        note_row,
+    )
 }
 
-fn issues(c: &Connection, area_id: i64) -> Result<Vec<IssueRow>, PrivateError> {
-    let sql = "SELECT id, title, field, priority, indicator, author, updated FROM area_issues \
-               WHERE area_id = ?1 ORDER BY priority, id";
-    let mut stmt = c.prepare(sql)?;
-    let rows = stmt.query_map([area_id], |r| {
-        Ok(IssueRow {
-            id: r.get(0)?,
-            title: r.get(1)?,
-            field: r.get(2)?,
-            priority: r.get(3)?,
-            indicator: r.get(4)?,
-            targets: Vec::new(),
-            author: r.get(5)?,
-            updated: iso8601(r.get(6)?),
-        })
-    })?;
-    let mut out: Vec<IssueRow> = rows.collect::<Result<_, _>>()?;
-    let mut targets =
-        c.prepare("SELECT year, target, measured FROM issue_targets WHERE issue_id = ?1 ORDER BY year")?;
+fn issues(sql: &mut dyn Sql, area_id: i64) -> Result<Vec<IssueRow>, PrivateError> {
+    let mut out = sql.rows(
+        "SELECT id, title, field, priority, indicator, author, updated FROM area_issues \
+         WHERE tenant = :tenant AND area_id = ?1 ORDER BY priority, id",
+        args![area_id],
+        |r| {
+            Ok(IssueRow {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                field: r.get(2)?,
+                priority: r.get(3)?,
+                indicator: r.get(4)?,
+                targets: Vec::new(),
+                author: r.get(5)?,
+                updated: iso8601(r.get(6)?),
+            })
+        },
+    )?;
     for issue in &mut out {
-        let rows = targets.query_map([issue.id], |r| {
-            Ok(TargetRow { year: r.get(0)?, target: r.get(1)?, measured: r.get(2)? })
-        })?;
-        issue.targets = rows.collect::<Result<_, _>>()?;
+        issue.targets = sql.rows(
+            "SELECT year, target, measured FROM issue_targets WHERE tenant = :tenant AND issue_id = ?1 ORDER BY year",
+            args![issue.id],
+            |r| Ok(TargetRow { year: r.get(0)?, target: r.get(1)?, measured: r.get(2)? }),
+        )?;
     }
     Ok(out)
 }

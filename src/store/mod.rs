@@ -27,6 +27,7 @@ pub use changes::ChangeLog;
 pub use copy::{CopyReport, LayerDigest, digests};
 pub use follow::FOLLOW_POLL;
 pub use index::{Index, LayerVersions};
+pub(crate) use location::without_password;
 pub use location::{Location, Tenant};
 pub use nesting::ParentError;
 

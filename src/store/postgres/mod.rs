@@ -28,7 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema's migrations, in order; each runs once, in one transaction.
-const MIGRATIONS: [(i32, &str); 1] = [(1, include_str!("migrations/0001_layers.sql"))];
+const MIGRATIONS: [(i32, &str); 2] =
+    [(1, include_str!("migrations/0001_layers.sql")), (2, include_str!("migrations/0002_private.sql"))];
 
 /// The channel writes are announced on; the payload is `tenant layer version`.
 const CHANNEL: &str = "sasaeai_changes";
@@ -149,7 +150,7 @@ impl Postgres {
 }
 
 /// A connection scoped to `tenant` (the setting the row-level security policies read).
-fn connect_as(url: &str, tenant: &Tenant) -> Result<Client, StoreError> {
+pub(crate) fn connect_as(url: &str, tenant: &Tenant) -> Result<Client, StoreError> {
     let mut client = Client::connect(url, NoTls).map_err(|e| StoreError::Setup {
         store: without_password(url),
         reason: format!("cannot connect: {e}"),
@@ -160,7 +161,7 @@ fn connect_as(url: &str, tenant: &Tenant) -> Result<Client, StoreError> {
 
 /// Applies the migrations the database has not seen, under a lock so instances starting together
 /// take turns. PostGIS must be there or be creatable by this role.
-fn migrate(client: &mut Client, url: &str) -> Result<(), StoreError> {
+pub(crate) fn migrate(client: &mut Client, url: &str) -> Result<(), StoreError> {
     let setup = |reason: String| StoreError::Setup { store: without_password(url), reason };
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock(hashtext('sasaeai migrations'))", &[])?;
