@@ -10,7 +10,7 @@ use sasaeai::import::{self, ColumnMap};
 use sasaeai::model::indicators::Catalogue;
 use sasaeai::model::kind_table::KindTable;
 use sasaeai::model::{AreaLevel, SiteKind};
-use sasaeai::private::Role;
+use sasaeai::private::{PrivateStore, Role};
 use sasaeai::store::{Location, Replace, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,7 +35,8 @@ enum Command {
     /// The fictional demo town in geodata/.
     #[command(subcommand)]
     Demo(DemoCommand),
-    /// Accounts (kept in NAME.private.sqlite beside the store, never in the GeoPackage).
+    /// Accounts (kept in the private store — NAME.private.sqlite beside a GeoPackage, or the
+    /// tenant's private tables in PostgreSQL — never with the public layers).
     #[command(subcommand)]
     User(UserCommand),
     /// Personal API tokens.
@@ -46,7 +47,7 @@ enum Command {
     Backup(BackupArgs),
     /// Copy every layer of one store into another, empty one, keeping every id — a GeoPackage into
     /// PostgreSQL or back — then read the copy back and compare each layer's count and checksum.
-    /// The private store is a file either way and is not moved.
+    /// The private store (accounts, support maps, sheets) moves with it, table by table.
     Migrate(MigrateArgs),
     /// Read a configuration file and report every setting that cannot work, each with its line (as
     /// `serve --config` would refuse to start on it).
@@ -120,8 +121,9 @@ struct StoreArg {
     /// The municipality whose part of a shared PostgreSQL store this is, e.g. its code 141305.
     #[arg(long, global = true, env = "SASAEAI_TENANT")]
     tenant: Option<String>,
-    /// The private store (accounts, support maps, staff sheets), a SQLite file. Default:
-    /// NAME.private.sqlite beside the GeoPackage; needed with a PostgreSQL store.
+    /// The private store (accounts, support maps, staff sheets) as a SQLite file of its own.
+    /// Default: NAME.private.sqlite beside a GeoPackage; with a PostgreSQL store, the same
+    /// database and tenant (so every instance shares sign-ins).
     #[arg(long, global = true, env = "SASAEAI_PRIVATE")]
     private: Option<PathBuf>,
     /// Folder of the demo data (used when --store is not given).
@@ -477,31 +479,56 @@ fn migrate(args: MigrateArgs) -> Result<()> {
     let parse = |s: &str| Location::parse(s, args.tenant.as_deref()).map_err(anyhow::Error::msg);
     let (from, to) = (parse(&args.from)?, parse(&args.to)?);
     let source = Store::open_at(&from).with_context(|| format!("opening {from}"))?;
-    // A GeoPackage made for the copy is removed again if the copy fails: nothing half-written.
-    let created = match &to {
-        Location::GeoPackage(path) if !path.exists() => Some(path.clone()),
-        _ => None,
+    // Files made for the copy are removed again if the copy fails: nothing half-written.
+    let created: Vec<PathBuf> = match &to {
+        Location::GeoPackage(path) => {
+            [path.clone(), PrivateStore::path_beside(path)].into_iter().filter(|p| !p.exists()).collect()
+        }
+        Location::Postgres { .. } => Vec::new(),
     };
-    let copied =
-        Store::open_at(&to).map_err(anyhow::Error::from).and_then(|target| Ok(source.copy_into(&target)?));
-    let report = match copied {
-        Ok(report) => report,
+    match copy_stores(&source, &from, &to) {
+        Ok(()) => {
+            println!(
+                "copied {from} into {to} in {:.2} s; every layer and table read back equal",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Err(e) => {
-            if let Some(path) = created {
+            for path in &created {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            return Err(e.context(format!("copying {from} into {to}")));
+            Err(e.context(format!("copying {from} into {to}")))
         }
-    };
-    for layer in &report.layers {
-        println!("{:<10} {:>8}  sha256 {}", layer.layer, layer.count, layer.sha256);
     }
-    println!(
-        "copied {from} into {to} in {:.2} s; every layer read back equal",
-        started.elapsed().as_secs_f64()
-    );
+}
+
+/// Copies the public layers of `source` (at `from`) into the store at `to`, then its private store
+/// (accounts, support maps, sheets) into the private store that belongs there.
+fn copy_stores(source: &Store, from: &Location, to: &Location) -> Result<()> {
+    let has_private = match from {
+        Location::GeoPackage(path) => PrivateStore::path_beside(path).exists(),
+        Location::Postgres { .. } => true,
+    };
+    let private = match has_private {
+        true => Some((PrivateStore::open_at(from)?, PrivateStore::open_at(to)?)),
+        false => None,
+    };
+    // Both targets are checked before either is written, so a refusal leaves both as they were.
+    if let Some((_, target)) = &private {
+        anyhow::ensure!(target.is_empty()?, "{} already holds private data", target.describe());
+    }
+    let target = Store::open_at(to)?;
+    for layer in source.copy_into(&target)?.layers {
+        println!("{:<18} {:>8}  sha256 {}", layer.layer, layer.count, layer.sha256);
+    }
+    if let Some((source, target)) = private {
+        for table in source.copy_into(&target)? {
+            println!("{:<18} {:>8}  sha256 {}", table.table, table.count, table.sha256);
+        }
+    }
     Ok(())
 }
 

@@ -6,15 +6,21 @@
 mod common;
 
 use common::{Server, TOKEN};
+use sasaeai::private::PrivateStore;
 use sasaeai::store::postgres::Postgres;
 use sasaeai::store::{Location, Store, Tenant, digests};
 use std::ffi::OsStr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The demo town copied into `tenant` of the database at `url` by the CLI, as an office would.
+/// The password of the demo town's account `sato` (a resident) in these tests.
+const PASSWORD: &str = "本町の支え合い 2026";
+
+/// The demo town, with an account `sato`, copied into `tenant` of the database at `url` by the
+/// CLI, as an office would.
 fn migrate_demo_into(url: &str, tenant: &str) -> tempfile::TempDir {
     let (dir, demo) = common::demo_store_file();
+    let user = ["user", "add", "sato", "--role", "resident", "--store"].map(OsStr::new);
+    common::cli(&[&user[..], &[demo.as_os_str()]].concat(), &format!("{PASSWORD}\n"));
     let out = common::cli(
         &[
             "migrate".as_ref(),
@@ -27,24 +33,13 @@ fn migrate_demo_into(url: &str, tenant: &str) -> tempfile::TempDir {
         ],
         "",
     );
-    assert!(out.contains("every layer read back equal"), "{out}");
+    assert!(out.contains("every layer and table read back equal") && out.contains("users"), "{out}");
     dir
 }
 
-/// `sasaeai serve` on `tenant` of the database at `url`, its private store in `dir`.
-fn serve(url: &str, tenant: &str, dir: &Path) -> Server {
-    let private = dir.join(format!("{tenant}.private.sqlite"));
-    Server::start(
-        &[
-            "--store".as_ref(),
-            url.as_ref(),
-            "--tenant".as_ref(),
-            tenant.as_ref(),
-            "--private".as_ref(),
-            private.as_os_str(),
-        ],
-        &[],
-    )
+/// `sasaeai serve` on `tenant` of the database at `url`, its private store there too.
+fn serve(url: &str, tenant: &str) -> Server {
+    Server::start(&["--store".as_ref(), url.as_ref(), "--tenant".as_ref(), tenant.as_ref()], &[])
 }
 
 fn get(agent: &ureq::Agent, url: &str) -> (String, Option<String>) {
@@ -94,8 +89,8 @@ fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> 
 fn a_site_written_through_one_instance_is_served_by_the_other_within_a_second() {
     let Some(cluster) = common::postgres::cluster() else { return };
     let url = cluster.database();
-    let dir = migrate_demo_into(&url, "141305");
-    let (a, b) = (serve(&url, "141305", dir.path()), serve(&url, "141305", dir.path()));
+    let _dir = migrate_demo_into(&url, "141305");
+    let (a, b) = (serve(&url, "141305"), serve(&url, "141305"));
     let agent = ureq::Agent::new_with_defaults();
     let first = sasaeai::store::Store::open_at(&Location::parse(&url, Some("141305")).unwrap()).unwrap();
     let at = first.read().sites().next().unwrap().data.location;
@@ -118,8 +113,8 @@ fn a_site_written_through_one_instance_is_served_by_the_other_within_a_second() 
 fn an_instance_killed_loses_no_acknowledged_write_and_serves_the_same_after_restart() {
     let Some(cluster) = common::postgres::cluster() else { return };
     let url = cluster.database();
-    let dir = migrate_demo_into(&url, "141305");
-    let (mut a, b) = (serve(&url, "141305", dir.path()), serve(&url, "141305", dir.path()));
+    let _dir = migrate_demo_into(&url, "141305");
+    let (mut a, b) = (serve(&url, "141305"), serve(&url, "141305"));
     let agent = ureq::Agent::new_with_defaults();
     for i in 0..50 {
         post_site(&agent, &a, &format!("カフェ{i}"), 139.6 + i as f64 * 1e-4, 35.55);
@@ -130,7 +125,7 @@ fn an_instance_killed_loses_no_acknowledged_write_and_serves_the_same_after_rest
     let sites_on_b = || get(&agent, &format!("{}/api/sites", b.base)).0;
     within(Duration::from_secs(2), || sites_on_b().contains("カフェ49"))
         .expect("B has every acknowledged write");
-    let a = serve(&url, "141305", dir.path());
+    let a = serve(&url, "141305");
     let restarted = get(&agent, &format!("{}/api/sites", a.base)).0;
     assert_eq!(restarted, sites_on_b(), "the restarted instance serves what the other serves");
     for i in 0..50 {
@@ -187,7 +182,7 @@ fn towns_never_see_each_others_rows_even_by_row_level_security_alone() {
     );
 
     // Over HTTP: the other town's server shows none of this town's sites anywhere.
-    let server = serve(&url, "141305", dir.path());
+    let server = serve(&url, "141305");
     let agent = ureq::Agent::new_with_defaults();
     let demo_site = demo.read().sites().next().unwrap().data.name.clone();
     for path in [
@@ -206,6 +201,61 @@ fn towns_never_see_each_others_rows_even_by_row_level_security_alone() {
         !tile.windows(demo_site.len()).any(|w| w == demo_site.as_bytes()),
         "a tile shows another town's site"
     );
+    // This town's account does not sign in at the other town.
+    assert_eq!(login(&server, "sato", PASSWORD).status(), 401, "an account belongs to its town");
+    assert_eq!(login(&serve(&url, "352021"), "sato", PASSWORD).status(), 200);
+}
+
+fn login(server: &Server, name: &str, password: &str) -> ureq::http::Response<ureq::Body> {
+    let agent =
+        ureq::Agent::new_with_config(ureq::Agent::config_builder().http_status_as_error(false).build());
+    agent
+        .post(format!("{}/api/login", server.base))
+        .header("content-type", "application/json")
+        .send(serde_json::json!({ "name": name, "password": password }).to_string())
+        .unwrap()
+}
+
+#[test]
+fn a_sign_in_on_one_instance_holds_on_the_other_and_so_does_a_sign_out() {
+    let Some(cluster) = common::postgres::cluster() else { return };
+    let url = cluster.database();
+    let _dir = migrate_demo_into(&url, "141305");
+    let (a, b) = (serve(&url, "141305"), serve(&url, "141305"));
+    let signed_in = login(&a, "sato", PASSWORD);
+    assert_eq!(signed_in.status(), 200);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let agent =
+        ureq::Agent::new_with_config(ureq::Agent::config_builder().http_status_as_error(false).build());
+    let me = |server: &Server| {
+        agent.get(format!("{}/api/me", server.base)).header("cookie", &cookie).call().unwrap()
+    };
+    let mut on_b = me(&b);
+    assert_eq!(on_b.status(), 200, "B knows A's session");
+    assert!(on_b.body_mut().read_to_string().unwrap().contains("\"sato\""));
+    let csrf = {
+        let mut again = login(&b, "sato", PASSWORD);
+        let cookie = again.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let body: serde_json::Value =
+            serde_json::from_str(&again.body_mut().read_to_string().unwrap()).unwrap();
+        (cookie, body["csrf"].as_str().unwrap().to_owned())
+    };
+    // Signed in on B a second time, signed out there: A no longer takes that session.
+    let out = agent
+        .post(format!("{}/api/logout", b.base))
+        .header("cookie", &csrf.0)
+        .header("x-csrf-token", &csrf.1)
+        .send_empty()
+        .unwrap();
+    assert!(out.status().is_success(), "{}", out.status());
+    let signed_in = |mut reply: ureq::http::Response<ureq::Body>| {
+        let body: serde_json::Value =
+            serde_json::from_str(&reply.body_mut().read_to_string().unwrap()).unwrap();
+        body["signed_in"].as_bool().unwrap()
+    };
+    let after = agent.get(format!("{}/api/me", a.base)).header("cookie", &csrf.0).call().unwrap();
+    assert!(!signed_in(after), "signed out on B, not signed in on A");
+    assert!(signed_in(me(&a)), "the first session is untouched");
 }
 
 fn site_of_other_town() -> sasaeai::model::SiteData {
@@ -239,9 +289,17 @@ fn migrate_to_postgres_and_back_keeps_every_feature_and_id() {
         ],
         "",
     );
-    assert!(out.contains("every layer read back equal"), "{out}");
+    assert!(out.contains("every layer and table read back equal"), "{out}");
     let original = Store::open(dir.path().join("demo.gpkg")).unwrap();
     assert_eq!(digests(&Store::open(&back).unwrap().read()), digests(&original.read()));
+    let private = |gpkg: &std::path::Path| {
+        PrivateStore::open(&PrivateStore::path_beside(gpkg)).unwrap().digests().unwrap()
+    };
+    assert_eq!(
+        private(&back),
+        private(&dir.path().join("demo.gpkg")),
+        "accounts and the audit log came back too"
+    );
 
     // Into a store that holds features: refused, and a file made for it is not left behind.
     let (ok, stderr) = common::cli_status(&[
@@ -253,7 +311,7 @@ fn migrate_to_postgres_and_back_keeps_every_feature_and_id() {
         "--tenant".as_ref(),
         OsStr::new("141305"),
     ]);
-    assert!(!ok && stderr.contains("already holds features"), "{stderr}");
+    assert!(!ok && stderr.contains("already holds private data"), "{stderr}");
     let (ok, stderr) = common::cli_status(&[
         "migrate".as_ref(),
         "--from".as_ref(),

@@ -12,23 +12,22 @@ impl App {
     /// files written.
     pub fn backup(&self, principal: &Principal, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         self.authorize(principal, Action::Backup)?;
-        let private = self
-            .private
-            .path()
-            .ok_or_else(|| Error::Invalid("the private store lives in memory: nothing to copy".into()))?;
-        // A PostgreSQL store is backed up by the database's own tools (pg_dump); its private
-        // store is still a file here.
-        let copies: Vec<(&Path, PathBuf)> = match self.store.path() {
-            Some(store) => {
-                let name =
-                    store.file_name().ok_or_else(|| Error::Invalid("the store has no file name".into()))?;
+        let copies: Vec<(&Path, PathBuf)> = match (self.store.path(), self.private.path()) {
+            (Some(store), Some(private)) => {
+                let name = file_name(store)?;
                 vec![(store, dir.join(name)), (private, PrivateStore::path_beside(&dir.join(name)))]
             }
-            None => {
-                let name = private
-                    .file_name()
-                    .ok_or_else(|| Error::Invalid("the private store has no file name".into()))?;
-                vec![(private, dir.join(name))]
+            // A PostgreSQL store is backed up by the database's own tools (pg_dump); a private
+            // store kept in a file beside it is copied here.
+            (None, Some(private)) => vec![(private, dir.join(file_name(private)?))],
+            (None, None) => {
+                return Err(Error::Invalid(format!(
+                    "{} holds the layers and the private store: back it up with pg_dump",
+                    self.store.describe()
+                )));
+            }
+            (Some(_), None) => {
+                return Err(Error::Invalid("the private store lives in memory: nothing to copy".into()));
             }
         };
         if let Some((_, taken)) = copies.iter().find(|(_, to)| to.exists()) {
@@ -46,4 +45,10 @@ impl App {
         self.private.append_audit(&principal.audit("stores.backup", None, Vec::new()))?;
         Ok(written)
     }
+}
+
+fn file_name(file: &Path) -> Result<&Path, Error> {
+    file.file_name()
+        .map(Path::new)
+        .ok_or_else(|| Error::Invalid(format!("{} has no file name", file.display())))
 }

@@ -43,7 +43,7 @@ impl PrivateStore {
     pub fn copy_into(&self, target: &PrivateStore) -> Result<Vec<TableDigest>, PrivateError> {
         let tables =
             self.read(|sql| TABLES.iter().map(|t| rows_of(sql, t)).collect::<Result<Vec<_>, _>>())?;
-        if target.digests()?.iter().any(|d| d.count > 0) {
+        if !target.is_empty()? {
             return Err(PrivateError::Refused(format!(
                 "{} already holds private data; copy into an empty store",
                 target.describe()
@@ -72,6 +72,11 @@ impl PrivateStore {
                 a.table, a.count, a.sha256, b.count, b.sha256
             ))),
         }
+    }
+
+    /// Whether no table holds a row of this tenant.
+    pub fn is_empty(&self) -> Result<bool, PrivateError> {
+        Ok(self.digests()?.iter().all(|d| d.count == 0))
     }
 
     /// Each table's count and SHA-256 over its rows in order.

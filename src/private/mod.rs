@@ -61,6 +61,9 @@ pub enum PrivateError {
     Corrupt(String),
 }
 
+/// The statements of one transaction, run by a backend (on another thread, where it must).
+pub type Work<'a> = dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError> + Send + 'a;
+
 /// Where the private store keeps its rows: the operations of one transaction, run in its dialect.
 pub trait PrivateBackend: Send + Sync {
     /// The file or the database and tenant, for messages (no password).
@@ -70,16 +73,10 @@ pub trait PrivateBackend: Send + Sync {
     fn path(&self) -> Option<&Path>;
 
     /// Runs `work` in one transaction: everything it writes, audit rows included, lands or nothing does.
-    fn write(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
-    ) -> Result<(), PrivateError>;
+    fn write(&self, work: &mut Work<'_>) -> Result<(), PrivateError>;
 
     /// Runs `work` on a consistent view for reading.
-    fn read(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
-    ) -> Result<(), PrivateError>;
+    fn read(&self, work: &mut Work<'_>) -> Result<(), PrivateError>;
 
     /// After rows about people were deleted: leaves no copy of them where the backend can help it.
     fn purge(&self) -> Result<(), PrivateError>;
@@ -150,7 +147,10 @@ impl PrivateStore {
     }
 
     /// Runs `f` in one transaction of the backend.
-    fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError>) -> Result<T, PrivateError> {
+    fn write<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError> + Send,
+    ) -> Result<T, PrivateError> {
         let mut f = Some(f);
         let mut out = None;
         self.backend.write(&mut |sql| {
@@ -163,10 +163,10 @@ impl PrivateStore {
 
     /// [`Self::write`] for a change counted as `what`: its version moves in the same transaction,
     /// and in this process once it commits.
-    fn write_counted<T>(
+    fn write_counted<T: Send>(
         &self,
         what: &'static str,
-        f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError>,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError> + Send,
     ) -> Result<T, PrivateError> {
         let value = self.write(|sql| {
             let value = f(sql)?;
@@ -183,9 +183,9 @@ impl PrivateStore {
     }
 
     /// [`Self::write_counted`] for the support maps.
-    fn write_map<T>(
+    fn write_map<T: Send>(
         &self,
-        f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError>,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError> + Send,
     ) -> Result<T, PrivateError> {
         self.write_counted(MAPS, f)
     }
@@ -209,7 +209,10 @@ impl PrivateStore {
         local.load(Ordering::Acquire).wrapping_add(shared)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError>) -> Result<T, PrivateError> {
+    fn read<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError> + Send,
+    ) -> Result<T, PrivateError> {
         let mut f = Some(f);
         let mut out = None;
         self.backend.read(&mut |sql| {

@@ -9,7 +9,7 @@
 //! through `private_versions`, read at most every [`VERSION_POLL`].
 
 use super::sql::{Row, Sql, Value};
-use super::{PrivateBackend, PrivateError};
+use super::{PrivateBackend, PrivateError, Work};
 use crate::store::Tenant;
 use crate::store::postgres::{connect_as, migrate};
 use ::postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
@@ -76,7 +76,16 @@ impl PgPrivate {
         &self,
         isolation: IsolationLevel,
         exclusive: bool,
-        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
+        work: &mut Work<'_>,
+    ) -> Result<(), PrivateError> {
+        off_the_runtime(|| self.run_here(isolation, exclusive, work))
+    }
+
+    fn run_here(
+        &self,
+        isolation: IsolationLevel,
+        exclusive: bool,
+        work: &mut Work<'_>,
     ) -> Result<(), PrivateError> {
         let mut session = self.session.lock();
         let Session { client, statements } = &mut *session;
@@ -106,17 +115,11 @@ impl PrivateBackend for PgPrivate {
         None
     }
 
-    fn write(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
-    ) -> Result<(), PrivateError> {
+    fn write(&self, work: &mut Work<'_>) -> Result<(), PrivateError> {
         self.run(IsolationLevel::ReadCommitted, true, work)
     }
 
-    fn read(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
-    ) -> Result<(), PrivateError> {
+    fn read(&self, work: &mut Work<'_>) -> Result<(), PrivateError> {
         // One snapshot for every statement of the read (a sheet's issues and their targets).
         self.run(IsolationLevel::RepeatableRead, false, work)
     }
@@ -124,8 +127,7 @@ impl PrivateBackend for PgPrivate {
     fn purge(&self) -> Result<(), PrivateError> {
         // PostgreSQL cannot overwrite a deleted row at once; VACUUM marks its space for reuse now
         // rather than at the next autovacuum. It cannot run inside a transaction.
-        self.session.lock().client.batch_execute("VACUUM features")?;
-        Ok(())
+        off_the_runtime(|| Ok(self.session.lock().client.batch_execute("VACUUM features")?))
     }
 
     fn shared_version(&self, what: &str) -> Result<u64, PrivateError> {
@@ -158,6 +160,20 @@ impl PrivateBackend for PgPrivate {
             ))?;
         }
         Ok(())
+    }
+}
+
+/// Runs `f`, which blocks on the database, where blocking is allowed. The synchronous client drives
+/// its connection on a runtime of its own, which cannot start on a thread of the server's runtime
+/// (a session is looked up before any handler moves to a blocking thread): on a worker of a
+/// multi-threaded runtime the worker hands its tasks over for the while; on a single-threaded one,
+/// `f` runs on a thread of its own.
+fn off_the_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => f(),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|scope| scope.spawn(f).join().expect("a database call panicked")),
     }
 }
 

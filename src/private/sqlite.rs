@@ -4,7 +4,7 @@
 //! such a delete the write-ahead log is folded back and truncated too.
 
 use super::sql::{Row, Sql, Value, with_tenant};
-use super::{PrivateBackend, PrivateError};
+use super::{PrivateBackend, PrivateError, Work};
 use parking_lot::Mutex;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -90,20 +90,14 @@ impl PrivateBackend for SqlitePrivate {
         self.path.as_deref()
     }
 
-    fn write(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
-    ) -> Result<(), PrivateError> {
+    fn write(&self, work: &mut Work<'_>) -> Result<(), PrivateError> {
         let mut conn = self.conn.lock();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         work(&mut Sqlite(&tx))?;
         Ok(tx.commit()?)
     }
 
-    fn read(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Sql) -> Result<(), PrivateError>,
-    ) -> Result<(), PrivateError> {
+    fn read(&self, work: &mut Work<'_>) -> Result<(), PrivateError> {
         work(&mut Sqlite(&self.conn.lock()))
     }
 
