@@ -3,7 +3,7 @@
 //! public layers. Two backends behind one seam ([`PrivateBackend`]): a SQLite file beside the
 //! GeoPackage ([`sqlite`]), or the tenant's tables in the shared PostgreSQL database ([`postgres`]),
 //! so several instances of one town share sign-ins and support maps. The statements are written
-//! once ([`sql`]) and run on either.
+//! once (`sql.rs`) and run on either.
 //!
 //! This module stores and fetches; it decides nothing about who may do what (that is
 //! [`crate::app`]'s job).
