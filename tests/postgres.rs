@@ -321,3 +321,61 @@ fn migrate_to_postgres_and_back_keeps_every_feature_and_id() {
     ]);
     assert!(!ok && stderr.contains("--tenant"), "a PostgreSQL store without a tenant is refused: {stderr}");
 }
+
+#[test]
+fn a_lost_database_connection_is_answered_503_and_the_next_request_connects_again() {
+    let Some(cluster) = common::postgres::cluster() else { return };
+    let url = cluster.database();
+    let _dir = migrate_demo_into(&url, "141305");
+    let server = serve(&url, "141305");
+    let cookie = login(&server, "sato", PASSWORD).headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let agent =
+        ureq::Agent::new_with_config(ureq::Agent::config_builder().http_status_as_error(false).build());
+    let database = url.rsplit('/').next().unwrap().to_owned();
+    cluster
+        .admin("postgres")
+        .execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = 'sasaeai'", &[&database])
+        .unwrap();
+
+    // Each of a write (the layers' connection) and a signed-in read (the private store's): the
+    // first attempt may find the connection gone and says so with 503 and Retry-After, never 500;
+    // the next goes through on a new connection.
+    let write = || {
+        agent
+            .post(format!("{}/api/sites", server.base))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .content_type("application/geo+json")
+            .send(common::site_json("再接続カフェ", "cafe", 139.7, 35.6))
+            .unwrap()
+    };
+    let me = || agent.get(format!("{}/api/me", server.base)).header("cookie", &cookie).call().unwrap();
+    for (what, attempt) in
+        [("write", &write as &dyn Fn() -> ureq::http::Response<ureq::Body>), ("session", &me)]
+    {
+        let first = attempt();
+        let status = first.status().as_u16();
+        assert!([200, 201, 503].contains(&status), "{what}: {status}");
+        eprintln!("{what} after the connection was ended: {status}");
+        if status == 503 {
+            assert_eq!(first.headers()["retry-after"], "1", "{what}");
+            assert!(
+                first.headers()["content-type"].to_str().unwrap().starts_with("application/problem+json")
+            );
+            let again = attempt().status().as_u16();
+            assert!([200, 201].contains(&again), "{what}: the next request connects again, got {again}");
+        }
+    }
+    let mut signed_in = me();
+    assert!(signed_in.body_mut().read_to_string().unwrap().contains("\"signed_in\":true"));
+    assert!(
+        get(&ureq::Agent::new_with_defaults(), &format!("{}/api/sites", server.base))
+            .0
+            .contains("再接続カフェ")
+    );
+}

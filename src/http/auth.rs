@@ -162,6 +162,9 @@ impl From<app::Error> for AppError {
             app::Error::Import(e) => e.into(),
             app::Error::Network(e) => e.into(),
             app::Error::Analysis(e) => e.into(),
+            app::Error::Private(crate::private::PrivateError::Unavailable(_)) => {
+                AppError::unavailable(super::error::DATABASE_LOST, 1)
+            }
             app::Error::Private(e) => AppError::Internal(e.into()),
         }
     }

@@ -154,10 +154,16 @@ impl From<StoreError> for AppError {
                 let detail = "the data file is locked by another program (QGIS editing it, or a copy in progress); nothing was written, try again shortly";
                 AppError::unavailable(detail, crate::store::BUSY_TIMEOUT.as_secs().max(1))
             }
+            StoreError::Postgres(ref lost) if crate::store::postgres::connection_lost(lost) => {
+                AppError::unavailable(DATABASE_LOST, 1)
+            }
             other => AppError::Internal(other.into()),
         }
     }
 }
+
+/// What a client is told when the shared database's connection was lost mid-request.
+pub const DATABASE_LOST: &str = "the connection to the database was lost; nothing more was done, try again";
 
 impl From<BBoxError> for AppError {
     fn from(e: BBoxError) -> Self {

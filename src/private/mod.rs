@@ -41,6 +41,9 @@ pub enum PrivateError {
     /// The shared database answered with an error (its own message).
     #[error("private store: {0}")]
     Postgres(String),
+    /// The connection to the shared database was lost; the next call connects again.
+    #[error("private store: the connection to the database was lost ({0})")]
+    Unavailable(String),
     /// The shared database cannot be reached or set up.
     #[error("private store {store}: {reason}")]
     Setup { store: String, reason: String },

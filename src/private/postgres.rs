@@ -11,7 +11,7 @@
 use super::sql::{Row, Sql, Value};
 use super::{PrivateBackend, PrivateError, Work};
 use crate::store::Tenant;
-use crate::store::postgres::{connect_as, migrate};
+use crate::store::postgres::{connect_as, connection_lost, migrate};
 use ::postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use ::postgres::{Client, IsolationLevel, Statement, Transaction};
 use parking_lot::Mutex;
@@ -29,6 +29,8 @@ const GENERATED_IDS: [&str; 8] =
 
 /// A tenant's private tables in a PostgreSQL database.
 pub struct PgPrivate {
+    url: String,
+    /// The URL without its password, for messages.
     store: String,
     tenant: Tenant,
     session: Mutex<Session>,
@@ -55,6 +57,7 @@ impl PgPrivate {
         let mut client = connect_as(url, &tenant).map_err(setup)?;
         migrate(&mut client, url).map_err(setup)?;
         Ok(PgPrivate {
+            url: url.to_owned(),
             store: crate::store::without_password(url),
             tenant,
             session: Mutex::new(Session { client, statements: HashMap::new() }),
@@ -68,6 +71,19 @@ impl PgPrivate {
     pub fn without_tenant_filter(mut self) -> Self {
         self.tenant_filter = false;
         self
+    }
+
+    /// The connection, opened again if the last call found it lost: the call that found it
+    /// failed, the next one goes through.
+    fn session(&self) -> Result<parking_lot::MutexGuard<'_, Session>, PrivateError> {
+        let mut session = self.session.lock();
+        if session.client.is_closed() {
+            tracing::warn!(store = %self.store, "private store: connection lost; connecting again");
+            let client =
+                connect_as(&self.url, &self.tenant).map_err(|e| PrivateError::Unavailable(e.to_string()))?;
+            *session = Session { client, statements: HashMap::new() };
+        }
+        Ok(session)
     }
 
     /// Runs `work` in a transaction of `isolation`, with this tenant's writes taking turns when
@@ -87,7 +103,7 @@ impl PgPrivate {
         exclusive: bool,
         work: &mut Work<'_>,
     ) -> Result<(), PrivateError> {
-        let mut session = self.session.lock();
+        let mut session = self.session()?;
         let Session { client, statements } = &mut *session;
         let mut tx = client.build_transaction().isolation_level(isolation).start()?;
         if exclusive {
@@ -127,7 +143,7 @@ impl PrivateBackend for PgPrivate {
     fn purge(&self) -> Result<(), PrivateError> {
         // PostgreSQL cannot overwrite a deleted row at once; VACUUM marks its space for reuse now
         // rather than at the next autovacuum. It cannot run inside a transaction.
-        off_the_runtime(|| Ok(self.session.lock().client.batch_execute("VACUUM features")?))
+        off_the_runtime(|| Ok(self.session()?.client.batch_execute("VACUUM features")?))
     }
 
     fn shared_version(&self, what: &str) -> Result<u64, PrivateError> {
@@ -149,7 +165,7 @@ impl PrivateBackend for PgPrivate {
     }
 
     fn after_copy(&self) -> Result<(), PrivateError> {
-        let mut session = self.session.lock();
+        let mut session = self.session()?;
         for table in GENERATED_IDS {
             // Past the largest id of any tenant (rows of others are hidden, so the sequence's own
             // last value counts too): ids stay unique across the database.
@@ -249,10 +265,14 @@ fn without_tenant_conditions(sql: &str) -> String {
 
 impl From<::postgres::Error> for PrivateError {
     fn from(e: ::postgres::Error) -> Self {
-        PrivateError::Postgres(match e.as_db_error() {
+        let message = match e.as_db_error() {
             Some(db) => db.message().to_owned(),
             None => e.to_string(),
-        })
+        };
+        match connection_lost(&e) {
+            true => PrivateError::Unavailable(message),
+            false => PrivateError::Postgres(message),
+        }
     }
 }
 

@@ -127,7 +127,18 @@ impl Postgres {
 
     /// The rows of `sql`, whose one parameter is the tenant.
     fn rows(&self, sql: &'static str) -> Result<Vec<Row>, StoreError> {
-        self.client.lock().query(sql, self.scoped(), &[&self.tenant.as_str()])
+        self.session()?.query(sql, self.scoped(), &[&self.tenant.as_str()])
+    }
+
+    /// The connection, opened again if the last call found it lost (the database restarted, or an
+    /// administrator ended it): the call that found it failed, the next one goes through.
+    fn session(&self) -> Result<MutexGuard<'_, Session>, StoreError> {
+        let mut session = self.client.lock();
+        if session.client.is_closed() {
+            tracing::warn!(store = %without_password(&self.url), "connection lost; connecting again");
+            *session = Session { client: connect_as(&self.url, &self.tenant)?, statements: HashMap::new() };
+        }
+        Ok(session)
     }
 
     fn load<T>(
@@ -157,6 +168,14 @@ pub(crate) fn connect_as(url: &str, tenant: &Tenant) -> Result<Client, StoreErro
     })?;
     client.execute("SELECT set_config('sasaeai.tenant', $1, false)", &[&tenant.as_str()])?;
     Ok(client)
+}
+
+/// Whether `e` says the connection is gone (closed, broken, or ended by the server) rather than that
+/// a statement failed: the caller may try again once the database is back.
+pub fn connection_lost(e: &::postgres::Error) -> bool {
+    let code = e.code().map(|c| c.code()).unwrap_or("");
+    let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+    e.is_closed() || io || code.starts_with("08") || ["57P01", "57P02", "57P03"].contains(&code)
 }
 
 /// Applies the migrations the database has not seen, under a lock so instances starting together
@@ -323,7 +342,7 @@ impl Backend for Postgres {
     }
 
     fn begin(&self) -> Result<Box<dyn Tx + '_>, StoreError> {
-        let mut session = self.client.lock();
+        let mut session = self.session()?;
         session.client.batch_execute("BEGIN")?;
         Ok(Box::new(PgTx { store: self, session, raised: Vec::new(), open: true }))
     }
@@ -353,7 +372,7 @@ impl Backend for Postgres {
 
     fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         let mut findings = Vec::new();
-        let mut session = self.client.lock();
+        let mut session = self.session()?;
         for table in ["areas", "sites", "population", "network"] {
             let sql =
                 format!("SELECT count(*) FROM {table} WHERE {} AND NOT ST_IsValid(geom)", self.scoped());
