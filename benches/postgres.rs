@@ -1,7 +1,9 @@
 //! The PostgreSQL backend at city scale: opening a Kawasaki-sized store (7 wards, 44 districts,
 //! 1,000 sites, 10,000 population points, a 200,000-edge network) from PostgreSQL and from a
 //! GeoPackage, and the time from a write on one instance until another instance's snapshot holds
-//! it. PostgreSQL is a throwaway cluster of the benchmark's own, as in the tests.
+//! it; and what a signed-in request costs in the private store (its session looked up and
+//! touched) in a SQLite file and in PostgreSQL. PostgreSQL is a throwaway cluster of the
+//! benchmark's own, as in the tests.
 
 #[path = "../tests/common/postgres.rs"]
 #[allow(dead_code)]
@@ -12,7 +14,9 @@ use geo::{MultiPolygon, Point, Rect};
 use sasaeai::import::{self, AreaOptions};
 use sasaeai::model::{AreaData, AreaLevel, ParentRef, PopulationData};
 use sasaeai::network::EdgeData;
-use sasaeai::store::{Location, Replace, Store};
+use sasaeai::private::postgres::PgPrivate;
+use sasaeai::private::{AuditEntry, PrivateStore, Role};
+use sasaeai::store::{Location, Replace, Store, Tenant};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -164,5 +168,30 @@ fn shared_store(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, shared_store);
+/// What each signed-in request asks of the private store: its session (with the account) looked up
+/// by the cookie's hash. (Marking it as seen, a write, happens at most once a minute per session.)
+fn signed_in_request(c: &mut Criterion) {
+    let cluster = pg::cluster().expect("benchmarks need PostgreSQL with PostGIS");
+    let dir = tempfile::tempdir().unwrap();
+    let url = cluster.database();
+    let stores = [
+        ("sqlite", PrivateStore::open(&dir.path().join("town.private.sqlite")).unwrap()),
+        (
+            "postgres",
+            PrivateStore::over(Box::new(PgPrivate::connect(&url, Tenant::new("141305").unwrap()).unwrap())),
+        ),
+    ];
+    let mut group = c.benchmark_group("signed_in_request");
+    for (name, store) in &stores {
+        let audit = AuditEntry::new("bench", "session.start", None, Vec::new(), None);
+        let user = store.add_user("sato", Role::Resident, &[], "h", &audit).unwrap();
+        store.add_session(user.id, &[5; 32], "csrf", 0, &audit).unwrap();
+        group.bench_function(*name, |b| {
+            b.iter(|| black_box(store.session(black_box(&[5; 32])).unwrap().unwrap()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, shared_store, signed_in_request);
 criterion_main!(benches);
