@@ -10,6 +10,7 @@ use sasaeai::private::PrivateStore;
 use sasaeai::store::postgres::Postgres;
 use sasaeai::store::{Location, Store, Tenant, digests};
 use std::ffi::OsStr;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The password of the demo town's account `sato` (a resident) in these tests.
@@ -166,7 +167,7 @@ fn towns_never_see_each_others_rows_even_by_row_level_security_alone() {
     assert!(other_alone.read().network().is_none());
 
     // Straight SQL as the application's role: no tenant set, no rows; another tenant's rows cannot be written.
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut client = cluster.plain(&url);
     let count =
         |c: &mut postgres::Client| c.query_one("SELECT count(*) FROM sites", &[]).unwrap().get::<_, i64>(0);
     assert_eq!(count(&mut client), 0, "no tenant set: no rows");
@@ -337,7 +338,7 @@ fn a_lost_database_connection_is_answered_503_and_the_next_request_connects_agai
         .to_owned();
     let agent =
         ureq::Agent::new_with_config(ureq::Agent::config_builder().http_status_as_error(false).build());
-    let database = url.rsplit('/').next().unwrap().to_owned();
+    let database = url.split('?').next().unwrap().rsplit('/').next().unwrap().to_owned();
     cluster
         .admin("postgres")
         .execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = 'sasaeai'", &[&database])
@@ -378,4 +379,43 @@ fn a_lost_database_connection_is_answered_503_and_the_next_request_connects_agai
             .0
             .contains("再接続カフェ")
     );
+}
+
+#[test]
+fn connections_use_tls_and_an_untrusted_certificate_is_refused_with_what_to_do() {
+    let Some(cluster) = common::postgres::cluster() else { return };
+    let url = cluster.database();
+    let database = url.split('?').next().unwrap().rsplit('/').next().unwrap().to_owned();
+    let encrypted = |ssl: bool| -> i64 {
+        let sql = "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                   WHERE a.datname = $1 AND a.usename = 'sasaeai' AND s.ssl = $2";
+        cluster.admin("postgres").query_one(sql, &[&database, &ssl]).unwrap().get(0)
+    };
+    let verified = Store::open_at(&Location::parse(&url, Some("141305")).unwrap()).unwrap();
+    assert!(encrypted(true) >= 1, "the store's connection is encrypted");
+    assert_eq!(encrypted(false), 0, "and no other is plain");
+    drop(verified);
+
+    // The system's roots do not know the cluster's own CA: refused, saying what to do.
+    let without_ca = url.split('?').next().unwrap().to_owned();
+    let refused =
+        Store::open_at(&Location::parse(&without_ca, Some("141305")).unwrap()).err().unwrap().to_string();
+    assert!(refused.contains("certificate") && refused.contains("sslrootcert=FILE"), "{refused}");
+    let (ok, stderr) = common::cli_status(&[
+        "migrate".as_ref(),
+        "--from".as_ref(),
+        without_ca.as_ref(),
+        "--to".as_ref(),
+        "unused.gpkg".as_ref(),
+        "--tenant".as_ref(),
+        "141305".as_ref(),
+    ]);
+    assert!(!ok && stderr.contains("sslrootcert=FILE") && !Path::new("unused.gpkg").exists(), "{stderr}");
+
+    // Turned off on purpose, it is plain.
+    let plain =
+        Store::open_at(&Location::parse(&format!("{without_ca}?sslmode=disable"), Some("141305")).unwrap())
+            .unwrap();
+    assert!(encrypted(false) >= 1, "sslmode=disable connects without TLS");
+    drop(plain);
 }

@@ -356,7 +356,7 @@ fn towns_are_kept_apart_also_by_row_level_security_alone() {
 fn the_shared_audit_log_is_append_only() {
     let Some(fresh) = Fresh::new(Kind::Postgres) else { return };
     fresh.open().append_audit(&audit("stores.backup")).unwrap();
-    let mut client = ::postgres::Client::connect(fresh.url.as_ref().unwrap(), ::postgres::NoTls).unwrap();
+    let mut client = common::postgres::cluster().unwrap().plain(fresh.url.as_ref().unwrap());
     client.batch_execute("SELECT set_config('sasaeai.tenant', '141305', false)").unwrap();
     for change in ["UPDATE audit SET actor = 'x'", "DELETE FROM audit", "TRUNCATE audit"] {
         let refused = client.batch_execute(change).unwrap_err();

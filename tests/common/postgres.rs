@@ -1,5 +1,7 @@
 //! A throwaway PostgreSQL cluster with PostGIS for the tests: initdb into a temporary folder, the
-//! installed server on a free port, one database per test. Nothing needs to run beforehand; the
+//! installed server on a free port, one database per test. It serves TLS with a certificate from a
+//! CA of its own, and the URLs it hands out name that CA: the tests talk to it as to a database
+//! across a network. Nothing needs to run beforehand; the
 //! server dies with the test process (its parent-death signal), and the folders of clusters whose
 //! process is gone are removed when the next one starts.
 
@@ -17,6 +19,8 @@ const FOLDER_PREFIX: &str = "sasaeai-pg-";
 
 pub struct Cluster {
     port: u16,
+    /// The CA that signed the server's certificate (PEM).
+    ca: PathBuf,
 }
 
 static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
@@ -97,6 +101,7 @@ impl Cluster {
             .output()
             .unwrap();
         assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        let ca = certificates(&dir);
         let port = free_port();
         let log = std::fs::File::create(dir.join("server.log")).unwrap();
         // The server is started from a thread that lives as long as the process: the parent-death
@@ -113,6 +118,7 @@ impl Cluster {
                 .arg("-k")
                 .arg(&socket_dir)
                 .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"])
+                .args(["-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key"])
                 .stdout(Stdio::null())
                 .stderr(log)
                 .spawn();
@@ -122,7 +128,7 @@ impl Cluster {
             }
         });
         wait.recv().unwrap().expect("starting postgres");
-        let cluster = Cluster { port };
+        let cluster = Cluster { port, ca };
         cluster.wait_ready(&dir);
         let mut admin = cluster.admin("postgres");
         admin.batch_execute(&format!("CREATE ROLE {APP_ROLE} LOGIN")).unwrap();
@@ -145,16 +151,55 @@ impl Cluster {
         format!("postgres://{user}@127.0.0.1:{}/{database}", self.port)
     }
 
+    /// The CA file that verifies the server's certificate.
+    pub fn ca_file(&self) -> &Path {
+        &self.ca
+    }
+
+    /// A connection without TLS to the database at `url` (one of [`Self::database`]) as its own
+    /// user, for checks in plain SQL.
+    pub fn plain(&self, url: &str) -> postgres::Client {
+        let url = url.split('?').next().unwrap();
+        postgres::Client::connect(url, postgres::NoTls).unwrap()
+    }
+
     /// A superuser connection to `database`.
     pub fn admin(&self, database: &str) -> postgres::Client {
         postgres::Client::connect(&self.url_as(ADMIN, database), postgres::NoTls).unwrap()
     }
 
-    /// A new empty database with PostGIS, owned by [`APP_ROLE`]; its URL as the server uses it.
+    /// A new empty database with PostGIS, owned by [`APP_ROLE`]; its URL as the server uses it
+    /// (TLS required, verified against the cluster's CA).
     pub fn database(&self) -> String {
         let name = format!("t{}_{}", std::process::id(), DATABASES.fetch_add(1, Ordering::Relaxed));
         self.admin("postgres").batch_execute(&format!("CREATE DATABASE {name} OWNER {APP_ROLE}")).unwrap();
         self.admin(&name).batch_execute("CREATE EXTENSION postgis").unwrap();
-        self.url_as(APP_ROLE, &name)
+        format!("{}?sslmode=require&sslrootcert={}", self.url_as(APP_ROLE, &name), self.ca.display())
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, written into the cluster's data folder
+/// (readable by the server's user only, as PostgreSQL demands of its key); the CA's file.
+fn certificates(dir: &Path) -> PathBuf {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "sasaeai test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    let server = params.signed_by(&key, &Issuer::new(ca_params, ca_key)).unwrap();
+    let data = dir.join("data");
+    for (name, pem) in [("server.crt", server.pem()), ("server.key", key.serialize_pem())] {
+        let path = data.join(name);
+        std::fs::write(&path, pem).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        if is_root() {
+            assert!(Command::new("chown").arg("postgres:postgres").arg(&path).status().unwrap().success());
+        }
+    }
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    ca_file
 }

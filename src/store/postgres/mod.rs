@@ -20,12 +20,14 @@ use crate::model::{
 use crate::network::{EdgeData, Graph, NetworkParts};
 use ::postgres::fallible_iterator::FallibleIterator;
 use ::postgres::types::ToSql;
-use ::postgres::{Client, NoTls, Row, Statement};
+use ::postgres::{Client, Row, Statement};
 use geo::{Geometry, MultiPolygon, Point};
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+mod tls;
 
 /// The schema's migrations, in order; each runs once, in one transaction.
 const MIGRATIONS: [(i32, &str); 2] =
@@ -162,12 +164,21 @@ impl Postgres {
 
 /// A connection scoped to `tenant` (the setting the row-level security policies read).
 pub(crate) fn connect_as(url: &str, tenant: &Tenant) -> Result<Client, StoreError> {
-    let mut client = Client::connect(url, NoTls).map_err(|e| StoreError::Setup {
-        store: without_password(url),
-        reason: format!("cannot connect: {e}"),
-    })?;
+    let setup = |reason: String| StoreError::Setup { store: without_password(url), reason };
+    let (config, tls) = tls::connector(url).map_err(setup)?;
+    let mut client = config
+        .connect(tls)
+        .map_err(|e| setup(tls::explain(format!("cannot connect: {}", full_message(&e)))))?;
     client.execute("SELECT set_config('sasaeai.tenant', $1, false)", &[&tenant.as_str()])?;
     Ok(client)
+}
+
+/// `e` with its causes (a TLS failure says why only in its source).
+fn full_message(e: &::postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
 }
 
 /// Whether `e` says the connection is gone (closed, broken, or ended by the server) rather than that
