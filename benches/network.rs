@@ -183,5 +183,63 @@ fn graph_size(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, import, searches, graph_size);
+/// The same figures on Heidelberg and on 大ささえ市 (架空) at 250,000 edges: how each grows from a
+/// real city of 40,000 edges to a generated one six times larger.
+fn city_scale(c: &mut Criterion) {
+    let settings = NetworkSettings::default();
+    let profile = settings.profile("elderly").unwrap();
+    let heidelberg = {
+        let (nodes, edges) = read_file(&pbf()).unwrap();
+        Graph::new(nodes, edges)
+    };
+    let city = {
+        let city = sasaeai::demo::city(250_000, 1);
+        Graph::new(city.nodes, city.edges)
+    };
+    let graphs = [("heidelberg", &heidelberg), ("city_250k", &city)];
+    let mut group = c.benchmark_group("network_city_scale");
+    for (name, graph) in graphs {
+        eprintln!("{name}: {} nodes, {} edges", graph.nodes().len(), graph.edges().len());
+        let starts = points(graph, 64, 1);
+        let snaps: Vec<_> = starts.iter().map(|p| snap(graph, profile, *p, 300.0, 100).unwrap()).collect();
+        let mut i = 0;
+        group.bench_function(BenchmarkId::new("search_15min_elderly", name), |b| {
+            b.iter(|| {
+                i = (i + 1) % snaps.len();
+                let reach = search(graph, profile, vec![Source::walking_from(snaps[i], profile)], 15.0);
+                black_box(reach.reached_nodes().len())
+            })
+        });
+        let mut k = 0;
+        group.bench_function(BenchmarkId::new("catchment_polygon_15min_elderly", name), |b| {
+            b.iter(|| {
+                k = (k + 1) % starts.len();
+                black_box(catchment(graph, &settings, "elderly", &[starts[k]], 15.0).unwrap().area_m2)
+            })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("network_city_scale_1000_sites");
+    group.sample_size(10);
+    for (name, graph) in graphs {
+        let sites = points(graph, 1000, 2);
+        let homes = points(graph, 10_000, 3);
+        group.bench_function(BenchmarkId::new("all_catchments_elderly_15min_every_core", name), |b| {
+            use rayon::prelude::*;
+            let area_m2 =
+                |s: &Coord<f64>| catchment(graph, &settings, "elderly", &[*s], 15.0).unwrap().area_m2;
+            b.iter(|| black_box(sites.par_iter().map(area_m2).sum::<f64>()))
+        });
+        group.bench_function(BenchmarkId::new("coverage_of_10000_points_elderly_15min", name), |b| {
+            b.iter(|| {
+                let reached = coverage::reached(graph, &settings, "elderly", &sites, &homes, 15.0).unwrap();
+                black_box(reached.minutes.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, import, searches, graph_size, city_scale);
 criterion_main!(benches);

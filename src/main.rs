@@ -404,6 +404,18 @@ enum DemoCommand {
         #[arg(long, default_value = "geodata")]
         out: PathBuf,
     },
+    /// Write a large fictional city's walking network (大ささえ市, 架空) as GeoJSON, to measure on:
+    /// `sasaeai import network` reads it. Deterministic for a seed.
+    City {
+        /// About how many walkable edges (250,000: a city of about 35 km across).
+        #[arg(long, default_value_t = 250_000)]
+        edges: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file.
+        #[arg(long, default_value = "city-network.geojson")]
+        out: PathBuf,
+    },
 }
 
 /// One malloc arena per core, unless `MALLOC_ARENA_MAX` says otherwise. With glibc's default (eight
@@ -469,6 +481,19 @@ fn main() -> Result<()> {
         Command::Demo(DemoCommand::Generate { out }) => {
             sasaeai::demo::write_files(&out).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} to {}", sasaeai::demo::FILES.join(", "), out.display());
+            Ok(())
+        }
+        Command::Demo(DemoCommand::City { edges, seed, out }) => {
+            let city = sasaeai::demo::city(edges, seed);
+            std::fs::write(&out, city.geojson()).with_context(|| format!("writing {}", out.display()))?;
+            let steps = city.edges.iter().filter(|e| e.steps).count();
+            println!(
+                "wrote {}: {} junctions, {} edges ({steps} of them steps), {} bridges over the river",
+                out.display(),
+                city.nodes.len(),
+                city.edges.len(),
+                city.bridges.len()
+            );
             Ok(())
         }
     }

@@ -6,7 +6,7 @@ mod common;
 use common::{TOKEN, get, send, shared_data};
 use sasaeai::http::AppState;
 use sasaeai::network::search::{Source, dijkstra, search};
-use sasaeai::network::{Graph, NetworkSettings, catchment, read_file, snap};
+use sasaeai::network::{Graph, NetworkSettings, NetworkSummary, catchment, read_file, snap};
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -82,32 +82,8 @@ fn heidelberg_reachability_equals_networkx() {
     if !has_networkx() {
         return;
     }
-    let settings = NetworkSettings::default();
     for (profile_name, seed) in [("standard", 7), ("elderly", 11), ("wheelchair", 13)] {
-        let profile = settings.profile(profile_name).unwrap();
-        let sources = sample_nodes(graph, 20, seed);
-        let expected = networkx_reach(graph, profile, &sources, 15.0);
-        let reached: usize = expected.values().map(|m| m.len()).sum();
-        assert!(
-            reached > 20 * 100,
-            "{profile_name}: 15-minute walks reach {reached} junctions from 20 sources"
-        );
-        for source in &sources {
-            let (dist, settled) = dijkstra(graph, profile, [(*source, 0.0)], 15.0);
-            let theirs = &expected[source];
-            let mut ours: Vec<u32> = settled.clone();
-            ours.sort();
-            let mut their_nodes: Vec<u32> = theirs.keys().copied().collect();
-            their_nodes.sort();
-            assert_eq!(ours, their_nodes, "{profile_name}: reached nodes from {source}");
-            for (node, minutes) in theirs {
-                assert!(
-                    (dist.get(*node) - minutes).abs() < 1e-6,
-                    "{profile_name} {source}->{node}: {} vs {minutes}",
-                    dist.get(*node)
-                );
-            }
-        }
+        assert_reach_equals_networkx(graph, profile_name, &sample_nodes(graph, 20, seed));
     }
 }
 
@@ -452,4 +428,105 @@ fn the_walk_shed_lies_within_5_m_of_the_exact_buffer_of_the_reached_streets() {
         }
     }
     println!("the shed's outline is at most {worst_m:.2} m off the exact 50 m buffer");
+}
+
+/// Every node `graph` reaches from `sources` within 15 minutes, and at what cost, equals what
+/// networkx's Dijkstra finds over the same weighted edges.
+fn assert_reach_equals_networkx(graph: &Graph, profile_name: &str, sources: &[u32]) {
+    let settings = NetworkSettings::default();
+    let profile = settings.profile(profile_name).unwrap();
+    let expected = networkx_reach(graph, profile, sources, 15.0);
+    let reached: usize = expected.values().map(|m| m.len()).sum();
+    assert!(
+        reached > sources.len() * 100,
+        "{profile_name}: 15-minute walks reach {reached} junctions from {} sources",
+        sources.len()
+    );
+    for source in sources {
+        let (dist, settled) = dijkstra(graph, profile, [(*source, 0.0)], 15.0);
+        let theirs = &expected[source];
+        let mut ours: Vec<u32> = settled.clone();
+        ours.sort();
+        let mut their_nodes: Vec<u32> = theirs.keys().copied().collect();
+        their_nodes.sort();
+        assert_eq!(ours, their_nodes, "{profile_name}: reached nodes from {source}");
+        for (node, minutes) in theirs {
+            assert!(
+                (dist.get(*node) - minutes).abs() < 1e-6,
+                "{profile_name} {source}->{node}: {} vs {minutes}",
+                dist.get(*node)
+            );
+        }
+    }
+}
+
+/// 大ささえ市 (架空) at 250,000 edges, built once for the tests that walk it.
+fn large_city() -> &'static Graph {
+    static GRAPH: OnceLock<Graph> = OnceLock::new();
+    GRAPH.get_or_init(|| {
+        let city = sasaeai::demo::city(250_000, 1);
+        Graph::new(city.nodes, city.edges)
+    })
+}
+
+#[test]
+fn large_generated_city_reachability_equals_networkx() {
+    if !has_networkx() {
+        return;
+    }
+    let graph = large_city();
+    for (profile_name, seed) in [("elderly", 17), ("wheelchair", 19)] {
+        assert_reach_equals_networkx(graph, profile_name, &sample_nodes(graph, 10, seed));
+    }
+}
+
+#[test]
+fn the_large_city_has_its_size_a_river_crossed_only_by_bridges_and_steps_on_its_hills() {
+    let city = sasaeai::demo::city(250_000, 1);
+    assert!((237_500..262_500).contains(&city.edges.len()), "{} edges", city.edges.len());
+    let summary = NetworkSummary::of(large_city());
+    assert_eq!(summary.edges, city.edges.len());
+    assert!(summary.steps_edges > 1_000, "{summary:?}");
+    assert!(summary.largest_component_share > 0.99, "{summary:?}");
+    assert!((8..=12).contains(&city.bridges.len()), "{} bridges", city.bridges.len());
+    // Without its bridges the city falls apart along the river, into two large halves.
+    let bridges: std::collections::HashSet<usize> = city.bridges.iter().copied().collect();
+    let unbridged: Vec<_> =
+        city.edges.iter().enumerate().filter(|(i, _)| !bridges.contains(i)).map(|(_, e)| e.clone()).collect();
+    let cut = NetworkSummary::of(&Graph::new(city.nodes.clone(), unbridged));
+    assert!((0.3..0.7).contains(&cut.largest_component_share), "{cut:?}");
+    // The same seed, the same city; another seed, another.
+    let digest = |c: &sasaeai::demo::City| {
+        format!("{:?}", c.edges.iter().map(|e| (e.a, e.b, e.steps)).collect::<Vec<_>>())
+    };
+    let small = sasaeai::demo::city(20_000, 1);
+    assert_eq!(digest(&small), digest(&sasaeai::demo::city(20_000, 1)));
+    assert_ne!(digest(&small), digest(&sasaeai::demo::city(20_000, 2)));
+}
+
+#[test]
+fn the_large_city_is_written_by_the_cli_and_imports_as_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, store) = (dir.path().join("city.geojson"), dir.path().join("city.gpkg"));
+    let out = common::cli(
+        &[
+            "demo".as_ref(),
+            "city".as_ref(),
+            "--edges".as_ref(),
+            "5000".as_ref(),
+            "--out".as_ref(),
+            file.as_os_str(),
+        ],
+        "",
+    );
+    assert!(out.contains("bridges over the river"), "{out}");
+    common::cli(
+        &["import".as_ref(), "network".as_ref(), file.as_os_str(), "--store".as_ref(), store.as_os_str()],
+        "",
+    );
+    let generated = sasaeai::demo::city(5_000, 1);
+    let index = sasaeai::store::Store::open(&store).unwrap();
+    let summary = NetworkSummary::of(index.read().network().unwrap());
+    assert_eq!((summary.nodes, summary.edges), (generated.nodes.len(), generated.edges.len()));
+    assert_eq!(summary.steps_edges, generated.edges.iter().filter(|e| e.steps).count());
 }

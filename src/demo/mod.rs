@@ -7,8 +7,10 @@
 //! never be mistaken for a real place. Cells are built on a jittered lattice whose shared edges are
 //! generated once, so neighbouring areas share their borders exactly.
 
+mod city;
 mod town;
 
+pub use city::{City, city};
 pub use town::{Town, generate};
 
 use crate::app::{App, AppOptions, ImportJob, ImportLayer, Principal};
