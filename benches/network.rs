@@ -2,7 +2,7 @@
 //! catchment polygon, 500 sites' catchments, and coverage of 2,000 points by 500 sites.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use geo::Coord;
+use geo::{BoundingRect, Coord, Intersects, Rect};
 use sasaeai::network::search::{Source, dijkstra, search};
 use sasaeai::network::{Graph, NetworkSettings, catchment, coverage, read_file, snap};
 use std::hint::black_box;
@@ -15,15 +15,31 @@ fn pbf() -> Vec<u8> {
 
 /// Points of the largest component inside central Heidelberg, spread deterministically.
 fn points(graph: &Graph, n: usize, seed: u64) -> Vec<Coord<f64>> {
+    points_within(graph, n, seed, Rect::new((8.64, 49.38), (8.72, 49.42)))
+}
+
+/// The middle half (by extent) of `graph`'s junctions: a city's centre, away from its edges.
+fn middle_of(graph: &Graph) -> Rect<f64> {
+    let extent =
+        geo::MultiPoint::from(graph.nodes().iter().map(|c| geo::Point::from(*c)).collect::<Vec<_>>())
+            .bounding_rect()
+            .unwrap();
+    let (w, h) = (extent.width(), extent.height());
+    Rect::new(
+        (extent.min().x + w / 4.0, extent.min().y + h / 4.0),
+        (extent.max().x - w / 4.0, extent.max().y - h / 4.0),
+    )
+}
+
+/// Points of the largest component inside `within`, spread deterministically.
+fn points_within(graph: &Graph, n: usize, seed: u64, within: Rect<f64>) -> Vec<Coord<f64>> {
     let comps = &graph.components_all;
     let largest = (0..comps.sizes.len()).max_by_key(|&c| comps.sizes[c]).unwrap() as u32;
     let central: Vec<Coord<f64>> = graph
         .nodes()
         .iter()
         .enumerate()
-        .filter(|(i, c)| {
-            comps.of_node[*i] == largest && (8.64..8.72).contains(&c.x) && (49.38..49.42).contains(&c.y)
-        })
+        .filter(|(i, c)| comps.of_node[*i] == largest && within.intersects(*c))
         .map(|(_, c)| *c)
         .collect();
     let mut x = seed;
@@ -196,11 +212,15 @@ fn city_scale(c: &mut Criterion) {
         let city = sasaeai::demo::city(250_000, 1);
         Graph::new(city.nodes, city.edges)
     };
-    let graphs = [("heidelberg", &heidelberg), ("city_250k", &city)];
+    // Starts in each city's centre: Heidelberg's old town as elsewhere here, the generated city's middle half.
+    let graphs = [
+        ("heidelberg", &heidelberg, Rect::new((8.64, 49.38), (8.72, 49.42))),
+        ("city_250k", &city, middle_of(&city)),
+    ];
     let mut group = c.benchmark_group("network_city_scale");
-    for (name, graph) in graphs {
+    for (name, graph, centre) in graphs {
         eprintln!("{name}: {} nodes, {} edges", graph.nodes().len(), graph.edges().len());
-        let starts = points(graph, 64, 1);
+        let starts = points_within(graph, 64, 1, centre);
         let snaps: Vec<_> = starts.iter().map(|p| snap(graph, profile, *p, 300.0, 100).unwrap()).collect();
         let mut i = 0;
         group.bench_function(BenchmarkId::new("search_15min_elderly", name), |b| {
@@ -222,9 +242,9 @@ fn city_scale(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("network_city_scale_1000_sites");
     group.sample_size(10);
-    for (name, graph) in graphs {
-        let sites = points(graph, 1000, 2);
-        let homes = points(graph, 10_000, 3);
+    for (name, graph, centre) in graphs {
+        let sites = points_within(graph, 1000, 2, centre);
+        let homes = points_within(graph, 10_000, 3, centre);
         group.bench_function(BenchmarkId::new("all_catchments_elderly_15min_every_core", name), |b| {
             use rayon::prelude::*;
             let area_m2 =
