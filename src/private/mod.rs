@@ -154,14 +154,7 @@ impl PrivateStore {
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError> + Send,
     ) -> Result<T, PrivateError> {
-        let mut f = Some(f);
-        let mut out = None;
-        self.backend.write(&mut |sql| {
-            let f = f.take().expect("a transaction runs its work once");
-            out = Some(f(sql)?);
-            Ok(())
-        })?;
-        Ok(out.expect("work ran"))
+        run_once(|work| self.backend.write(work), f)
     }
 
     /// [`Self::write`] for a change counted as `what`: its version moves in the same transaction,
@@ -216,15 +209,24 @@ impl PrivateStore {
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError> + Send,
     ) -> Result<T, PrivateError> {
-        let mut f = Some(f);
-        let mut out = None;
-        self.backend.read(&mut |sql| {
-            let f = f.take().expect("a read runs its work once");
-            out = Some(f(sql)?);
-            Ok(())
-        })?;
-        Ok(out.expect("work ran"))
+        run_once(|work| self.backend.read(work), f)
     }
+}
+
+/// Hands `f` to `run` (a backend's write or read, which takes its work as a closure it may call on
+/// another thread) and gives back what `f` returned.
+fn run_once<T: Send>(
+    run: impl FnOnce(&mut Work<'_>) -> Result<(), PrivateError>,
+    f: impl FnOnce(&mut dyn Sql) -> Result<T, PrivateError> + Send,
+) -> Result<T, PrivateError> {
+    let mut f = Some(f);
+    let mut out = None;
+    run(&mut |sql| {
+        let f = f.take().expect("a backend runs its work once");
+        out = Some(f(sql)?);
+        Ok(())
+    })?;
+    Ok(out.expect("the backend ran the work"))
 }
 
 /// Seconds since the Unix epoch, the store's clock.
