@@ -15,8 +15,8 @@ pub struct Config {
     pub store: Option<String>,
     /// The municipality whose part of a shared PostgreSQL store this is (e.g. its code `141305`).
     pub tenant: Option<String>,
-    /// The private store (accounts, support maps, staff sheets), a SQLite file. Default: beside the
-    /// GeoPackage; needed with a PostgreSQL store.
+    /// The private store (accounts, support maps, staff sheets) as a SQLite file of its own. Default:
+    /// beside the GeoPackage; with a PostgreSQL store, the same database and tenant.
     pub private: Option<PathBuf>,
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub addr: Option<String>,
