@@ -10,11 +10,11 @@
 
 use super::sql::{Row, Sql, Value};
 use super::{PrivateBackend, PrivateError, Work};
-use crate::store::Tenant;
-use crate::store::postgres::{connect_as, connection_lost, migrate};
+use crate::store::postgres::{Session, Statements, cached, connection_lost, migrate};
+use crate::store::{StoreError, Tenant, without_password};
 use ::postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
-use ::postgres::{Client, IsolationLevel, Statement, Transaction};
-use parking_lot::Mutex;
+use ::postgres::{IsolationLevel, Statement, Transaction};
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::error::Error;
 use std::path::Path;
@@ -30,8 +30,6 @@ const GENERATED_IDS: [&str; 8] =
 /// A tenant's private tables in a PostgreSQL database.
 pub struct PgPrivate {
     url: String,
-    /// The URL without its password, for messages.
-    store: String,
     tenant: Tenant,
     session: Mutex<Session>,
     /// The versions of `private_versions` last read, and when.
@@ -41,26 +39,17 @@ pub struct PgPrivate {
     tenant_filter: bool,
 }
 
-struct Session {
-    client: Client,
-    /// Statements by their PostgreSQL text, prepared once per connection.
-    statements: HashMap<String, Statement>,
-}
-
 impl PgPrivate {
     /// Connects as the URL says and brings the schema up to date.
     pub fn connect(url: &str, tenant: Tenant) -> Result<Self, PrivateError> {
-        let setup = |e: crate::store::StoreError| PrivateError::Setup {
-            store: crate::store::without_password(url),
-            reason: e.to_string(),
-        };
-        let mut client = connect_as(url, &tenant).map_err(setup)?;
-        migrate(&mut client, url).map_err(setup)?;
+        let setup =
+            |e: StoreError| PrivateError::Setup { store: without_password(url), reason: e.to_string() };
+        let mut session = Session::open(url, &tenant).map_err(setup)?;
+        migrate(&mut session.client, url).map_err(setup)?;
         Ok(PgPrivate {
             url: url.to_owned(),
-            store: crate::store::without_password(url),
             tenant,
-            session: Mutex::new(Session { client, statements: HashMap::new() }),
+            session: Mutex::new(session),
             versions: Mutex::new(None),
             tenant_filter: true,
         })
@@ -73,16 +62,12 @@ impl PgPrivate {
         self
     }
 
-    /// The connection, opened again if the last call found it lost: the call that found it
-    /// failed, the next one goes through.
-    fn session(&self) -> Result<parking_lot::MutexGuard<'_, Session>, PrivateError> {
+    /// The connection, opened again if the last call found it lost.
+    fn session(&self) -> Result<MutexGuard<'_, Session>, PrivateError> {
         let mut session = self.session.lock();
-        if session.client.is_closed() {
-            tracing::warn!(store = %self.store, "private store: connection lost; connecting again");
-            let client =
-                connect_as(&self.url, &self.tenant).map_err(|e| PrivateError::Unavailable(e.to_string()))?;
-            *session = Session { client, statements: HashMap::new() };
-        }
+        session
+            .reopen_if_lost(&self.url, &self.tenant)
+            .map_err(|e| PrivateError::Unavailable(e.to_string()))?;
         Ok(session)
     }
 
@@ -104,7 +89,7 @@ impl PgPrivate {
         work: &mut Work<'_>,
     ) -> Result<(), PrivateError> {
         let mut session = self.session()?;
-        let Session { client, statements } = &mut *session;
+        let (client, statements) = session.parts();
         let mut tx = client.build_transaction().isolation_level(isolation).start()?;
         if exclusive {
             tx.execute(
@@ -124,7 +109,7 @@ impl PgPrivate {
 
 impl PrivateBackend for PgPrivate {
     fn describe(&self) -> String {
-        format!("{} (tenant {})", self.store, self.tenant)
+        format!("{} (tenant {})", without_password(&self.url), self.tenant)
     }
 
     fn path(&self) -> Option<&Path> {
@@ -196,20 +181,16 @@ fn off_the_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// One transaction speaking [`Sql`] in PostgreSQL's dialect.
 struct PgSql<'a, 't> {
     tx: &'a mut Transaction<'t>,
-    statements: &'a mut HashMap<String, Statement>,
+    statements: &'a mut Statements,
     tenant: &'a str,
     filter: bool,
 }
 
 impl PgSql<'_, '_> {
+    /// `sql` in PostgreSQL's dialect, converted and prepared the first time it is run.
     fn prepared(&mut self, sql: &str) -> Result<Statement, PrivateError> {
-        let text = dialect(sql, self.tenant, self.filter);
-        if let Some(statement) = self.statements.get(&text) {
-            return Ok(statement.clone());
-        }
-        let statement = self.tx.prepare(&text)?;
-        self.statements.insert(text, statement.clone());
-        Ok(statement)
+        let (tx, tenant, filter) = (&mut *self.tx, self.tenant, self.filter);
+        Ok(cached(self.statements, sql, || tx.prepare(&dialect(sql, tenant, filter)))?)
     }
 }
 

@@ -53,21 +53,55 @@ pub struct Postgres {
 }
 
 /// A connection and the statements prepared on it: a statement run once per row (an import's
-/// inserts) is parsed once per connection, not once per row.
-struct Session {
-    client: Client,
-    statements: HashMap<&'static str, Statement>,
+/// inserts) is parsed once per connection, not once per row. Both PostgreSQL backends (the layers
+/// and the private store) keep theirs in one.
+pub(crate) struct Session {
+    pub(crate) client: Client,
+    statements: Statements,
+}
+
+/// Prepared statements by the text they were written as (before it was made PostgreSQL's).
+pub(crate) type Statements = HashMap<String, Statement>;
+
+/// The statement written as `key`, prepared by `prepare` the first time it is asked for.
+pub(crate) fn cached<E>(
+    statements: &mut Statements,
+    key: &str,
+    prepare: impl FnOnce() -> Result<Statement, E>,
+) -> Result<Statement, E> {
+    if let Some(statement) = statements.get(key) {
+        return Ok(statement.clone());
+    }
+    let statement = prepare()?;
+    statements.insert(key.to_owned(), statement.clone());
+    Ok(statement)
 }
 
 impl Session {
+    /// A new connection to `tenant` of the database at `url`.
+    pub(crate) fn open(url: &str, tenant: &Tenant) -> Result<Self, StoreError> {
+        Ok(Session { client: connect_as(url, tenant)?, statements: HashMap::new() })
+    }
+
+    /// Opens the connection again if the last call found it lost (the database restarted, or an
+    /// administrator ended it): the call that found it failed, the next one goes through.
+    pub(crate) fn reopen_if_lost(&mut self, url: &str, tenant: &Tenant) -> Result<(), StoreError> {
+        if self.client.is_closed() {
+            tracing::warn!(store = %without_password(url), "connection lost; connecting again");
+            *self = Session::open(url, tenant)?;
+        }
+        Ok(())
+    }
+
+    /// The connection and its statements, apart, for a transaction that prepares as it goes.
+    pub(crate) fn parts(&mut self) -> (&mut Client, &mut Statements) {
+        (&mut self.client, &mut self.statements)
+    }
+
     /// `sql` with `{scoped}` filled in by `scoped`, prepared on first use.
     fn prepared(&mut self, sql: &'static str, scoped: &str) -> Result<Statement, StoreError> {
-        if let Some(statement) = self.statements.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.client.prepare(&sql.replace("{scoped}", scoped))?;
-        self.statements.insert(sql, statement.clone());
-        Ok(statement)
+        let client = &mut self.client;
+        Ok(cached(&mut self.statements, sql, || client.prepare(&sql.replace("{scoped}", scoped)))?)
     }
 
     fn query(
@@ -104,12 +138,12 @@ impl Session {
 impl Postgres {
     /// Connects as the URL says, brings the schema up to date and scopes the connection to `tenant`.
     pub fn connect(url: &str, tenant: Tenant) -> Result<Self, StoreError> {
-        let mut client = connect_as(url, &tenant)?;
-        migrate(&mut client, url)?;
+        let mut session = Session::open(url, &tenant)?;
+        migrate(&mut session.client, url)?;
         Ok(Postgres {
             url: url.to_owned(),
             tenant,
-            client: Mutex::new(Session { client, statements: HashMap::new() }),
+            client: Mutex::new(session),
             listener: Mutex::new(None),
             tenant_filter: true,
         })
@@ -132,14 +166,10 @@ impl Postgres {
         self.session()?.query(sql, self.scoped(), &[&self.tenant.as_str()])
     }
 
-    /// The connection, opened again if the last call found it lost (the database restarted, or an
-    /// administrator ended it): the call that found it failed, the next one goes through.
+    /// The connection, opened again if the last call found it lost.
     fn session(&self) -> Result<MutexGuard<'_, Session>, StoreError> {
         let mut session = self.client.lock();
-        if session.client.is_closed() {
-            tracing::warn!(store = %without_password(&self.url), "connection lost; connecting again");
-            *session = Session { client: connect_as(&self.url, &self.tenant)?, statements: HashMap::new() };
-        }
+        session.reopen_if_lost(&self.url, &self.tenant)?;
         Ok(session)
     }
 
