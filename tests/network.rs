@@ -404,9 +404,7 @@ fn the_walk_shed_lies_within_5_m_of_the_exact_buffer_of_the_reached_streets() {
         );
         // The exact buffer's outline is where the distance to the nearest street is 50 m: every point of
         // the shed's outline, taken every 2 m, lies within 5 m of that.
-        let segments = pieces.iter().flat_map(|p| p.lines());
-        let ends = pieces.iter().filter(|p| p.0.len() == 1).map(|p| geo::Line::new(p.0[0], p.0[0]));
-        let streets: RTree<geo::Line<f64>> = RTree::bulk_load(segments.chain(ends).collect());
+        let streets: RTree<geo::Line<f64>> = RTree::bulk_load(pieces.segments().collect());
         for outline in shed.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
             for c in Euclidean.densify(outline, 2.0).coords_iter() {
                 // The distance to every street segment within 60 m, by geo (exact segment distance).

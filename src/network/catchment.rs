@@ -2,6 +2,7 @@
 //! a (Multi)Polygon. Not a hull: a hull bridges rivers and rail lines that have no crossing. Built in
 //! local metres, returned in EPSG:4326.
 
+use super::pieces::Pieces;
 use super::search::{Reach, Source, search};
 use super::shed::walk_shed;
 use super::{Graph, NetworkError, NetworkSettings, Profile, snap};
@@ -127,7 +128,7 @@ fn walk(
 /// of one large dissolved catchment without buffering the whole city each time.
 pub struct ShedPieces<'g> {
     graph: &'g Graph,
-    pieces: Vec<geo::LineString<f64>>,
+    pieces: Pieces,
     shed_m: f64,
 }
 
@@ -150,19 +151,12 @@ impl<'g> ShedPieces<'g> {
 
     /// The walk shed near `window` (EPSG:4326).
     pub fn shed_near(&self, window: geo::Rect<f64>) -> MultiPolygon<f64> {
-        use geo::{BoundingRect, Intersects};
         let proj = self.graph.projection();
         let (lo, hi) = (proj.project(window.min()), proj.project(window.max()));
         let pad = self.shed_m * 1.5;
         let window_m =
             geo::Rect::new(Coord { x: lo.x - pad, y: lo.y - pad }, Coord { x: hi.x + pad, y: hi.y + pad });
-        let near: Vec<geo::LineString<f64>> = self
-            .pieces
-            .iter()
-            .filter(|p| p.bounding_rect().is_some_and(|r| r.intersects(&window_m)))
-            .cloned()
-            .collect();
-        walk_shed(&near, self.shed_m, self.shed_m / SHED_CELLS_PER_WIDTH)
+        walk_shed(&self.pieces.near(window_m), self.shed_m, self.shed_m / SHED_CELLS_PER_WIDTH)
             .map_coords(|c: Coord<f64>| proj.unproject(c))
     }
 }

@@ -3,6 +3,7 @@
 //! buffering work in a local equirectangular projection in metres ([`LocalMetres`]), centred on the
 //! network, which is within 0.5 % of true distance over a city.
 
+use super::pieces::Pieces;
 use geo::{Coord, Distance, Haversine, Line, LineString, Point};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -58,10 +59,13 @@ pub struct Edge {
     pub length_m: f64,
     /// Geodesic distance from node `a` to each vertex, in metres (first 0, last `length_m`).
     cumulative_m: Vec<f64>,
+    /// The geometry in the graph's local metres, kept so that buffering reached streets projects
+    /// nothing per search.
+    local: Vec<Coord<f64>>,
 }
 
 impl Edge {
-    fn new(data: EdgeData) -> Self {
+    fn new(data: EdgeData, proj: &LocalMetres) -> Self {
         let mut cumulative_m = Vec::with_capacity(data.geometry.0.len());
         let mut total = 0.0;
         cumulative_m.push(0.0);
@@ -69,28 +73,27 @@ impl Edge {
             total += Haversine.distance(Point(w[0]), Point(w[1]));
             cumulative_m.push(total);
         }
-        Edge { data, length_m: total, cumulative_m }
+        let local = data.geometry.0.iter().map(|c| proj.project(*c)).collect();
+        Edge { data, length_m: total, cumulative_m, local }
     }
 
-    /// The part of the edge between `from_m` and `to_m` metres from node `a`, projected to metres.
-    pub fn piece(&self, from_m: f64, to_m: f64, proj: &LocalMetres) -> LineString<f64> {
-        let coords = &self.data.geometry.0;
+    /// Adds the part of the edge between `from_m` and `to_m` metres from node `a`, in local metres,
+    /// to `out`.
+    pub fn piece_into(&self, from_m: f64, to_m: f64, out: &mut Pieces) {
+        if from_m <= 0.0 && to_m >= self.length_m {
+            out.push(&self.local);
+            return;
+        }
         let at = |d: f64| -> Coord<f64> {
             let d = d.clamp(0.0, self.length_m);
-            let i = self.cumulative_m.partition_point(|c| *c <= d).clamp(1, coords.len() - 1);
+            let i = self.cumulative_m.partition_point(|c| *c <= d).clamp(1, self.local.len() - 1);
             let (c0, c1) = (self.cumulative_m[i - 1], self.cumulative_m[i]);
             let t = if c1 > c0 { (d - c0) / (c1 - c0) } else { 0.0 };
-            let (p, q) = (proj.project(coords[i - 1]), proj.project(coords[i]));
+            let (p, q) = (self.local[i - 1], self.local[i]);
             Coord { x: p.x + (q.x - p.x) * t, y: p.y + (q.y - p.y) * t }
         };
-        let mut out = vec![at(from_m)];
-        for (i, c) in coords.iter().enumerate() {
-            if self.cumulative_m[i] > from_m && self.cumulative_m[i] < to_m {
-                out.push(proj.project(*c));
-            }
-        }
-        out.push(at(to_m));
-        LineString(out)
+        let inner = self.cumulative_m.iter().zip(&self.local).filter(|(m, _)| **m > from_m && **m < to_m);
+        out.push_with(std::iter::once(at(from_m)).chain(inner.map(|(_, c)| *c)).chain([at(to_m)]));
     }
 
     /// Metres from node `a` to the point at fraction `t` of segment `segment`.
@@ -122,13 +125,23 @@ impl Components {
     }
 }
 
+/// An edge as seen from one of its ends, with what a search weighs it by.
+#[derive(Debug, Clone, Copy)]
+pub struct Link {
+    pub edge: u32,
+    /// The node at the edge's other end.
+    pub other: u32,
+    pub length_m: f64,
+    pub steps: bool,
+}
+
 /// The walking graph with its adjacency, snapping index and components.
 pub struct Graph {
     nodes: Vec<Coord<f64>>,
     edges: Vec<Edge>,
-    /// CSR adjacency: the (edge, other node) pairs of node `n` are `adjacency[offsets[n]..offsets[n+1]]`.
+    /// CSR adjacency: the links of node `n` are `adjacency[offsets[n]..offsets[n+1]]`.
     offsets: Vec<u32>,
-    adjacency: Vec<(u32, u32)>,
+    adjacency: Vec<Link>,
     segments: RTree<SegmentEntry>,
     proj: LocalMetres,
     /// Components using every edge, and using no steps.
@@ -142,7 +155,7 @@ impl Graph {
         let lat0 =
             if nodes.is_empty() { 0.0 } else { nodes.iter().map(|c| c.y).sum::<f64>() / nodes.len() as f64 };
         let proj = LocalMetres::new(lat0);
-        let edges: Vec<Edge> = edges.into_iter().map(Edge::new).collect();
+        let edges: Vec<Edge> = edges.into_iter().map(|e| Edge::new(e, &proj)).collect();
         let mut degree = vec![0u32; nodes.len() + 1];
         for e in &edges {
             degree[e.data.a as usize] += 1;
@@ -156,12 +169,13 @@ impl Graph {
         }
         offsets.push(acc);
         let mut fill = offsets.clone();
-        let mut adjacency = vec![(0, 0); acc as usize];
+        let mut adjacency = vec![Link { edge: 0, other: 0, length_m: 0.0, steps: false }; acc as usize];
         for (i, e) in edges.iter().enumerate() {
             let (a, b) = (e.data.a as usize, e.data.b as usize);
-            adjacency[fill[a] as usize] = (i as u32, e.data.b);
+            let link = |other| Link { edge: i as u32, other, length_m: e.length_m, steps: e.data.steps };
+            adjacency[fill[a] as usize] = link(e.data.b);
             fill[a] += 1;
-            adjacency[fill[b] as usize] = (i as u32, e.data.a);
+            adjacency[fill[b] as usize] = link(e.data.a);
             fill[b] += 1;
         }
         let segments = RTree::bulk_load(
@@ -169,12 +183,10 @@ impl Graph {
                 .iter()
                 .enumerate()
                 .flat_map(|(i, e)| {
-                    e.data.geometry.0.windows(2).enumerate().map(move |(k, w)| {
-                        GeomWithData::new(
-                            Line::new(proj.project(w[0]), proj.project(w[1])),
-                            (i as u32, k as u32),
-                        )
-                    })
+                    e.local
+                        .windows(2)
+                        .enumerate()
+                        .map(move |(k, w)| GeomWithData::new(Line::new(w[0], w[1]), (i as u32, k as u32)))
                 })
                 .collect(),
         );
@@ -239,7 +251,12 @@ impl Graph {
     /// The (edge, other node) pairs at node `n`.
     pub fn neighbours(&self, n: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
         let (s, e) = (self.offsets[n as usize] as usize, self.offsets[n as usize + 1] as usize);
-        self.adjacency[s..e].iter().copied()
+        self.adjacency[s..e].iter().map(|link| (link.edge, link.other))
+    }
+
+    /// The links at node `n`: what a search needs of each edge, without reaching for the edge.
+    pub fn links(&self, n: u32) -> &[Link] {
+        &self.adjacency[self.offsets[n as usize] as usize..self.offsets[n as usize + 1] as usize]
     }
 
     /// The projection used for snapping and polygons.
@@ -275,11 +292,11 @@ impl Graph {
     /// Approximate heap size in bytes, for the benchmarks' memory figure.
     pub fn heap_bytes(&self) -> usize {
         let coords: usize =
-            self.edges.iter().map(|e| e.data.geometry.0.len() * (16 + 8) + e.data.highway.len()).sum();
+            self.edges.iter().map(|e| e.data.geometry.0.len() * (16 + 8 + 16) + e.data.highway.len()).sum();
         self.nodes.len() * 16
             + self.edges.len() * std::mem::size_of::<Edge>()
             + coords
-            + self.adjacency.len() * 8
+            + self.adjacency.len() * std::mem::size_of::<Link>()
             + self.offsets.len() * 4
             + self.segments.size() * std::mem::size_of::<SegmentEntry>() * 2
             + (self.components_all.of_node.len() + self.components_no_steps.of_node.len()) * 4

@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod graph;
 pub mod lines;
 pub mod osm;
+pub mod pieces;
 mod profile;
 pub mod search;
 pub mod shed;

@@ -4,10 +4,12 @@
 //! sets and clears the times of the nodes it reaches only, so it costs what a walk reaches — the
 //! same in a city ten times larger — never the size of the whole graph.
 
+use super::pieces::Pieces;
 use super::{Graph, Profile, Snap};
-use geo::{Coord, LineString};
+use foldhash::HashMap;
+use geo::Coord;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 /// Minutes to each node a search reached; every other node is out of reach. Kept in an array as
 /// long as the graph, taken from a pool of spare arrays and handed back with only the entries the
@@ -119,14 +121,13 @@ pub fn dijkstra(
             continue;
         }
         settled.push(node);
-        for (e, other) in graph.neighbours(node) {
-            let edge = graph.edge(e);
-            if !profile.can_use(edge.data.steps) {
+        for link in graph.links(node) {
+            if !profile.can_use(link.steps) {
                 continue;
             }
-            let next = cost + profile.minutes(edge.length_m, edge.data.steps);
-            if improve(&mut dist, other, next) {
-                heap.push(Queued(next, other));
+            let next = cost + profile.minutes(link.length_m, link.steps);
+            if improve(&mut dist, link.other, next) {
+                heap.push(Queued(next, link.other));
             }
         }
     }
@@ -172,7 +173,7 @@ pub fn search<'g>(graph: &'g Graph, profile: &'g Profile, sources: Vec<Source>, 
         })
         .collect();
     let (dist, settled) = dijkstra(graph, profile, seeds, budget);
-    let mut sources_on_edge: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut sources_on_edge: HashMap<u32, Vec<usize>> = HashMap::default();
     for (i, s) in sources.iter().enumerate() {
         sources_on_edge.entry(s.snap.edge).or_default().push(i);
     }
@@ -208,16 +209,18 @@ impl Reach<'_> {
 
     /// The reached parts of the network and the sources' walks to it, in local metres, with their total
     /// length in metres.
-    pub fn pieces(&self) -> (Vec<LineString<f64>>, f64) {
+    pub fn pieces(&self) -> (Pieces, f64) {
         let proj = self.graph.projection();
-        let mut pieces = Vec::new();
+        let mut pieces = Pieces::default();
         let mut length = 0.0;
-        for (e, intervals) in self.reached_edges() {
-            for (from, to) in intervals {
+        let mut intervals = Vec::new();
+        self.each_reached_edge(|e| {
+            self.reached_intervals(e, &mut intervals);
+            for &(from, to) in &intervals {
                 length += to - from;
-                pieces.push(self.graph.edge(e).piece(from, to, proj));
+                self.graph.edge(e).piece_into(from, to, &mut pieces);
             }
-        }
+        });
         for s in &self.sources {
             // The walker starts at the point and heads for the street, as far as the budget allows.
             let fraction = if s.start_minutes > 0.0 { (self.budget / s.start_minutes).min(1.0) } else { 1.0 };
@@ -225,7 +228,7 @@ impl Reach<'_> {
                 let (p, q) = (proj.project(s.snap.point), proj.project(s.snap.on_edge));
                 let end = Coord { x: p.x + (q.x - p.x) * fraction, y: p.y + (q.y - p.y) * fraction };
                 length += s.snap.walk_m * fraction;
-                pieces.push(LineString(vec![p, end]));
+                pieces.push(&[p, end]);
             }
         }
         (pieces, length)
@@ -233,25 +236,52 @@ impl Reach<'_> {
 
     /// Every edge reached at all, with its reached intervals in metres from node `a`.
     pub fn reached_edges(&self) -> Vec<(u32, Vec<(f64, f64)>)> {
-        let mut done = foldhash::HashSet::default();
-        let touched = self.settled.iter().flat_map(|&n| self.graph.neighbours(n).map(|(e, _)| e));
-        touched
-            .chain(self.sources_on_edge.keys().copied())
-            .filter(|e| done.insert(*e))
-            .map(|e| (e, self.reached_intervals(e)))
-            .filter(|(_, intervals)| !intervals.is_empty())
-            .collect()
+        let mut reached = Vec::new();
+        self.each_reached_edge(|e| {
+            let mut intervals = Vec::new();
+            self.reached_intervals(e, &mut intervals);
+            if !intervals.is_empty() {
+                reached.push((e, intervals));
+            }
+        });
+        reached
     }
 
-    /// The merged intervals of edge `e` (metres from node `a`) reached within the budget.
-    fn reached_intervals(&self, e: u32) -> Vec<(f64, f64)> {
+    /// Calls `f` once for every edge at a reached node or holding a source. Each edge is taken from its
+    /// lower-numbered reached end, so no set of edges seen is needed; a loop is listed twice in a row
+    /// at its one node (see [`Graph::new`]) and taken at the first listing.
+    fn each_reached_edge(&self, mut f: impl FnMut(u32)) {
+        for &n in &self.settled {
+            let mut previous = None;
+            for (e, other) in self.graph.neighbours(n) {
+                let first_listing = previous != Some(e);
+                previous = Some(e);
+                let here =
+                    if other == n { first_listing } else { n < other || self.dist.get(other).is_infinite() };
+                if here {
+                    f(e);
+                }
+            }
+        }
+        for &e in self.sources_on_edge.keys() {
+            let edge = self.graph.edge(e);
+            if self.dist.get(edge.data.a).is_infinite() && self.dist.get(edge.data.b).is_infinite() {
+                f(e);
+            }
+        }
+    }
+
+    /// The merged intervals of edge `e` (metres from node `a`) reached within the budget, into
+    /// `merged` (cleared first).
+    fn reached_intervals(&self, e: u32, merged: &mut Vec<(f64, f64)>) {
+        merged.clear();
         let edge = self.graph.edge(e);
         if !self.profile.can_use(edge.data.steps) {
-            return Vec::new();
+            return;
         }
         let len = edge.length_m;
         let metres_in = |minutes: f64| (minutes / self.profile.minutes(1.0, edge.data.steps)).max(0.0);
-        let mut spans = Vec::new();
+        let spans = merged;
         let (da, db) = (self.dist.get(edge.data.a), self.dist.get(edge.data.b));
         if da <= self.budget {
             spans.push((0.0, metres_in(self.budget - da).min(len)));
@@ -267,14 +297,18 @@ impl Reach<'_> {
             }
         }
         spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut merged: Vec<(f64, f64)> = Vec::new();
-        for (from, to) in spans {
-            match merged.last_mut() {
-                Some(last) if from <= last.1 => last.1 = last.1.max(to),
-                _ => merged.push((from, to)),
+        // Merged in place: `kept` spans at the front are disjoint.
+        let mut kept = 0;
+        for k in 0..spans.len() {
+            let (from, to) = spans[k];
+            if kept > 0 && from <= spans[kept - 1].1 {
+                spans[kept - 1].1 = spans[kept - 1].1.max(to);
+            } else {
+                spans[kept] = (from, to);
+                kept += 1;
             }
         }
-        merged.retain(|(from, to)| to > from);
-        merged
+        spans.truncate(kept);
+        spans.retain(|(from, to)| to > from);
     }
 }

@@ -12,7 +12,9 @@
 //!
 //! The outline lies within `cell_m / 2` of the true buffer outline.
 
-use geo::{Area, BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
+use super::pieces::Pieces;
+use geo::{BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
+use std::cell::RefCell;
 
 /// Most cells a grid may have; a larger shed gets coarser cells. Edge ids (two per cell) fit a `u32`.
 const MAX_CELLS: f64 = 16_000_000.0;
@@ -20,9 +22,19 @@ const MAX_CELLS: f64 = 16_000_000.0;
 /// No edge follows: the end of a traced ring, or an edge the outline does not cross.
 const NONE: u32 = u32::MAX;
 
+/// The longest `next` array a thread keeps for its next shed (8 MB): enough for a grid of a million
+/// cells, eight kilometres across at 8 m; larger ones are allocated and freed each time.
+const KEPT_EDGES: usize = 2_000_000;
+
+thread_local! {
+    /// The edge links of this thread's last shed, every entry back at [`NONE`]: tracing a ring
+    /// resets each link it follows, so a shed never fills an array the size of its whole grid.
+    static SPARE_LINKS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
 /// The region within `radius_m` of `lines`, traced on cells of about `cell_m`.
-pub fn walk_shed(lines: &[LineString<f64>], radius_m: f64, cell_m: f64) -> MultiPolygon<f64> {
-    let Some(bounds) = crate::model::union_rects(lines.iter().filter_map(|l| l.bounding_rect())) else {
+pub fn walk_shed(lines: &Pieces, radius_m: f64, cell_m: f64) -> MultiPolygon<f64> {
+    let Some(bounds) = lines.bounds() else {
         return MultiPolygon::new(vec![]);
     };
     let margin = radius_m + 2.0 * cell_m;
@@ -34,16 +46,55 @@ pub fn walk_shed(lines: &[LineString<f64>], radius_m: f64, cell_m: f64) -> Multi
         w: (w_m / cell).ceil() as usize + 1,
         h: (h_m / cell).ceil() as usize + 1,
     };
-    let mut filled = vec![false; grid.w * grid.h];
-    for line in lines {
-        if line.0.len() == 1 {
-            grid.mark_segment(&mut filled, line.0[0], line.0[0], radius_m);
+    let mut cells = Cells::new(grid.w, grid.h);
+    for segment in lines.segments() {
+        grid.mark_segment(&mut cells, segment.start, segment.end, radius_m);
+    }
+    polygons(grid.trace(&cells))
+}
+
+/// Marked cells, a bit each, row by row; a row takes whole 64-bit words.
+struct Cells {
+    bits: Vec<u64>,
+    words_per_row: usize,
+}
+
+impl Cells {
+    fn new(w: usize, h: usize) -> Self {
+        let words_per_row = w.div_ceil(64);
+        Cells { bits: vec![0; words_per_row * h], words_per_row }
+    }
+
+    fn row(&self, j: usize) -> &[u64] {
+        &self.bits[j * self.words_per_row..(j + 1) * self.words_per_row]
+    }
+
+    fn get(&self, i: usize, j: usize) -> bool {
+        self.row(j)[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    /// Marks cells `i` of row `j`.
+    fn fill(&mut self, j: usize, i: std::ops::Range<usize>) {
+        if i.is_empty() {
+            return;
         }
-        for seg in line.lines() {
-            grid.mark_segment(&mut filled, seg.start, seg.end, radius_m);
+        let row = &mut self.bits[j * self.words_per_row..(j + 1) * self.words_per_row];
+        let (first, last) = (i.start, i.end - 1);
+        let (from_first, to_last) = (!0u64 << (first % 64), !0u64 >> (63 - last % 64));
+        if first / 64 == last / 64 {
+            row[first / 64] |= from_first & to_last;
+        } else {
+            row[first / 64] |= from_first;
+            row[first / 64 + 1..last / 64].fill(!0);
+            row[last / 64] |= to_last;
         }
     }
-    polygons(grid.trace(&filled))
+
+    /// The bits of row `j` from cell `64·k + 1` on: bit `b` tells whether cell `64·k + b + 1` is marked.
+    fn shifted(&self, j: usize, k: usize) -> u64 {
+        let row = self.row(j);
+        row[k] >> 1 | row.get(k + 1).map_or(0, |next| next << 63)
+    }
 }
 
 struct Grid {
@@ -64,72 +115,93 @@ impl Grid {
 
     /// Marks the cells whose centre lies within `r` of segment `p`–`q`, row by row: the segment's
     /// capsule is convex, so a row of centres meets it in one run of cells (filled at once) instead
-    /// of a distance worked out per cell of its box.
-    fn mark_segment(&self, filled: &mut [bool], p: Coord<f64>, q: Coord<f64>, r: f64) {
+    /// of a distance worked out per cell of its box. Works in cell units, centre of cell (i, j) at
+    /// (i, j), so that a row costs no division.
+    fn mark_segment(&self, cells: &mut Cells, p: Coord<f64>, q: Coord<f64>, r: f64) {
+        let to_cells = |c: Coord<f64>| Coord {
+            x: (c.x - self.origin.x) / self.cell - 0.5,
+            y: (c.y - self.origin.y) / self.cell - 0.5,
+        };
+        let (p, q, r) = (to_cells(p), to_cells(q), r / self.cell);
+        let (p, q) = if p.y <= q.y { (p, q) } else { (q, p) };
         let capsule = Capsule::new(p, q, r);
-        let rows = self.cells_between(p.y.min(q.y) - r, p.y.max(q.y) + r, self.origin.y, self.h);
-        for j in rows {
-            let y = self.origin.y + (j as f64 + 0.5) * self.cell;
-            let Some((left, right)) = capsule.span(y) else { continue };
-            let row = j * self.w;
-            let cells = self.cells_between(left, right, self.origin.x, self.w);
-            if !cells.is_empty() {
-                filled[row + cells.start..row + cells.end].fill(true);
-            }
+        // Every row from the lower disc's foot to the upper disc's top meets the (connected) capsule.
+        for j in cells_between(p.y - r, q.y + r, self.h) {
+            let (left, right) = capsule.span(j as f64);
+            cells.fill(j, cells_between(left, right, self.w));
         }
     }
 
-    /// The cells along an axis (starting at `origin`, `count` long) whose centres lie in `low..=high`.
-    fn cells_between(&self, low: f64, high: f64, origin: f64, count: usize) -> std::ops::Range<usize> {
-        // Truncation toward zero, corrected: floor and ceil without a call into libm per row.
-        let at = |v: f64| (v - origin) / self.cell - 0.5;
-        let (first, last) = (at(low), at(high));
-        let first = first as isize + ((first as isize as f64) < first) as isize;
-        let last = last as isize - ((last as isize as f64) > last) as isize;
-        first.clamp(0, count as isize) as usize..(last + 1).clamp(0, count as isize) as usize
-    }
-
-    /// Marching squares over cell centres: closed rings, marked side on the left.
-    fn trace(&self, filled: &[bool]) -> Vec<Vec<Coord<f64>>> {
-        let at = |i: usize, j: usize| filled[j * self.w + i];
-        // Edge-midpoint ids: horizontal edge from centre (i, j) to (i+1, j) is 2·(j·w+i); vertical edge
-        // from (i, j) to (i, j+1) is 2·(j·w+i)+1.
-        let (hor, ver) =
-            (|i: usize, j: usize| 2 * (j * self.w + i), |i: usize, j: usize| 2 * (j * self.w + i) + 1);
-        let mut next = vec![NONE; 2 * self.w * self.h];
+    /// Marching squares over cell centres: closed rings, marked side on the left. Only the squares
+    /// with both marked and unmarked corners are visited, found 64 at a time from the rows' words.
+    fn trace(&self, cells: &Cells) -> Vec<Vec<Coord<f64>>> {
+        let edges = 2 * self.w * self.h;
+        let mut next = SPARE_LINKS.with_borrow_mut(std::mem::take);
+        if next.len() < edges {
+            next.resize(edges, NONE);
+        }
+        let mut starts = Vec::new();
         for j in 0..self.h - 1 {
-            for i in 0..self.w - 1 {
-                let case = at(i, j) as u8
-                    | (at(i + 1, j) as u8) << 1
-                    | (at(i + 1, j + 1) as u8) << 2
-                    | (at(i, j + 1) as u8) << 3;
-                let (b, r, t, l) = (hor(i, j), ver(i + 1, j), hor(i, j + 1), ver(i, j));
-                let segments: &[(usize, usize)] = match case {
-                    1 => &[(b, l)],
-                    2 => &[(r, b)],
-                    3 => &[(r, l)],
-                    4 => &[(t, r)],
-                    5 => &[(b, l), (t, r)],
-                    6 => &[(t, b)],
-                    7 => &[(t, l)],
-                    8 => &[(l, t)],
-                    9 => &[(b, t)],
-                    10 => &[(r, b), (l, t)],
-                    11 => &[(r, t)],
-                    12 => &[(l, r)],
-                    13 => &[(b, r)],
-                    14 => &[(l, b)],
-                    _ => &[],
-                };
-                for &(from, to) in segments {
-                    next[from] = to as u32;
+            for k in 0..cells.words_per_row {
+                let (below, above) = (cells.row(j)[k], cells.row(j + 1)[k]);
+                let (below_right, above_right) = (cells.shifted(j, k), cells.shifted(j + 1, k));
+                let mut mixed = (below | above | below_right | above_right)
+                    & !(below & above & below_right & above_right);
+                while mixed != 0 {
+                    let i = 64 * k + mixed.trailing_zeros() as usize;
+                    mixed &= mixed - 1;
+                    self.link_square(cells, i, j, &mut next, &mut starts);
                 }
             }
         }
+        let rings = self.follow(&mut next, &starts);
+        if next.len() <= KEPT_EDGES {
+            SPARE_LINKS.set(next);
+        }
+        rings
+    }
+
+    /// Links the outline's pieces through the square of centres (i, j)…(i+1, j+1), recording each
+    /// edge it leaves from in `starts`.
+    fn link_square(&self, cells: &Cells, i: usize, j: usize, next: &mut [u32], starts: &mut Vec<usize>) {
+        let case = cells.get(i, j) as u8
+            | (cells.get(i + 1, j) as u8) << 1
+            | (cells.get(i + 1, j + 1) as u8) << 2
+            | (cells.get(i, j + 1) as u8) << 3;
+        // Edge-midpoint ids: the horizontal edge from centre (i, j) to (i+1, j) is 2·(j·w+i); the
+        // vertical edge from (i, j) to (i, j+1) is 2·(j·w+i)+1.
+        let (hor, ver) =
+            (|i: usize, j: usize| 2 * (j * self.w + i), |i: usize, j: usize| 2 * (j * self.w + i) + 1);
+        let (b, r, t, l) = (hor(i, j), ver(i + 1, j), hor(i, j + 1), ver(i, j));
+        let segments: &[(usize, usize)] = match case {
+            1 => &[(b, l)],
+            2 => &[(r, b)],
+            3 => &[(r, l)],
+            4 => &[(t, r)],
+            5 => &[(b, l), (t, r)],
+            6 => &[(t, b)],
+            7 => &[(t, l)],
+            8 => &[(l, t)],
+            9 => &[(b, t)],
+            10 => &[(r, b), (l, t)],
+            11 => &[(r, t)],
+            12 => &[(l, r)],
+            13 => &[(b, r)],
+            14 => &[(l, b)],
+            _ => &[],
+        };
+        for &(from, to) in segments {
+            next[from] = to as u32;
+            starts.push(from);
+        }
+    }
+
+    /// Follows the links from each start into closed rings, putting every link followed back to
+    /// [`NONE`].
+    fn follow(&self, next: &mut [u32], starts: &[usize]) -> Vec<Vec<Coord<f64>>> {
         let midpoint = |id: usize| -> Coord<f64> {
             let (cell, vertical) = (id / 2, id % 2 == 1);
-            let (i, j) = (cell % self.w, cell / self.w);
-            let c = self.centre(i, j);
+            let c = self.centre(cell % self.w, cell / self.w);
             if vertical {
                 Coord { x: c.x, y: c.y + self.cell / 2.0 }
             } else {
@@ -137,7 +209,7 @@ impl Grid {
             }
         };
         let mut rings = Vec::new();
-        for start in 0..next.len() {
+        for &start in starts {
             if next[start] == NONE {
                 continue;
             }
@@ -155,45 +227,79 @@ impl Grid {
     }
 }
 
-/// The region within `r` of a segment: its two end discs and the band between them.
+/// The cells `0..count` along an axis, in cell units, from `low` to `high` inclusive.
+fn cells_between(low: f64, high: f64, count: usize) -> std::ops::Range<usize> {
+    let (first, last) = (-floor(-low), floor(high));
+    first.clamp(0, count as i64) as usize..(last + 1).clamp(0, count as i64) as usize
+}
+
+/// `x` rounded down, for values within a grid's reach: a truncation after a shift that makes every
+/// such value positive (a call into libm per row is what it saves). Grids have at most 16 million
+/// cells, so values lie well within the shift, where it is exact to a few billionths of a cell.
+fn floor(x: f64) -> i64 {
+    const SHIFT: f64 = (1u64 << 26) as f64;
+    (x + SHIFT) as i64 - SHIFT as i64
+}
+
+/// The region within `r` of a segment from `low` to `high` (`low.y <= high.y`): its two end discs and
+/// the band between them.
 struct Capsule {
-    ends: [Coord<f64>; 2],
-    /// The band's two long sides, `r` to either side of the segment (none for a segment of no length).
-    sides: Option<[(Coord<f64>, Coord<f64>); 2]>,
-    r: f64,
+    low: Coord<f64>,
+    high: Coord<f64>,
+    r_squared: f64,
+    /// The band's two long sides, `r` to either side of the segment: where each starts, its y range
+    /// and x per y. A side with no height (a horizontal segment's, or a segment of no length) meets
+    /// no row and has an empty range.
+    sides: [(Coord<f64>, f64, f64, f64); 2],
 }
 
 impl Capsule {
-    fn new(p: Coord<f64>, q: Coord<f64>, r: f64) -> Self {
-        let d = q - p;
-        let len = d.x.hypot(d.y);
-        let sides = (len > 0.0).then(|| {
-            let n = Coord { x: -d.y / len * r, y: d.x / len * r };
-            [(p + n, q + n), (p - n, q - n)]
-        });
-        Capsule { ends: [p, q], sides, r }
+    fn new(low: Coord<f64>, high: Coord<f64>, r: f64) -> Self {
+        let d = high - low;
+        let len = (d.x * d.x + d.y * d.y).sqrt();
+        let side = |offset: Coord<f64>| {
+            let (a, b) = (low + offset, high + offset);
+            if len > 0.0 && a.y != b.y {
+                (a, a.y.min(b.y), a.y.max(b.y), (b.x - a.x) / (b.y - a.y))
+            } else {
+                (a, f64::INFINITY, f64::NEG_INFINITY, 0.0)
+            }
+        };
+        let n = if len > 0.0 { Coord { x: -d.y / len * r, y: d.x / len * r } } else { Coord::zero() };
+        Capsule { low, high, r_squared: r * r, sides: [side(n), side(-n)] }
     }
 
-    /// Where the horizontal line at `y` meets the capsule: the least and greatest x, or `None` when it
-    /// misses. The band's short sides lie inside the end discs, so its long sides and the discs bound
-    /// the span.
-    fn span(&self, y: f64) -> Option<(f64, f64)> {
-        let mut span: Option<(f64, f64)> = None;
-        let mut add = |lo: f64, hi: f64| span = Some(span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
-        for end in self.ends {
+    /// Where the horizontal line at `y` (between the lower disc's foot and the upper disc's top) meets
+    /// the capsule: the least and greatest x. The band's short sides lie inside the end discs, so its
+    /// long sides and the discs bound the span. Comparisons rather than `f64::min`, which would also
+    /// handle NaN, which never arises here.
+    fn span(&self, y: f64) -> (f64, f64) {
+        let (mut left, mut right) = (f64::INFINITY, f64::NEG_INFINITY);
+        for end in [self.low, self.high] {
             let dy = y - end.y;
-            if dy.abs() <= self.r {
-                let half = (self.r * self.r - dy * dy).sqrt();
-                add(end.x - half, end.x + half);
+            let half_squared = self.r_squared - dy * dy;
+            if half_squared >= 0.0 {
+                let half = half_squared.sqrt();
+                if end.x - half < left {
+                    left = end.x - half;
+                }
+                if end.x + half > right {
+                    right = end.x + half;
+                }
             }
         }
-        for (a, b) in self.sides.iter().flatten() {
-            if (a.y - y) * (b.y - y) <= 0.0 && a.y != b.y {
-                let x = a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x);
-                add(x, x);
+        for &(start, y_low, y_high, x_per_y) in &self.sides {
+            if y >= y_low && y <= y_high {
+                let x = start.x + (y - start.y) * x_per_y;
+                if x < left {
+                    left = x;
+                }
+                if x > right {
+                    right = x;
+                }
             }
         }
-        span
+        (left, right)
     }
 }
 
@@ -218,11 +324,11 @@ fn drop_collinear(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
 fn polygons(rings: Vec<Vec<Coord<f64>>>) -> MultiPolygon<f64> {
     let (mut exteriors, mut holes) = (Vec::new(), Vec::new());
     for ring in rings.into_iter().filter(|r| r.len() >= 4) {
-        let ls = LineString(ring);
-        let signed = Polygon::new(ls.clone(), vec![]).signed_area();
-        if signed > 0.0 { exteriors.push((Polygon::new(ls, vec![]), signed)) } else { holes.push(ls) }
+        let signed = twice_signed_area(&ring);
+        let ring = LineString(ring);
+        if signed > 0.0 { exteriors.push((signed, ring.bounding_rect(), ring)) } else { holes.push(ring) }
     }
-    exteriors.sort_by(|a, b| a.1.total_cmp(&b.1));
+    exteriors.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut interiors: Vec<Vec<LineString<f64>>> = vec![Vec::new(); exteriors.len()];
     for hole in holes {
         let probe = Point(hole.0[0]);
@@ -230,30 +336,42 @@ fn polygons(rings: Vec<Vec<Coord<f64>>>) -> MultiPolygon<f64> {
         let holder = if exteriors.len() == 1 {
             Some(0)
         } else {
-            exteriors.iter().position(|(p, _)| p.exterior().contains(&probe) || p.contains(&probe))
+            exteriors.iter().position(|(_, bounds, ring)| {
+                bounds.is_some_and(|b| b.contains(&probe))
+                    && Polygon::new(ring.clone(), vec![]).contains(&probe)
+            })
         };
         if let Some(k) = holder {
             interiors[k].push(hole);
         }
     }
     MultiPolygon(
-        exteriors
-            .into_iter()
-            .zip(interiors)
-            .map(|((p, _), holes)| Polygon::new(p.into_inner().0, holes))
-            .collect(),
+        exteriors.into_iter().zip(interiors).map(|((_, _, ring), holes)| Polygon::new(ring, holes)).collect(),
     )
+}
+
+/// Twice the signed area of a closed ring (shoelace): positive when counter-clockwise.
+fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
+    ring.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
-    use geo::{Validation, wkt};
+    use geo::{Area, Validation, wkt};
+
+    fn pieces(lines: &[LineString<f64>]) -> Pieces {
+        let mut pieces = Pieces::default();
+        for line in lines {
+            pieces.push(&line.0);
+        }
+        pieces
+    }
 
     #[test]
     fn a_straight_street_becomes_a_capsule() {
-        let shed = walk_shed(&[wkt!(LINESTRING(0. 0.,100. 0.))], 50.0, 5.0);
+        let shed = walk_shed(&pieces(&[wkt!(LINESTRING(0. 0.,100. 0.))]), 50.0, 5.0);
         assert_eq!(shed.0.len(), 1);
         let capsule = 100.0 * 100.0 + std::f64::consts::PI * 50.0 * 50.0;
         assert_relative_eq!(shed.unsigned_area(), capsule, max_relative = 0.03);
@@ -263,7 +381,7 @@ mod tests {
     #[test]
     fn a_block_ringed_by_streets_keeps_its_hole() {
         let block = wkt!(LINESTRING(0. 0.,400. 0.,400. 400.,0. 400.,0. 0.));
-        let shed = walk_shed(&[block], 50.0, 10.0);
+        let shed = walk_shed(&pieces(&[block]), 50.0, 10.0);
         assert_eq!(shed.0.len(), 1);
         assert_eq!(
             shed.0[0].interiors().len(),
@@ -289,15 +407,41 @@ mod tests {
         ) {
             let grid = Grid { origin: Coord { x: -100.0, y: -100.0 }, cell: 7.0, w: 80, h: 80 };
             let (p, q) = (Coord { x: px, y: py }, Coord { x: qx, y: qy });
-            let mut filled = vec![false; grid.w * grid.h];
-            grid.mark_segment(&mut filled, p, q, r);
+            let mut cells = Cells::new(grid.w, grid.h);
+            grid.mark_segment(&mut cells, p, q, r);
             for j in 0..grid.h {
                 for i in 0..grid.w {
                     let c = grid.centre(i, j);
                     let distance = geo::Distance::distance(&geo::Euclidean, &geo::Line::new(p, q), &Point(c));
                     if (distance - r).abs() > 1e-6 {
-                        proptest::prop_assert_eq!(filled[j * grid.w + i], distance < r, "cell {} {}", i, j);
+                        proptest::prop_assert_eq!(cells.get(i, j), distance < r, "cell {} {}", i, j);
                     }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// The traced outline runs between marked and unmarked centres: every marked centre lies inside
+        /// the polygons and every other outside — across the rows' 64-cell words and with rings in
+        /// rings.
+        #[test]
+        fn the_outline_holds_exactly_the_marked_cells(
+            segments in proptest::collection::vec((0.0..1100.0f64, 0.0..600.0f64, 0.0..1100.0f64, 0.0..600.0f64), 1..12),
+            r in 5.0..60.0f64,
+        ) {
+            let grid = Grid { origin: Coord { x: -100.0, y: -100.0 }, cell: 7.0, w: 190, h: 115 };
+            let mut cells = Cells::new(grid.w, grid.h);
+            for (px, py, qx, qy) in segments {
+                grid.mark_segment(&mut cells, Coord { x: px, y: py }, Coord { x: qx, y: qy }, r);
+            }
+            let shed = polygons(grid.trace(&cells));
+            proptest::prop_assert!(shed.is_valid());
+            for j in 0..grid.h {
+                for i in 0..grid.w {
+                    let inside = shed.contains(&Point(grid.centre(i, j)));
+                    proptest::prop_assert_eq!(inside, cells.get(i, j), "cell {} {}", i, j);
                 }
             }
         }
@@ -305,8 +449,11 @@ mod tests {
 
     #[test]
     fn streets_far_apart_give_separate_polygons() {
-        let shed =
-            walk_shed(&[wkt!(LINESTRING(0. 0.,50. 0.)), wkt!(LINESTRING(500. 0.,550. 0.))], 50.0, 10.0);
+        let shed = walk_shed(
+            &pieces(&[wkt!(LINESTRING(0. 0.,50. 0.)), wkt!(LINESTRING(500. 0.,550. 0.))]),
+            50.0,
+            10.0,
+        );
         assert_eq!(shed.0.len(), 2);
     }
 }
