@@ -425,16 +425,34 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
         /// The traced outline runs between marked and unmarked centres: every marked centre lies inside
         /// the polygons and every other outside — across the rows' 64-cell words and with rings in
-        /// rings.
+        /// rings. And the marked centres are those within the radius of the polylines (points among
+        /// them).
         #[test]
-        fn the_outline_holds_exactly_the_marked_cells(
-            segments in proptest::collection::vec((0.0..1100.0f64, 0.0..600.0f64, 0.0..1100.0f64, 0.0..600.0f64), 1..12),
+        fn the_outline_holds_exactly_the_cells_within_the_radius(
+            lines in proptest::collection::vec(
+                proptest::collection::vec((0.0..1100.0f64, 0.0..600.0f64), 1..6), 1..8),
             r in 5.0..60.0f64,
         ) {
             let grid = Grid { origin: Coord { x: -100.0, y: -100.0 }, cell: 7.0, w: 190, h: 115 };
             let mut cells = Cells::new(grid.w, grid.h);
-            for (px, py, qx, qy) in segments {
-                grid.mark_segment(&mut cells, Coord { x: px, y: py }, Coord { x: qx, y: qy }, r);
+            let mut pieces = Pieces::default();
+            for line in lines {
+                pieces.push_with(line.into_iter().map(|(x, y)| Coord { x, y }));
+            }
+            for segment in pieces.segments() {
+                grid.mark_segment(&mut cells, segment.start, segment.end, r);
+            }
+            for j in 0..grid.h {
+                for i in 0..grid.w {
+                    let c = Point(grid.centre(i, j));
+                    let distance = pieces
+                        .segments()
+                        .map(|s| geo::Distance::distance(&geo::Euclidean, &s, &c))
+                        .fold(f64::INFINITY, f64::min);
+                    if (distance - r).abs() > 1e-6 {
+                        proptest::prop_assert_eq!(cells.get(i, j), distance < r, "cell {} {}", i, j);
+                    }
+                }
             }
             let shed = polygons(grid.trace(&cells));
             proptest::prop_assert!(shed.is_valid());
