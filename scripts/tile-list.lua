@@ -1,12 +1,7 @@
--- wrk script: requests the URLs of the file LIST in turn, gzip accepted; with ONCE set, each only
--- once and then stops.
-local urls, i, once = {}, 0, os.getenv("ONCE")
+-- wrk script: requests the URLs of the file LIST in turn, round and round, gzip accepted.
+local urls, i = {}, 0
 for line in io.lines(os.getenv("LIST")) do urls[#urls + 1] = line end
 request = function()
-  i = i + 1
-  if i > #urls then
-    if once then wrk.thread:stop() end
-    i = 1
-  end
+  i = i % #urls + 1
   return wrk.format("GET", urls[i], { ["Accept-Encoding"] = "gzip" })
 end

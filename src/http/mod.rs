@@ -64,9 +64,22 @@ pub struct ServerOptions {
     pub public_url: Option<String>,
 }
 
-/// What every handler shares.
+/// What every handler shares, behind one pointer: a request clones and drops one reference count,
+/// not one per part (on a busy server, every count shared by all cores is a cache line they pass
+/// around).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// Every operation, with who may do it; also the store and the walking settings.
     pub app: Arc<crate::app::App>,
     /// Site catchments already computed.
@@ -116,7 +129,7 @@ impl AppState {
         let app = crate::app::AppOptions { staff_token, ..app };
         let app = Arc::new(crate::app::App::new(store, private, Arc::new(network), app));
         let mb = |n: u64| n << 20;
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             app,
             catchments: Arc::new(CatchmentCache::new(mb(limits.catchment_cache_mb))),
             coverage: Arc::new(crate::analysis::CoverageCache::new(mb(limits.coverage_cache_mb))),
@@ -127,7 +140,7 @@ impl AppState {
             logins: Arc::new(HeavyQueue::new(&limits)),
             limits: Arc::new(limits),
             public_url: public_url.map(|u| Arc::from(u.trim_end_matches('/'))),
-        })
+        })))
     }
 
     /// Runs a quick application call (a store read or write, a password check) off the async

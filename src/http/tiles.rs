@@ -16,8 +16,9 @@ use crate::analysis::CoverageKey;
 use crate::maptiles::{self, MapAnalysis};
 use crate::store::LayerVersions;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -122,12 +123,34 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().expect("writing to a Vec cannot fail")
 }
 
+/// The two request headers a tile's answer depends on, read without copying the others.
+pub struct TileRequestHeaders {
+    if_none_match: Option<HeaderValue>,
+    accepts_gzip: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TileRequestHeaders {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let accepts_gzip = parts
+            .headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("gzip"));
+        Ok(TileRequestHeaders {
+            if_none_match: parts.headers.get(header::IF_NONE_MATCH).cloned(),
+            accepts_gzip,
+        })
+    }
+}
+
 /// `GET /tiles/{set}/{z}/{x}/{y}.mvt`.
 pub async fn tile(
     State(state): State<AppState>,
     Path((set, z, x, file)): Path<(String, u32, u32, String)>,
     Query(asked): Query<QuestionQuery>,
-    headers: HeaderMap,
+    headers: TileRequestHeaders,
 ) -> Result<Response, AppError> {
     let y: u32 = file
         .strip_suffix(".mvt")
@@ -163,7 +186,7 @@ pub async fn tile(
                     Ok(CachedTile {
                         gzipped: if raw.is_empty() { Bytes::new() } else { gzip(&raw).into() },
                         raw_len: raw.len(),
-                        etag: etag(&set.name, id, &raw),
+                        etag: etag(&set.name, id, &raw).into(),
                         stamp: now,
                     })
                 })
@@ -171,17 +194,14 @@ pub async fn tile(
             .await??
         }
     };
-    let etag = HeaderValue::from_str(&cached.etag).expect("ETag is ASCII");
-    if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
+    let etag = HeaderValue::from_maybe_shared(cached.etag.clone()).expect("ETag is ASCII");
+    if headers.if_none_match.as_ref() == Some(&etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     if cached.raw_len == 0 {
         return Ok((StatusCode::NO_CONTENT, [(header::ETAG, etag)]).into_response());
     }
-    let accepts_gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("gzip"));
+    let accepts_gzip = headers.accepts_gzip;
     let body = if accepts_gzip {
         cached.gzipped.clone()
     } else {

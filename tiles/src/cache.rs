@@ -35,7 +35,8 @@ fn covers(stamp: Stamp, now: Stamp) -> bool {
 pub struct CachedTile {
     pub gzipped: Bytes,
     pub raw_len: usize,
-    pub etag: String,
+    /// The ETag header's value, shared by every answer that carries it.
+    pub etag: Bytes,
     pub stamp: Stamp,
 }
 
@@ -141,7 +142,12 @@ mod tests {
     }
 
     fn tile(etag: &str, stamp: Stamp) -> CachedTile {
-        CachedTile { gzipped: Bytes::from_static(&[1]), raw_len: 1, etag: etag.into(), stamp }
+        CachedTile {
+            gzipped: Bytes::from_static(&[1]),
+            raw_len: 1,
+            etag: Bytes::copy_from_slice(etag.as_bytes()),
+            stamp,
+        }
     }
 
     #[test]
@@ -188,7 +194,7 @@ mod tests {
             let tile = CachedTile {
                 gzipped: vec![0; 4096].into(),
                 raw_len: 4096,
-                etag: v.to_string(),
+                etag: v.to_string().into(),
                 stamp: [0, 0],
             };
             cache.get_or_render::<()>(key(v), [0, 0], |_| true, || Ok(tile)).unwrap();
