@@ -197,12 +197,12 @@ async fn node_modules_and_package_json_are_no_longer_served() {
 /// same files by name only; a folder without the npm packages gets a page saying what to run.
 #[tokio::test]
 async fn a_web_folder_serves_its_own_files_and_says_when_packages_are_missing() {
-    let (_d, mut s) = demo();
+    let (_d, s) = demo();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("app.js"), "// changed\n").unwrap();
     std::fs::write(folder.path().join("index.html"), "<!doctype html>").unwrap();
     std::fs::write(folder.path().join("secret.txt"), "no").unwrap();
-    s.web = std::sync::Arc::new(sasaeai::http::WebFiles::Folder(folder.path().to_path_buf()));
+    let s = s.with_web(sasaeai::http::WebFiles::Folder(folder.path().to_path_buf()));
     assert_eq!(get(&s, "/web/app.js").await.body, b"// changed\n");
     assert_eq!(get(&s, "/web/secret.txt").await.status, 404);
     let page = get(&s, "/").await;

@@ -79,6 +79,7 @@ impl std::ops::Deref for AppState {
 }
 
 /// The parts of [`AppState`].
+#[derive(Clone)]
 pub struct Shared {
     /// Every operation, with who may do it; also the store and the walking settings.
     pub app: Arc<crate::app::App>,
@@ -141,6 +142,12 @@ impl AppState {
             limits: Arc::new(limits),
             public_url: public_url.map(|u| Arc::from(u.trim_end_matches('/'))),
         })))
+    }
+
+    /// The same server with its pages and MapLibre from `web`.
+    pub fn with_web(mut self, web: WebFiles) -> Self {
+        Arc::make_mut(&mut self.0).web = Arc::new(web);
+        self
     }
 
     /// Runs a quick application call (a store read or write, a password check) off the async
