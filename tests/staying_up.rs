@@ -353,7 +353,7 @@ fn a_long_analysis_and_a_write_no_longer_freeze_health_tiles_and_writes() {
         let store = sasaeai::store::Store::open(&store_path).unwrap();
         let (nodes, edges) = sasaeai::network::read_file(&std::fs::read(pbf).unwrap()).unwrap();
         store.replace_network(nodes, edges, sasaeai::store::Replace::Always).unwrap();
-        store.insert_sites(heidelberg_cafes(600)).unwrap();
+        store.insert_sites(heidelberg_cafes(4000)).unwrap();
     }
     let server = common::Server::on_store(&store_path, "[limits]\nanalysis_deadline_s = 60\n");
     let base = server.base.clone();
@@ -410,7 +410,7 @@ fn a_long_analysis_and_a_write_no_longer_freeze_health_tiles_and_writes() {
         "analysis: {status} after {took:?}; during it {rounds} rounds, slowest /health {:?}, tile {:?}, site write {:?}",
         worst[0], worst[1], worst[2]
     );
-    assert!(took > Duration::from_secs(10), "the analysis was long enough to matter ({took:?})");
+    assert!(took > Duration::from_secs(5), "the analysis was long enough to matter ({took:?})");
     assert!(rounds >= 10);
     // Under `cargo test` the other core also runs other tests, so no fixed figure holds; waiting for
     // the analysis (as before the fix) would take most of its run.
