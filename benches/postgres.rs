@@ -1,7 +1,7 @@
 //! The PostgreSQL backend at city scale: opening a Kawasaki-sized store (7 wards, 44 districts,
-//! 1,000 sites, 10,000 population points, a 200,000-edge network) from PostgreSQL and from a
-//! GeoPackage, and the time from a write on one instance until another instance's snapshot holds
-//! it; and what a signed-in request costs in the private store (its session looked up and
+//! 1,000 sites, 10,000 population points, the generated 250,000-edge city's network) from
+//! PostgreSQL and from a GeoPackage, and the time from a write on one instance until another
+//! instance's snapshot holds it; and what a signed-in request costs in the private store (its session looked up and
 //! touched) in a SQLite file and in PostgreSQL. PostgreSQL is a throwaway cluster of the
 //! benchmark's own, as in the tests.
 
@@ -13,7 +13,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use geo::{MultiPolygon, Point, Rect};
 use sasaeai::import::{self, AreaOptions};
 use sasaeai::model::{AreaData, AreaLevel, ParentRef, PopulationData};
-use sasaeai::network::EdgeData;
 use sasaeai::private::postgres::PgPrivate;
 use sasaeai::private::{AuditEntry, PrivateStore, Role};
 use sasaeai::store::{Location, Replace, Store, Tenant};
@@ -80,36 +79,6 @@ fn population(n: usize) -> Vec<PopulationData> {
         .collect()
 }
 
-/// A street grid of `side × side` junctions over the city: 2·side·(side − 1) edges.
-fn grid(side: u32) -> (Vec<geo::Coord<f64>>, Vec<EdgeData>) {
-    let at = |i: u32, j: u32| geo::Coord {
-        x: WEST + (EAST - WEST) * f64::from(i) / f64::from(side - 1),
-        y: SOUTH + (NORTH - SOUTH) * f64::from(j) / f64::from(side - 1),
-    };
-    let nodes = (0..side * side).map(|n| at(n % side, n / side)).collect();
-    let mut edges = Vec::new();
-    for j in 0..side {
-        for i in 0..side {
-            let n = j * side + i;
-            for (m, ok) in [(n + 1, i + 1 < side), (n + side, j + 1 < side)] {
-                if ok {
-                    let (a, b) = (at(n % side, n / side), at(m % side, m / side));
-                    let geometry = vec![a, b].into();
-                    edges.push(EdgeData {
-                        a: n,
-                        b: m,
-                        geometry,
-                        steps: false,
-                        highway: "residential".into(),
-                        way_id: None,
-                    });
-                }
-            }
-        }
-    }
-    (nodes, edges)
-}
-
 /// The Kawasaki-sized GeoPackage, written once.
 fn kawasaki_sized(path: &Path) {
     let store = Store::open(path).unwrap();
@@ -119,8 +88,8 @@ fn kawasaki_sized(path: &Path) {
     store.import_areas(districts()).unwrap();
     store.insert_sites(sasaeai::demo::scattered_sites(1_000, 42)).unwrap();
     store.insert_population(population(10_000)).unwrap();
-    let (nodes, edges) = grid(317);
-    store.replace_network(nodes, edges, Replace::Always).unwrap();
+    let city = sasaeai::demo::city(250_000, 1);
+    store.replace_network(city.nodes, city.edges, Replace::Always).unwrap();
 }
 
 fn shared_store(c: &mut Criterion) {
