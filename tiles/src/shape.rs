@@ -3,8 +3,8 @@
 
 use crate::grid::TileTransform;
 use geo::{
-    BooleanOps, BoundingRect, Coord, Intersects, LineString, MapCoords, MultiLineString, MultiPolygon, Point,
-    Polygon, Rect, Simplify,
+    BooleanOps, BoundingRect, Contains, Coord, Intersects, LineString, MultiLineString, MultiPolygon, Point,
+    Polygon, Rect,
 };
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{IntOverlayOptions, Overlay};
@@ -85,14 +85,26 @@ fn int_ring(ring: &LineString<f64>) -> Vec<IntPoint> {
 /// itself, while the integer overlay resolves every crossing and touching ring it meets.
 pub fn polygon(mp: &MultiPolygon<f64>, transform: &TileTransform, buffer: u32) -> Option<MultiPolygon<f64>> {
     let rect = clip_rect(transform, buffer);
-    // Only the parts that reach the tile are projected and simplified.
-    let window = Rect::new(transform.invert(rect.min()), transform.invert(rect.max()));
-    let near: Vec<Polygon<f64>> =
-        mp.iter().filter(|p| p.bounding_rect().is_some_and(|b| b.intersects(&window))).cloned().collect();
+    // Only what lies near the tile is projected and simplified: a city-wide catchment has most of
+    // its vertices in other tiles. The window reaches a quarter tile beyond the buffered tile, so
+    // that what the cut leaves along its edges lies outside the clip below.
+    let e = transform.extent as f64 / 4.0;
+    let padded = Rect::new(rect.min() - Coord { x: e, y: e }, rect.max() + Coord { x: e, y: e });
+    let (a, b) = (transform.invert(padded.min()), transform.invert(padded.max()));
+    let window = Rect::new(a, b);
+    let near = near_window(mp, window);
     if near.is_empty() {
         return None;
     }
-    let mut in_tile = MultiPolygon(near).map_coords(|c| transform.apply(c)).simplify(SIMPLIFY_UNITS);
+    let mut in_tile = MultiPolygon(
+        near.iter()
+            .map(|p| {
+                let ring =
+                    |r: &LineString<f64>| simplified(r.coords().map(|c| transform.apply(*c)), SIMPLIFY_UNITS);
+                Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect())
+            })
+            .collect(),
+    );
     let huge = in_tile.bounding_rect().is_some_and(|r| {
         r.min().x.abs().max(r.max().x.abs()).max(r.min().y.abs()).max(r.max().y.abs()) > INT_LIMIT
     });
@@ -131,13 +143,113 @@ pub fn polygon(mp: &MultiPolygon<f64>, transform: &TileTransform, buffer: u32) -
     (!polygons.is_empty()).then_some(MultiPolygon(polygons))
 }
 
+/// The parts of `mp` within `window`, each ring cut to it (Sutherland–Hodgman): exact inside the
+/// window, cheap, and in one pass over each ring. A cut ring may run along the window's edge, even
+/// back and forth; that is outside the tile's clip.
+fn near_window(mp: &MultiPolygon<f64>, window: Rect<f64>) -> Vec<Polygon<f64>> {
+    let meets = |ring: &LineString<f64>| ring.bounding_rect().is_some_and(|b| b.intersects(&window));
+    mp.iter()
+        .filter(|p| meets(p.exterior()))
+        .filter_map(|p| {
+            let exterior = cut_ring(p.exterior(), window)?;
+            let holes =
+                p.interiors().iter().filter(|h| meets(h)).filter_map(|h| cut_ring(h, window)).collect();
+            Some(Polygon::new(exterior, holes))
+        })
+        .collect()
+}
+
+/// A closed ring cut to `window` (Sutherland–Hodgman, one side of the window after another), or
+/// `None` when nothing with an area is left.
+fn cut_ring(ring: &LineString<f64>, window: Rect<f64>) -> Option<LineString<f64>> {
+    if ring.bounding_rect().is_some_and(|b| window.contains(&b)) {
+        return Some(ring.clone());
+    }
+    let (min, max) = (window.min(), window.max());
+    let mut points: Vec<Coord<f64>> = ring.0[..ring.0.len().saturating_sub(1)].to_vec();
+    // Each side: whether a point is inside, and where an edge crosses the side.
+    let across_x = |x: f64| {
+        move |p: Coord<f64>, q: Coord<f64>| Coord { x, y: p.y + (q.y - p.y) * (x - p.x) / (q.x - p.x) }
+    };
+    let across_y = |y: f64| {
+        move |p: Coord<f64>, q: Coord<f64>| Coord { x: p.x + (q.x - p.x) * (y - p.y) / (q.y - p.y), y }
+    };
+    points = cut_by(&points, |c| c.x >= min.x, across_x(min.x));
+    points = cut_by(&points, |c| c.x <= max.x, across_x(max.x));
+    points = cut_by(&points, |c| c.y >= min.y, across_y(min.y));
+    points = cut_by(&points, |c| c.y <= max.y, across_y(max.y));
+    if points.len() < 3 {
+        return None;
+    }
+    points.push(points[0]);
+    Some(LineString(points))
+}
+
+/// One Sutherland–Hodgman step: the ring `points` (not closed) kept where `inside`, with the
+/// crossings of its edges with the side put in.
+fn cut_by(
+    points: &[Coord<f64>],
+    inside: impl Fn(Coord<f64>) -> bool,
+    crossing: impl Fn(Coord<f64>, Coord<f64>) -> Coord<f64>,
+) -> Vec<Coord<f64>> {
+    let mut out = Vec::with_capacity(points.len());
+    for (k, &here) in points.iter().enumerate() {
+        let before = points[(k + points.len() - 1) % points.len()];
+        match (inside(before), inside(here)) {
+            (true, true) => out.push(here),
+            (true, false) => out.push(crossing(before, here)),
+            (false, true) => {
+                out.push(crossing(before, here));
+                out.push(here);
+            }
+            (false, false) => {}
+        }
+    }
+    out
+}
+
+/// `line` simplified (Ramer–Douglas–Peucker, ends kept): a vertex stays when it lies farther than
+/// `tolerance` from the segment between the vertices kept around it. Distances are compared squared,
+/// so a tile's thousands of vertices cost no square root each.
+fn simplified(line: impl Iterator<Item = Coord<f64>>, tolerance: f64) -> LineString<f64> {
+    let coords: Vec<Coord<f64>> = line.collect();
+    if coords.len() < 3 {
+        return LineString(coords);
+    }
+    let mut keep = vec![false; coords.len()];
+    (keep[0], keep[coords.len() - 1]) = (true, true);
+    let mut spans = vec![(0, coords.len() - 1)];
+    while let Some((first, last)) = spans.pop() {
+        let (a, b) = (coords[first], coords[last]);
+        let (farthest, distance2) = (first + 1..last)
+            .map(|k| (k, segment_distance2(coords[k], a, b)))
+            .fold((first, 0.0), |best, next| if next.1 > best.1 { next } else { best });
+        if distance2 > tolerance * tolerance {
+            keep[farthest] = true;
+            spans.extend([(first, farthest), (farthest, last)]);
+        }
+    }
+    LineString(coords.into_iter().zip(keep).filter_map(|(c, kept)| kept.then_some(c)).collect())
+}
+
+/// The squared distance from `p` to the segment `a`–`b`.
+fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (d, ap) = (b - a, p - a);
+    let length2 = d.x * d.x + d.y * d.y;
+    let t = if length2 > 0.0 { ((ap.x * d.x + ap.y * d.y) / length2).clamp(0.0, 1.0) } else { 0.0 };
+    let off = ap - d * t;
+    off.x * off.x + off.y * off.y
+}
+
 /// A (multi)line in lon/lat as it belongs in the tile.
 pub fn line(
     ml: &MultiLineString<f64>,
     transform: &TileTransform,
     buffer: u32,
 ) -> Option<MultiLineString<f64>> {
-    let in_tile = ml.map_coords(|c| transform.apply(c)).simplify(SIMPLIFY_UNITS);
+    let in_tile = MultiLineString(
+        ml.iter().map(|l| simplified(l.coords().map(|c| transform.apply(*c)), SIMPLIFY_UNITS)).collect(),
+    );
     let clipped = clip_rect(transform, buffer).to_polygon().clip(&in_tile, false);
     let lines: Vec<LineString<f64>> = clipped
         .into_iter()
@@ -159,7 +271,7 @@ pub fn point(p: Point<f64>, transform: &TileTransform, buffer: u32) -> Option<Po
 mod tests {
     use super::*;
     use crate::{BUFFER, EXTENT, TileId};
-    use geo::wkt;
+    use geo::{Area, MapCoords, wkt};
 
     #[test]
     fn polygons_are_clipped_and_oriented_for_mvt() {
@@ -192,6 +304,48 @@ mod tests {
         assert!(ext.iter().all(|c| c.x >= -(BUFFER as f64) && c.x <= (EXTENT + BUFFER) as f64));
         assert_eq!(p.interiors().len(), 1);
         assert!(signed_area2(&p.interiors()[0].0) < 0.0, "hole the other way");
+    }
+
+    /// A wavy polygon three tiles across with a hole beyond the tile: what the tile shows of it (cut
+    /// near the tile first) has the area geo's own intersection of the whole projected polygon with
+    /// the clip gives.
+    #[test]
+    fn a_polygon_cut_near_the_tile_shows_what_the_whole_polygon_shows() {
+        let tile = TileId::new(14, 14550, 6465).unwrap();
+        let tr = TileTransform::new(tile, EXTENT);
+        let b = tile.bounds_lonlat();
+        let ring = |centre: Coord<f64>, radius: f64, waves: f64| {
+            let points = (0..=400).map(|k| {
+                let a = f64::from(k % 400) / 400.0 * std::f64::consts::TAU;
+                let r = radius * (1.0 + 0.15 * (waves * a).sin());
+                (centre.x + r * b.width() * a.cos(), centre.y + r * b.height() * a.sin())
+            });
+            LineString::from(points.collect::<Vec<_>>())
+        };
+        let far = Coord { x: b.center().x + 1.2 * b.width(), y: b.center().y };
+        let wavy = MultiPolygon(vec![Polygon::new(ring(b.center(), 1.5, 9.0), vec![ring(far, 0.2, 3.0)])]);
+        let shown = polygon(&wavy, &tr, BUFFER).unwrap();
+        let inner = Rect::new(
+            Coord { x: 1.0 - BUFFER as f64, y: 1.0 - BUFFER as f64 },
+            Coord { x: (EXTENT + BUFFER) as f64 - 1.0, y: (EXTENT + BUFFER) as f64 - 1.0 },
+        );
+        let whole = wavy.map_coords(|c| tr.apply(c)).intersection(&inner.to_polygon());
+        approx::assert_relative_eq!(shown.unsigned_area(), whole.unsigned_area(), max_relative = 0.01);
+        assert!(shown.0.iter().all(|p| p.interiors().is_empty()), "the far hole is not in the tile");
+    }
+
+    proptest::proptest! {
+        /// The squared-distance simplification keeps the vertices geo's Ramer–Douglas–Peucker keeps.
+        #[test]
+        fn simplification_keeps_what_geo_keeps(
+            points in proptest::collection::vec((0.0..4096.0f64, 0.0..4096.0f64), 2..60),
+            tolerance in 0.5..64.0f64,
+        ) {
+            use geo::Simplify;
+            let line = LineString::from(points);
+            let ours = simplified(line.coords().copied(), tolerance);
+            proptest::prop_assert_eq!(ours, line.simplify(tolerance));
+        }
     }
 
     #[test]
