@@ -528,3 +528,64 @@ fn the_large_city_is_written_by_the_cli_and_imports_as_generated() {
     assert_eq!((summary.nodes, summary.edges), (generated.nodes.len(), generated.edges.len()));
     assert_eq!(summary.steps_edges, generated.edges.iter().filter(|e| e.steps).count());
 }
+
+/// Every street a walk touches is listed once among its reached edges — found without a set of the
+/// edges seen: a loop is listed twice at its one node, parallel streets are two edges, and an
+/// edge with both ends reached is met from both.
+fn assert_each_reached_edge_listed_once(graph: &Graph, profile_name: &str, from: geo::Coord<f64>) {
+    let settings = NetworkSettings::default();
+    let profile = settings.profile(profile_name).unwrap();
+    let start = snap(graph, profile, from, 300.0, 1).unwrap();
+    let reach = search(graph, profile, vec![Source::walking_from(start, profile)], 15.0);
+    let listed: Vec<u32> = reach.reached_edges().into_iter().map(|(e, _)| e).collect();
+    let unique: std::collections::HashSet<u32> = listed.iter().copied().collect();
+    assert_eq!(unique.len(), listed.len(), "an edge listed twice");
+    let within = |n: u32| reach.node_minutes(n).is_some_and(|m| m < 15.0);
+    for (e, edge) in graph.edges().iter().enumerate() {
+        let usable = profile.can_use(edge.data.steps) && edge.length_m > 0.0;
+        if usable && (within(edge.data.a) || within(edge.data.b)) {
+            assert!(unique.contains(&(e as u32)), "edge {e} is reached but not listed");
+        }
+    }
+    for &e in &unique {
+        let edge = graph.edge(e);
+        let touched = reach.node_minutes(edge.data.a).is_some() || reach.node_minutes(edge.data.b).is_some();
+        assert!(touched || e == start.edge, "edge {e} is listed but nothing reaches it");
+    }
+}
+
+#[test]
+fn each_reached_edge_is_listed_once_with_loops_parallel_streets_and_on_heidelberg() {
+    let at = |x: f64, y: f64| geo::Coord { x: 139.0 + x * 1e-4, y: 35.0 + y * 1e-4 };
+    let street = |a: u32, b: u32, line: Vec<geo::Coord<f64>>| sasaeai::network::EdgeData {
+        a,
+        b,
+        geometry: geo::LineString(line),
+        steps: false,
+        highway: "residential".into(),
+        way_id: None,
+    };
+    let nodes = vec![at(0.0, 0.0), at(10.0, 0.0), at(20.0, 0.0)];
+    let edges = vec![
+        street(0, 1, vec![at(0.0, 0.0), at(10.0, 0.0)]),
+        street(0, 1, vec![at(0.0, 0.0), at(5.0, 3.0), at(10.0, 0.0)]),
+        street(1, 1, vec![at(10.0, 0.0), at(10.0, 5.0), at(15.0, 5.0), at(10.0, 0.0)]),
+        street(1, 2, vec![at(10.0, 0.0), at(20.0, 0.0)]),
+    ];
+    let small = Graph::new(nodes, edges);
+    assert_each_reached_edge_listed_once(&small, "standard", at(1.0, 0.2));
+    let reached: Vec<u32> = {
+        let settings = NetworkSettings::default();
+        let profile = settings.profile("standard").unwrap();
+        let start = snap(&small, profile, at(1.0, 0.2), 300.0, 1).unwrap();
+        let reach = search(&small, profile, vec![Source::walking_from(start, profile)], 15.0);
+        reach.reached_edges().into_iter().map(|(e, _)| e).collect()
+    };
+    assert_eq!(reached.len(), 4, "both parallel streets, the loop and the street beyond: {reached:?}");
+    let Some(graph) = heidelberg() else { return };
+    for node in sample_nodes(graph, 5, 11) {
+        for profile in ["standard", "wheelchair"] {
+            assert_each_reached_edge_listed_once(graph, profile, graph.nodes()[node as usize]);
+        }
+    }
+}
