@@ -4,8 +4,8 @@
 //! sees exactly what the map shows.
 
 use crate::model::{Area, PopulationUnit, Properties, Site};
-use geo::orient::{Direction, Orient};
-use geo::{Coord, MultiPolygon, Point};
+use geo::{Coord, LineString, MultiPolygon, Point};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 /// Rounds to 7 decimal places (about 1 cm), the precision of every coordinate sasaeai writes.
@@ -24,17 +24,58 @@ pub fn point_geometry(p: Point<f64>) -> Value {
 
 /// A MultiPolygon geometry object with RFC 7946 winding.
 pub fn multipolygon_geometry(mp: &MultiPolygon<f64>) -> Value {
-    let oriented = mp.orient(Direction::Default);
-    let polygons: Vec<Value> = oriented
-        .iter()
-        .map(|p| {
-            std::iter::once(p.exterior())
-                .chain(p.interiors())
-                .map(|ring| Value::Array(ring.coords().map(|c| position(*c)).collect()))
-                .collect()
-        })
-        .collect();
-    json!({ "type": "MultiPolygon", "coordinates": polygons })
+    serde_json::to_value(MultiPolygonGeometry(mp)).expect("a geometry has string keys only")
+}
+
+/// A MultiPolygon geometry object with RFC 7946 winding, written straight to a serializer: a
+/// catchment has thousands of vertices, which as a tree of JSON values cost an allocation each.
+pub struct MultiPolygonGeometry<'a>(pub &'a MultiPolygon<f64>);
+
+impl Serialize for MultiPolygonGeometry<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("type", "MultiPolygon")?;
+        map.serialize_entry("coordinates", &Polygons(self.0))?;
+        map.end()
+    }
+}
+
+struct Polygons<'a>(&'a MultiPolygon<f64>);
+
+impl Serialize for Polygons<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|p| {
+            let holes = p.interiors().iter().map(|h| Ring { ring: h, exterior: false });
+            Rings(std::iter::once(Ring { ring: p.exterior(), exterior: true }).chain(holes).collect())
+        }))
+    }
+}
+
+struct Rings<'a>(Vec<Ring<'a>>);
+
+impl Serialize for Rings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(&self.0)
+    }
+}
+
+/// A ring written counter-clockwise when it is an exterior and clockwise when it is a hole.
+struct Ring<'a> {
+    ring: &'a LineString<f64>,
+    exterior: bool,
+}
+
+impl Serialize for Ring<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let twice_area: f64 = self.ring.0.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum();
+        let reversed = if self.exterior { twice_area < 0.0 } else { twice_area > 0.0 };
+        let position = |c: &Coord<f64>| [round7(c.x), round7(c.y)];
+        if reversed {
+            s.collect_seq(self.ring.0.iter().rev().map(position))
+        } else {
+            s.collect_seq(self.ring.0.iter().map(position))
+        }
+    }
 }
 
 fn feature(id: i64, geometry: Value, mut properties: Properties, extra: &Properties) -> Value {
@@ -109,13 +150,37 @@ pub fn population_feature(unit: &PopulationUnit) -> Value {
 
 /// A catchment as a MultiPolygon Feature; `extra` properties (such as the site) come first.
 pub fn catchment_feature(c: &crate::network::Catchment, extra: Properties) -> Value {
-    let mut props = extra;
-    props.insert("minutes".into(), json!(c.minutes));
-    props.insert("profile".into(), json!(c.profile));
-    props.insert("area_m2".into(), json!(c.area_m2.round()));
-    props.insert("reachfactor".into(), json!((c.reach_factor * 1000.0).round() / 1000.0));
-    props.insert("reached_length_m".into(), json!(c.reached_length_m.round()));
-    json!({ "type": "Feature", "geometry": multipolygon_geometry(&c.polygon), "properties": props })
+    serde_json::to_value(CatchmentFeature::new(c, extra)).expect("a feature has string keys only")
+}
+
+/// A catchment as a MultiPolygon Feature, written straight to a serializer (see
+/// [`MultiPolygonGeometry`]).
+pub struct CatchmentFeature<'a> {
+    geometry: MultiPolygonGeometry<'a>,
+    properties: Properties,
+}
+
+impl<'a> CatchmentFeature<'a> {
+    /// The feature of `c`; `extra` properties (such as the site) come first.
+    pub fn new(c: &'a crate::network::Catchment, extra: Properties) -> Self {
+        let mut props = extra;
+        props.insert("minutes".into(), json!(c.minutes));
+        props.insert("profile".into(), json!(c.profile));
+        props.insert("area_m2".into(), json!(c.area_m2.round()));
+        props.insert("reachfactor".into(), json!((c.reach_factor * 1000.0).round() / 1000.0));
+        props.insert("reached_length_m".into(), json!(c.reached_length_m.round()));
+        CatchmentFeature { geometry: MultiPolygonGeometry(&c.polygon), properties: props }
+    }
+}
+
+impl Serialize for CatchmentFeature<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("type", "Feature")?;
+        map.serialize_entry("geometry", &self.geometry)?;
+        map.serialize_entry("properties", &self.properties)?;
+        map.end()
+    }
 }
 
 /// A FeatureCollection of already-built features.

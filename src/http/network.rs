@@ -4,7 +4,9 @@
 use super::extract::{Path, Query};
 use super::{AppError, AppState, parse_list};
 use crate::analysis::{AnalysisError, SkippedSite};
-use crate::export::{COLLECTION_TAIL, catchment_feature, collection_head, feature_collection, site_feature};
+use crate::export::{
+    COLLECTION_TAIL, CatchmentFeature, catchment_feature, collection_head, feature_collection, site_feature,
+};
 use crate::model::{BBox, Site, SiteId, SiteKind, check_lon_lat};
 use crate::network::catchment::dissolved;
 use crate::network::search::{Source, search};
@@ -106,7 +108,7 @@ pub async fn site(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<BudgetQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let site = state
         .app
         .store
@@ -117,9 +119,10 @@ pub async fn site(
     let (graph, version) = network(&state)?;
     blocking(move || {
         let c = site_catchment(&state, &graph, version, &site, &q).map_err(|e| site_error(&site, e))?;
-        Ok(Json(catchment_feature(&c, site_props(&site))))
+        json_bytes(&CatchmentFeature::new(&c, site_props(&site)))
     })
     .await
+    .map(json_response)
 }
 
 /// `GET /api/catchments?kind=cafe&minutes=15&profile=elderly[&dissolve=true]`. Sites that cannot
@@ -190,7 +193,7 @@ pub async fn of_kind(
 pub async fn reach(
     State(state): State<AppState>,
     Query(q): Query<BudgetQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let (Some(lon), Some(lat)) = (q.lon, q.lat) else {
         return Err(AppError::bad_request("query parameters lon and lat are required"));
     };
@@ -233,10 +236,27 @@ pub async fn reach(
         let c =
             crate::network::catchment::from_reach(&reach, &graph, settings, q.profile(), profile, minutes);
         let origin = crate::props!({ "lon": lon, "lat": lat, "snap_distance_m": home.walk_m.round() });
-        Ok(Json(json!({
-            "catchment": catchment_feature(&c, origin),
-            "sites": feature_collection(reached.into_iter().map(|(_, f)| f).collect()),
-        })))
+        json_bytes(&Reached {
+            catchment: CatchmentFeature::new(&c, origin),
+            sites: feature_collection(reached.into_iter().map(|(_, f)| f).collect()),
+        })
     })
     .await
+    .map(json_response)
+}
+
+/// What `/api/reach` answers.
+#[derive(serde::Serialize)]
+struct Reached<'a> {
+    catchment: CatchmentFeature<'a>,
+    sites: Value,
+}
+
+/// `value` as JSON, written where its parts still borrow what the work computed.
+fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, AppError> {
+    serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))
+}
+
+fn json_response(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
