@@ -4,6 +4,7 @@
 //! sees exactly what the map shows.
 
 use crate::model::{Area, PopulationUnit, Properties, Site};
+use geo::winding_order::{Winding, WindingOrder};
 use geo::{Coord, LineString, MultiPolygon, Point};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
@@ -67,8 +68,8 @@ struct Ring<'a> {
 
 impl Serialize for Ring<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let twice_area: f64 = self.ring.0.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum();
-        let reversed = if self.exterior { twice_area < 0.0 } else { twice_area > 0.0 };
+        let wanted = if self.exterior { WindingOrder::CounterClockwise } else { WindingOrder::Clockwise };
+        let reversed = self.ring.winding_order().is_some_and(|order| order != wanted);
         let position = |c: &Coord<f64>| [round7(c.x), round7(c.y)];
         if reversed {
             s.collect_seq(self.ring.0.iter().rev().map(position))

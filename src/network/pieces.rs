@@ -2,7 +2,7 @@
 //! where each polyline ends, so that a search's thousands of pieces cost two allocations, not one
 //! each.
 
-use geo::{Coord, Line, LineString, Rect};
+use geo::{Coord, Intersects, Line, Rect};
 
 /// Polylines in local metres; a polyline of one vertex is a point (a walk of no length).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,16 +32,6 @@ impl Pieces {
         starts.zip(&self.ends).map(|(start, &end)| &self.coords[start..end])
     }
 
-    /// How many polylines.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Whether there is no polyline.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
     /// Every segment; a polyline of one vertex gives a segment of no length.
     pub fn segments(&self) -> impl Iterator<Item = Line<f64>> + '_ {
         self.iter().flat_map(|line| {
@@ -52,36 +42,22 @@ impl Pieces {
 
     /// The box around every vertex.
     pub fn bounds(&self) -> Option<Rect<f64>> {
-        let first = *self.coords.first()?;
-        let (mut min, mut max) = (first, first);
-        for c in &self.coords {
-            (min.x, min.y, max.x, max.y) = (min.x.min(c.x), min.y.min(c.y), max.x.max(c.x), max.y.max(c.y));
-        }
-        Some(Rect::new(min, max))
+        bounds_of(&self.coords)
     }
 
     /// The polylines whose box meets `window`.
     pub fn near(&self, window: Rect<f64>) -> Pieces {
         let mut near = Pieces::default();
-        for line in self.iter().filter(|line| bounds_meet(line, window)) {
+        for line in self.iter().filter(|line| bounds_of(line).is_some_and(|b| b.intersects(&window))) {
             near.push(line);
         }
         near
     }
-
-    /// The polylines as geo line strings.
-    pub fn to_line_strings(&self) -> Vec<LineString<f64>> {
-        self.iter().map(|line| LineString(line.to_vec())).collect()
-    }
 }
 
-/// Whether the box around `line` meets `window`.
-fn bounds_meet(line: &[Coord<f64>], window: Rect<f64>) -> bool {
-    let (mut min, mut max) = (line[0], line[0]);
-    for c in line {
-        (min.x, min.y, max.x, max.y) = (min.x.min(c.x), min.y.min(c.y), max.x.max(c.x), max.y.max(c.y));
-    }
-    min.x <= window.max().x && max.x >= window.min().x && min.y <= window.max().y && max.y >= window.min().y
+/// The box around `coords`.
+fn bounds_of(coords: &[Coord<f64>]) -> Option<Rect<f64>> {
+    crate::model::union_rects(coords.iter().map(|c| Rect::new(*c, *c)))
 }
 
 #[cfg(test)]
@@ -101,6 +77,6 @@ mod tests {
         assert_eq!(pieces.segments().count(), 2, "a point is a segment of no length");
         assert_eq!(pieces.bounds(), Some(Rect::new((0.0, 0.0), (10.0, 5.0))));
         let near = pieces.near(Rect::new((4.0, 4.0), (6.0, 6.0)));
-        assert_eq!(near.len(), 1);
+        assert_eq!(near.iter().count(), 1);
     }
 }

@@ -13,7 +13,7 @@
 //! The outline lies within `cell_m / 2` of the true buffer outline.
 
 use super::pieces::Pieces;
-use geo::{BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
+use geo::{Area, BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
 use std::cell::RefCell;
 
 /// Most cells a grid may have; a larger shed gets coarser cells. Edge ids (two per cell) fit a `u32`.
@@ -324,8 +324,9 @@ fn drop_collinear(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
 fn polygons(rings: Vec<Vec<Coord<f64>>>) -> MultiPolygon<f64> {
     let (mut exteriors, mut holes) = (Vec::new(), Vec::new());
     for ring in rings.into_iter().filter(|r| r.len() >= 4) {
-        let signed = twice_signed_area(&ring);
-        let ring = LineString(ring);
+        let alone = Polygon::new(LineString(ring), vec![]);
+        let signed = alone.signed_area();
+        let (ring, _) = alone.into_inner();
         if signed > 0.0 { exteriors.push((signed, ring.bounding_rect(), ring)) } else { holes.push(ring) }
     }
     exteriors.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -350,16 +351,11 @@ fn polygons(rings: Vec<Vec<Coord<f64>>>) -> MultiPolygon<f64> {
     )
 }
 
-/// Twice the signed area of a closed ring (shoelace): positive when counter-clockwise.
-fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
-    ring.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
-    use geo::{Area, Validation, wkt};
+    use geo::{Validation, wkt};
 
     fn pieces(lines: &[LineString<f64>]) -> Pieces {
         let mut pieces = Pieces::default();
