@@ -11,6 +11,7 @@ use i_overlay::core::overlay::{IntOverlayOptions, Overlay};
 use i_overlay::core::overlay_rule::OverlayRule;
 use i_overlay::core::solver::Solver;
 use i_overlay::i_float::int::point::IntPoint;
+use std::borrow::Cow;
 
 /// Simplification tolerance in tile units: a quarter of a screen pixel on a 256-px tile of 4096 units.
 pub const SIMPLIFY_UNITS: f64 = 4.0;
@@ -92,19 +93,13 @@ pub fn polygon(mp: &MultiPolygon<f64>, transform: &TileTransform, buffer: u32) -
     let padded = Rect::new(rect.min() - Coord { x: e, y: e }, rect.max() + Coord { x: e, y: e });
     let (a, b) = (transform.invert(padded.min()), transform.invert(padded.max()));
     let window = Rect::new(a, b);
-    let near = near_window(mp, window);
+    let in_tile_ring =
+        |coords: &[Coord<f64>]| simplified(coords.iter().map(|c| transform.apply(*c)), SIMPLIFY_UNITS);
+    let near = near_window(mp, window, in_tile_ring);
     if near.is_empty() {
         return None;
     }
-    let mut in_tile = MultiPolygon(
-        near.iter()
-            .map(|p| {
-                let ring =
-                    |r: &LineString<f64>| simplified(r.coords().map(|c| transform.apply(*c)), SIMPLIFY_UNITS);
-                Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect())
-            })
-            .collect(),
-    );
+    let mut in_tile = MultiPolygon(near);
     let huge = in_tile.bounding_rect().is_some_and(|r| {
         r.min().x.abs().max(r.max().x.abs()).max(r.min().y.abs()).max(r.max().y.abs()) > INT_LIMIT
     });
@@ -143,27 +138,31 @@ pub fn polygon(mp: &MultiPolygon<f64>, transform: &TileTransform, buffer: u32) -
     (!polygons.is_empty()).then_some(MultiPolygon(polygons))
 }
 
-/// The parts of `mp` within `window`, each ring cut to it (Sutherland–Hodgman): exact inside the
-/// window, cheap, and in one pass over each ring. A cut ring may run along the window's edge, even
-/// back and forth; that is outside the tile's clip.
-fn near_window(mp: &MultiPolygon<f64>, window: Rect<f64>) -> Vec<Polygon<f64>> {
+/// The parts of `mp` within `window`, each ring cut to it (Sutherland–Hodgman) and then made into
+/// a ring of the tile by `in_tile`: exact inside the window, cheap, and in one pass over each ring. A
+/// cut ring may run along the window's edge, even back and forth; that is outside the tile's clip.
+fn near_window(
+    mp: &MultiPolygon<f64>,
+    window: Rect<f64>,
+    in_tile: impl Fn(&[Coord<f64>]) -> LineString<f64>,
+) -> Vec<Polygon<f64>> {
     let meets = |ring: &LineString<f64>| ring.bounding_rect().is_some_and(|b| b.intersects(&window));
     mp.iter()
         .filter(|p| meets(p.exterior()))
         .filter_map(|p| {
-            let exterior = cut_ring(p.exterior(), window)?;
-            let holes =
-                p.interiors().iter().filter(|h| meets(h)).filter_map(|h| cut_ring(h, window)).collect();
+            let exterior = in_tile(&cut_ring(p.exterior(), window)?);
+            let holes = p.interiors().iter().filter(|h| meets(h));
+            let holes = holes.filter_map(|h| Some(in_tile(&cut_ring(h, window)?))).collect();
             Some(Polygon::new(exterior, holes))
         })
         .collect()
 }
 
-/// A closed ring cut to `window` (Sutherland–Hodgman, one side of the window after another), or
-/// `None` when nothing with an area is left.
-fn cut_ring(ring: &LineString<f64>, window: Rect<f64>) -> Option<LineString<f64>> {
+/// The closed ring `ring` cut to `window` (Sutherland–Hodgman, one side of the window after
+/// another) — itself when it lies inside — or `None` when nothing with an area is left.
+fn cut_ring(ring: &LineString<f64>, window: Rect<f64>) -> Option<Cow<'_, [Coord<f64>]>> {
     if ring.bounding_rect().is_some_and(|b| window.contains(&b)) {
-        return Some(ring.clone());
+        return Some(Cow::Borrowed(&ring.0));
     }
     let (min, max) = (window.min(), window.max());
     let mut points: Vec<Coord<f64>> = ring.0[..ring.0.len().saturating_sub(1)].to_vec();
@@ -182,7 +181,7 @@ fn cut_ring(ring: &LineString<f64>, window: Rect<f64>) -> Option<LineString<f64>
         return None;
     }
     points.push(points[0]);
-    Some(LineString(points))
+    Some(Cow::Owned(points))
 }
 
 /// One Sutherland–Hodgman step: the ring `points` (not closed) kept where `inside`, with the
