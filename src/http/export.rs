@@ -61,7 +61,12 @@ pub async fn download(
     let dataset = state.app.store.dataset();
     let meta = crate::props!({ "title": dataset.title, "fictional": dataset.fictional, "attribution": dataset.attribution });
     let head = collection_head(&format!("sasaeai_{layer}"), &meta);
-    let body = super::pages::stream_features(head, features, |render| render(), COLLECTION_TAIL);
+    let body = super::pages::stream_features(
+        head,
+        features,
+        |render, out| super::pages::write_json(out, &render()),
+        COLLECTION_TAIL,
+    );
     let disposition = format!("attachment; filename=\"sasaeai-{layer}.geojson\"");
     Ok((
         [

@@ -4,9 +4,7 @@
 use super::extract::{Path, Query};
 use super::{AppError, AppState, parse_list};
 use crate::analysis::{AnalysisError, SkippedSite};
-use crate::export::{
-    COLLECTION_TAIL, CatchmentFeature, catchment_feature, collection_head, feature_collection, site_feature,
-};
+use crate::export::{COLLECTION_TAIL, CatchmentFeature, collection_head, feature_collection, site_feature};
 use crate::model::{BBox, Site, SiteId, SiteKind, check_lon_lat};
 use crate::network::catchment::dissolved;
 use crate::network::search::{Source, search};
@@ -119,7 +117,7 @@ pub async fn site(
     let (graph, version) = network(&state)?;
     blocking(move || {
         let c = site_catchment(&state, &graph, version, &site, &q).map_err(|e| site_error(&site, e))?;
-        json_bytes(&CatchmentFeature::new(&c, site_props(&site)))
+        Ok(json_bytes(&CatchmentFeature::new(&c, site_props(&site))))
     })
     .await
     .map(json_response)
@@ -182,7 +180,7 @@ pub async fn of_kind(
     let body = super::pages::stream_features(
         collection_head("catchments", &members),
         features,
-        |(c, props)| catchment_feature(c, props.clone()),
+        |(c, props), out| super::pages::write_json(out, &CatchmentFeature::new(c, props.clone())),
         COLLECTION_TAIL,
     );
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
@@ -236,10 +234,10 @@ pub async fn reach(
         let c =
             crate::network::catchment::from_reach(&reach, &graph, settings, q.profile(), profile, minutes);
         let origin = crate::props!({ "lon": lon, "lat": lat, "snap_distance_m": home.walk_m.round() });
-        json_bytes(&Reached {
+        Ok(json_bytes(&Reached {
             catchment: CatchmentFeature::new(&c, origin),
             sites: feature_collection(reached.into_iter().map(|(_, f)| f).collect()),
-        })
+        }))
     })
     .await
     .map(json_response)
@@ -253,8 +251,10 @@ struct Reached<'a> {
 }
 
 /// `value` as JSON, written where its parts still borrow what the work computed.
-fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, AppError> {
-    serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))
+fn json_bytes(value: &impl serde::Serialize) -> Vec<u8> {
+    let mut out = Vec::new();
+    super::pages::write_json(&mut out, value);
+    out
 }
 
 fn json_response(bytes: Vec<u8>) -> Response {

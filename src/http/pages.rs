@@ -71,8 +71,8 @@ pub fn collection_page<T: Send + 'static>(
             .push(json!({ "rel": "next", "type": "application/geo+json", "href": next_href(uri, id(last)) }));
     }
     members.insert("links".into(), Value::Array(links));
-    let body =
-        stream_features(collection_head(name, &members), items, render, crate::export::COLLECTION_TAIL);
+    let write = move |item: &T, out: &mut Vec<u8>| write_json(out, &render(item));
+    let body = stream_features(collection_head(name, &members), items, write, crate::export::COLLECTION_TAIL);
     ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response()
 }
 
@@ -88,23 +88,29 @@ fn next_href(uri: &Uri, last: i64) -> String {
     format!("{origin}{}?{}", uri.path(), query.join("&"))
 }
 
-/// A body of `head`, the features rendered chunk by chunk as the client reads, and `tail`.
+/// Appends `value` as JSON to `out`: straight from the value, with no JSON tree between.
+pub fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize) {
+    serde_json::to_writer(out, value).expect("what sasaeai writes has string keys only")
+}
+
+/// A body of `head`, the features written chunk by chunk as the client reads (`render` writes one
+/// as JSON), and `tail`.
 pub fn stream_features<T: Send + 'static>(
     head: String,
     items: Vec<T>,
-    render: impl Fn(&T) -> Value + Send + 'static,
+    render: impl Fn(&T, &mut Vec<u8>) + Send + 'static,
     tail: &'static str,
 ) -> Body {
     let mut items = items.into_iter().peekable();
     let mut first = true;
     let chunks = std::iter::from_fn(move || {
         items.peek()?;
-        let mut text = String::new();
+        let mut text = Vec::new();
         while let Some(item) = items.next_if(|_| text.len() < CHUNK_BYTES) {
             if !std::mem::take(&mut first) {
-                text.push_str(",\n");
+                text.extend_from_slice(b",\n");
             }
-            text.push_str(&render(&item).to_string());
+            render(&item, &mut text);
         }
         Some(Bytes::from(text))
     });
@@ -121,7 +127,7 @@ mod tests {
         use futures_util::StreamExt;
         let big = "x".repeat(40_000);
         let items: Vec<u32> = (0..10).collect();
-        let body = stream_features("[".into(), items, move |_| Value::String(big.clone()), "]");
+        let body = stream_features("[".into(), items, move |_, out| write_json(out, &big), "]");
         let sizes: Vec<usize> = body.into_data_stream().map(|c| c.unwrap().len()).collect().await;
         assert!(sizes.iter().all(|&n| n < CHUNK_BYTES + 41_000), "{sizes:?}");
         assert!(sizes.len() >= 7, "head, five or more chunks, tail: {sizes:?}");
