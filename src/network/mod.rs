@@ -16,6 +16,7 @@ mod profile;
 pub mod search;
 pub mod shed;
 mod snap;
+mod spare;
 
 pub use cache::CatchmentCache;
 pub use catchment::{Catchment, catchment};

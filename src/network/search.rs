@@ -5,6 +5,7 @@
 //! same in a city ten times larger — never the size of the whole graph.
 
 use super::pieces::Pieces;
+use super::spare::Spare;
 use super::{Graph, Profile, Snap};
 use foldhash::HashMap;
 use geo::Coord;
@@ -21,16 +22,14 @@ pub struct NodeTimes {
     touched: Vec<u32>,
 }
 
-/// Time arrays of finished searches, every entry back at infinity: at most [`SPARE_ARRAYS`].
-static SPARE: parking_lot::Mutex<Vec<Vec<f64>>> = parking_lot::const_mutex(Vec::new());
-
-/// Arrays kept for later searches: enough for the searches that run at once on a few cores.
-const SPARE_ARRAYS: usize = 16;
+/// Time arrays of finished searches, every entry back at infinity: enough for the searches that
+/// run at once on a few cores.
+static SPARE: Spare<f64> = Spare::new(16, usize::MAX);
 
 impl NodeTimes {
     /// No node reached yet, for a graph of `nodes` nodes.
     fn for_graph(nodes: usize) -> Self {
-        let mut times = SPARE.lock().pop().unwrap_or_default();
+        let mut times = SPARE.take();
         if times.len() < nodes {
             times.resize(nodes, f64::INFINITY);
         }
@@ -68,10 +67,7 @@ impl Drop for NodeTimes {
         for &n in &self.touched {
             self.times[n as usize] = f64::INFINITY;
         }
-        let mut spare = SPARE.lock();
-        if spare.len() < SPARE_ARRAYS {
-            spare.push(std::mem::take(&mut self.times));
-        }
+        SPARE.give_back(std::mem::take(&mut self.times));
     }
 }
 

@@ -13,8 +13,8 @@
 //! The outline lies within `cell_m / 2` of the true buffer outline.
 
 use super::pieces::Pieces;
+use super::spare::Spare;
 use geo::{Area, BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
-use std::cell::RefCell;
 
 /// Most cells a grid may have; a larger shed gets coarser cells. Edge ids (two per cell) fit a `u32`.
 const MAX_CELLS: f64 = 16_000_000.0;
@@ -22,15 +22,11 @@ const MAX_CELLS: f64 = 16_000_000.0;
 /// No edge follows: the end of a traced ring, or an edge the outline does not cross.
 const NONE: u32 = u32::MAX;
 
-/// The longest `next` array a thread keeps for its next shed (8 MB): enough for a grid of a million
-/// cells, eight kilometres across at 8 m; larger ones are allocated and freed each time.
-const KEPT_EDGES: usize = 2_000_000;
-
-thread_local! {
-    /// The edge links of this thread's last shed, every entry back at [`NONE`]: tracing a ring
-    /// resets each link it follows, so a shed never fills an array the size of its whole grid.
-    static SPARE_LINKS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
-}
+/// The outline links of finished sheds, every entry back at [`NONE`] (tracing a ring resets each
+/// link it follows), so a shed never fills an array the size of its whole grid: a few, each at most
+/// 8 MB (a grid of a million cells, eight kilometres across at 8 m); larger ones are allocated and
+/// freed each time.
+static SPARE_LINKS: Spare<u32> = Spare::new(4, 2_000_000);
 
 /// The region within `radius_m` of `lines`, traced on cells of about `cell_m`.
 pub fn walk_shed(lines: &Pieces, radius_m: f64, cell_m: f64) -> MultiPolygon<f64> {
@@ -136,7 +132,7 @@ impl Grid {
     /// with both marked and unmarked corners are visited, found 64 at a time from the rows' words.
     fn trace(&self, cells: &Cells) -> Vec<Vec<Coord<f64>>> {
         let edges = 2 * self.w * self.h;
-        let mut next = SPARE_LINKS.with_borrow_mut(std::mem::take);
+        let mut next = SPARE_LINKS.take();
         if next.len() < edges {
             next.resize(edges, NONE);
         }
@@ -155,9 +151,7 @@ impl Grid {
             }
         }
         let rings = self.follow(&mut next, &starts);
-        if next.len() <= KEPT_EDGES {
-            SPARE_LINKS.set(next);
-        }
+        SPARE_LINKS.give_back(next);
         rings
     }
 
