@@ -407,9 +407,9 @@ enum DemoCommand {
     /// Write a large fictional city's walking network (大ささえ市, 架空) as GeoJSON, to measure on:
     /// `sasaeai import network` reads it. Deterministic for a seed.
     City {
-        /// About how many walkable edges (250,000: a city of about 35 km across).
-        #[arg(long, default_value_t = 250_000)]
-        edges: usize,
+        /// About how many walkable edges (250,000: a city of about 35 km across), from 100 to 5,000,000.
+        #[arg(long, default_value_t = 250_000, value_parser = clap::value_parser!(u64).range(100..=5_000_000))]
+        edges: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Output file.
@@ -484,8 +484,13 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Demo(DemoCommand::City { edges, seed, out }) => {
-            let city = sasaeai::demo::city(edges, seed);
-            std::fs::write(&out, city.geojson()).with_context(|| format!("writing {}", out.display()))?;
+            let city = sasaeai::demo::city(edges as usize, seed);
+            let write = |path: &PathBuf| -> std::io::Result<()> {
+                let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+                city.write_geojson(&mut file)?;
+                std::io::Write::flush(&mut file)
+            };
+            write(&out).with_context(|| format!("writing {}", out.display()))?;
             let steps = city.edges.iter().filter(|e| e.steps).count();
             println!(
                 "wrote {}: {} junctions, {} edges ({steps} of them steps), {} bridges over the river",
