@@ -250,3 +250,20 @@ fn a_configuration_that_cannot_work_is_named_line_by_line_and_refused_before_ser
     std::fs::write(&file, "addr = \"127.0.0.1:0\"\n").unwrap();
     assert!(common::cli(&check, "").contains("sasaeai.toml: ok"));
 }
+
+/// Found by the contract test: `/api/karte/1?year=-2147483648` panicked counting five years back.
+#[tokio::test]
+async fn a_year_outside_the_calendar_is_refused_not_counted_back_from() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store, Some(TOKEN.into())).unwrap();
+    for uri in [
+        "/api/karte/1?year=-2147483648",
+        "/api/coverage?year=2147483647",
+        "/api/indicators?year=1899",
+        "/api/karte/1?year=2201",
+    ] {
+        let r = common::get(&s, uri).await;
+        r.assert_problem(400, "year");
+    }
+    assert_eq!(common::get(&s, "/api/karte/1?year=2200").await.status, 200);
+}

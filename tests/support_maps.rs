@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 const MARKER: &str = "MARK9q7zK";
 
 /// A staff-only figure (高齢者虐待事例件数) of area 1: must never come out except to staff and admins.
-const STAFF_FIGURE: &str = "7654321";
+/// A number no served file holds by chance (Swagger UI's bundle holds 7654321).
+const STAFF_FIGURE: &str = "9182736";
 
 /// A staff note on area 1's 地域情報シート: the same audience as the staff-only figure.
 const STAFF_NOTE: &str = "STAFFNOTE5x";

@@ -3,6 +3,7 @@
 
 use super::auth::Caller;
 use super::extract::{Body, Path, Query};
+use super::openapi::schema::{CoverageTable, FeatureCollection};
 use super::{AppError, AppState, parse_list, parse_param};
 use crate::analysis::{self, AnalysisError, AreaRow, Coverage, CoverageKey, PLACES_TO_GO};
 use crate::app::Principal;
@@ -16,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::IntoParams;
 
 impl From<AnalysisError> for AppError {
     fn from(e: AnalysisError) -> Self {
@@ -30,17 +32,36 @@ impl From<AnalysisError> for AppError {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AnalysisQuery {
+    /// The level of the areas (`district` when not given).
+    #[param(value_type = Option<AreaLevel>)]
     level: Option<String>,
+    /// The kinds counted as places to go (comma-separated; cafés, 縁側 and 通いの場 when not given).
+    #[param(value_type = Option<Vec<SiteKind>>, style = Form, explode = false)]
     kinds: Option<String>,
+    /// The same as `kinds` (for `/api/suggest`: exactly one kind).
+    #[param(value_type = Option<Vec<SiteKind>>, style = Form, explode = false)]
     kind: Option<String>,
+    /// The walk in minutes (15 when not given; at most the server's `max_minutes`, 60 by default).
+    #[param(minimum = 1, maximum = 60, example = 15)]
     minutes: Option<f64>,
+    /// The walker: `standard`, `elderly` (the default) or `wheelchair`.
+    #[param(example = "elderly")]
     profile: Option<String>,
+    /// Tables: `json` (the default) or `csv`.
+    #[param(example = "json")]
     format: Option<String>,
+    /// `/api/suggest`: how many places to suggest (1–20, 3 when not given).
+    #[param(minimum = 1, maximum = 20)]
     count: Option<usize>,
+    /// `/api/suggest`: the spacing of candidate places in metres (50–5000, 250 when not given).
+    #[param(minimum = 50, maximum = 5000)]
     grid_m: Option<f64>,
     /// The year of the figures (the latest held when not given).
+    #[serde(default, deserialize_with = "crate::model::calendar::optional_year")]
+    #[param(minimum = 1900, maximum = 2200)]
     pub year: Option<i32>,
 }
 
@@ -179,6 +200,9 @@ fn csv_response(name: &str, rows: &[AreaRow]) -> Response {
 }
 
 /// `GET /api/coverage?level=district&kinds=cafe,engawa,kayoinoba&minutes=15&profile=elderly[&format=csv]`.
+#[utoipa::path(get, path = "/api/coverage", tag = "analysis", params(AnalysisQuery),
+    responses((status = 200, description = "The coverage table (JSON, or CSV with `format=csv`)",
+        content((CoverageTable = "application/json"), (String = "text/csv")))))]
 pub async fn coverage_table(
     State(state): State<AppState>,
     Query(q): Query<AnalysisQuery>,
@@ -188,6 +212,9 @@ pub async fn coverage_table(
 
 /// `GET /api/karte?level=district[&format=csv]`: every area's karte figures in one table — the
 /// coverage table itself, so the two can never disagree.
+#[utoipa::path(get, path = "/api/karte", tag = "analysis", params(AnalysisQuery),
+    responses((status = 200, description = "Every area's karte figures (JSON, or CSV with `format=csv`)",
+        content((CoverageTable = "application/json"), (String = "text/csv")))))]
 pub async fn karte_table(
     State(state): State<AppState>,
     Query(q): Query<AnalysisQuery>,
@@ -221,6 +248,9 @@ async fn table(state: AppState, q: AnalysisQuery, name: &'static str) -> Result<
 }
 
 /// `GET /api/gaps?kinds=…&minutes=…&profile=…&level=…`: each area's uncovered part, ranked.
+#[utoipa::path(get, path = "/api/gaps", tag = "analysis", params(AnalysisQuery),
+    responses((status = 200, description = "Each area's part beyond the walk, most older residents left out first",
+        body = FeatureCollection)))]
 pub async fn gaps(
     State(state): State<AppState>,
     Query(q): Query<AnalysisQuery>,
@@ -368,7 +398,11 @@ pub fn add_indicators(
     Ok(())
 }
 
-/// `GET /api/karte/{area_id}`.
+/// `GET /api/karte/{area_id}`: an area's 地区カルテ beside its ward and the city; for staff of the
+/// area also its 地域情報シート.
+#[utoipa::path(get, path = "/api/karte/{id}", tag = "analysis",
+    params(("id" = i64, Path, description = "The area's id"), AnalysisQuery),
+    responses((status = 200, description = "The karte", body = Object)))]
 pub async fn karte(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -390,6 +424,11 @@ pub async fn karte(
 
 /// `GET /api/suggest?kind=cafe&count=3&minutes=15&profile=elderly`, or `POST` with candidate places
 /// as a GeoJSON FeatureCollection of Points (a `name` property each).
+#[utoipa::path(method(get, post), path = "/api/suggest", tag = "analysis", params(AnalysisQuery),
+    request_body(content = Option<FeatureCollection>, content_type = "application/geo+json",
+        description = "POST: candidate places (Points with a `name`); GET: places on a grid"),
+    responses((status = 200, description = "The places that would bring the most older residents within the walk",
+        body = Object)))]
 pub async fn suggest(
     State(state): State<AppState>,
     Query(q): Query<AnalysisQuery>,

@@ -1,6 +1,7 @@
 //! `GET /api/areas` and `GET /api/areas/{id}`.
 
 use super::extract::{Path, Query};
+use super::openapi::schema::{Feature, FeatureCollection};
 use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_param};
 use crate::export::area_feature;
@@ -13,16 +14,28 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AreasQuery {
+    /// Only areas of this level.
+    #[param(value_type = Option<AreaLevel>)]
     level: Option<String>,
+    /// `minLon,minLat,maxLon,maxLat` in WGS 84 degrees.
+    #[param(pattern = r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$", example = "139.60,35.50,139.80,35.60")]
     bbox: Option<String>,
+    /// At most this many features; the `next` link gives the rest.
+    #[param(minimum = 1)]
     limit: Option<usize>,
+    /// Only features after this id (what a `next` link asks).
     after: Option<i64>,
 }
 
 /// Areas of a level within a bbox, one page of them, streamed.
+#[utoipa::path(get, path = "/api/areas", tag = "data", params(AreasQuery),
+    responses((status = 200, description = "A page of areas (MultiPolygons) with their parent",
+        content_type = "application/geo+json", body = FeatureCollection)))]
 pub async fn list(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
@@ -54,6 +67,8 @@ fn summary(a: &crate::model::Area) -> Value {
 }
 
 /// One area with its parent, its ancestors (outermost first: city, ward, …) and its children.
+#[utoipa::path(get, path = "/api/areas/{id}", tag = "data", params(("id" = i64, Path, description = "The area's id")),
+    responses((status = 200, description = "The area as a Feature", body = Feature)))]
 pub async fn one(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let index = state.app.store.read();
     let area = index.area(AreaId(id)).ok_or_else(|| AppError::not_found(format!("no area with id {id}")))?;

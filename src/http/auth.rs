@@ -170,7 +170,7 @@ impl From<app::Error> for AppError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
     name: String,
     password: String,
@@ -178,6 +178,9 @@ pub struct LoginBody {
 
 /// `POST /api/login` with `{name, password}`: sets the session cookie and answers the account and
 /// its CSRF token. Every failure is the same 401; too many are 429.
+#[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = LoginBody,
+    responses((status = 200, description = "Signed in: the session cookie is set; the answer gives the account and its CSRF token",
+        body = Object, headers(("set-cookie" = String, description = "The session cookie (HttpOnly, SameSite=Strict)")))))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -200,6 +203,8 @@ pub async fn login(
 }
 
 /// `POST /api/logout`: ends the session and clears the cookie.
+#[utoipa::path(post, path = "/api/logout", tag = "accounts",
+    responses((status = 204, description = "Signed out; the cookie is cleared")))]
 pub async fn logout(State(state): State<AppState>, Session(auth): Session) -> Result<Response, AppError> {
     state.blocking(move |app| app.logout(&auth)).await?;
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -209,6 +214,8 @@ pub async fn logout(State(state): State<AppState>, Session(auth): Session) -> Re
 }
 
 /// `GET /api/me`: who the caller is, their groups, and (for sessions) the CSRF token.
+#[utoipa::path(get, path = "/api/me", tag = "accounts",
+    responses((status = 200, description = "`signed_in`, and when signed in the name, role, scope, CSRF token and groups", body = Object)))]
 pub async fn me(State(state): State<AppState>, Me(who, csrf): Me) -> Result<Json<Value>, AppError> {
     let Some(account) = who.signed_in().cloned() else {
         return Ok(Json(json!({ "signed_in": false })));
@@ -220,12 +227,15 @@ pub async fn me(State(state): State<AppState>, Me(who, csrf): Me) -> Result<Json
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TokenBody {
+    /// What the token is for (shown in the list).
     name: String,
 }
 
 /// `POST /api/me/tokens` with `{name}`: a new personal API token, shown once.
+#[utoipa::path(post, path = "/api/me/tokens", tag = "accounts", request_body = TokenBody,
+    responses((status = 201, description = "`{id, token}`: the token, shown this once", body = Object)))]
 pub async fn create_token(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -236,11 +246,15 @@ pub async fn create_token(
 }
 
 /// `GET /api/me/tokens`: the caller's tokens, without their secrets.
+#[utoipa::path(get, path = "/api/me/tokens", tag = "accounts",
+    responses((status = 200, description = "`{tokens}`: the caller's tokens without their secrets", body = Object)))]
 pub async fn tokens(State(state): State<AppState>, SignedIn(who): SignedIn) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "tokens": state.blocking(move |app| app.tokens(&who)).await? })))
 }
 
 /// `DELETE /api/me/tokens/{id}`: revokes one of the caller's tokens.
+#[utoipa::path(delete, path = "/api/me/tokens/{id}", tag = "accounts",
+    params(("id" = i64, Path, description = "The token's id")), responses((status = 204, description = "Revoked")))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -251,11 +265,15 @@ pub async fn revoke_token(
 }
 
 /// `GET /api/admin/users`: every account (admins).
+#[utoipa::path(get, path = "/api/admin/users", tag = "accounts",
+    responses((status = 200, description = "`{users}`: every account", body = Object)))]
 pub async fn users(State(state): State<AppState>, SignedIn(who): SignedIn) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "users": state.blocking(move |app| app.users(&who)).await? })))
 }
 
 /// `GET /api/admin/audit`: account changes, sign-ins and tokens (admins).
+#[utoipa::path(get, path = "/api/admin/audit", tag = "accounts",
+    responses((status = 200, description = "`{audit}`: account changes, sign-ins and tokens", body = Object)))]
 pub async fn account_audit(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,

@@ -2,6 +2,7 @@
 //! download, streamed in chunks so that a 100k-site layer never sits in memory as one string.
 
 use super::extract::{Path, Query};
+use super::openapi::schema::FeatureCollection;
 use super::{AppError, AppState, parse_list, parse_param};
 use crate::export::{COLLECTION_TAIL, area_feature, collection_head, population_feature, site_feature};
 use crate::model::{AreaLevel, SiteKind};
@@ -10,14 +11,25 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// `areas`: only this level.
+    #[param(value_type = Option<AreaLevel>)]
     level: Option<String>,
+    /// `sites`: only these kinds (comma-separated).
+    #[param(value_type = Option<Vec<SiteKind>>, style = Form, explode = false)]
     kind: Option<String>,
 }
 
 /// Streams a layer as a GeoJSON download.
+#[utoipa::path(get, path = "/api/export/{file}", tag = "data",
+    params(("file" = String, Path, description = "`areas.geojson`, `sites.geojson` or `population.geojson`",
+        example = "sites.geojson"), ExportQuery),
+    responses((status = 200, description = "The whole layer, with the data set's title and attribution",
+        content_type = "application/geo+json", body = FeatureCollection)))]
 pub async fn download(
     State(state): State<AppState>,
     Path(file): Path<String>,

@@ -8,6 +8,7 @@
 
 use super::auth::SignedIn;
 use super::extract::{Body, JsonBody, Path, Query};
+use super::openapi::schema::{Feature, FeatureCollection, Geometry};
 use super::{AppError, AppState};
 use crate::app::{GroupArea, feature_geojson, feature_input, features_geojson};
 use crate::model::{AreaId, SiteKind};
@@ -19,16 +20,23 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewGroup {
+    /// The group's name.
     name: String,
+    /// The area the group covers.
     area_id: Option<i64>,
     /// A GeoJSON Polygon drawn for the group, instead of an area.
+    #[schema(value_type = Option<Geometry>)]
     polygon: Option<Value>,
 }
 
 /// `POST /api/groups`: a new group with the caller as owner.
+#[utoipa::path(post, path = "/api/groups", tag = "support maps", request_body = NewGroup,
+    responses((status = 201, description = "The group, with the caller as its owner", body = Object,
+        headers(("location" = String, description = "The group's address")))))]
 pub async fn create(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -52,11 +60,15 @@ pub async fn create(
 }
 
 /// `GET /api/groups`: the caller's groups.
+#[utoipa::path(get, path = "/api/groups", tag = "support maps",
+    responses((status = 200, description = "`{groups}`: the caller's groups and role in each", body = Object)))]
 pub async fn mine(State(state): State<AppState>, SignedIn(who): SignedIn) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "groups": state.blocking(move |app| app.my_groups(&who)).await? })))
 }
 
 /// `GET /api/groups/{id}/members`.
+#[utoipa::path(get, path = "/api/groups/{id}/members", tag = "support maps", params(("id" = i64, Path, description = "The group's id")),
+    responses((status = 200, description = "`{members}` with their roles", body = Object)))]
 pub async fn members(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -65,10 +77,13 @@ pub async fn members(
     Ok(Json(json!({ "members": state.blocking(move |app| app.members(&who, id)).await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct MemberBody {
+    /// The account's name.
     name: String,
+    /// `viewer` (the default), `editor` or `owner`.
     #[serde(default = "viewer")]
+    #[schema(value_type = Option<String>)]
     role: GroupRole,
 }
 
@@ -77,6 +92,8 @@ fn viewer() -> GroupRole {
 }
 
 /// `POST /api/groups/{id}/members` with `{name, role}`: adds a member or changes their role.
+#[utoipa::path(post, path = "/api/groups/{id}/members", tag = "support maps", params(("id" = i64, Path, description = "The group's id")),
+    request_body = MemberBody, responses((status = 200, description = "The member and role", body = Object)))]
 pub async fn add_member(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -87,12 +104,16 @@ pub async fn add_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MemberName {
+    /// The account's name.
     name: String,
 }
 
 /// `DELETE /api/groups/{id}/members?name=…`: removes a member (or the caller leaves).
+#[utoipa::path(delete, path = "/api/groups/{id}/members", tag = "support maps", params(("id" = i64, Path, description = "The group's id"), MemberName),
+    responses((status = 204, description = "Removed")))]
 pub async fn remove_member(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -103,12 +124,18 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EditionQuery {
+    /// The year of the map (the current edition when not given).
+    #[serde(default, deserialize_with = "crate::model::calendar::optional_year")]
+    #[param(minimum = 1900, maximum = 2200)]
     edition: Option<i32>,
 }
 
 /// `GET /api/groups/{id}/features[?edition=YEAR]`: the map as GeoJSON.
+#[utoipa::path(get, path = "/api/groups/{id}/features", tag = "support maps", params(("id" = i64, Path, description = "The group's id"), EditionQuery),
+    responses((status = 200, description = "The map: marks, places, links and notes", body = FeatureCollection)))]
 pub async fn features(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -120,6 +147,8 @@ pub async fn features(
 }
 
 /// `GET /api/groups/{id}/features/{fid}`.
+#[utoipa::path(get, path = "/api/groups/{id}/features/{fid}", tag = "support maps", params(("id" = i64, Path, description = "The group's id"), ("fid" = i64, Path, description = "The feature's id")),
+    responses((status = 200, description = "One feature of the map", body = Feature)))]
 pub async fn feature(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -131,6 +160,9 @@ pub async fn feature(
 }
 
 /// `POST /api/groups/{id}/features`: draws a feature on the current edition.
+#[utoipa::path(post, path = "/api/groups/{id}/features", tag = "support maps", params(("id" = i64, Path, description = "The group's id")),
+    request_body(content = Feature, content_type = "application/geo+json", description = "One GeoJSON Feature with its `kind` (see `/api/meta` `support_map`)"),
+    responses((status = 201, description = "The feature as stored", body = Feature)))]
 pub async fn add_feature(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -144,6 +176,9 @@ pub async fn add_feature(
 }
 
 /// `PUT /api/groups/{id}/features/{fid}`.
+#[utoipa::path(put, path = "/api/groups/{id}/features/{fid}", tag = "support maps", params(("id" = i64, Path, description = "The group's id"), ("fid" = i64, Path, description = "The feature's id")),
+    request_body(content = Feature, content_type = "application/geo+json", description = "One GeoJSON Feature"),
+    responses((status = 200, description = "The feature as stored", body = Feature)))]
 pub async fn replace_feature(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -155,13 +190,16 @@ pub async fn replace_feature(
     Ok(Json(json!({ "id": row.id, "key": row.key })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     /// `all`: erase from every edition (owners).
     editions: Option<String>,
 }
 
 /// `DELETE /api/groups/{id}/features/{fid}[?editions=all]`: erases it (and the links touching it).
+#[utoipa::path(delete, path = "/api/groups/{id}/features/{fid}", tag = "support maps", params(("id" = i64, Path, description = "The group's id"), ("fid" = i64, Path, description = "The feature's id"), DeleteQuery),
+    responses((status = 200, description = "What was erased (the feature and the links touching it)", body = Object)))]
 pub async fn delete_feature(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -177,13 +215,16 @@ pub async fn delete_feature(
     Ok(Json(json!({ "erased": erased })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PublishBody {
+    /// The kind of the new site (`other` when not given).
     #[serde(default)]
     kind: Option<SiteKind>,
 }
 
 /// `POST /api/groups/{id}/features/{fid}/publish` with `{kind}`: makes a place a public site.
+#[utoipa::path(post, path = "/api/groups/{id}/features/{fid}/publish", tag = "support maps", params(("id" = i64, Path, description = "The group's id"), ("fid" = i64, Path, description = "The feature's id")),
+    request_body = PublishBody, responses((status = 201, description = "`{site_id, site}`: the new public site", body = Object)))]
 pub async fn publish(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -196,6 +237,8 @@ pub async fn publish(
 }
 
 /// `GET /api/groups/{id}/editions`: each edition and what changed.
+#[utoipa::path(get, path = "/api/groups/{id}/editions", tag = "support maps", params(("id" = i64, Path, description = "The group's id")),
+    responses((status = 200, description = "Each edition and what changed", body = Object)))]
 pub async fn editions(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -204,12 +247,18 @@ pub async fn editions(
     Ok(Json(json!({ "editions": state.blocking(move |app| app.editions(&who, id)).await? })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct NewEdition {
+    /// The year of the new edition.
+    #[serde(default, deserialize_with = "crate::model::calendar::optional_year")]
+    #[schema(minimum = 1900, maximum = 2200)]
     edition: Option<i32>,
 }
 
 /// `POST /api/groups/{id}/editions` with `{edition}` (optional): next year's map, a copy of this one.
+#[utoipa::path(post, path = "/api/groups/{id}/editions", tag = "support maps", params(("id" = i64, Path, description = "The group's id")),
+    request_body(content = Option<NewEdition>, description = "`{edition}`: the year (next year when not given)"),
+    responses((status = 201, description = "`{edition, copied}`", body = Object)))]
 pub async fn new_edition(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -222,6 +271,8 @@ pub async fn new_edition(
 }
 
 /// `GET /api/groups/{id}/audit`: the group's log (owners).
+#[utoipa::path(get, path = "/api/groups/{id}/audit", tag = "support maps", params(("id" = i64, Path, description = "The group's id")),
+    responses((status = 200, description = "The group's log", body = Object)))]
 pub async fn audit(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,

@@ -10,23 +10,34 @@ use super::{AppError, AppState, parse_param};
 use crate::app::{ImportJob, ImportLayer, Join};
 use crate::import::ColumnMap;
 use crate::model::kind_table::KindTable;
+use crate::model::{AreaLevel, SiteKind};
 use crate::store::Replace;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    /// For areas: their level.
+    #[param(value_type = Option<AreaLevel>)]
     level: Option<String>,
+    /// For sites: the kind of every row, when the file has no kind column.
+    #[param(value_type = Option<SiteKind>)]
     kind: Option<String>,
     /// For sites: the source key (e.g. the file's name); importing the same source again replaces
     /// its sites row by row and answers what was added, changed, removed and kept.
     origin: Option<String>,
     /// Comma-separated `FIELD=COLUMN` mappings.
     columns: Option<String>,
+    /// Where the data comes from (kept with what is imported).
     source: Option<String>,
+    /// For population, indicators and participants: the year of the figures.
+    #[serde(default, deserialize_with = "crate::model::calendar::optional_year")]
+    #[param(minimum = 1900, maximum = 2200)]
     year: Option<i32>,
     /// For population: the date the figures are for (YYYY-MM-DD or 令和N年M月D日), over the file's.
     date: Option<String>,
@@ -58,6 +69,14 @@ pub struct ImportQuery {
 }
 
 /// Imports the body into `layer`: 201 with what was written.
+#[utoipa::path(post, path = "/api/import/{layer}", tag = "staff",
+    params(("layer" = String, Path, description = "`areas`, `sites`, `population`, `network`, `indicators` or `participants`",
+        example = "sites"), ImportQuery),
+    request_body(content_type = "application/octet-stream", description = "The file as published: \
+        GeoJSON, CSV/TSV (UTF-8 or Shift_JIS), Excel, a zipped Shapefile, OSM PBF (network), e-Stat tables"),
+    responses(
+        (status = 201, description = "What was written", body = Object),
+        (status = 200, description = "`dry_run=true`: what the import would do; nothing written", body = Object)))]
 pub async fn upload(
     SignedIn(who): SignedIn,
     State(state): State<AppState>,

@@ -17,11 +17,20 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IndicatorQuery {
+    /// The level of the areas (`district` when not given).
+    #[param(value_type = Option<AreaLevel>)]
     level: Option<String>,
+    /// The year of the figures (the latest held when not given).
+    #[serde(default, deserialize_with = "crate::model::calendar::optional_year")]
+    #[param(minimum = 1900, maximum = 2200)]
     year: Option<i32>,
+    /// `json` (the default), `csv` (with a BOM, for Excel) or `xlsx`.
+    #[param(example = "json")]
     format: Option<String>,
 }
 
@@ -44,7 +53,12 @@ impl Format {
     }
 }
 
-/// The handler.
+/// `GET /api/indicators`: every area's indicators of a year, staff-only ones for staff of every area
+/// in the table.
+#[utoipa::path(get, path = "/api/indicators", tag = "analysis", params(IndicatorQuery),
+    responses((status = 200, description = "The indicator table", content(
+        (Object = "application/json"), (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn table(
     State(state): State<AppState>,
     Caller(who): Caller,

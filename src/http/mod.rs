@@ -14,6 +14,7 @@ mod indicators;
 mod karte_page;
 mod network;
 mod ogc;
+pub mod openapi;
 mod overlays;
 mod pages;
 mod population;
@@ -187,6 +188,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
 mod connections;
 
 /// `GET /health`: answered from the current snapshot without waiting for anything.
+#[utoipa::path(get, path = "/health", tag = "meta",
+    responses((status = 200, description = "The server is up", body = openapi::schema::Health)))]
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let index = state.app.store.read();
     let (areas, sites, population) = index.counts();
@@ -197,7 +200,10 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }))
 }
 
-/// The data set's title, fictional flag, attribution, layer sizes and versions.
+/// The data set's title, fictional flag, attribution, layer sizes and versions; the kinds, walkers,
+/// defaults and limits the page builds itself from.
+#[utoipa::path(get, path = "/api/meta", tag = "meta",
+    responses((status = 200, description = "The data set and the settings", body = openapi::schema::Meta)))]
 async fn meta(State(state): State<AppState>) -> impl IntoResponse {
     let index = state.app.store.read();
     let (areas, sites, population) = index.counts();

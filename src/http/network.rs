@@ -2,6 +2,7 @@
 //! site (one by one or dissolved), and what a resident can reach from home.
 
 use super::extract::{Path, Query};
+use super::openapi::schema::{self, Catchments, Feature, Reach};
 use super::{AppError, AppState, parse_list};
 use crate::analysis::{AnalysisError, SkippedSite};
 use crate::export::{COLLECTION_TAIL, CatchmentFeature, collection_head, feature_collection, site_feature};
@@ -16,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::IntoParams;
 
 impl From<NetworkError> for AppError {
     fn from(e: NetworkError) -> Self {
@@ -32,13 +34,25 @@ impl From<NetworkError> for AppError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BudgetQuery {
+    /// The walk in minutes (15 when not given; at most the server's `max_minutes`, 60 by default).
+    #[param(minimum = 1, maximum = 60, example = 15)]
     minutes: Option<f64>,
+    /// The walker: `standard` (80 m/min), `elderly` (60 m/min) or `wheelchair` (50 m/min, no steps).
+    #[param(example = "elderly")]
     profile: Option<String>,
+    /// `/api/catchments`: the kinds of site (comma-separated, at least one).
+    #[param(value_type = Option<Vec<SiteKind>>, style = Form, explode = false)]
     kind: Option<String>,
+    /// `/api/catchments`: one dissolved catchment of all the sites instead of one per site.
     dissolve: Option<bool>,
+    /// `/api/reach`: the longitude of the start (WGS 84 degrees).
+    #[param(minimum = -180, maximum = 180)]
     lon: Option<f64>,
+    /// `/api/reach`: the latitude of the start (WGS 84 degrees).
+    #[param(minimum = -90, maximum = 90)]
     lat: Option<f64>,
 }
 
@@ -66,6 +80,8 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// `GET /api/network`: the loaded network's size and connectivity.
+#[utoipa::path(get, path = "/api/network", tag = "analysis",
+    responses((status = 200, description = "The walking network", body = schema::NetworkSummary)))]
 pub async fn summary(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     let (graph, version) = network(&state)?;
     let mut body = serde_json::to_value(NetworkSummary::of(&graph)).expect("summary serialises");
@@ -101,7 +117,10 @@ fn site_error(site: &Site, e: NetworkError) -> AppError {
     }
 }
 
-/// `GET /api/sites/{id}/catchment?minutes=15&profile=elderly`.
+/// `GET /api/sites/{id}/catchment?minutes=15&profile=elderly`: where a walk from the site reaches.
+#[utoipa::path(get, path = "/api/sites/{id}/catchment", tag = "analysis",
+    params(("id" = i64, Path, description = "The site's id"), BudgetQuery),
+    responses((status = 200, description = "The catchment (a MultiPolygon) with the site", body = Feature)))]
 pub async fn site(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -125,6 +144,9 @@ pub async fn site(
 
 /// `GET /api/catchments?kind=cafe&minutes=15&profile=elderly[&dissolve=true]`. Sites that cannot
 /// reach the walking network are left out and listed in `skipped` with the reason, as coverage does.
+#[utoipa::path(get, path = "/api/catchments", tag = "analysis", params(BudgetQuery),
+    responses((status = 200, description = "One catchment per site, or one dissolved",
+        content_type = "application/geo+json", body = Catchments)))]
 pub async fn of_kind(
     State(state): State<AppState>,
     Query(q): Query<BudgetQuery>,
@@ -188,6 +210,8 @@ pub async fn of_kind(
 
 /// `GET /api/reach?lon=&lat=&minutes=15&profile=elderly`: the sites reachable from a point, nearest
 /// first with their walking minutes, and the catchment from that point.
+#[utoipa::path(get, path = "/api/reach", tag = "analysis", params(BudgetQuery),
+    responses((status = 200, description = "The walk from the point and the sites it reaches", body = Reach)))]
 pub async fn reach(
     State(state): State<AppState>,
     Query(q): Query<BudgetQuery>,

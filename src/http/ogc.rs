@@ -14,6 +14,7 @@
 //! be a host and port, and the answers marked `Vary: Host`.
 
 use super::extract::{Path, Query};
+use super::openapi::schema::{Feature, FeatureCollection};
 use super::{AppError, AppState, base_url, esc, parse_list, parse_param};
 use crate::export::{area_feature, population_feature, site_feature};
 use crate::model::{AreaLevel, BBox, SiteKind};
@@ -25,6 +26,7 @@ use axum::http::{HeaderMap, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 /// The conformance classes this API implements.
 const CONFORMANCE: [&str; 2] = [
@@ -87,8 +89,11 @@ fn link(rel: &str, kind: &str, href: String, title: &str) -> Value {
     json!({ "rel": rel, "type": kind, "href": href, "title": title })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
+    /// `json` or `html` (a browser gets HTML when it asks for it first).
+    #[param(example = "json")]
     f: Option<String>,
 }
 
@@ -183,6 +188,8 @@ fn page(v: &Value) -> String {
 }
 
 /// `GET /ogc`: the landing page.
+#[utoipa::path(get, path = "/ogc", tag = "ogc", params(FormatQuery),
+    responses((status = 200, description = "The landing page", content((Object = "application/json"), (String = "text/html")))))]
 pub async fn landing(State(state): State<AppState>, asked: Asked) -> Response {
     let base = &asked.base;
     let title = state.app.store.read().dataset().title.clone();
@@ -201,6 +208,8 @@ pub async fn landing(State(state): State<AppState>, asked: Asked) -> Response {
 }
 
 /// `GET /ogc/conformance`.
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", params(FormatQuery),
+    responses((status = 200, description = "The conformance classes", content((Object = "application/json"), (String = "text/html")))))]
 pub async fn conformance(asked: Asked) -> Response {
     answer(json!({ "title": "Conformance", "conformsTo": CONFORMANCE }), asked.html)
 }
@@ -230,6 +239,8 @@ fn describe(index: &Index, c: &Collection, base: &str) -> Value {
 }
 
 /// `GET /ogc/collections`.
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc", params(FormatQuery),
+    responses((status = 200, description = "Every collection with its extent and links", content((Object = "application/json"), (String = "text/html")))))]
 pub async fn collections(State(state): State<AppState>, asked: Asked) -> Response {
     let base = &asked.base;
     let index = state.app.store.read();
@@ -245,6 +256,9 @@ pub async fn collections(State(state): State<AppState>, asked: Asked) -> Respons
 }
 
 /// `GET /ogc/collections/{collection}`.
+#[utoipa::path(get, path = "/ogc/collections/{collection}", tag = "ogc",
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage` or `gaps`", example = "sites"), FormatQuery),
+    responses((status = 200, description = "The collection", content((Object = "application/json"), (String = "text/html")))))]
 pub async fn one_collection(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -254,15 +268,31 @@ pub async fn one_collection(
     Ok(answer(describe(&state.app.store.read(), c, &asked.base), asked.html))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
+    /// `minLon,minLat,maxLon,maxLat` in WGS 84 degrees.
+    #[param(pattern = r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$", example = "139.60,35.50,139.80,35.60")]
     bbox: Option<String>,
+    /// At most this many features; the `next` link gives the rest.
+    #[param(minimum = 1)]
     limit: Option<usize>,
+    /// Only features after this id (what a `next` link asks).
     after: Option<i64>,
+    /// `areas`, `coverage`, `gaps`: only this level.
+    #[param(value_type = Option<AreaLevel>)]
     level: Option<String>,
+    /// `sites`: only these kinds (comma-separated).
+    #[param(value_type = Option<Vec<SiteKind>>, style = Form, explode = false)]
     kind: Option<String>,
+    /// The kinds counted as places to go (comma-separated; cafés, 縁側 and 通いの場 when not given).
+    #[param(value_type = Option<Vec<SiteKind>>, style = Form, explode = false)]
     kinds: Option<String>,
+    /// The walk in minutes (15 when not given; at most the server's `max_minutes`, 60 by default).
+    #[param(minimum = 1, maximum = 60, example = 15)]
     minutes: Option<f64>,
+    /// The walker: `standard`, `elderly` (the default) or `wheelchair`.
+    #[param(example = "elderly")]
     profile: Option<String>,
 }
 
@@ -275,6 +305,9 @@ impl ItemsQuery {
 }
 
 /// `GET /ogc/collections/{collection}/items?bbox=&limit=&level=&kind=`.
+#[utoipa::path(get, path = "/ogc/collections/{collection}/items", tag = "ogc",
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage` or `gaps`", example = "sites"), ItemsQuery, FormatQuery),
+    responses((status = 200, description = "A page of features", content((FeatureCollection = "application/geo+json"), (String = "text/html")))))]
 pub async fn items(
     State(state): State<AppState>,
     asked: Asked,
@@ -433,6 +466,10 @@ async fn analysis_features(
 }
 
 /// `GET /ogc/collections/{collection}/items/{fid}`.
+#[utoipa::path(get, path = "/ogc/collections/{collection}/items/{fid}", tag = "ogc",
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage` or `gaps`", example = "sites"),
+        ("fid" = String, Path, description = "The feature's id"), ItemsQuery, FormatQuery),
+    responses((status = 200, description = "One feature", content((Feature = "application/geo+json"), (String = "text/html")))))]
 pub async fn item(
     State(state): State<AppState>,
     asked: Asked,

@@ -13,14 +13,23 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OverlayQuery {
+    /// The level of the areas (`district` when not given).
+    #[param(value_type = Option<AreaLevel>)]
     level: Option<String>,
+    /// `json` (the default) or `csv`.
+    #[param(example = "json")]
     format: Option<String>,
 }
 
 /// One level's overlays as JSON, or CSV with a BOM for Excel.
+#[utoipa::path(get, path = "/api/support-overlays", tag = "support maps", params(OverlayQuery),
+    responses((status = 200, description = "Each area's support-map aggregates (small counts shown as `<3`)",
+        content((Object = "application/json"), (String = "text/csv")))))]
 pub async fn overlays(
     State(state): State<AppState>,
     Query(q): Query<OverlayQuery>,

@@ -1,6 +1,7 @@
 //! `GET /api/population`.
 
 use super::extract::Query;
+use super::openapi::schema::FeatureCollection;
 use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_param};
 use crate::export::population_feature;
@@ -9,15 +10,25 @@ use axum::extract::{OriginalUri, State};
 use axum::response::Response;
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PopulationQuery {
+    /// `minLon,minLat,maxLon,maxLat` in WGS 84 degrees.
+    #[param(pattern = r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$", example = "139.60,35.50,139.80,35.60")]
     bbox: Option<String>,
+    /// At most this many features; the `next` link gives the rest.
+    #[param(minimum = 1)]
     limit: Option<usize>,
+    /// Only features after this id (what a `next` link asks).
     after: Option<i64>,
 }
 
 /// Population points within a bbox, one page of them, streamed.
+#[utoipa::path(get, path = "/api/population", tag = "data", params(PopulationQuery),
+    responses((status = 200, description = "A page of population points with totals, 65+ and 75+",
+        content_type = "application/geo+json", body = FeatureCollection)))]
 pub async fn list(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
@@ -43,6 +54,9 @@ pub(super) fn page_of(
 
 /// Population points that came from mesh statistics, drawn as their mesh cells (Polygon features
 /// with the same properties as the points), one page of them, streamed.
+#[utoipa::path(get, path = "/api/population/cells", tag = "data", params(PopulationQuery),
+    responses((status = 200, description = "A page of mesh cells (Polygons)", content_type = "application/geo+json",
+        body = FeatureCollection)))]
 pub async fn cells(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,

@@ -71,6 +71,7 @@ fn table() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::GET, "/styles/{file}", Everyone, get(super::styles::style)),
         r(Method::GET, "/tiles/{set}/{z}/{x}/{file}", Everyone, get(tiles::tile)),
         r(Method::GET, "/api/meta", Everyone, get(super::meta)),
+        r(Method::GET, "/api/openapi.json", Everyone, get(super::openapi::document)),
         r(Method::GET, "/ogc", Everyone, get(ogc::landing)),
         r(Method::GET, "/ogc/conformance", Everyone, get(ogc::conformance)),
         r(Method::GET, "/ogc/collections", Everyone, get(ogc::collections)),

@@ -14,6 +14,8 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 /// `GET /api/karte/{id}/sheet`: the area's notes and issues.
+#[utoipa::path(get, path = "/api/karte/{id}/sheet", tag = "staff", params(("id" = i64, Path, description = "The area's id")),
+    responses((status = 200, description = "The 地域情報シート: notes per field, issues with their targets", body = Object)))]
 pub async fn sheet(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -23,6 +25,9 @@ pub async fn sheet(
 }
 
 /// `POST /api/karte/{id}/notes` with `{field, kind, text}`.
+#[utoipa::path(post, path = "/api/karte/{id}/notes", tag = "staff", params(("id" = i64, Path, description = "The area's id")),
+    request_body(content = Object, description = "`{field, kind, text}`: the field (人々, 生活環境, 子育て, 高齢者, 健康), 住民の声 or 担当の気づき, at most 2,000 characters"),
+    responses((status = 201, description = "The note as stored", body = Object)))]
 pub async fn add_note(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -34,6 +39,9 @@ pub async fn add_note(
 }
 
 /// `DELETE /api/karte/{id}/notes/{note}`.
+#[utoipa::path(delete, path = "/api/karte/{id}/notes/{note}", tag = "staff",
+    params(("id" = i64, Path, description = "The area's id"), ("note" = i64, Path, description = "The note's id")),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete_note(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -43,6 +51,9 @@ pub async fn delete_note(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/karte/{id}/issues", tag = "staff", params(("id" = i64, Path, description = "The area's id")),
+    request_body(content = Object, description = "`{title, field, priority, indicator, targets: [{year, target, measured}]}`"),
+    responses((status = 201, description = "The issue as stored", body = Object)))]
 /// `POST /api/karte/{id}/issues` with `{title, field, priority, indicator, targets: [{year, target, measured}]}`.
 pub async fn add_issue(
     State(state): State<AppState>,
@@ -55,6 +66,10 @@ pub async fn add_issue(
 }
 
 /// `PUT /api/karte/{id}/issues/{issue}`: replaces the issue and its targets.
+#[utoipa::path(put, path = "/api/karte/{id}/issues/{issue}", tag = "staff",
+    params(("id" = i64, Path, description = "The area's id"), ("issue" = i64, Path, description = "The issue's id")),
+    request_body(content = Object, description = "`{title, field, priority, indicator, targets: [{year, target, measured}]}`"),
+    responses((status = 200, description = "The issue as stored", body = Object)))]
 pub async fn replace_issue(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -66,6 +81,9 @@ pub async fn replace_issue(
 }
 
 /// `DELETE /api/karte/{id}/issues/{issue}`.
+#[utoipa::path(delete, path = "/api/karte/{id}/issues/{issue}", tag = "staff",
+    params(("id" = i64, Path, description = "The area's id"), ("issue" = i64, Path, description = "The issue's id")),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete_issue(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,

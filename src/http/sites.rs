@@ -2,6 +2,7 @@
 
 use super::auth::SignedIn;
 use super::extract::{Body, Path, Query};
+use super::openapi::schema::{FeatureCollection, SiteFeature};
 use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_list, parse_param};
 use crate::export::site_feature;
@@ -14,16 +15,28 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SitesQuery {
+    /// Only sites of these kinds (comma-separated ids or Japanese labels).
+    #[param(value_type = Option<Vec<SiteKind>>, style = Form, explode = false)]
     kind: Option<String>,
+    /// `minLon,minLat,maxLon,maxLat` in WGS 84 degrees.
+    #[param(pattern = r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$", example = "139.60,35.50,139.80,35.60")]
     bbox: Option<String>,
+    /// At most this many features; the `next` link gives the rest.
+    #[param(minimum = 1)]
     limit: Option<usize>,
+    /// Only features after this id (what a `next` link asks).
     after: Option<i64>,
 }
 
 /// Sites of the given kinds (comma-separated) within a bbox, one page of them, streamed.
+#[utoipa::path(get, path = "/api/sites", tag = "data", params(SitesQuery),
+    responses((status = 200, description = "A page of sites (Points)", content_type = "application/geo+json",
+        body = FeatureCollection)))]
 pub async fn list(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
@@ -50,6 +63,8 @@ pub(super) fn page_of(
 }
 
 /// One site.
+#[utoipa::path(get, path = "/api/sites/{id}", tag = "data", params(("id" = i64, Path, description = "The site's id")),
+    responses((status = 200, description = "The site", body = SiteFeature)))]
 pub async fn one(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let index = state.app.store.read();
     let site = index.site(SiteId(id)).ok_or_else(|| AppError::not_found(format!("no site with id {id}")))?;
@@ -73,6 +88,11 @@ fn one_site(body: &[u8]) -> Result<SiteData, AppError> {
 }
 
 /// Creates a site: 201 with its Location.
+#[utoipa::path(post, path = "/api/sites", tag = "data",
+    request_body(content = SiteFeature, content_type = "application/geo+json",
+        description = "One GeoJSON Feature with a Point and a `kind` property"),
+    responses((status = 201, description = "The site as stored", body = SiteFeature,
+        headers(("location" = String, description = "The new site's address")))))]
 pub async fn create(
     SignedIn(who): SignedIn,
     State(state): State<AppState>,
@@ -85,6 +105,10 @@ pub async fn create(
 }
 
 /// Replaces a site.
+#[utoipa::path(put, path = "/api/sites/{id}", tag = "data", params(("id" = i64, Path, description = "The site's id")),
+    request_body(content = SiteFeature, content_type = "application/geo+json",
+        description = "One GeoJSON Feature with a Point and a `kind` property"),
+    responses((status = 200, description = "The site as stored", body = SiteFeature)))]
 pub async fn replace(
     SignedIn(who): SignedIn,
     State(state): State<AppState>,
@@ -97,6 +121,8 @@ pub async fn replace(
 }
 
 /// Deletes a site: 204.
+#[utoipa::path(delete, path = "/api/sites/{id}", tag = "data", params(("id" = i64, Path, description = "The site's id")),
+    responses((status = 204, description = "Deleted")))]
 pub async fn remove(
     SignedIn(who): SignedIn,
     State(state): State<AppState>,

@@ -22,6 +22,9 @@ const STYLE_FILE: &str = "sasaeai.json";
 const STYLE_SETS: [&str; 5] = ["base", "analysis", "network", "population", "support"];
 
 /// `GET /styles/{name}.json`.
+#[utoipa::path(get, path = "/styles/{file}", tag = "maps",
+    params(("file" = String, Path, description = "The style: `sasaeai.json`", example = "sasaeai.json"), QuestionQuery),
+    responses((status = 200, description = "A MapLibre style (version 8) showing what the map page shows", body = Object)))]
 pub async fn style(
     State(state): State<AppState>,
     Path(file): Path<String>,

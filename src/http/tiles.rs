@@ -70,10 +70,17 @@ impl MapAnalysisCache {
 
 /// The question asked of a set's analysis layers, with the care teams' defaults: the page's
 /// selectors as query parameters.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QuestionQuery {
+    /// The kinds counted as places to go (comma-separated; cafés, 縁側 and 通いの場 when not given).
+    #[param(value_type = Option<Vec<crate::model::SiteKind>>, style = Form, explode = false)]
     kinds: Option<String>,
+    /// The walk in minutes (15 when not given; at most the server's `max_minutes`, 60 by default).
+    #[param(minimum = 1, maximum = 60, example = 15)]
     minutes: Option<f64>,
+    /// The walker: `standard`, `elderly` (the default) or `wheelchair`.
+    #[param(example = "elderly")]
     profile: Option<String>,
 }
 
@@ -146,6 +153,14 @@ impl<S: Send + Sync> FromRequestParts<S> for TileRequestHeaders {
 }
 
 /// `GET /tiles/{set}/{z}/{x}/{y}.mvt`.
+#[utoipa::path(get, path = "/tiles/{set}/{z}/{x}/{file}", tag = "maps",
+    params(("set" = String, Path, description = "The layer set: `base`, `analysis`, `network`, `population`, `support` or `all`", example = "base"),
+        ("z" = u32, Path, description = "Zoom", maximum = 22), ("x" = u32, Path, description = "Column"),
+        ("file" = String, Path, description = "The row and `.mvt`", example = "0.mvt"), QuestionQuery),
+    responses(
+        (status = 200, description = "A Mapbox Vector Tile (gzip when accepted)", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>),
+        (status = 204, description = "Nothing in this tile"),
+        (status = 304, description = "Not modified since the ETag given")))]
 pub async fn tile(
     State(state): State<AppState>,
     Path((set, z, x, file)): Path<(String, u32, u32, String)>,
@@ -227,6 +242,9 @@ pub async fn tile(
 }
 
 /// `GET /tiles/{set}.json`: TileJSON 3.0 with the set's vector layers, bounds and attribution.
+#[utoipa::path(get, path = "/tiles/{file}", tag = "maps",
+    params(("file" = String, Path, description = "The layer set and `.json`", example = "base.json"), QuestionQuery),
+    responses((status = 200, description = "TileJSON 3.0.0", body = Object)))]
 pub async fn tilejson(
     State(state): State<AppState>,
     Path(file): Path<String>,

@@ -2,16 +2,18 @@
 // the binary, and for the server, which serves them. (Plain comments: the build script includes
 // this file, where an inner doc comment cannot stand.)
 
-/// The pages, served at `/` and `/support`.
-pub const PAGES: [(&str, &str); 2] = [("/", "index.html"), ("/support", "support.html")];
+/// The pages, served at `/`, `/support` and `/api/docs` (the API's document for people).
+pub const PAGES: [(&str, &str); 3] =
+    [("/", "index.html"), ("/support", "support.html"), ("/api/docs", "api-docs.html")];
 
 /// Our own files the pages load, under `/web/`.
-pub const PAGE_FILES: [&str; 5] = ["app.js", "util.js", "style.css", "support.js", "support.css"];
+pub const PAGE_FILES: [&str; 6] =
+    ["app.js", "util.js", "style.css", "support.js", "support.css", "api-docs.js"];
 
 /// The pinned packages' files the pages load, under `/vendor/{package}/`: (package, its folder in
 /// `web/`, files). MapLibre's module loads its worker and shared chunk by name; terra-draw's
 /// MapLibre adapter imports `terra-draw`, which the support page's import map points here.
-pub const VENDOR_FILES: [(&str, &str, &[&str]); 3] = [
+pub const VENDOR_FILES: [(&str, &str, &[&str]); 4] = [
     (
         "maplibre-gl",
         "node_modules/maplibre-gl/dist",
@@ -23,6 +25,7 @@ pub const VENDOR_FILES: [(&str, &str, &[&str]); 3] = [
         "node_modules/terra-draw-maplibre-gl-adapter/dist",
         &["terra-draw-maplibre-gl-adapter.modern.js"],
     ),
+    ("swagger-ui-dist", "node_modules/swagger-ui-dist", &["swagger-ui-bundle.js", "swagger-ui.css"]),
 ];
 
 /// Every file of the lists above: (URL path, path in `web/`).

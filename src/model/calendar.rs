@@ -29,3 +29,19 @@ pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
     let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
     (y, m, d)
 }
+
+/// The years figures, maps and sites' dates may be for: a year outside is a mistake (a typo, or a
+/// Japanese era's year given as the calendar year), refused before any work counts back from it.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// Reads an optional year within [`YEARS`]: for `#[serde(default, deserialize_with = …)]` on the
+/// year of a query or a body.
+pub fn optional_year<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    let year: Option<i32> = serde::Deserialize::deserialize(d)?;
+    match year {
+        Some(y) if !YEARS.contains(&y) => {
+            Err(serde::de::Error::custom(format!("year {y} is not within {}–{}", YEARS.start(), YEARS.end())))
+        }
+        _ => Ok(year),
+    }
+}

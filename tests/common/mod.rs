@@ -26,13 +26,18 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
 
 /// Whether an external program is on PATH. Missing fails the test under CI and skips it elsewhere.
 pub fn has_tool(program: &str, debian_package: &str) -> bool {
+    has_program(program, &format!("Debian's {debian_package}"))
+}
+
+/// [`has_tool`] for a program installed otherwise, `from` saying how (e.g. "schemathesis from PyPI").
+pub fn has_program(program: &str, from: &str) -> bool {
     let found = std::process::Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        assert!(std::env::var_os("CI").is_none(), "{program} is missing; install Debian's {debian_package}");
-        eprintln!("SKIPPED: {program} is not installed (Debian package {debian_package})");
+        assert!(std::env::var_os("CI").is_none(), "{program} is missing; install {from}");
+        eprintln!("SKIPPED: {program} is not installed ({from})");
     }
     found
 }
