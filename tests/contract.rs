@@ -40,6 +40,48 @@ fn schemathesis(server: &common::Server, who: &str, token: Option<&str>) {
     assert!(report.contains("passed"), "schemathesis as {who} tested nothing:\n{report}");
 }
 
+/// The document at `url` as the OpenAPI validator (from PyPI) judges it.
+fn valid_openapi(url: &str) {
+    let text = ureq::get(url).call().unwrap().body_mut().read_to_string().unwrap();
+    let file = tempfile::NamedTempFile::with_suffix(".json").unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    let out = Command::new("openapi-spec-validator").arg(file.path()).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{url} is not a valid OpenAPI document:\n{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn both_documents_are_valid_openapi_and_the_ogc_api_answers_within_its_3_0_definition() {
+    if !common::has_program("openapi-spec-validator", "openapi-spec-validator from PyPI")
+        || !common::has_program("schemathesis", "schemathesis from PyPI")
+    {
+        return;
+    }
+    let (_dir, store) = common::demo_store_file();
+    let server = common::Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    valid_openapi(&format!("{}/api/openapi.json", server.base));
+    valid_openapi(&format!("{}/ogc/api", server.base));
+    let out = Command::new("schemathesis")
+        .args([
+            "run",
+            &format!("{}/ogc/api", server.base),
+            "--checks",
+            CHECKS,
+            "--include-path-regex",
+            "^/ogc",
+        ])
+        .args(["--max-examples", "20", "--workers", "1", "--seed", "20261122", "--no-color"])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the OGC API answered outside its 3.0 definition:\n{report}");
+    assert!(report.contains("passed"), "schemathesis tested no OGC operation:\n{report}");
+}
+
 #[test]
 fn every_answer_to_generated_requests_is_within_the_contract_and_none_is_a_server_error() {
     if !common::has_program("schemathesis", "schemathesis from PyPI") {

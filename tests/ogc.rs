@@ -218,3 +218,87 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     let (kind, _) = page(format!("{base}/ogc/collections/sites/items?limit=5"), "application/geo+json");
     assert!(kind.starts_with("application/geo+json"), "{kind}");
 }
+
+/// `url`'s answer: status, `Content-Crs`, and the body as JSON.
+fn get_crs(url: &str) -> (u16, Option<String>, Value) {
+    let mut reply = ureq::get(url).config().http_status_as_error(false).build().call().unwrap();
+    let content_crs = reply.headers().get("content-crs").map(|v| v.to_str().unwrap().to_owned());
+    let body = serde_json::from_str(&reply.body_mut().read_to_string().unwrap()).unwrap();
+    (reply.status().as_u16(), content_crs, body)
+}
+
+/// Every position of `geometry` with its first two numbers swapped.
+fn swapped(coordinates: &Value) -> Value {
+    match coordinates.as_array() {
+        Some(items) if items.first().is_some_and(Value::is_number) => {
+            Value::Array([&items[1], &items[0]].into_iter().chain(&items[2..]).cloned().collect())
+        }
+        Some(items) => Value::Array(items.iter().map(swapped).collect()),
+        None => coordinates.clone(),
+    }
+}
+
+#[test]
+fn items_in_epsg_4326_or_jgd2011_are_latitude_first_and_bbox_crs_is_read_in_its_own_order() {
+    let (_dir, store) = common::demo_store_file();
+    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let base = &server.base;
+    let collections = get(base, "/ogc/collections");
+    let offered = collections["crs"].as_array().unwrap();
+    assert_eq!(offered.len(), 3, "{offered:?}");
+    for c in collections["collections"].as_array().unwrap() {
+        assert_eq!(&c["crs"], &collections["crs"]);
+        assert_eq!(c["storageCrs"], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+    }
+    let conformance = get(base, "/ogc/conformance");
+    assert!(
+        conformance["conformsTo"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("features-2"))
+    );
+
+    let crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+    for (collection, uri) in [
+        ("sites", "http://www.opengis.net/def/crs/EPSG/0/6668"),
+        ("areas", "http://www.opengis.net/def/crs/EPSG/0/4326"),
+        ("population", "http://www.opengis.net/def/crs/EPSG/0/6668"),
+    ] {
+        let items = format!("{base}/ogc/collections/{collection}/items?limit=40");
+        let (status, said, lon_lat) = get_crs(&items);
+        assert_eq!((status, said.as_deref()), (200, Some(format!("<{crs84}>").as_str())));
+        let (status, said, lat_lon) = get_crs(&format!("{items}&crs={uri}"));
+        assert_eq!((status, said), (200, Some(format!("<{uri}>"))));
+        let (a, b) = (lon_lat["features"].as_array().unwrap(), lat_lon["features"].as_array().unwrap());
+        assert_eq!(a.len(), b.len());
+        for (a, b) in a.iter().zip(b) {
+            assert_eq!(a["properties"], b["properties"]);
+            assert_eq!(swapped(&a["geometry"]["coordinates"]), b["geometry"]["coordinates"], "{collection}");
+        }
+        // One feature by id, in the same system.
+        let id = &a[0]["id"];
+        let (_, said, one) = get_crs(&format!("{base}/ogc/collections/{collection}/items/{id}?crs={uri}"));
+        assert_eq!(said, Some(format!("<{uri}>")));
+        assert_eq!(one["geometry"], b[0]["geometry"]);
+    }
+
+    // The same box, in CRS84 and latitude first: the same sites.
+    let ids = |body: &Value| -> Vec<i64> {
+        body["features"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect()
+    };
+    let sites = format!("{base}/ogc/collections/sites/items");
+    let (_, _, in_lon_lat) = get_crs(&format!("{sites}?bbox=139.99,34.60,140.06,34.65"));
+    let jgd = "http://www.opengis.net/def/crs/EPSG/0/6668";
+    let (_, _, in_lat_lon) = get_crs(&format!("{sites}?bbox=34.60,139.99,34.65,140.06&bbox-crs={jgd}"));
+    assert!(!ids(&in_lon_lat).is_empty());
+    assert_eq!(ids(&in_lon_lat), ids(&in_lat_lon));
+
+    // A system not offered is a 400 naming the parameter and what is offered.
+    for asked in ["crs=http://www.opengis.net/def/crs/EPSG/0/6677", "bbox-crs=EPSG:6668&bbox=1,2,3,4"] {
+        let (status, _, problem) = get_crs(&format!("{sites}?{asked}"));
+        assert_eq!(status, 400, "{asked}");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("crs") && detail.contains("EPSG/0/6668"), "{detail}");
+    }
+}

@@ -4,7 +4,7 @@ use super::extract::{Path, Query};
 use super::openapi::schema::{Feature, FeatureCollection};
 use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_param};
-use crate::export::area_feature;
+use crate::export::{OutputCrs, area_feature};
 use crate::model::{Area, AreaId, AreaLevel, BBox};
 use crate::store::Index;
 use axum::Json;
@@ -43,7 +43,7 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
-    page_of(state.app.store.read(), level, bbox.as_ref(), q.limit, q.after, &uri)
+    page_of(state.app.store.read(), level, bbox.as_ref(), q.limit, q.after, OutputCrs::Crs84, &uri)
 }
 
 /// One page of the areas of `level` within `bbox`, streamed: what `/api/areas` and the OGC
@@ -54,9 +54,10 @@ pub(super) fn page_of(
     bbox: Option<&BBox>,
     limit: Option<usize>,
     after: Option<i64>,
+    crs: OutputCrs,
     uri: &Uri,
 ) -> Result<Response, AppError> {
-    let page = Page::new(limit, after, PAGE_SIZES.areas)?;
+    let page = Page { crs, ..Page::new(limit, after, PAGE_SIZES.areas)? };
     let areas = index.areas_in(level, bbox);
     let render = move |a: &Arc<Area>| area_feature(a, index.parent_name(a));
     Ok(collection_page("areas", areas, |a| a.id.0, render, page, uri))

@@ -1,4 +1,4 @@
-//! OGC API – Features (Part 1: Core, GeoJSON) under `/ogc`, so that QGIS and GDAL (`OAPIF:`) read the
+//! OGC API – Features (Part 1: Core, GeoJSON, HTML, OpenAPI 3.0; Part 2: CRS by reference) under `/ogc`, so that QGIS and GDAL (`OAPIF:`) read the
 //! public layers directly: `areas` (every level, `level=` to choose), `sites` (`kind=`) and
 //! `population`, and the analyses `coverage` and `gaps` of an area level for the question in the
 //! query (`kinds`, `minutes`, `profile`), computed in the heavy queue. Items page with `limit` and a
@@ -7,7 +7,9 @@
 //! it: everyone; these are the public layers and figures only.
 //!
 //! Every document is JSON (items GeoJSON), or an HTML page for people (`f=html`, or a browser's
-//! `Accept`).
+//! `Accept`). Items come in CRS84 (GeoJSON's longitude, latitude), or latitude first in EPSG:4326 or
+//! JGD2011 (EPSG:6668) when `crs=` asks, with `bbox` read in `bbox-crs` (see [`OutputCrs`]). The
+//! API definition (`service-desc`) is the OpenAPI document in version 3.0, `/ogc/api`.
 //!
 //! Links are absolute, as OGC clients resolve them (GDAL would read `/ogc/…` as relative to the
 //! landing page): under `public_url` when configured, else under the request's `Host` — checked to
@@ -16,7 +18,7 @@
 use super::extract::{Path, Query};
 use super::openapi::schema::{Feature, FeatureCollection};
 use super::{AppError, AppState, base_url, esc, parse_list, parse_param};
-use crate::export::{area_feature, population_feature, site_feature};
+use crate::export::{OutputCrs, area_feature, population_feature, site_feature};
 use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::store::Index;
 use axum::Json;
@@ -29,13 +31,49 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 /// The conformance classes this API implements.
-const CONFORMANCE: [&str; 2] = [
+const CONFORMANCE: [&str; 5] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
 
-/// The CRS of every coordinate served: longitude, latitude on WGS 84.
-const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// The media type of an OpenAPI 3.0 document.
+pub const OAS30: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+/// The header naming the coordinate system of an answer's positions (Part 2).
+const CONTENT_CRS: header::HeaderName = header::HeaderName::from_static("content-crs");
+
+/// `Content-Crs` of an answer in `crs`: its URI in angle brackets.
+fn content_crs(crs: OutputCrs) -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_str(&format!("<{}>", crs.uri())).expect("a URI is a header value")
+}
+
+/// Every coordinate system items can be asked in, by URI.
+fn crs_uris() -> Vec<&'static str> {
+    OutputCrs::ALL.iter().map(|c| c.uri()).collect()
+}
+
+/// The coordinate system the parameter `name` (`crs` or `bbox-crs`) asks for: CRS84 when not given.
+fn asked_crs(name: &str, given: Option<&str>) -> Result<OutputCrs, AppError> {
+    let Some(uri) = given else { return Ok(OutputCrs::Crs84) };
+    OutputCrs::from_uri(uri).ok_or_else(|| {
+        AppError::parameter(name, format!("{uri:?} is not offered; offered: {}", crs_uris().join(", ")))
+    })
+}
+
+/// The `bbox` parameter given in `crs`, as a longitude/latitude box.
+fn bbox_in(text: Option<&str>, crs: OutputCrs) -> Result<Option<BBox>, AppError> {
+    let lon_lat = text.map(|t| {
+        let numbers: Vec<&str> = t.split(',').collect();
+        match numbers[..] {
+            [lat0, lon0, lat1, lon1] if crs.lat_lon() => format!("{lon0},{lat0},{lon1},{lat1}"),
+            _ => t.to_owned(),
+        }
+    });
+    parse_param("bbox", lon_lat.as_deref())
+}
 
 /// A collection: its id, title and description.
 struct Collection {
@@ -201,6 +239,8 @@ pub async fn landing(State(state): State<AppState>, asked: Asked) -> Response {
                 link("self", "application/json", format!("{base}/ogc"), "this document"),
                 link("conformance", "application/json", format!("{base}/ogc/conformance"), "conformance classes"),
                 link("data", "application/json", format!("{base}/ogc/collections"), "the collections"),
+                link("service-desc", OAS30, format!("{base}/ogc/api"), "the API definition (OpenAPI 3.0)"),
+                link("service-doc", "text/html", format!("{base}/api/docs"), "the API for people"),
             ],
         }),
         asked.html,
@@ -226,10 +266,11 @@ fn extent(index: &Index, id: &str) -> Option<[f64; 4]> {
 
 fn describe(index: &Index, c: &Collection, base: &str) -> Value {
     let items = format!("{base}/ogc/collections/{}/items", c.id);
-    let spatial = extent(index, c.id).map_or(Value::Null, |b| json!({ "bbox": [b], "crs": CRS84 }));
+    let crs84 = OutputCrs::Crs84.uri();
+    let spatial = extent(index, c.id).map_or(Value::Null, |b| json!({ "bbox": [b], "crs": crs84 }));
     json!({
         "id": c.id, "title": c.title, "description": c.description, "itemType": "feature",
-        "crs": [CRS84], "storageCrs": CRS84,
+        "crs": crs_uris(), "storageCrs": crs84,
         "extent": { "spatial": spatial },
         "links": [
             link("self", "application/json", format!("{base}/ogc/collections/{}", c.id), c.title),
@@ -249,6 +290,7 @@ pub async fn collections(State(state): State<AppState>, asked: Asked) -> Respons
         json!({
             "title": "Collections",
             "links": [link("self", "application/json", format!("{base}/ogc/collections"), "the collections")],
+            "crs": crs_uris(),
             "collections": all,
         }),
         asked.html,
@@ -294,6 +336,14 @@ pub struct ItemsQuery {
     /// The walker: `standard`, `elderly` (the default) or `wheelchair`.
     #[param(example = "elderly")]
     profile: Option<String>,
+    /// The coordinate system of the answer, by URI: CRS84 (the default, longitude first), EPSG:4326
+    /// or JGD2011 EPSG:6668 (both latitude first).
+    #[param(example = "http://www.opengis.net/def/crs/EPSG/0/6668")]
+    crs: Option<String>,
+    /// The coordinate system of `bbox`, by URI (CRS84 when not given).
+    #[serde(rename = "bbox-crs")]
+    #[param(rename = "bbox-crs", example = "http://www.opengis.net/def/crs/OGC/1.3/CRS84")]
+    bbox_crs: Option<String>,
 }
 
 impl ItemsQuery {
@@ -320,7 +370,8 @@ pub async fn items(
     let uri: Uri = format!("{}{path}", asked.base)
         .parse()
         .map_err(|_| AppError::bad_request("the request's address cannot be written as a link"))?;
-    let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
+    let crs = asked_crs("crs", q.crs.as_deref())?;
+    let bbox = bbox_in(q.bbox.as_deref(), asked_crs("bbox-crs", q.bbox_crs.as_deref())?)?;
     let index = state.app.store.read();
     let only = |name: &str, given: &Option<String>, of: &str| match given {
         Some(_) if c.id != of => Err(AppError::parameter(name, format!("filters {of}, not {}", c.id))),
@@ -347,18 +398,21 @@ pub async fn items(
             let mut features = analysis_features(&state, c, key, level).await?;
             features.retain(|(id, _)| inside.as_ref().is_none_or(|ids| ids.contains(id)));
             features.sort_by_key(|(id, _)| *id);
-            let page = super::pages::Page::new(q.limit, q.after, super::pages::PAGE_SIZES.areas)?;
+            let page = super::pages::Page {
+                crs,
+                ..super::pages::Page::new(q.limit, q.after, super::pages::PAGE_SIZES.areas)?
+            };
             super::pages::collection_page(c.id, features, |(id, _)| *id, |(_, f)| f.clone(), page, &uri)
         }
         "areas" => {
             let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
-            super::areas::page_of(index, level, bbox.as_ref(), q.limit, q.after, &uri)?
+            super::areas::page_of(index, level, bbox.as_ref(), q.limit, q.after, crs, &uri)?
         }
         "sites" => {
             let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
-            super::sites::page_of(&index, &kinds, bbox.as_ref(), q.limit, q.after, &uri)?
+            super::sites::page_of(&index, &kinds, bbox.as_ref(), q.limit, q.after, crs, &uri)?
         }
-        _ => super::population::page_of(&index, bbox.as_ref(), q.limit, q.after, &uri)?,
+        _ => super::population::page_of(&index, bbox.as_ref(), q.limit, q.after, crs, &uri)?,
     };
     if asked.html {
         // A page is at most a list page's size, so it is read whole to be written as a table.
@@ -368,7 +422,9 @@ pub async fn items(
         let page: Value = serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.into()))?;
         return Ok(answer_html(items_page(c, &page)));
     }
-    response.headers_mut().insert(header::VARY, axum::http::HeaderValue::from_static("host, accept"));
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, axum::http::HeaderValue::from_static("host, accept"));
+    headers.insert(CONTENT_CRS, content_crs(crs));
     Ok(response)
 }
 
@@ -506,6 +562,8 @@ pub async fn item(
     if asked.html {
         return Ok(answer_html(item_page(c, &feature)));
     }
-    Ok(([(header::CONTENT_TYPE, "application/geo+json"), (header::VARY, "host, accept")], Json(feature))
-        .into_response())
+    let crs = asked_crs("crs", q.crs.as_deref())?;
+    crs.orient(&mut feature);
+    let headers = [(header::CONTENT_TYPE, "application/geo+json"), (header::VARY, "host, accept")];
+    Ok((headers, [(CONTENT_CRS, content_crs(crs))], Json(feature)).into_response())
 }

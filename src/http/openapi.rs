@@ -17,6 +17,7 @@ use super::{population, sheets, sites, styles, tiles};
 use crate::model::{AreaLevel, SiteKind};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
 use std::sync::LazyLock;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -53,7 +54,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         groups::delete_feature, groups::publish, groups::editions, groups::new_edition, groups::audit,
         tiles::tilejson, tiles::tile, styles::style,
         ogc::landing, ogc::conformance, ogc::collections, ogc::one_collection, ogc::items, ogc::item,
-        document,
+        document, document_30,
     ),
     components(schemas(schema::Problem, schema::RecordProblem, SiteKind, AreaLevel)),
     modifiers(&Guards),
@@ -73,6 +74,12 @@ struct ApiDoc;
 /// The document, built once.
 static DOCUMENT: LazyLock<String> =
     LazyLock::new(|| ApiDoc::openapi().to_json().expect("the OpenAPI document serialises"));
+
+/// The same document in OpenAPI 3.0, which OGC API – Features names as its API definition.
+static DOCUMENT_30: LazyLock<String> = LazyLock::new(|| {
+    let document = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    to_openapi_30(document).to_string()
+});
 
 /// The OpenAPI document of every API route.
 pub fn openapi() -> Document {
@@ -104,10 +111,18 @@ impl Modify for Guards {
                 _ => None,
             };
             if let Some(operation) = operation {
+                operation.operation_id = Some(operation_id(route.method.as_str(), &route.path));
                 guard(operation, route.audience);
             }
         }
     }
+}
+
+/// A name for the operation, unique as OpenAPI requires (handlers of different routes share names
+/// such as `list`): its method and path, `get_api_sites_id_catchment`.
+fn operation_id(method: &str, path: &str) -> String {
+    let words = path.split(['/', '.', '-']).map(|w| w.trim_matches(['{', '}'])).filter(|w| !w.is_empty());
+    std::iter::once(method.to_ascii_lowercase()).chain(words.map(str::to_owned)).collect::<Vec<_>>().join("_")
 }
 
 /// The sign-in requirement and answers of `audience`, and the default problem answer.
@@ -185,6 +200,73 @@ fn names<'a>(names: impl Iterator<Item = &'a str>) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).into()
 }
 
+/// `GET /ogc/api`: this document in OpenAPI 3.0, the OGC API's `service-desc`.
+#[utoipa::path(get, path = "/ogc/api", tag = "ogc",
+    responses((status = 200, description = "The OpenAPI 3.0 document", content_type = "application/vnd.oai.openapi+json;version=3.0")))]
+pub async fn document_30() -> Response {
+    ([(header::CONTENT_TYPE, super::ogc::OAS30)], DOCUMENT_30.as_str()).into_response()
+}
+
+/// The 3.1 `document` written in OpenAPI 3.0: a type that may be null is its type and `nullable`,
+/// a reference with a description is wrapped in `allOf`, and `propertyNames` (3.1's only) is
+/// dropped — the constructs the generator writes that 3.0 lacks.
+fn to_openapi_30(mut document: Value) -> Value {
+    document["openapi"] = json!("3.0.3");
+    if let Some(components) = document.get_mut("components") {
+        schemas_to_30(components);
+    }
+    if let Some(paths) = document.get_mut("paths") {
+        schemas_to_30(paths);
+    }
+    document
+}
+
+/// Rewrites every schema within `value` (see [`to_openapi_30`]).
+fn schemas_to_30(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            object.remove("propertyNames");
+            nullable_type(object);
+            nullable_one_of(object);
+            if object.contains_key("$ref") && object.len() > 1 {
+                let reference = object.remove("$ref").expect("checked");
+                object.insert("allOf".into(), json!([{ "$ref": reference }]));
+            }
+            object.values_mut().for_each(schemas_to_30);
+        }
+        Value::Array(items) => items.iter_mut().for_each(schemas_to_30),
+        _ => {}
+    }
+}
+
+/// `"type": ["string", "null"]` → `"type": "string", "nullable": true`.
+fn nullable_type(object: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Array(types)) = object.get("type") else { return };
+    let others: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+    let nullable = others.len() < types.len();
+    match <[Value; 1]>::try_from(others) {
+        Ok([one]) => object.insert("type".into(), one),
+        Err(_) => object.remove("type"),
+    };
+    if nullable {
+        object.insert("nullable".into(), json!(true));
+    }
+}
+
+/// `"oneOf": [{"type": "null"}, S]` → `"allOf": [S], "nullable": true`.
+fn nullable_one_of(object: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Array(choices)) = object.get("oneOf") else { return };
+    let null = json!({ "type": "null" });
+    if let [a, b] = &choices[..]
+        && (*a == null || *b == null)
+    {
+        let other = if *a == null { b.clone() } else { a.clone() };
+        object.remove("oneOf");
+        object.insert("allOf".into(), json!([other]));
+        object.insert("nullable".into(), json!(true));
+    }
+}
+
 /// `GET /api/openapi.json`: this document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
@@ -221,6 +303,21 @@ mod tests {
             .map(|r| (r.method.as_str().to_owned(), r.path))
             .collect();
         assert_eq!(documented, routed);
+    }
+
+    #[test]
+    fn the_3_0_document_has_no_construct_of_3_1_left() {
+        let document = to_openapi_30(serde_json::to_value(openapi()).unwrap());
+        assert_eq!(document["openapi"], "3.0.3");
+        let text = document.to_string();
+        for construct in [r#""type":["#, r#"{"type":"null"}"#, "propertyNames"] {
+            assert!(!text.contains(construct), "{construct} is left");
+        }
+        let row = &document["components"]["schemas"]["CoverageRow"]["properties"];
+        assert_eq!(row["covered65"]["type"], "integer");
+        assert_eq!(row["covered65"]["nullable"], true);
+        let city = &document["components"]["schemas"]["CoverageTable"]["properties"]["city"];
+        assert_eq!(city["allOf"][0]["$ref"], "#/components/schemas/CoverageRow");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! same way, unpaged.
 
 use super::AppError;
-use crate::export::collection_head;
+use crate::export::{OutputCrs, collection_head};
 use crate::model::Properties;
 use axum::body::{Body, Bytes};
 use axum::http::{Uri, header};
@@ -34,6 +34,8 @@ pub struct Page {
     pub limit: usize,
     /// Only features with a larger id.
     pub after: Option<i64>,
+    /// The coordinate system the features are written in.
+    pub crs: OutputCrs,
 }
 
 impl Page {
@@ -45,13 +47,14 @@ impl Page {
                 "limit",
                 format!("{n} is more than {max}, the most one page holds; follow the next link for more"),
             )),
-            n => Ok(Page { limit: n.unwrap_or(max), after }),
+            n => Ok(Page { limit: n.unwrap_or(max), after, crs: OutputCrs::default() }),
         }
     }
 }
 
 /// Streams a GeoJSON FeatureCollection of `items` (sorted by `id`): the page after `page.after`,
-/// with `numberReturned` and a `next` link (the same request, `after` the last id) while more remain.
+/// with `numberReturned` and a `next` link (the same request, `after` the last id) while more remain,
+/// positions in `page.crs`.
 pub fn collection_page<T: Send + 'static>(
     name: &str,
     items: Vec<T>,
@@ -71,7 +74,12 @@ pub fn collection_page<T: Send + 'static>(
             .push(json!({ "rel": "next", "type": "application/geo+json", "href": next_href(uri, id(last)) }));
     }
     members.insert("links".into(), Value::Array(links));
-    let write = move |item: &T, out: &mut Vec<u8>| write_json(out, &render(item));
+    let crs = page.crs;
+    let write = move |item: &T, out: &mut Vec<u8>| {
+        let mut feature = render(item);
+        crs.orient(&mut feature);
+        write_json(out, &feature)
+    };
     let body = stream_features(collection_head(name, &members), items, write, crate::export::COLLECTION_TAIL);
     ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response()
 }

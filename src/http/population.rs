@@ -4,7 +4,7 @@ use super::extract::Query;
 use super::openapi::schema::FeatureCollection;
 use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_param};
-use crate::export::population_feature;
+use crate::export::{OutputCrs, population_feature};
 use crate::model::{BBox, PopulationUnit};
 use axum::extract::{OriginalUri, State};
 use axum::response::Response;
@@ -35,7 +35,7 @@ pub async fn list(
     Query(q): Query<PopulationQuery>,
 ) -> Result<Response, AppError> {
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
-    page_of(&state.app.store.read(), bbox.as_ref(), q.limit, q.after, &uri)
+    page_of(&state.app.store.read(), bbox.as_ref(), q.limit, q.after, OutputCrs::Crs84, &uri)
 }
 
 /// One page of the population points within `bbox`, streamed: what `/api/population` and the OGC
@@ -45,9 +45,10 @@ pub(super) fn page_of(
     bbox: Option<&BBox>,
     limit: Option<usize>,
     after: Option<i64>,
+    crs: OutputCrs,
     uri: &axum::http::Uri,
 ) -> Result<Response, AppError> {
-    let page = Page::new(limit, after, PAGE_SIZES.population)?;
+    let page = Page { crs, ..Page::new(limit, after, PAGE_SIZES.population)? };
     let units = index.population_in(bbox);
     Ok(collection_page("population", units, |u| u.id.0, |u| population_feature(u), page, uri))
 }

@@ -73,6 +73,7 @@ fn table() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::GET, "/api/meta", Everyone, get(super::meta)),
         r(Method::GET, "/api/openapi.json", Everyone, get(super::openapi::document)),
         r(Method::GET, "/ogc", Everyone, get(ogc::landing)),
+        r(Method::GET, "/ogc/api", Everyone, get(super::openapi::document_30)),
         r(Method::GET, "/ogc/conformance", Everyone, get(ogc::conformance)),
         r(Method::GET, "/ogc/collections", Everyone, get(ogc::collections)),
         r(Method::GET, "/ogc/collections/{collection}", Everyone, get(ogc::one_collection)),

@@ -5,7 +5,7 @@ use super::extract::{Body, Path, Query};
 use super::openapi::schema::{FeatureCollection, SiteFeature};
 use super::pages::{PAGE_SIZES, Page, collection_page};
 use super::{AppError, AppState, parse_list, parse_param};
-use crate::export::site_feature;
+use crate::export::{OutputCrs, site_feature};
 use crate::import::{self, SiteOptions};
 use crate::model::{BBox, SiteData, SiteId, SiteKind};
 use crate::store::Index;
@@ -44,7 +44,7 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let kinds: Vec<SiteKind> = parse_list("kind", q.kind.as_deref())?;
     let bbox: Option<BBox> = parse_param("bbox", q.bbox.as_deref())?;
-    page_of(&state.app.store.read(), &kinds, bbox.as_ref(), q.limit, q.after, &uri)
+    page_of(&state.app.store.read(), &kinds, bbox.as_ref(), q.limit, q.after, OutputCrs::Crs84, &uri)
 }
 
 /// One page of the sites of `kinds` within `bbox`, streamed: what `/api/sites` and the OGC
@@ -55,9 +55,10 @@ pub(super) fn page_of(
     bbox: Option<&BBox>,
     limit: Option<usize>,
     after: Option<i64>,
+    crs: OutputCrs,
     uri: &Uri,
 ) -> Result<Response, AppError> {
-    let page = Page::new(limit, after, PAGE_SIZES.sites)?;
+    let page = Page { crs, ..Page::new(limit, after, PAGE_SIZES.sites)? };
     let sites = index.sites_in(kinds, bbox);
     Ok(collection_page("sites", sites, |s| s.id.0, |s| site_feature(s), page, uri))
 }

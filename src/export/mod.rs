@@ -3,6 +3,10 @@
 //! responses and the downloadable exports are written by these same functions, so a planner's QGIS
 //! sees exactly what the map shows.
 
+mod crs;
+
+pub use crs::OutputCrs;
+
 use crate::model::{Area, PopulationUnit, Properties, Site};
 use geo::winding_order::{Winding, WindingOrder};
 use geo::{Coord, LineString, MultiPolygon, Point};
