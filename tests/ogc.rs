@@ -302,3 +302,72 @@ fn items_in_epsg_4326_or_jgd2011_are_latitude_first_and_bbox_crs_is_read_in_its_
         assert!(detail.contains("crs") && detail.contains("EPSG/0/6668"), "{detail}");
     }
 }
+
+/// Layer `layer` of the file `path` as GDAL reads it, as GeoJSON.
+fn gdal_layer(path: &std::path::Path, layer: &str) -> Value {
+    let out =
+        Command::new("ogr2ogr").args(["-f", "GeoJSON", "/vsistdout/"]).arg(path).arg(layer).output().unwrap();
+    assert!(out.status.success(), "{layer}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_analysis_geopackage_holds_what_the_api_answers_for_its_question() {
+    if !common::has_tool("ogr2ogr", "gdal-bin") {
+        return;
+    }
+    let (dir, store) = common::demo_store_file();
+    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let base = &server.base;
+    let question = "kinds=clinic,cafe&minutes=20&profile=standard&level=district";
+    let mut reply = ureq::get(format!("{base}/api/export/analysis.gpkg?{question}")).call().unwrap();
+    assert_eq!(reply.headers()["content-type"], "application/geopackage+sqlite3");
+    let file = dir.path().join("analysis.gpkg");
+    std::fs::write(&file, reply.body_mut().read_to_vec().unwrap()).unwrap();
+
+    let table = get(base, &format!("/api/coverage?{question}"));
+    let coverage = gdal_layer(&file, "coverage");
+    let by_area = |features: &Value, key: &str| -> BTreeMap<i64, Value> {
+        features["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["properties"]["area_id"].as_i64().unwrap(), f["properties"][key].clone()))
+            .collect()
+    };
+    let expected: BTreeMap<i64, Value> = table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["area_id"].as_i64().unwrap(), r["covered65_pct"].clone()))
+        .collect();
+    assert_eq!(by_area(&coverage, "covered65_pct"), expected);
+
+    let gaps = get(base, &format!("/api/gaps?{question}"));
+    assert_eq!(by_area(&gdal_layer(&file, "gaps"), "uncovered65"), by_area(&gaps, "uncovered65"));
+
+    let catchments = get(base, "/api/catchments?kind=clinic,cafe&minutes=20&profile=standard");
+    let site_ids = |features: &Value| -> Vec<i64> {
+        features["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["site_id"].as_i64().unwrap())
+            .collect()
+    };
+    let in_file = gdal_layer(&file, "catchments");
+    assert!(!site_ids(&catchments).is_empty());
+    assert_eq!(site_ids(&in_file), site_ids(&catchments));
+    for (a, b) in
+        in_file["features"].as_array().unwrap().iter().zip(catchments["features"].as_array().unwrap())
+    {
+        assert_eq!(a["properties"]["area_m2"], b["properties"]["area_m2"]);
+        assert_eq!(a["properties"]["minutes"], 20.0);
+    }
+
+    let about = Command::new("ogrinfo").args(["-ro", "-q"]).arg(&file).arg("about").output().unwrap();
+    let about = String::from_utf8_lossy(&about.stdout);
+    for said in ["clinic,cafe", "standard", "district", "架空"] {
+        assert!(about.contains(said), "{said} in {about}");
+    }
+}

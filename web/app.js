@@ -168,6 +168,7 @@ function renderExports() {
     [`/api/catchments?kind=${[...state.questionKinds].sort().join(',')}&minutes=${state.minutes}&profile=${state.profile}&dissolve=true`, '徒歩圏（GeoJSON）'],
     [`/api/coverage?level=district&${questionQuery()}&format=csv`, 'カバー率（CSV）'],
     [`/api/karte?level=district&${questionQuery()}&format=csv`, '地区カルテ一覧（CSV）'],
+    [`/api/export/analysis.gpkg?level=district&${questionQuery()}`, '分析一式（GeoPackage・QGIS 用）'],
   ];
   document.getElementById('exports').innerHTML = links.map(([href, label]) => `<a href="${href}" download>${label}</a>`).join('');
 }

@@ -4,6 +4,7 @@
 //! sees exactly what the map shows.
 
 mod crs;
+pub mod gpkg;
 
 pub use crs::OutputCrs;
 

@@ -7,6 +7,7 @@ use super::openapi::schema::{CoverageTable, FeatureCollection};
 use super::{AppError, AppState, parse_list, parse_param};
 use crate::analysis::{self, AnalysisError, AreaRow, Coverage, CoverageKey, PLACES_TO_GO};
 use crate::app::Principal;
+use crate::export::gpkg::Layer;
 use crate::export::{feature_collection, multipolygon_geometry};
 use crate::model::{AreaId, AreaLevel, SiteKind};
 use crate::network::NetworkSettings;
@@ -263,6 +264,101 @@ pub async fn gaps(
             Ok(Json(feature_collection(features.into_iter().map(|(_, f)| f).collect())))
         })
         .await
+}
+
+/// `GET /api/export/analysis.gpkg?kinds=…&minutes=…&profile=…&level=…`: the analysis of one
+/// question as a GeoPackage to take offline — each area's coverage figures, each area's part beyond
+/// the walk (gaps) and every catchment of the kinds asked, and a table `about` naming the question,
+/// the population year and the data's attribution. Who may see it: everyone (public figures only).
+#[utoipa::path(get, path = "/api/export/analysis.gpkg", tag = "analysis", params(AnalysisQuery),
+    responses((status = 200, description = "A GeoPackage with the layers coverage, gaps and catchments",
+        content_type = "application/geopackage+sqlite3", body = Vec<u8>)))]
+pub async fn geopackage(
+    State(state): State<AppState>,
+    Query(q): Query<AnalysisQuery>,
+) -> Result<Response, AppError> {
+    let question = q.question(&state.app.settings)?;
+    let heavy = state.heavy.clone();
+    heavy
+        .run("the analysis file", move |deadline| {
+            let (key, level) = (&question.key, question.level);
+            let areas: Vec<Value> =
+                coverage_features(&state, key, level)?.into_iter().map(|(_, f)| f).collect();
+            let gaps: Vec<Value> =
+                gap_features(&state, key, level, deadline)?.into_iter().map(|(_, f)| f).collect();
+            let catchments = catchment_features(&state, key, deadline)?;
+            let layers = [
+                Layer {
+                    table: "coverage",
+                    geometry_type: "MULTIPOLYGON",
+                    description: "Each area's older residents within the walk",
+                    features: &areas,
+                },
+                Layer {
+                    table: "gaps",
+                    geometry_type: "MULTIPOLYGON",
+                    description: "Each area's part beyond the walk, most older residents left out first",
+                    features: &gaps,
+                },
+                Layer {
+                    table: "catchments",
+                    geometry_type: "MULTIPOLYGON",
+                    description: "Where a walk from each place reaches",
+                    features: &catchments,
+                },
+            ];
+            let figures = coverage(&state, key)?;
+            let about = about(&state, &question, &figures);
+            let bytes =
+                crate::export::gpkg::geopackage(&layers, &about).map_err(|e| AppError::Internal(e.into()))?;
+            let name = format!("sasaeai-analysis-{level}-{}min.gpkg", key.minutes());
+            let disposition = format!("attachment; filename=\"{name}\"");
+            let headers = [
+                (header::CONTENT_TYPE, "application/geopackage+sqlite3".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ];
+            Ok((headers, bytes).into_response())
+        })
+        .await
+}
+
+/// Every catchment of the open sites of the question's kinds, each with the walk it is for.
+fn catchment_features(
+    state: &AppState,
+    key: &CoverageKey,
+    deadline: &crate::deadline::Deadline,
+) -> Result<Vec<Value>, AppError> {
+    let sites = state.app.store.read().sites_open_in(&key.kinds, None, None);
+    let (graph, version) = super::network::network(state)?;
+    let walk = (key.minutes(), key.profile.as_str());
+    let (catchments, _) = super::network::each_catchment(state, (&graph, version), &sites, walk, deadline)?;
+    Ok(catchments
+        .into_iter()
+        .map(|(c, mut properties)| {
+            properties.insert("minutes".into(), json!(key.minutes()));
+            properties.insert("profile".into(), json!(key.profile));
+            crate::export::catchment_feature(&c, properties)
+        })
+        .collect())
+}
+
+/// What an analysis file answers: the question, the population year, the sites left out, and the
+/// data set with its attribution.
+fn about(state: &AppState, question: &Question, c: &Coverage) -> Vec<(&'static str, String)> {
+    let dataset = state.app.store.dataset();
+    let skipped =
+        c.skipped_sites.iter().map(|s| format!("{} {}: {}", s.site_id, s.name, s.reason)).collect::<Vec<_>>();
+    vec![
+        ("kinds", question.key.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",")),
+        ("minutes", question.key.minutes().to_string()),
+        ("profile", question.key.profile.clone()),
+        ("level", question.level.to_string()),
+        ("population_year", c.year.map(|y| y.to_string()).unwrap_or_default()),
+        ("sites_left_out", skipped.join("\n")),
+        ("title", dataset.title.clone().unwrap_or_default()),
+        ("fictional", dataset.fictional.to_string()),
+        ("attribution", dataset.attribution.join("\n")),
+    ]
 }
 
 /// Each area's uncovered part as a GeoJSON feature with its area id, ranked by older residents

@@ -66,7 +66,7 @@ impl BudgetQuery {
     }
 }
 
-fn network(state: &AppState) -> Result<(Arc<Graph>, u64), AppError> {
+pub(super) fn network(state: &AppState) -> Result<(Arc<Graph>, u64), AppError> {
     let index = state.app.store.read();
     let graph = index.network().cloned().ok_or(NetworkError::NoNetwork)?;
     Ok((graph, index.versions().network))
@@ -99,9 +99,8 @@ fn site_catchment(
     graph: &Graph,
     version: u64,
     site: &Site,
-    q: &BudgetQuery,
+    (minutes, profile): (f64, &str),
 ) -> Result<Arc<Catchment>, NetworkError> {
-    let (minutes, profile) = (q.minutes(), q.profile());
     state.catchments.get_or_compute(site.id, site.data.location, minutes, profile, version, || {
         catchment(graph, &state.app.settings, profile, &[site.data.location.0], minutes)
     })
@@ -135,7 +134,8 @@ pub async fn site(
         .ok_or_else(|| AppError::not_found(format!("no site with id {id}")))?;
     let (graph, version) = network(&state)?;
     blocking(move || {
-        let c = site_catchment(&state, &graph, version, &site, &q).map_err(|e| site_error(&site, e))?;
+        let walk = (q.minutes(), q.profile());
+        let c = site_catchment(&state, &graph, version, &site, walk).map_err(|e| site_error(&site, e))?;
         Ok(json_bytes(&CatchmentFeature::new(&c, site_props(&site))))
     })
     .await
@@ -173,27 +173,11 @@ pub async fn of_kind(
                     let reaching = points.len() - skipped.len();
                     features.push((Arc::new(c), crate::props!({ "kinds": kinds, "sites": reaching })));
                 }
+                Ok((features, skipped))
             } else {
-                // One search per site, on every core; the answer keeps the sites' order.
-                use rayon::prelude::*;
-                let each: Vec<Result<_, AppError>> = sites
-                    .par_iter()
-                    .map(|s| {
-                        deadline.check().map_err(AnalysisError::from)?;
-                        Ok(site_catchment(&state, &graph, version, s, &q))
-                    })
-                    .collect();
-                for (s, answer) in sites.iter().zip(each) {
-                    match answer? {
-                        Ok(c) => features.push((c, site_props(s))),
-                        Err(e @ NetworkError::TooFar { .. }) => {
-                            skipped.push(SkippedSite::new(s, e.to_string()))
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+                let walk = (q.minutes(), q.profile());
+                each_catchment(&state, (&graph, version), &sites, walk, deadline)
             }
-            Ok((features, skipped))
         })
         .await?;
     // Rendered feature by feature as the client reads: a city's catchments at an hour's walk are
@@ -206,6 +190,38 @@ pub async fn of_kind(
         COLLECTION_TAIL,
     );
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+}
+
+/// Catchments of sites, each with its site's properties, and the sites left out.
+pub(super) type SiteCatchments = (Vec<(Arc<Catchment>, crate::model::Properties)>, Vec<SkippedSite>);
+
+/// The catchment of each of `sites` on `graph` (at its `version`) for a walk of (minutes, profile),
+/// searched on every core, in the sites' order, each with the site's properties; sites that cannot
+/// reach the walking network are left out and listed with the reason.
+pub(super) fn each_catchment(
+    state: &AppState,
+    (graph, version): (&Graph, u64),
+    sites: &[Arc<Site>],
+    walk: (f64, &str),
+    deadline: &crate::deadline::Deadline,
+) -> Result<SiteCatchments, AppError> {
+    use rayon::prelude::*;
+    let each: Vec<Result<_, AppError>> = sites
+        .par_iter()
+        .map(|s| {
+            deadline.check().map_err(AnalysisError::from)?;
+            Ok(site_catchment(state, graph, version, s, walk))
+        })
+        .collect();
+    let (mut features, mut skipped) = (Vec::new(), Vec::new());
+    for (s, answer) in sites.iter().zip(each) {
+        match answer? {
+            Ok(c) => features.push((c, site_props(s))),
+            Err(e @ NetworkError::TooFar { .. }) => skipped.push(SkippedSite::new(s, e.to_string())),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((features, skipped))
 }
 
 /// `GET /api/reach?lon=&lat=&minutes=15&profile=elderly`: the sites reachable from a point, nearest

@@ -46,7 +46,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         indicators::table,
         sheets::sheet, sheets::add_note, sheets::delete_note, sheets::add_issue, sheets::replace_issue,
         sheets::delete_issue,
-        export::download, imports::upload, overlays::overlays,
+        export::download, analysis::geopackage, imports::upload, overlays::overlays,
         auth::login, auth::logout, auth::me, auth::tokens, auth::create_token, auth::revoke_token,
         auth::users, auth::account_audit,
         groups::mine, groups::create, groups::members, groups::add_member, groups::remove_member,

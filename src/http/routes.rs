@@ -105,6 +105,7 @@ fn table() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
         r(Method::DELETE, "/api/karte/{id}/issues/{issue}", AreaStaff, delete(sheets::delete_issue)),
         r(Method::GET, "/api/suggest", Everyone, get(analysis::suggest)),
         r(Method::POST, "/api/suggest", Everyone, post(analysis::suggest)),
+        r(Method::GET, "/api/export/analysis.gpkg", Everyone, get(analysis::geopackage)),
         r(Method::GET, "/api/export/{file}", Everyone, get(export::download)),
         r(Method::POST, "/api/import/{layer}", Importers, post(imports::upload).layer(import_limit)),
         r(Method::GET, "/api/support-overlays", Everyone, get(overlays::overlays)),

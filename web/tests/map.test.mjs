@@ -85,6 +85,7 @@ try {
   }, null, { timeout: 30_000 });
   assert.match(await page.textContent('#legend'), /医療機関.*30分/, 'the legend says which question it shows');
   assert.match(await page.getAttribute('#exports a[href*="/api/coverage"]', 'href'), /kinds=clinic&minutes=30/);
+  assert.match(await page.getAttribute('#exports a[href*="analysis.gpkg"]', 'href'), /kinds=clinic&minutes=30/);
   await page.waitForFunction(() => map.isSourceLoaded('base') && map.areTilesLoaded(), null, { timeout: 30_000 });
   const figures = await page.evaluate(async () => {
     const drawn = Object.fromEntries(map.querySourceFeatures('base', { sourceLayer: 'areas_district' }).map((f) => [f.properties.id, f.properties.covered65_pct ?? null]));

@@ -73,6 +73,18 @@ CREATE TABLE sasaeai_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 /// Creates an empty GeoPackage with our layers in `conn`, in one transaction.
 pub fn create_schema(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = create_core(conn)?;
+    tx.execute_batch(FEATURE_TABLES)?;
+    for (table, geometry_type, description) in LAYERS {
+        register_layer(&tx, table, geometry_type, description)?;
+    }
+    tx.execute("INSERT INTO sasaeai_meta VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+    tx.commit()
+}
+
+/// Marks `conn` as a GeoPackage 1.3 and starts the transaction that creates its own tables (the
+/// spatial reference systems, contents and geometry columns), for the caller to add its layers to.
+pub fn create_core(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     conn.pragma_update(None, "user_version", USER_VERSION)?;
     let tx = conn.transaction()?;
@@ -100,20 +112,27 @@ pub fn create_schema(conn: &mut Connection) -> rusqlite::Result<()> {
             ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?1, 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
         [WGS84_WKT],
     )?;
-    tx.execute_batch(FEATURE_TABLES)?;
-    for (table, geometry_type, description) in LAYERS {
-        tx.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
-             VALUES (?1, 'features', ?1, ?2, ?3)",
-            rusqlite::params![table, description, SRS_WGS84],
-        )?;
-        tx.execute(
-            "INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, ?3, 0, 0)",
-            rusqlite::params![table, geometry_type, SRS_WGS84],
-        )?;
-    }
-    tx.execute("INSERT INTO sasaeai_meta VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
-    tx.commit()
+    Ok(tx)
+}
+
+/// Lists the feature table `table` (created by the caller, its geometry in column `geom`, in
+/// EPSG:4326) in the GeoPackage's contents.
+pub fn register_layer(
+    conn: &Connection,
+    table: &str,
+    geometry_type: &str,
+    description: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+         VALUES (?1, 'features', ?1, ?2, ?3)",
+        rusqlite::params![table, description, SRS_WGS84],
+    )?;
+    conn.execute(
+        "INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, ?3, 0, 0)",
+        rusqlite::params![table, geometry_type, SRS_WGS84],
+    )?;
+    Ok(())
 }
 
 /// Sets the extent of `table` to exactly `rect` (after a layer is replaced whole).

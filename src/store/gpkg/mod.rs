@@ -5,7 +5,10 @@
 mod layout;
 mod rows;
 
-pub use layout::{LAYERS, SCHEMA_VERSION, SRS_WGS84, decode_geometry, encode_geometry};
+pub use layout::{
+    LAYERS, SCHEMA_VERSION, SRS_WGS84, create_core, decode_geometry, encode_geometry, register_layer,
+    set_extent,
+};
 
 use super::backend::{AreaRow, Backend, Extent, Layer, Tx, dataset_from};
 use super::{BUSY_TIMEOUT, DatasetInfo, StoreError};
