@@ -42,9 +42,46 @@ pub struct Config {
     /// (`id,name,field,unit,numerator,denominator,scale,visibility,source`): its lines are added to
     /// the catalogue, a line overriding the indicator of the same id. Read when the server starts.
     pub indicator_catalogue: Option<PathBuf>,
+    /// A background map under the map's own layers, where the office allows the server's users to
+    /// reach a tile server (`[background]`); without it the map draws the streets of the walking
+    /// network and the area outlines only, and asks nothing of any other server.
+    pub background: Option<Background>,
     /// The catalogue `indicator_catalogue` names, read once by [`Config::load`].
     #[serde(skip)]
     pub catalogue: Option<std::sync::Arc<crate::model::indicators::Catalogue>>,
+}
+
+/// A raster background map: 地理院タイル, or the ward's own tile server.
+///
+/// ```toml
+/// [background]
+/// tiles = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
+/// attribution = "地理院タイル（淡色地図）"
+/// maxzoom = 18
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Background {
+    /// The tile URL template, with `{z}`, `{x}` and `{y}`.
+    pub tiles: String,
+    /// Who the map is from, shown on the map whenever it is drawn (required).
+    pub attribution: String,
+    /// The tiles' size in pixels: 256 (the default) or 512.
+    #[serde(default = "Background::default_tile_size")]
+    pub tile_size: u16,
+    /// The deepest zoom the server has tiles for (18 by default); the map enlarges them beyond it.
+    #[serde(default = "Background::default_maxzoom")]
+    pub maxzoom: u8,
+}
+
+impl Background {
+    fn default_tile_size() -> u16 {
+        256
+    }
+
+    fn default_maxzoom() -> u8 {
+        18
+    }
 }
 
 /// What the server allows one request and all requests together, so that no request, however large
@@ -259,6 +296,26 @@ impl Config {
             "limits.queue_wait_s",
             "a wait is 0 s or more".into(),
         );
+        if let Some(b) = &self.background {
+            let web = b.tiles.starts_with("http://") || b.tiles.starts_with("https://");
+            let places = ["{z}", "{x}", "{y}"].iter().all(|p| b.tiles.contains(p));
+            check(
+                web && places,
+                "background.tiles",
+                format!("{:?} is not an http(s) URL with {{z}}, {{x}} and {{y}}", b.tiles),
+            );
+            check(
+                !b.attribution.trim().is_empty(),
+                "background.attribution",
+                "say who the map is from; it is shown on the map".into(),
+            );
+            check(
+                [256, 512].contains(&b.tile_size),
+                "background.tile_size",
+                format!("{} is neither 256 nor 512", b.tile_size),
+            );
+            check(b.maxzoom <= 22, "background.maxzoom", format!("{} is deeper than 22", b.maxzoom));
+        }
         check(
             self.privacy.min_count >= 2,
             "privacy.min_count",

@@ -592,6 +592,7 @@ fn run_server(args: ServeArgs) -> Result<()> {
         network: config.network,
         limits: config.limits,
         public_url: config.public_url,
+        background: config.background,
     };
     let state = AppState::with_options(store, options)?;
     tokio::runtime::Runtime::new()?.block_on(async move {

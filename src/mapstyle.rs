@@ -3,6 +3,7 @@
 //! layer sets with them — the style the map page itself loads, so QGIS and any other MapLibre
 //! client show what the page shows.
 
+use crate::config::Background;
 use crate::model::{AreaLevel, SiteKind};
 use serde_json::{Value, json};
 
@@ -106,6 +107,9 @@ fn area_labels(level: AreaLevel) -> Option<Value> {
     }))
 }
 
+/// The background map's source and layer id.
+const BACKGROUND: &str = "background-map";
+
 /// A tile source of the style: a layer set, its tile URL template and the zooms its layers span.
 pub struct TileSource {
     pub set: String,
@@ -116,8 +120,9 @@ pub struct TileSource {
 
 /// The style document of the map over `sources` (the layer sets base, analysis, network,
 /// population and support), `attribution` on the base set: every layer the page draws, in its order,
-/// hidden where the page starts with it hidden.
-pub fn style(sources: &[TileSource], attribution: &str) -> Value {
+/// hidden where the page starts with it hidden; over `background` when one is configured (its
+/// attribution on its source, the city's white fill then translucent so the map shows through).
+pub fn style(sources: &[TileSource], attribution: &str, background: Option<&Background>) -> Value {
     let mut srcs = serde_json::Map::new();
     for s in sources {
         let mut source =
@@ -127,10 +132,21 @@ pub fn style(sources: &[TileSource], attribution: &str) -> Value {
         }
         srcs.insert(s.set.clone(), source);
     }
+    if let Some(b) = background {
+        srcs.insert(
+            BACKGROUND.into(),
+            json!({
+                "type": "raster", "tiles": [b.tiles], "tileSize": b.tile_size, "maxzoom": b.maxzoom,
+                "attribution": b.attribution,
+            }),
+        );
+    }
+    let city_opacity = if background.is_some() { 0.3 } else { 1.0 };
     let hidden = json!({ "visibility": "none" });
     let mut layers = json!([
             { "id": "background", "type": "background", "paint": { "background-color": "#eef1ec" } },
-            { "id": "areas-city-fill", "type": "fill", "source": "base", "source-layer": "areas_city", "paint": { "fill-color": "#ffffff" } },
+            { "id": "areas-city-fill", "type": "fill", "source": "base", "source-layer": "areas_city",
+              "paint": { "fill-color": "#ffffff", "fill-opacity": city_opacity } },
             { "id": "choropleth", "type": "fill", "source": "base", "source-layer": "areas_district",
               "paint": { "fill-color": coverage_colour(), "fill-opacity": 0.45 } },
             { "id": "support-fill", "type": "fill", "source": "support", "source-layer": "support_district", "layout": hidden,
@@ -157,6 +173,9 @@ pub fn style(sources: &[TileSource], attribution: &str) -> Value {
               } },
     ]);
     let names = layers.as_array_mut().expect("a list");
+    if background.is_some() {
+        names.insert(1, json!({ "id": BACKGROUND, "type": "raster", "source": BACKGROUND }));
+    }
     names.extend(AreaLevel::ALL.iter().filter_map(|l| area_labels(*l)));
     let mut sites_text = text(11.0);
     sites_text["text-anchor"] = json!("top");

@@ -225,7 +225,7 @@ fn a_configuration_that_cannot_work_is_named_line_by_line_and_refused_before_ser
     let file = dir.path().join("sasaeai.toml");
     std::fs::write(
         &file,
-        "addr = \"localhost\"\npublic_url = \"gis.example.lg.jp\"\nindicator_catalogue = \"no-such-catalogue.csv\"\n[network.profiles.elderly]\nspeed_m_per_min = 0\n\n[privacy]\nmin_count = 1\n",
+        "addr = \"localhost\"\npublic_url = \"gis.example.lg.jp\"\nindicator_catalogue = \"no-such-catalogue.csv\"\n[network.profiles.elderly]\nspeed_m_per_min = 0\n\n[privacy]\nmin_count = 1\n[background]\ntiles = \"https://tiles.example/{z}/{x}.png\"\nattribution = \" \"\n",
     )
     .unwrap();
     let check = ["check-config".as_ref(), file.as_os_str()];
@@ -237,6 +237,8 @@ fn a_configuration_that_cannot_work_is_named_line_by_line_and_refused_before_ser
         (3, "indicator_catalogue"),
         (5, "network.profiles.elderly.speed_m_per_min"),
         (8, "privacy.min_count"),
+        (10, "background.tiles"),
+        (11, "background.attribution"),
     ] {
         assert!(err.contains(&format!("sasaeai.toml:{line}: {key}: ")), "{key} at line {line}: {err}");
     }

@@ -444,6 +444,12 @@ async fn the_style_document_validates_and_draws_what_the_tiles_hold() {
     get(&s, "/styles/other.json").await.assert_problem(404, "sasaeai.json");
     get(&s, "/styles/sasaeai.json?minutes=90").await.assert_problem(400, "minutes");
 
+    assert_valid_style(&body);
+}
+
+/// `style` as MapLibre's own validator judges it (skipped without node and the npm packages,
+/// except in CI).
+fn assert_valid_style(style: &[u8]) {
     let validator =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/node_modules/.bin/gl-style-validate");
     if !validator.exists() || !common::has_tool("node", "nodejs") {
@@ -452,7 +458,7 @@ async fn the_style_document_validates_and_draws_what_the_tiles_hold() {
         return;
     }
     let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), &body).unwrap();
+    std::fs::write(file.path(), style).unwrap();
     let out = std::process::Command::new("node").arg(&validator).arg(file.path()).output().unwrap();
     assert!(
         out.status.success(),
@@ -460,4 +466,36 @@ async fn the_style_document_validates_and_draws_what_the_tiles_hold() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Without a background map the style asks nothing of any server but this one; with one (地理院タイル
+/// here) it is drawn first under every layer of ours, with its attribution, the city's fill letting it
+/// show through — and MapLibre's validator accepts that style too.
+#[tokio::test]
+async fn a_configured_background_map_is_drawn_under_everything_with_its_attribution() {
+    let (_d, store) = common::demo_store();
+    let plain = AppState::new(store.clone(), None).unwrap();
+    let style = get(&plain, "/styles/sasaeai.json").await.json();
+    assert!(style["sources"].as_object().unwrap().values().all(|s| s["type"] == "vector"));
+
+    let background = sasaeai::config::Background {
+        tiles: "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png".into(),
+        attribution: "地理院タイル（淡色地図）".into(),
+        tile_size: 256,
+        maxzoom: 18,
+    };
+    let options = sasaeai::http::ServerOptions { background: Some(background), ..Default::default() };
+    let s = AppState::with_options(store, options).unwrap();
+    let reply = get(&s, "/styles/sasaeai.json").await;
+    let style = reply.json();
+    let source = &style["sources"]["background-map"];
+    assert_eq!(source["type"], "raster");
+    assert_eq!(source["tiles"][0], "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png");
+    assert_eq!(source["attribution"], "地理院タイル（淡色地図）");
+    let layers = style["layers"].as_array().unwrap();
+    assert_eq!(layers[0]["type"], "background");
+    assert_eq!(layers[1]["source"], "background-map", "drawn before every layer of ours");
+    let city = layers.iter().find(|l| l["id"] == "areas-city-fill").unwrap();
+    assert!(city["paint"]["fill-opacity"].as_f64().unwrap() < 0.5);
+    assert_valid_style(style.to_string().as_bytes());
 }

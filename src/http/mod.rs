@@ -63,6 +63,8 @@ pub struct ServerOptions {
     pub limits: Limits,
     /// The address people reach the server at, for absolute URLs in TileJSON.
     pub public_url: Option<String>,
+    /// A background map under the map's layers, when the office allows one.
+    pub background: Option<crate::config::Background>,
 }
 
 /// What every handler shares, behind one pointer: a request clones and drops one reference count,
@@ -102,6 +104,8 @@ pub struct Shared {
     pub limits: Arc<Limits>,
     /// The address people reach the server at, without a trailing slash.
     pub public_url: Option<Arc<str>>,
+    /// A background map under the map's layers, when the office allows one.
+    pub background: Option<Arc<crate::config::Background>>,
 }
 
 impl AppState {
@@ -113,7 +117,7 @@ impl AppState {
     /// A server set up with `options`; opens the private store beside the GeoPackage unless one is
     /// given.
     pub fn with_options(store: Arc<Store>, options: ServerOptions) -> Result<Self, crate::app::Error> {
-        let ServerOptions { staff_token, app, private, network, limits, public_url } = options;
+        let ServerOptions { staff_token, app, private, network, limits, public_url, background } = options;
         let private = match private {
             Some(p) => p,
             None => {
@@ -142,6 +146,7 @@ impl AppState {
             logins: Arc::new(HeavyQueue::new(&limits)),
             limits: Arc::new(limits),
             public_url: public_url.map(|u| Arc::from(u.trim_end_matches('/'))),
+            background: background.map(Arc::new),
         })))
     }
 

@@ -44,9 +44,11 @@ pub async fn style(
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     let attribution = super::tiles::attribution(&state.app.store.read());
-    let mut response =
-        ([(header::CONTENT_TYPE, "application/json")], mapstyle::style(&sources, &attribution).to_string())
-            .into_response();
+    let mut response = (
+        [(header::CONTENT_TYPE, "application/json")],
+        mapstyle::style(&sources, &attribution, state.background.as_deref()).to_string(),
+    )
+        .into_response();
     if state.public_url.is_none() {
         response.headers_mut().insert(header::VARY, HeaderValue::from_static("host"));
     }
