@@ -62,7 +62,7 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     let info = Command::new("ogrinfo").args(["-ro", "-q", &url]).output().unwrap();
     let listed = String::from_utf8_lossy(&info.stdout);
     assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
-    for layer in ["areas", "sites", "population", "coverage", "gaps"] {
+    for layer in ["areas", "sites", "population", "coverage", "gaps", "catchments"] {
         assert!(listed.contains(layer), "{layer} listed: {listed}");
     }
     // The analyses, read by GDAL page by page, are the API's tables: each district's coverage and
@@ -109,6 +109,37 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     assert_eq!(ours, theirs);
     let one = get(base, &format!("/ogc/collections/gaps/items/{}", gaps["features"][0]["id"]));
     assert_eq!(one["properties"], gaps["features"][0]["properties"]);
+    // Catchments of a question, read by GDAL page by page: the API's, site by site.
+    let api = get(base, "/api/catchments?kind=cafe,engawa,kayoinoba");
+    let read = gdal_read(&url, "catchments", 4, dir.path());
+    let areas = |c: &Value| -> BTreeMap<i64, Value> {
+        let features = c["features"].as_array().unwrap().iter();
+        features
+            .map(|f| (f["properties"]["site_id"].as_i64().unwrap(), f["properties"]["area_m2"].clone()))
+            .collect()
+    };
+    assert!(areas(&api).len() >= 5);
+    assert_eq!(areas(&read), areas(&api));
+    let some_site = api["features"][0]["properties"]["site_id"].as_i64().unwrap();
+    let one = get(base, &format!("/ogc/collections/catchments/items/{some_site}?minutes=15"));
+    assert_eq!(one["properties"]["area_m2"], api["features"][0]["properties"]["area_m2"]);
+    let far = get(base, "/ogc/collections/catchments/items?bbox=0,0,1,1");
+    assert_eq!(far["numberReturned"], 0, "no catchment reaches a box far away");
+    let site = &get(base, &format!("/api/sites/{some_site}"))["geometry"]["coordinates"];
+    let (lon, lat) = (site[0].as_f64().unwrap(), site[1].as_f64().unwrap());
+    let near = get(
+        base,
+        &format!(
+            "/ogc/collections/catchments/items?bbox={},{},{},{}",
+            lon - 1e-4,
+            lat - 1e-4,
+            lon + 1e-4,
+            lat + 1e-4
+        ),
+    );
+    let ids: Vec<i64> =
+        near["features"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+    assert!(ids.contains(&some_site) && ids.len() < areas(&api).len(), "{ids:?}");
     for (layer, api) in [
         ("sites", "/api/sites?limit=13"),
         ("areas", "/api/areas?limit=5"),
@@ -369,5 +400,44 @@ fn the_analysis_geopackage_holds_what_the_api_answers_for_its_question() {
     let about = String::from_utf8_lossy(&about.stdout);
     for said in ["clinic,cafe", "standard", "district", "架空"] {
         assert!(about.contains(said), "{said} in {about}");
+    }
+}
+
+/// The support maps' aggregates as an OGC collection are exactly what `/api/support-overlays` shows
+/// everyone, area by area (the leak matrix asks every collection as every caller too).
+#[test]
+fn support_overlays_as_a_collection_are_the_public_aggregates_area_by_area() {
+    let (_dir, store) = common::demo_store_file();
+    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let base = &server.base;
+    for level in ["district", "sphere"] {
+        let table = get(base, &format!("/api/support-overlays?level={level}"));
+        let expected: BTreeMap<i64, Value> = table["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["area_id"].as_i64().unwrap(), r["values"].clone()))
+            .collect();
+        let mut read = BTreeMap::new();
+        let mut next = Some(format!("/ogc/collections/support_overlays/items?level={level}&limit=3"));
+        while let Some(path) = next.take() {
+            let page = get(base, &path);
+            for f in page["features"].as_array().unwrap() {
+                assert!(f["geometry"]["type"] == "MultiPolygon");
+                let mut values = f["properties"].as_object().unwrap().clone();
+                for key in ["area_id", "name", "parent_id", "level"] {
+                    values.remove(key);
+                }
+                assert!(read.insert(f["id"].as_i64().unwrap(), Value::Object(values)).is_none(), "once");
+            }
+            next = page["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["rel"] == "next")
+                .map(|l| l["href"].as_str().unwrap().to_owned());
+        }
+        assert!(!expected.is_empty());
+        assert_eq!(read, expected, "{level}");
     }
 }

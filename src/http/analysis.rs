@@ -286,7 +286,8 @@ pub async fn geopackage(
                 coverage_features(&state, key, level)?.into_iter().map(|(_, f)| f).collect();
             let gaps: Vec<Value> =
                 gap_features(&state, key, level, deadline)?.into_iter().map(|(_, f)| f).collect();
-            let catchments = catchment_features(&state, key, deadline)?;
+            let catchments: Vec<Value> =
+                catchment_features(&state, key, deadline)?.into_iter().map(|(_, f)| f).collect();
             let layers = [
                 Layer {
                     table: "coverage",
@@ -322,12 +323,14 @@ pub async fn geopackage(
         .await
 }
 
-/// Every catchment of the open sites of the question's kinds, each with the walk it is for.
-fn catchment_features(
+/// Every catchment of the open sites of the question's kinds, each with the walk it is for and its
+/// site's id (as the feature's id too), in the sites' order: what the analysis file's `catchments`
+/// holds and the OGC collection `catchments` lists.
+pub(super) fn catchment_features(
     state: &AppState,
     key: &CoverageKey,
     deadline: &crate::deadline::Deadline,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<(i64, Value)>, AppError> {
     let sites = state.app.store.read().sites_open_in(&key.kinds, None, None);
     let (graph, version) = super::network::network(state)?;
     let walk = (key.minutes(), key.profile.as_str());
@@ -335,9 +338,12 @@ fn catchment_features(
     Ok(catchments
         .into_iter()
         .map(|(c, mut properties)| {
+            let site = properties["site_id"].as_i64().expect("a site's catchment names its site");
             properties.insert("minutes".into(), json!(key.minutes()));
             properties.insert("profile".into(), json!(key.profile));
-            crate::export::catchment_feature(&c, properties)
+            let mut feature = crate::export::catchment_feature(&c, properties);
+            feature["id"] = json!(site);
+            (site, feature)
         })
         .collect())
 }

@@ -82,7 +82,7 @@ struct Collection {
     description: &'static str,
 }
 
-const COLLECTIONS: [Collection; 5] = [
+const COLLECTIONS: [Collection; 7] = [
     Collection {
         id: "areas",
         title: "区域（区・日常生活圏域・地区・町丁）",
@@ -105,6 +105,18 @@ const COLLECTIONS: [Collection; 5] = [
                       and the question kinds=cafe,engawa,kayoinoba&minutes=15&profile=elderly (these by default).",
     },
     Collection {
+        id: "support_overlays",
+        title: "支え合いマップの集計（地区ごと）",
+        description: "Each area's support-map aggregates as everyone sees them: counts below the threshold as <3, \
+                      those that could be worked out from the others as x; level=district|sphere|ward|chome.",
+    },
+    Collection {
+        id: "catchments",
+        title: "徒歩圏（施設ごと）",
+        description: "Where a walk from each place reaches (a MultiPolygon per site, its id the site's id), for \
+                      the question kinds=cafe,engawa,kayoinoba&minutes=15&profile=elderly (these by default).",
+    },
+    Collection {
         id: "gaps",
         title: "徒歩圏外（ギャップ）",
         description: "Each area's part beyond the walk, ranked by older residents left out; level= and the same \
@@ -113,12 +125,15 @@ const COLLECTIONS: [Collection; 5] = [
 ];
 
 /// The collections whose features answer a question (kinds, minutes, profile) about an area level.
-const ANALYSES: [&str; 2] = ["coverage", "gaps"];
+const ANALYSES: [&str; 3] = ["coverage", "gaps", "catchments"];
+
+/// The collections of areas, which `level=` filters.
+const BY_LEVEL: [&str; 4] = ["areas", "coverage", "gaps", "support_overlays"];
 
 fn collection(id: &str) -> Result<&'static Collection, AppError> {
     COLLECTIONS.iter().find(|c| c.id == id).ok_or_else(|| {
         AppError::not_found(format!(
-            "no collection {id:?}; collections: areas, sites, population, coverage, gaps"
+            "no collection {id:?}; collections: areas, sites, population, coverage, gaps, support_overlays, catchments"
         ))
     })
 }
@@ -257,7 +272,7 @@ pub async fn conformance(asked: Asked) -> Response {
 /// The smallest lon/lat box around a collection's features, if it has any.
 fn extent(index: &Index, id: &str) -> Option<[f64; 4]> {
     let r = match id {
-        "areas" | "coverage" | "gaps" => index.areas_extent(),
+        "areas" | "coverage" | "gaps" | "catchments" | "support_overlays" => index.areas_extent(),
         "sites" => index.sites_extent(),
         _ => index.population_extent(),
     }?;
@@ -299,7 +314,7 @@ pub async fn collections(State(state): State<AppState>, asked: Asked) -> Respons
 
 /// `GET /ogc/collections/{collection}`.
 #[utoipa::path(get, path = "/ogc/collections/{collection}", tag = "ogc",
-    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage` or `gaps`", example = "sites"), FormatQuery),
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays` or `catchments`", example = "sites"), FormatQuery),
     responses((status = 200, description = "The collection", content((Object = "application/json"), (String = "text/html")))))]
 pub async fn one_collection(
     State(state): State<AppState>,
@@ -356,7 +371,7 @@ impl ItemsQuery {
 
 /// `GET /ogc/collections/{collection}/items?bbox=&limit=&level=&kind=`.
 #[utoipa::path(get, path = "/ogc/collections/{collection}/items", tag = "ogc",
-    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage` or `gaps`", example = "sites"), ItemsQuery, FormatQuery),
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays` or `catchments`", example = "sites"), ItemsQuery, FormatQuery),
     responses((status = 200, description = "A page of features", content((FeatureCollection = "application/geo+json"), (String = "text/html")))))]
 pub async fn items(
     State(state): State<AppState>,
@@ -377,7 +392,7 @@ pub async fn items(
         Some(_) if c.id != of => Err(AppError::parameter(name, format!("filters {of}, not {}", c.id))),
         _ => Ok(()),
     };
-    if !ANALYSES.contains(&c.id) {
+    if !BY_LEVEL.contains(&c.id) {
         only("level", &q.level, "areas")?;
     }
     only("kind", &q.kind, "sites")?;
@@ -389,20 +404,24 @@ pub async fn items(
         }
     }
     let mut response = match c.id {
-        "coverage" | "gaps" => {
-            let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
+        "catchments" => {
             let key = q.question(&state)?;
+            drop(index);
+            let mut features = catchments(&state, key).await?;
+            features.retain(|(_, f)| bbox.is_none_or(|b| touches(f, &b)));
+            feature_page(c, features, &q, crs, &uri)?
+        }
+        "coverage" | "gaps" | "support_overlays" => {
+            let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
             let inside: Option<std::collections::HashSet<i64>> =
                 bbox.map(|b| index.areas_in(Some(level), Some(&b)).iter().map(|a| a.id.0).collect());
             drop(index);
-            let mut features = analysis_features(&state, c, key, level).await?;
-            features.retain(|(id, _)| inside.as_ref().is_none_or(|ids| ids.contains(id)));
-            features.sort_by_key(|(id, _)| *id);
-            let page = super::pages::Page {
-                crs,
-                ..super::pages::Page::new(q.limit, q.after, super::pages::PAGE_SIZES.areas)?
+            let mut features = match c.id {
+                "support_overlays" => super::overlays::overlay_features(&state, level).await?,
+                _ => analysis_features(&state, c, q.question(&state)?, level).await?,
             };
-            super::pages::collection_page(c.id, features, |(id, _)| *id, |(_, f)| f.clone(), page, &uri)
+            features.retain(|(id, _)| inside.as_ref().is_none_or(|ids| ids.contains(id)));
+            feature_page(c, features, &q, crs, &uri)?
         }
         "areas" => {
             let level: Option<AreaLevel> = parse_param("level", q.level.as_deref())?;
@@ -521,9 +540,44 @@ async fn analysis_features(
         .await
 }
 
+/// One page of the features of an analysis collection, by id, in `crs`.
+fn feature_page(
+    c: &Collection,
+    mut features: Vec<(i64, Value)>,
+    q: &ItemsQuery,
+    crs: OutputCrs,
+    uri: &Uri,
+) -> Result<Response, AppError> {
+    use super::pages::{PAGE_SIZES, Page, collection_page};
+    features.sort_by_key(|(id, _)| *id);
+    let page = Page { crs, ..Page::new(q.limit, q.after, PAGE_SIZES.areas)? };
+    Ok(collection_page(c.id, features, |(id, _)| *id, |(_, f)| f.clone(), page, uri))
+}
+
+/// Every catchment of the question `key`, worked out in the heavy queue.
+async fn catchments(
+    state: &AppState,
+    key: crate::analysis::CoverageKey,
+) -> Result<Vec<(i64, Value)>, AppError> {
+    let state = state.clone();
+    let heavy = state.heavy.clone();
+    heavy
+        .run("the catchments", move |deadline| super::analysis::catchment_features(&state, &key, deadline))
+        .await
+}
+
+/// Whether the geometry of `feature` (GeoJSON, longitude/latitude) reaches into `bbox`.
+fn touches(feature: &Value, bbox: &BBox) -> bool {
+    use geo::{BoundingRect, Intersects};
+    let geometry = serde_json::from_value::<geojson::Geometry>(feature["geometry"].clone())
+        .ok()
+        .and_then(|g| geo::Geometry::<f64>::try_from(g).ok());
+    geometry.and_then(|g| g.bounding_rect()).is_some_and(|r| r.intersects(&bbox.to_rect()))
+}
+
 /// `GET /ogc/collections/{collection}/items/{fid}`.
 #[utoipa::path(get, path = "/ogc/collections/{collection}/items/{fid}", tag = "ogc",
-    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage` or `gaps`", example = "sites"),
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays` or `catchments`", example = "sites"),
         ("fid" = String, Path, description = "The feature's id"), ItemsQuery, FormatQuery),
     responses((status = 200, description = "One feature", content((Feature = "application/geo+json"), (String = "text/html")))))]
 pub async fn item(
@@ -537,10 +591,17 @@ pub async fn item(
     let index = state.app.store.read();
     let missing = || AppError::not_found(format!("no feature {fid} in {}", c.id));
     let mut feature = match c.id {
-        "coverage" | "gaps" => {
+        "catchments" => {
+            let features = catchments(&state, q.question(&state)?).await?;
+            features.into_iter().find(|(id, _)| *id == fid).map(|(_, f)| f).ok_or_else(missing)?
+        }
+        "coverage" | "gaps" | "support_overlays" => {
             // An area's feature, answered at its own level.
             let level = index.area(crate::model::AreaId(fid)).ok_or_else(missing)?.level;
-            let features = analysis_features(&state, c, q.question(&state)?, level).await?;
+            let features = match c.id {
+                "support_overlays" => super::overlays::overlay_features(&state, level).await?,
+                _ => analysis_features(&state, c, q.question(&state)?, level).await?,
+            };
             features.into_iter().find(|(id, _)| *id == fid).map(|(_, f)| f).ok_or_else(missing)?
         }
         "areas" => {

@@ -50,6 +50,37 @@ pub async fn overlays(
     Ok(if csv { to_csv(table) } else { to_json(table) })
 }
 
+/// Each area of `level` as a GeoJSON feature (its polygon) with its support-map aggregates as
+/// everyone sees them (small counts `<3`, complementary suppression `x`), with its area id: the
+/// OGC collection `support_overlays`. Worked out in the heavy queue.
+pub(super) async fn overlay_features(
+    state: &AppState,
+    level: AreaLevel,
+) -> Result<Vec<(i64, Value)>, AppError> {
+    let state = state.clone();
+    let heavy = state.heavy.clone();
+    heavy
+        .run("the overlays", move |_| {
+            let all = state.app.overlays(&Principal::anonymous(None))?;
+            let index = state.app.store.read();
+            let Some(table) = all.iter().find(|o| o.level == level) else { return Ok(Vec::new()) };
+            Ok(table
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    let area = index.area(r.area_id)?;
+                    let mut properties = row_json(table, r);
+                    let values = properties.as_object_mut()?.remove("values")?;
+                    properties.as_object_mut()?.extend(values.as_object()?.clone());
+                    let geometry = crate::export::multipolygon_geometry(&area.geometry);
+                    let feature = json!({ "type": "Feature", "id": area.id, "geometry": geometry, "properties": properties });
+                    Some((area.id.0, feature))
+                })
+                .collect())
+        })
+        .await
+}
+
 fn row_json(t: &Overlays, r: &OverlayRow) -> Value {
     let values: serde_json::Map<String, Value> =
         t.metrics.iter().cloned().zip(r.values.iter().map(|v| v.json(t.min_count))).collect();
