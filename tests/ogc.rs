@@ -441,3 +441,44 @@ fn support_overlays_as_a_collection_are_the_public_aggregates_area_by_area() {
         assert_eq!(read, expected, "{level}");
     }
 }
+
+/// The karte's indicators as an OGC collection: each area's public figures of a year, equal to
+/// `/api/indicators` for everyone; the year by `year=` or `datetime=` (the leak matrix checks that
+/// no staff-only figure comes out of any collection).
+#[test]
+fn indicators_as_a_collection_are_the_public_table_of_the_year_asked() {
+    let (_dir, store) = common::demo_store_file();
+    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let base = &server.base;
+    let table = get(base, "/api/indicators?level=district");
+    let year = table["year"].as_i64().expect("the demo has a population year");
+    let expected: BTreeMap<i64, Value> = table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["area_id"].as_i64().unwrap(), r["values"].clone()))
+        .collect();
+    for asked in ["", "&year=YEAR", "&datetime=YEAR", "&datetime=YEAR-04-01T00:00:00Z"] {
+        let asked = asked.replace("YEAR", &year.to_string());
+        let page = get(base, &format!("/ogc/collections/indicators/items?level=district{asked}"));
+        let read: BTreeMap<i64, Value> = page["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                assert_eq!(f["properties"]["year"], year);
+                let mut values = f["properties"].as_object().unwrap().clone();
+                for key in ["area_id", "name", "code", "level", "year"] {
+                    values.remove(key);
+                }
+                (f["id"].as_i64().unwrap(), Value::Object(values))
+            })
+            .collect();
+        assert!(!read.is_empty());
+        assert_eq!(read, expected, "{asked}");
+    }
+    let (status, _, problem) =
+        get_crs(&format!("{base}/ogc/collections/indicators/items?datetime=2020/2024"));
+    assert_eq!(status, 400);
+    assert!(problem["detail"].as_str().unwrap().contains("datetime"), "{problem}");
+}

@@ -499,3 +499,65 @@ async fn a_configured_background_map_is_drawn_under_everything_with_its_attribut
     assert!(city["paint"]["fill-opacity"].as_f64().unwrap() < 0.5);
     assert_valid_style(style.to_string().as_bytes());
 }
+
+/// The polygons of `layer` in a decoded tile, in tile units: each exterior ring (clockwise on
+/// screen) with the holes that follow it.
+fn tile_polygons(layers: &[check::Layer], layer: &str) -> geo::MultiPolygon<f64> {
+    let mut polygons: Vec<geo::Polygon<f64>> = Vec::new();
+    for f in layers.iter().filter(|l| l.name == layer).flat_map(|l| &l.features) {
+        for ring in &f.parts {
+            let line: geo::LineString<f64> = ring.iter().map(|&(x, y)| (x as f64, y as f64)).collect();
+            // Clockwise on screen (y down) is counter-clockwise in these numbers' own plane.
+            let exterior = geo::Polygon::new(line.clone(), vec![]).signed_area() < 0.0;
+            match polygons.last_mut() {
+                Some(p) if !exterior => p.interiors_push(line),
+                _ => polygons.push(geo::Polygon::new(line, vec![])),
+            }
+        }
+    }
+    geo::MultiPolygon(polygons)
+}
+
+/// A tile asking another question draws other catchments, and they are the `/api/catchments`
+/// answer for that question (dissolved), cut to the tile: areas equal within the grid and the
+/// simplification.
+#[tokio::test]
+async fn a_tile_for_another_question_draws_the_catchments_the_api_gives_for_it() {
+    let (_d, store) = common::demo_store();
+    let s = AppState::new(store, None).unwrap();
+    let t = TileId::containing(140.05, 34.636, 13);
+    let tile = |query: &str| format!("/tiles/analysis/{}/{}/{}.mvt{query}", t.z, t.x, t.y);
+    let tr = TileTransform::new(t, EXTENT);
+    let tile_rect =
+        geo::Rect::new(geo::coord! { x: 0., y: 0. }, geo::coord! { x: EXTENT as f64, y: EXTENT as f64 })
+            .to_polygon();
+    let drawn = |bytes: &[u8]| {
+        let (layers, problems) = check::decode_and_check(bytes, BUFFER);
+        assert!(problems.is_empty(), "{problems:?}");
+        tile_polygons(&layers, "catchments").intersection(&tile_rect).unsigned_area()
+    };
+    let asked = get(&s, &tile("?kinds=clinic&minutes=30&profile=standard")).await;
+    let usual = get(&s, &tile("")).await;
+    let (asked_area, usual_area) = (drawn(&asked.body), drawn(&usual.body));
+
+    let api = get(&s, "/api/catchments?kind=clinic&minutes=30&profile=standard&dissolve=true").await.json();
+    let geometry: geo::Geometry<f64> =
+        serde_json::from_value::<geojson::Geometry>(api["features"][0]["geometry"].clone())
+            .unwrap()
+            .try_into()
+            .unwrap();
+    let expected = geometry.map_coords(|c| tr.apply(c));
+    let expected = match expected {
+        geo::Geometry::MultiPolygon(m) => m,
+        geo::Geometry::Polygon(p) => geo::MultiPolygon(vec![p]),
+        other => panic!("{other:?}"),
+    }
+    .intersection(&tile_rect)
+    .unsigned_area();
+    assert!(expected > 0.05 * (EXTENT as f64).powi(2), "the catchments cover some of the tile: {expected}");
+    assert!(
+        (asked_area - expected).abs() <= 0.01 * expected,
+        "tile {asked_area:.0} vs API {expected:.0} units²"
+    );
+    assert!((asked_area - usual_area).abs() > 0.01 * expected, "another question, other catchments");
+}

@@ -77,6 +77,38 @@ pub async fn table(
         .await
 }
 
+/// Each area of `level` as a GeoJSON feature (its polygon) with the public indicators of `year`
+/// (the latest held when not given) as everyone sees them (small counts `<3`, withheld `x`), and
+/// the year they are for, with its area id: the OGC collection `indicators`. Worked out in the heavy
+/// queue.
+pub(super) async fn indicator_features(
+    state: &AppState,
+    level: AreaLevel,
+    year: Option<i32>,
+) -> Result<Vec<(i64, Value)>, AppError> {
+    let state = state.clone();
+    let heavy = state.heavy.clone();
+    heavy
+        .run("the indicators", move |_| {
+            let t = state.app.indicator_table(&crate::app::Principal::anonymous(None), level, year)?;
+            Ok(t.rows
+                .iter()
+                .map(|(area, figures)| {
+                    let mut properties = crate::props!({
+                        "area_id": area.id, "name": area.name, "code": area.code, "level": level, "year": t.year,
+                    });
+                    for (i, figure) in t.indicators.iter().zip(figures) {
+                        properties.insert(i.id.clone(), serde_json::to_value(figure).expect("serialisable"));
+                    }
+                    let geometry = crate::export::multipolygon_geometry(&area.geometry);
+                    let feature = json!({ "type": "Feature", "id": area.id, "geometry": geometry, "properties": properties });
+                    (area.id.0, feature)
+                })
+                .collect())
+        })
+        .await
+}
+
 /// The table written as asked.
 fn render(t: &IndicatorTable, level: AreaLevel, format: Format) -> Result<Response, AppError> {
     let file_name = |ext: &str| {

@@ -82,7 +82,7 @@ struct Collection {
     description: &'static str,
 }
 
-const COLLECTIONS: [Collection; 7] = [
+const COLLECTIONS: [Collection; 8] = [
     Collection {
         id: "areas",
         title: "区域（区・日常生活圏域・地区・町丁）",
@@ -111,6 +111,12 @@ const COLLECTIONS: [Collection; 7] = [
                       those that could be worked out from the others as x; level=district|sphere|ward|chome.",
     },
     Collection {
+        id: "indicators",
+        title: "地区カルテの指標（年度ごと）",
+        description: "Each area's public indicators of a year (datetime=2024 or year=2024; the latest held by \
+                      default), small counts as <3 and withheld ones as x; level=district|sphere|ward|chome.",
+    },
+    Collection {
         id: "catchments",
         title: "徒歩圏（施設ごと）",
         description: "Where a walk from each place reaches (a MultiPolygon per site, its id the site's id), for \
@@ -128,12 +134,12 @@ const COLLECTIONS: [Collection; 7] = [
 const ANALYSES: [&str; 3] = ["coverage", "gaps", "catchments"];
 
 /// The collections of areas, which `level=` filters.
-const BY_LEVEL: [&str; 4] = ["areas", "coverage", "gaps", "support_overlays"];
+const BY_LEVEL: [&str; 5] = ["areas", "coverage", "gaps", "support_overlays", "indicators"];
 
 fn collection(id: &str) -> Result<&'static Collection, AppError> {
     COLLECTIONS.iter().find(|c| c.id == id).ok_or_else(|| {
         AppError::not_found(format!(
-            "no collection {id:?}; collections: areas, sites, population, coverage, gaps, support_overlays, catchments"
+            "no collection {id:?}; collections: areas, sites, population, coverage, gaps, support_overlays, indicators, catchments"
         ))
     })
 }
@@ -272,9 +278,9 @@ pub async fn conformance(asked: Asked) -> Response {
 /// The smallest lon/lat box around a collection's features, if it has any.
 fn extent(index: &Index, id: &str) -> Option<[f64; 4]> {
     let r = match id {
-        "areas" | "coverage" | "gaps" | "catchments" | "support_overlays" => index.areas_extent(),
         "sites" => index.sites_extent(),
-        _ => index.population_extent(),
+        "population" => index.population_extent(),
+        _ => index.areas_extent(),
     }?;
     Some([r.min().x, r.min().y, r.max().x, r.max().y])
 }
@@ -314,7 +320,7 @@ pub async fn collections(State(state): State<AppState>, asked: Asked) -> Respons
 
 /// `GET /ogc/collections/{collection}`.
 #[utoipa::path(get, path = "/ogc/collections/{collection}", tag = "ogc",
-    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays` or `catchments`", example = "sites"), FormatQuery),
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays`, `indicators` or `catchments`", example = "sites"), FormatQuery),
     responses((status = 200, description = "The collection", content((Object = "application/json"), (String = "text/html")))))]
 pub async fn one_collection(
     State(state): State<AppState>,
@@ -351,6 +357,13 @@ pub struct ItemsQuery {
     /// The walker: `standard`, `elderly` (the default) or `wheelchair`.
     #[param(example = "elderly")]
     profile: Option<String>,
+    /// `indicators`: the year of the figures (the latest held when not given).
+    #[serde(default, deserialize_with = "crate::model::calendar::optional_year")]
+    #[param(minimum = 1900, maximum = 2200)]
+    year: Option<i32>,
+    /// `indicators`: the year as an instant, `2024` or `2024-04-01` (the year is what counts).
+    #[param(example = "2024")]
+    datetime: Option<String>,
     /// The coordinate system of the answer, by URI: CRS84 (the default, longitude first), EPSG:4326
     /// or JGD2011 EPSG:6668 (both latitude first).
     #[param(example = "http://www.opengis.net/def/crs/EPSG/0/6668")]
@@ -362,6 +375,29 @@ pub struct ItemsQuery {
 }
 
 impl ItemsQuery {
+    /// The year `year=` or `datetime=` asks for (both: they must agree).
+    fn year(&self) -> Result<Option<i32>, AppError> {
+        let from_datetime = match self.datetime.as_deref() {
+            None => None,
+            Some(d) => {
+                let year = d.get(..4).filter(|_| !d.contains('/')).and_then(|y| y.parse::<i32>().ok());
+                let year = year.filter(|y| crate::model::calendar::YEARS.contains(y)).ok_or_else(|| {
+                    AppError::parameter(
+                        "datetime",
+                        format!("{d:?} is not one instant of a year 1900–2200, e.g. 2024"),
+                    )
+                })?;
+                Some(year)
+            }
+        };
+        match (self.year, from_datetime) {
+            (Some(a), Some(b)) if a != b => {
+                Err(AppError::parameter("datetime", format!("{b} is not year={a}")))
+            }
+            (year, datetime) => Ok(year.or(datetime)),
+        }
+    }
+
     /// The question of an analysis collection, checked: its kinds, minutes and profile.
     fn question(&self, state: &AppState) -> Result<crate::analysis::CoverageKey, AppError> {
         let (kinds, profile) = (self.kinds.as_deref(), self.profile.as_deref());
@@ -371,7 +407,7 @@ impl ItemsQuery {
 
 /// `GET /ogc/collections/{collection}/items?bbox=&limit=&level=&kind=`.
 #[utoipa::path(get, path = "/ogc/collections/{collection}/items", tag = "ogc",
-    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays` or `catchments`", example = "sites"), ItemsQuery, FormatQuery),
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays`, `indicators` or `catchments`", example = "sites"), ItemsQuery, FormatQuery),
     responses((status = 200, description = "A page of features", content((FeatureCollection = "application/geo+json"), (String = "text/html")))))]
 pub async fn items(
     State(state): State<AppState>,
@@ -411,15 +447,12 @@ pub async fn items(
             features.retain(|(_, f)| bbox.is_none_or(|b| touches(f, &b)));
             feature_page(c, features, &q, crs, &uri)?
         }
-        "coverage" | "gaps" | "support_overlays" => {
+        "coverage" | "gaps" | "support_overlays" | "indicators" => {
             let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
             let inside: Option<std::collections::HashSet<i64>> =
                 bbox.map(|b| index.areas_in(Some(level), Some(&b)).iter().map(|a| a.id.0).collect());
             drop(index);
-            let mut features = match c.id {
-                "support_overlays" => super::overlays::overlay_features(&state, level).await?,
-                _ => analysis_features(&state, c, q.question(&state)?, level).await?,
-            };
+            let mut features = area_features(&state, c, &q, level).await?;
             features.retain(|(id, _)| inside.as_ref().is_none_or(|ids| ids.contains(id)));
             feature_page(c, features, &q, crs, &uri)?
         }
@@ -540,6 +573,21 @@ async fn analysis_features(
         .await
 }
 
+/// The features of the collection `c` of areas of `level` (coverage, gaps, support overlays or
+/// indicators) for what `q` asks.
+async fn area_features(
+    state: &AppState,
+    c: &Collection,
+    q: &ItemsQuery,
+    level: AreaLevel,
+) -> Result<Vec<(i64, Value)>, AppError> {
+    match c.id {
+        "support_overlays" => super::overlays::overlay_features(state, level).await,
+        "indicators" => super::indicators::indicator_features(state, level, q.year()?).await,
+        _ => analysis_features(state, c, q.question(state)?, level).await,
+    }
+}
+
 /// One page of the features of an analysis collection, by id, in `crs`.
 fn feature_page(
     c: &Collection,
@@ -577,7 +625,7 @@ fn touches(feature: &Value, bbox: &BBox) -> bool {
 
 /// `GET /ogc/collections/{collection}/items/{fid}`.
 #[utoipa::path(get, path = "/ogc/collections/{collection}/items/{fid}", tag = "ogc",
-    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays` or `catchments`", example = "sites"),
+    params(("collection" = String, Path, description = "`areas`, `sites`, `population`, `coverage`, `gaps`, `support_overlays`, `indicators` or `catchments`", example = "sites"),
         ("fid" = String, Path, description = "The feature's id"), ItemsQuery, FormatQuery),
     responses((status = 200, description = "One feature", content((Feature = "application/geo+json"), (String = "text/html")))))]
 pub async fn item(
@@ -595,13 +643,10 @@ pub async fn item(
             let features = catchments(&state, q.question(&state)?).await?;
             features.into_iter().find(|(id, _)| *id == fid).map(|(_, f)| f).ok_or_else(missing)?
         }
-        "coverage" | "gaps" | "support_overlays" => {
+        "coverage" | "gaps" | "support_overlays" | "indicators" => {
             // An area's feature, answered at its own level.
             let level = index.area(crate::model::AreaId(fid)).ok_or_else(missing)?.level;
-            let features = match c.id {
-                "support_overlays" => super::overlays::overlay_features(&state, level).await?,
-                _ => analysis_features(&state, c, q.question(&state)?, level).await?,
-            };
+            let features = area_features(&state, c, &q, level).await?;
             features.into_iter().find(|(id, _)| *id == fid).map(|(_, f)| f).ok_or_else(missing)?
         }
         "areas" => {
