@@ -61,8 +61,7 @@ fn both_documents_are_valid_openapi_and_the_ogc_api_answers_within_its_3_0_defin
     {
         return;
     }
-    let (_dir, store) = common::demo_store_file();
-    let server = common::Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let (_dir, server) = common::Server::on_demo();
     valid_openapi(&format!("{}/api/openapi.json", server.base));
     valid_openapi(&format!("{}/ogc/api", server.base));
     let out = Command::new("schemathesis")

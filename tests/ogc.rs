@@ -16,23 +16,26 @@ fn get(base: &str, path: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Every feature of an API list, following its `next` links: id → properties.name.
-fn all_by_api(base: &str, first: &str) -> BTreeMap<i64, Value> {
-    let (mut out, mut next) = (BTreeMap::new(), Some(first.to_owned()));
+/// Every feature of a paged list, following its `next` links from `first`.
+fn every_page(base: &str, first: &str) -> Vec<Value> {
+    let (mut features, mut next) = (Vec::new(), Some(first.to_owned()));
     while let Some(path) = next.take() {
         let page = get(base, &path);
-        for f in page["features"].as_array().unwrap() {
-            assert!(
-                out.insert(f["id"].as_i64().unwrap(), f["properties"]["name"].clone()).is_none(),
-                "twice: {f}"
-            );
-        }
-        next = page["links"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["rel"] == "next")
-            .map(|l| l["href"].as_str().unwrap().to_owned());
+        features.extend(page["features"].as_array().unwrap().iter().cloned());
+        let links = page["links"].as_array().unwrap();
+        next = links.iter().find(|l| l["rel"] == "next").map(|l| l["href"].as_str().unwrap().to_owned());
+    }
+    features
+}
+
+/// Every feature of an API list, following its `next` links: id → properties.name.
+fn all_by_api(base: &str, first: &str) -> BTreeMap<i64, Value> {
+    let mut out = BTreeMap::new();
+    for f in every_page(base, first) {
+        assert!(
+            out.insert(f["id"].as_i64().unwrap(), f["properties"]["name"].clone()).is_none(),
+            "twice: {f}"
+        );
     }
     out
 }
@@ -55,8 +58,7 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     if !common::has_tool("ogr2ogr", "gdal-bin") {
         return;
     }
-    let (dir, store) = common::demo_store_file();
-    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let (dir, server) = Server::on_demo();
     let base = &server.base;
     let url = format!("OAPIF:{base}/ogc");
     let info = Command::new("ogrinfo").args(["-ro", "-q", &url]).output().unwrap();
@@ -271,8 +273,7 @@ fn swapped(coordinates: &Value) -> Value {
 
 #[test]
 fn items_in_epsg_4326_or_jgd2011_are_latitude_first_and_bbox_crs_is_read_in_its_own_order() {
-    let (_dir, store) = common::demo_store_file();
-    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let (_dir, server) = Server::on_demo();
     let base = &server.base;
     let collections = get(base, "/ogc/collections");
     let offered = collections["crs"].as_array().unwrap();
@@ -347,8 +348,7 @@ fn the_analysis_geopackage_holds_what_the_api_answers_for_its_question() {
     if !common::has_tool("ogr2ogr", "gdal-bin") {
         return;
     }
-    let (dir, store) = common::demo_store_file();
-    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let (dir, server) = Server::on_demo();
     let base = &server.base;
     let question = "kinds=clinic,cafe&minutes=20&profile=standard&level=district";
     let mut reply = ureq::get(format!("{base}/api/export/analysis.gpkg?{question}")).call().unwrap();
@@ -407,8 +407,7 @@ fn the_analysis_geopackage_holds_what_the_api_answers_for_its_question() {
 /// everyone, area by area (the leak matrix asks every collection as every caller too).
 #[test]
 fn support_overlays_as_a_collection_are_the_public_aggregates_area_by_area() {
-    let (_dir, store) = common::demo_store_file();
-    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let (_dir, server) = Server::on_demo();
     let base = &server.base;
     for level in ["district", "sphere"] {
         let table = get(base, &format!("/api/support-overlays?level={level}"));
@@ -419,23 +418,13 @@ fn support_overlays_as_a_collection_are_the_public_aggregates_area_by_area() {
             .map(|r| (r["area_id"].as_i64().unwrap(), r["values"].clone()))
             .collect();
         let mut read = BTreeMap::new();
-        let mut next = Some(format!("/ogc/collections/support_overlays/items?level={level}&limit=3"));
-        while let Some(path) = next.take() {
-            let page = get(base, &path);
-            for f in page["features"].as_array().unwrap() {
-                assert!(f["geometry"]["type"] == "MultiPolygon");
-                let mut values = f["properties"].as_object().unwrap().clone();
-                for key in ["area_id", "name", "parent_id", "level"] {
-                    values.remove(key);
-                }
-                assert!(read.insert(f["id"].as_i64().unwrap(), Value::Object(values)).is_none(), "once");
+        for f in every_page(base, &format!("/ogc/collections/support_overlays/items?level={level}&limit=3")) {
+            assert!(f["geometry"]["type"] == "MultiPolygon");
+            let mut values = f["properties"].as_object().unwrap().clone();
+            for key in ["area_id", "name", "parent_id", "level"] {
+                values.remove(key);
             }
-            next = page["links"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|l| l["rel"] == "next")
-                .map(|l| l["href"].as_str().unwrap().to_owned());
+            assert!(read.insert(f["id"].as_i64().unwrap(), Value::Object(values)).is_none(), "once");
         }
         assert!(!expected.is_empty());
         assert_eq!(read, expected, "{level}");
@@ -447,8 +436,7 @@ fn support_overlays_as_a_collection_are_the_public_aggregates_area_by_area() {
 /// no staff-only figure comes out of any collection).
 #[test]
 fn indicators_as_a_collection_are_the_public_table_of_the_year_asked() {
-    let (_dir, store) = common::demo_store_file();
-    let server = Server::start(&["--store".as_ref(), store.as_os_str()], &[]);
+    let (_dir, server) = Server::on_demo();
     let base = &server.base;
     let table = get(base, "/api/indicators?level=district");
     let year = table["year"].as_i64().expect("the demo has a population year");
@@ -481,4 +469,43 @@ fn indicators_as_a_collection_are_the_public_table_of_the_year_asked() {
         get_crs(&format!("{base}/ogc/collections/indicators/items?datetime=2020/2024"));
     assert_eq!(status, 400);
     assert!(problem["detail"].as_str().unwrap().contains("datetime"), "{problem}");
+}
+
+/// QGIS's own provider (Debian's qgis and python3-qgis, headless) reads every collection through
+/// its pages: the same features, each once, as the API lists.
+#[test]
+fn qgis_reads_every_collection_as_the_api_lists_it() {
+    let has_pyqgis =
+        Command::new("/usr/bin/python3").args(["-c", "import qgis.core"]).status().is_ok_and(|s| s.success());
+    if !has_pyqgis {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PyQGIS is missing; install Debian's qgis and python3-qgis"
+        );
+        eprintln!("SKIPPED: PyQGIS is not installed (Debian's qgis and python3-qgis)");
+        return;
+    }
+    let (_dir, server) = Server::on_demo();
+    let base = &server.base;
+    let collections =
+        ["areas", "sites", "population", "coverage", "gaps", "support_overlays", "indicators", "catchments"];
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/qgis_read.py");
+    let out = Command::new("/usr/bin/python3")
+        .arg(script)
+        .arg(format!("{base}/ogc"))
+        .args(collections)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for c in collections {
+        let layer = &read[c];
+        assert_eq!(layer["valid"], true, "{c}");
+        assert_eq!(layer["crs"], "EPSG:4326", "{c}");
+        let features = every_page(base, &format!("/ogc/collections/{c}/items?limit=50"));
+        let mut ids: Vec<i64> = features.iter().map(|f| f["id"].as_i64().unwrap()).collect();
+        ids.sort();
+        assert!(!ids.is_empty(), "{c}");
+        assert_eq!(layer["ids"], serde_json::json!(ids), "{c}: the features QGIS read");
+    }
 }

@@ -147,6 +147,13 @@ pub fn add_user(geodata: &std::path::Path, name: &str, role: &str, password: &st
 }
 
 impl Server {
+    /// Starts the binary on a fresh copy of the demo store (see [`demo_store_file`]), kept in the
+    /// directory returned with it.
+    pub fn on_demo() -> (tempfile::TempDir, Server) {
+        let (dir, store) = demo_store_file();
+        (dir, Server::start(&["--store".as_ref(), store.as_os_str()], &[]))
+    }
+
     /// Starts the binary on the store file `store` with `config` as its TOML file, written beside it.
     pub fn on_store(store: &std::path::Path, config: &str) -> Server {
         let config_path = store.with_extension("toml");
