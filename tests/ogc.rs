@@ -469,6 +469,9 @@ fn indicators_as_a_collection_are_the_public_table_of_the_year_asked() {
         get_crs(&format!("{base}/ogc/collections/indicators/items?datetime=2020/2024"));
     assert_eq!(status, 400);
     assert!(problem["detail"].as_str().unwrap().contains("datetime"), "{problem}");
+    let (status, _, problem) = get_crs(&format!("{base}/ogc/collections/sites/items?year={year}"));
+    assert_eq!(status, 400, "a year means nothing to sites");
+    assert!(problem["detail"].as_str().unwrap().contains("indicators"), "{problem}");
 }
 
 /// QGIS's own provider (Debian's qgis and python3-qgis, headless) reads every collection through

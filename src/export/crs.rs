@@ -58,9 +58,11 @@ impl OutputCrs {
 
     /// `feature` (a GeoJSON Feature written lon/lat) in this system's axis order.
     pub fn orient(self, feature: &mut Value) {
+        if !self.lat_lon() {
+            return;
+        }
         // `get_mut`, not indexing: indexing would turn a null geometry into an object.
-        let coordinates = feature.get_mut("geometry").and_then(|g| g.get_mut("coordinates"));
-        if let (true, Some(coordinates)) = (self.lat_lon(), coordinates) {
+        if let Some(coordinates) = feature.get_mut("geometry").and_then(|g| g.get_mut("coordinates")) {
             swap_positions(coordinates);
         }
     }

@@ -436,7 +436,12 @@ pub async fn items(
         [("kinds", q.kinds.is_some()), ("minutes", q.minutes.is_some()), ("profile", q.profile.is_some())]
     {
         if given && !ANALYSES.contains(&c.id) {
-            return Err(AppError::parameter(name, format!("asks coverage and gaps, not {}", c.id)));
+            return Err(AppError::parameter(name, format!("asks {}, not {}", ANALYSES.join(", "), c.id)));
+        }
+    }
+    for (name, given) in [("year", q.year.is_some()), ("datetime", q.datetime.is_some())] {
+        if given && c.id != "indicators" {
+            return Err(AppError::parameter(name, format!("asks indicators, not {}", c.id)));
         }
     }
     let mut response = match c.id {

@@ -99,7 +99,7 @@ impl Modify for Guards {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("sasaeai_session"))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(super::auth::SESSION_COOKIE))),
         );
         for route in route_table() {
             let Some(item) = doc.paths.paths.get_mut(&route.path) else { continue };

@@ -244,7 +244,7 @@ pub async fn tile(
 /// `GET /tiles/{set}.json`: TileJSON 3.0 with the set's vector layers, bounds and attribution.
 #[utoipa::path(get, path = "/tiles/{file}", tag = "maps",
     params(("file" = String, Path, description = "The layer set and `.json`", example = "base.json"), QuestionQuery),
-    responses((status = 200, description = "TileJSON 3.0.0", body = Object)))]
+    responses((status = 200, description = "TileJSON 3.0.0", body = super::openapi::schema::TileJson)))]
 pub async fn tilejson(
     State(state): State<AppState>,
     Path(file): Path<String>,

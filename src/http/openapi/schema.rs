@@ -286,7 +286,7 @@ pub struct CoverageTable {
     pub population_year: Option<i32>,
 }
 
-/// A body of a TileJSON 3.0.0 document.
+/// A TileJSON 3.0.0 document (its other members as the specification has them).
 #[derive(ToSchema)]
 pub struct TileJson {
     /// `3.0.0`.
