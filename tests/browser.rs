@@ -13,7 +13,8 @@ fn web_ready() -> Option<PathBuf> {
     if !common::has_tool("chromium", "chromium") || !common::has_tool("node", "nodejs") {
         return None;
     }
-    let packages = ["playwright-core", "maplibre-gl", "terra-draw", "terra-draw-maplibre-gl-adapter"];
+    let packages =
+        ["playwright-core", "maplibre-gl", "terra-draw", "terra-draw-maplibre-gl-adapter", "swagger-ui-dist"];
     if !packages.iter().all(|p| web.join("node_modules").join(p).exists()) {
         assert!(std::env::var_os("CI").is_none(), "web/node_modules is missing: run npm ci --prefix web");
         eprintln!("SKIPPED: web/node_modules is missing (npm ci --prefix web)");
@@ -72,4 +73,11 @@ fn staff_preview_map_a_column_and_import_a_file_from_the_map_page() {
     common::add_user(dir.path(), "sam", "staff", PASSWORD);
     let server = common::Server::start(&["--geodata".as_ref(), dir.path().as_os_str()], &[]);
     run_check(&web, "import.test.mjs", &[server.base.as_ref(), PASSWORD.as_ref()]);
+}
+
+#[test]
+fn the_api_page_shows_every_operation_of_the_document_from_this_server_alone() {
+    let Some(web) = web_ready() else { return };
+    let (_dir, server) = common::Server::on_demo();
+    run_check(&web, "docs.test.mjs", &[server.base.as_ref()]);
 }
