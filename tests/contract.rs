@@ -26,8 +26,11 @@ fn token_for(geodata: &std::path::Path, name: &str, role: &str) -> String {
 
 /// schemathesis against `server` as the caller `token` names (none: anyone).
 fn schemathesis(server: &common::Server, who: &str, token: Option<&str>) {
+    // Run in a folder of its own: schemathesis keeps a cache of what it found where it runs.
+    let cache = tempfile::tempdir().unwrap();
     let mut st = Command::new("schemathesis");
-    st.args(["run", &format!("{}/api/openapi.json", server.base), "--checks", CHECKS])
+    st.current_dir(cache.path())
+        .args(["run", &format!("{}/api/openapi.json", server.base), "--checks", CHECKS])
         // One worker: hypothesis's cache of its own source, which describes failures, is not safe
         // for two threads at once (it fails the run with "AST constructor recursion depth mismatch").
         .args(["--max-examples", "20", "--workers", "1", "--seed", "20261122", "--no-color"]);
@@ -64,7 +67,9 @@ fn both_documents_are_valid_openapi_and_the_ogc_api_answers_within_its_3_0_defin
     let (_dir, server) = common::Server::on_demo();
     valid_openapi(&format!("{}/api/openapi.json", server.base));
     valid_openapi(&format!("{}/ogc/api", server.base));
+    let cache = tempfile::tempdir().unwrap();
     let out = Command::new("schemathesis")
+        .current_dir(cache.path())
         .args([
             "run",
             &format!("{}/ogc/api", server.base),
