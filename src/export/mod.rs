@@ -91,6 +91,12 @@ fn feature(id: i64, geometry: Value, mut properties: Properties, extra: &Propert
     json!({ "type": "Feature", "id": id, "geometry": geometry, "properties": properties })
 }
 
+/// An area's outline as a Feature carrying `properties` (figures of an analysis, a table's row),
+/// its id the area's: the area collections of the analyses and tables.
+pub fn area_figures(area: &Area, properties: Value) -> Value {
+    json!({ "type": "Feature", "id": area.id, "geometry": multipolygon_geometry(&area.geometry), "properties": properties })
+}
+
 /// Builds a properties map with `json!` syntax: `props!({ "name": name })`.
 #[macro_export]
 macro_rules! props {

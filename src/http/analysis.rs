@@ -409,11 +409,7 @@ pub(super) fn coverage_features(
             properties["kinds"] = json!(key.kinds);
             properties["minutes"] = json!(key.minutes());
             properties["profile"] = json!(key.profile);
-            let geometry = multipolygon_geometry(&area.geometry);
-            Some((
-                area.id.0,
-                json!({ "type": "Feature", "id": area.id, "geometry": geometry, "properties": properties }),
-            ))
+            Some((area.id.0, crate::export::area_figures(area, properties)))
         })
         .collect();
     Ok(features)

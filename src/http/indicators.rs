@@ -100,9 +100,7 @@ pub(super) async fn indicator_features(
                     for (i, figure) in t.indicators.iter().zip(figures) {
                         properties.insert(i.id.clone(), serde_json::to_value(figure).expect("serialisable"));
                     }
-                    let geometry = crate::export::multipolygon_geometry(&area.geometry);
-                    let feature = json!({ "type": "Feature", "id": area.id, "geometry": geometry, "properties": properties });
-                    (area.id.0, feature)
+                    (area.id.0, crate::export::area_figures(area, Value::Object(properties)))
                 })
                 .collect())
         })

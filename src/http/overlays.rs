@@ -69,22 +69,29 @@ pub(super) async fn overlay_features(
                 .iter()
                 .filter_map(|r| {
                     let area = index.area(r.area_id)?;
-                    let mut properties = row_json(table, r);
-                    let values = properties.as_object_mut()?.remove("values")?;
-                    properties.as_object_mut()?.extend(values.as_object()?.clone());
-                    let geometry = crate::export::multipolygon_geometry(&area.geometry);
-                    let feature = json!({ "type": "Feature", "id": area.id, "geometry": geometry, "properties": properties });
-                    Some((area.id.0, feature))
+                    let mut properties = row_head(table, r);
+                    properties.extend(metric_values(table, r));
+                    Some((area.id.0, crate::export::area_figures(area, Value::Object(properties))))
                 })
                 .collect())
         })
         .await
 }
 
+/// A row's area: id, name, parent and level.
+fn row_head(t: &Overlays, r: &OverlayRow) -> serde_json::Map<String, Value> {
+    crate::props!({ "area_id": r.area_id, "name": r.name, "parent_id": r.parent_id, "level": t.level })
+}
+
+/// A row's figures by metric, as everyone sees them.
+fn metric_values(t: &Overlays, r: &OverlayRow) -> serde_json::Map<String, Value> {
+    t.metrics.iter().cloned().zip(r.values.iter().map(|v| v.json(t.min_count))).collect()
+}
+
 fn row_json(t: &Overlays, r: &OverlayRow) -> Value {
-    let values: serde_json::Map<String, Value> =
-        t.metrics.iter().cloned().zip(r.values.iter().map(|v| v.json(t.min_count))).collect();
-    json!({ "area_id": r.area_id, "name": r.name, "parent_id": r.parent_id, "level": t.level, "values": values })
+    let mut row = row_head(t, r);
+    row.insert("values".into(), Value::Object(metric_values(t, r)));
+    Value::Object(row)
 }
 
 fn note(min_count: u64) -> String {
