@@ -286,8 +286,10 @@ pub async fn geopackage(
                 coverage_features(&state, key, level)?.into_iter().map(|(_, f)| f).collect();
             let gaps: Vec<Value> =
                 gap_features(&state, key, level, deadline)?.into_iter().map(|(_, f)| f).collect();
-            let catchments: Vec<Value> =
-                catchment_features(&state, key, deadline)?.into_iter().map(|(_, f)| f).collect();
+            let catchments: Vec<Value> = catchment_features(&state, key, (None, None), deadline)?
+                .into_iter()
+                .map(|(_, f)| f)
+                .collect();
             let layers = [
                 Layer {
                     table: "coverage",
@@ -323,20 +325,28 @@ pub async fn geopackage(
         .await
 }
 
-/// Every catchment of the open sites of the question's kinds, each with the walk it is for and its
-/// site's id (as the feature's id too), in the sites' order: what the analysis file's `catchments`
-/// holds and the OGC collection `catchments` lists.
+/// The catchments of the open sites of the question's kinds — only `site`'s when given, only those
+/// reaching into `bbox` when given — each with the walk it is for and its site's id (as the
+/// feature's id too), in the sites' order: what the analysis file's `catchments` holds and the OGC
+/// collection `catchments` lists.
 pub(super) fn catchment_features(
     state: &AppState,
     key: &CoverageKey,
+    (site, bbox): (Option<i64>, Option<&crate::model::BBox>),
     deadline: &crate::deadline::Deadline,
 ) -> Result<Vec<(i64, Value)>, AppError> {
-    let sites = state.app.store.read().sites_open_in(&key.kinds, None, None);
+    let mut sites = state.app.store.read().sites_open_in(&key.kinds, None, None);
+    sites.retain(|s| site.is_none_or(|id| s.id.0 == id));
     let (graph, version) = super::network::network(state)?;
     let walk = (key.minutes(), key.profile.as_str());
     let (catchments, _) = super::network::each_catchment(state, (&graph, version), &sites, walk, deadline)?;
+    let reaches = |c: &crate::network::Catchment| {
+        use geo::{BoundingRect, Intersects};
+        bbox.is_none_or(|b| c.polygon.bounding_rect().is_some_and(|r| r.intersects(&b.to_rect())))
+    };
     Ok(catchments
         .into_iter()
+        .filter(|(c, _)| reaches(c))
         .map(|(c, mut properties)| {
             let site = properties["site_id"].as_i64().expect("a site's catchment names its site");
             properties.insert("minutes".into(), json!(key.minutes()));

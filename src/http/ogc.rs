@@ -448,9 +448,7 @@ pub async fn items(
         "catchments" => {
             let key = q.question(&state)?;
             drop(index);
-            let mut features = catchments(&state, key).await?;
-            features.retain(|(_, f)| bbox.is_none_or(|b| touches(f, &b)));
-            feature_page(c, features, &q, crs, &uri)?
+            feature_page(c, catchments(&state, key, None, bbox).await?, &q, crs, &uri)?
         }
         "coverage" | "gaps" | "support_overlays" | "indicators" => {
             let level: AreaLevel = parse_param("level", q.level.as_deref())?.unwrap_or(AreaLevel::District);
@@ -607,25 +605,21 @@ fn feature_page(
     Ok(collection_page(c.id, features, |(id, _)| *id, |(_, f)| f.clone(), page, uri))
 }
 
-/// Every catchment of the question `key`, worked out in the heavy queue.
+/// The catchments of the question `key` (only `site`'s, only those reaching into `bbox`, when
+/// given), worked out in the heavy queue.
 async fn catchments(
     state: &AppState,
     key: crate::analysis::CoverageKey,
+    site: Option<i64>,
+    bbox: Option<BBox>,
 ) -> Result<Vec<(i64, Value)>, AppError> {
     let state = state.clone();
     let heavy = state.heavy.clone();
     heavy
-        .run("the catchments", move |deadline| super::analysis::catchment_features(&state, &key, deadline))
+        .run("the catchments", move |deadline| {
+            super::analysis::catchment_features(&state, &key, (site, bbox.as_ref()), deadline)
+        })
         .await
-}
-
-/// Whether the geometry of `feature` (GeoJSON, longitude/latitude) reaches into `bbox`.
-fn touches(feature: &Value, bbox: &BBox) -> bool {
-    use geo::{BoundingRect, Intersects};
-    let geometry = serde_json::from_value::<geojson::Geometry>(feature["geometry"].clone())
-        .ok()
-        .and_then(|g| geo::Geometry::<f64>::try_from(g).ok());
-    geometry.and_then(|g| g.bounding_rect()).is_some_and(|r| r.intersects(&bbox.to_rect()))
 }
 
 /// `GET /ogc/collections/{collection}/items/{fid}`.
@@ -645,8 +639,8 @@ pub async fn item(
     let missing = || AppError::not_found(format!("no feature {fid} in {}", c.id));
     let mut feature = match c.id {
         "catchments" => {
-            let features = catchments(&state, q.question(&state)?).await?;
-            features.into_iter().find(|(id, _)| *id == fid).map(|(_, f)| f).ok_or_else(missing)?
+            let features = catchments(&state, q.question(&state)?, Some(fid), None).await?;
+            features.into_iter().next().map(|(_, f)| f).ok_or_else(missing)?
         }
         "coverage" | "gaps" | "support_overlays" | "indicators" => {
             // An area's feature, answered at its own level.
