@@ -3,13 +3,13 @@
 //! store says when to come back (`Retry-After`); a fault of ours is logged and answered with a
 //! generic 500 problem that reveals nothing of the data.
 
+use super::openapi::schema::{Problem, RecordProblem as RecordProblemJson};
 use crate::import::{ImportError, RecordProblem};
 use crate::model::BBoxError;
 use crate::store::StoreError;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 
 /// A failed request.
 #[derive(Debug, thiserror::Error)]
@@ -82,17 +82,20 @@ impl AppError {
 
 /// A problem+json response.
 fn problem(status: StatusCode, title: &str, detail: &str, errors: &[RecordProblem]) -> Response {
-    let mut body =
-        json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
-    if !errors.is_empty() {
-        body["errors"] = Value::Array(
-            errors
-                .iter()
-                .map(|p| json!({ "place": p.place.to_string(), "field": p.field, "message": p.message }))
-                .collect(),
-        );
-    }
-    let mut response = (status, body.to_string()).into_response();
+    let records = errors.iter().map(|p| RecordProblemJson {
+        place: p.place.to_string(),
+        field: p.field.clone(),
+        message: p.message.clone(),
+    });
+    let body = Problem {
+        kind: "about:blank".into(),
+        title: title.into(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        errors: (!errors.is_empty()).then(|| records.collect()),
+    };
+    let body = serde_json::to_string(&body).expect("a problem has string keys only");
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     response
 }

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 /// A problem (RFC 9457): what was wrong with a request, and where. Every error the API answers is
 /// one, as `application/problem+json`.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 pub struct Problem {
     /// Always `about:blank`: the status and title say what kind of problem it is.
-    #[schema(rename = "type")]
+    #[serde(rename = "type")]
     pub kind: String,
     /// The kind of problem, e.g. "Bad request", "Not found", "Busy".
     pub title: String,
@@ -19,11 +19,12 @@ pub struct Problem {
     /// What exactly was wrong and where (which parameter, line, feature or field).
     pub detail: String,
     /// For imports and features: each bad record named by its place and field.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<RecordProblem>>,
 }
 
 /// One bad record of an import or a feature.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 pub struct RecordProblem {
     /// Where: "line 12", "feature 3", "sheet 人口 row 8" …
     pub place: String,
