@@ -108,10 +108,14 @@ impl CoverageKey {
 
 /// A site left out of an analysis because it cannot reach the walking network, and why. Coverage,
 /// catchments of a kind and the map's tiles all leave such a site out; the first two say so.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SkippedSite {
+    /// The site's id.
+    #[schema(value_type = i64)]
     pub site_id: crate::model::SiteId,
+    /// Its name.
     pub name: String,
+    /// Why it was left out (e.g. too far from any street).
     pub reason: String,
 }
 

@@ -2,6 +2,7 @@
 //! by the GeoJSON and table writers straight from the store; these types describe what they write,
 //! and the contract test (a property-based run against a live server) checks that they agree.
 
+use crate::analysis::SkippedSite;
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -121,17 +122,6 @@ pub struct SiteProperties {
     pub audience: Vec<String>,
     /// Who runs it.
     pub operator: Option<String>,
-}
-
-/// What was wrong with a site left out of an analysis.
-#[derive(ToSchema)]
-pub struct SkippedSite {
-    /// The site's id.
-    pub site_id: i64,
-    /// Its name.
-    pub name: String,
-    /// Why it was left out (e.g. too far from any street).
-    pub reason: String,
 }
 
 /// Catchments as a FeatureCollection of MultiPolygons, and the sites left out.
@@ -280,7 +270,7 @@ pub struct CoverageTable {
     /// The whole city.
     pub city: CoverageRow,
     /// Sites left out (too far from any street).
-    pub skipped_sites: Vec<Value>,
+    pub skipped_sites: Vec<SkippedSite>,
     /// Population points too far from any street to be walked from.
     pub unsnapped_points: u64,
     /// The year of the population figures.
