@@ -338,11 +338,7 @@ fn a_lost_database_connection_is_answered_503_and_the_next_request_connects_agai
         .to_owned();
     let agent =
         ureq::Agent::new_with_config(ureq::Agent::config_builder().http_status_as_error(false).build());
-    let database = url.split('?').next().unwrap().rsplit('/').next().unwrap().to_owned();
-    cluster
-        .admin("postgres")
-        .execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = 'sasaeai'", &[&database])
-        .unwrap();
+    end_every_connection(cluster, &url);
 
     // Each of a write (the layers' connection) and a signed-in read (the private store's): the
     // first attempt may find the connection gone and says so with 503 and Retry-After, never 500;
@@ -379,6 +375,33 @@ fn a_lost_database_connection_is_answered_503_and_the_next_request_connects_agai
             .0
             .contains("再接続カフェ")
     );
+}
+
+/// Ends every connection of the application's role to the database at `url`, as an administrator
+/// (or a restart) would.
+fn end_every_connection(cluster: &common::postgres::Cluster, url: &str) {
+    let database = url.split('?').next().unwrap().rsplit('/').next().unwrap().to_owned();
+    cluster
+        .admin("postgres")
+        .execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = 'sasaeai'", &[&database])
+        .unwrap();
+}
+
+/// Regression: a signed-in write was answered 503 twice in a row once the database had ended the
+/// server's connections: the private store's connection failed first, and when it had been opened
+/// again the layers' connection failed in turn, each finding its loss only by failing.
+#[test]
+fn a_connection_found_lost_makes_the_others_check_theirs_before_use() {
+    let Some(cluster) = common::postgres::cluster() else { return };
+    let url = cluster.database();
+    let location = Location::parse(&url, Some("141306")).unwrap();
+    let store = Store::open_at(&location).unwrap();
+    let private = PrivateStore::open_at(&location).unwrap();
+    end_every_connection(cluster, &url);
+
+    assert!(private.digests().is_err(), "the private store's connection was ended");
+    store.insert_sites([site_of_other_town()]).expect("the layers' connection was checked and opened again");
+    private.digests().expect("and the private store's once it had failed");
 }
 
 #[test]

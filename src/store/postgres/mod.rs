@@ -25,6 +25,7 @@ use geo::{Geometry, MultiPolygon, Point};
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 mod tls;
@@ -38,6 +39,15 @@ const CHANNEL: &str = "sasaeai_changes";
 
 /// Network edges written per statement.
 const EDGES_PER_BATCH: usize = 5_000;
+
+/// How many times this process has found one of its connections lost. A database that ended one
+/// connection (restarted, or an administrator ended the role's sessions) has usually ended them all,
+/// so every other session checks its own before its next use instead of each request meeting the
+/// next dead one.
+static LOSSES_SEEN: AtomicU64 = AtomicU64::new(0);
+
+/// How long a session waits for the database to answer that check.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A tenant of a PostgreSQL database.
 pub struct Postgres {
@@ -58,6 +68,8 @@ pub struct Postgres {
 pub(crate) struct Session {
     pub(crate) client: Client,
     statements: Statements,
+    /// [`LOSSES_SEEN`] when this connection was last known alive.
+    alive_at_loss: u64,
 }
 
 /// Prepared statements by the text they were written as (before it was made PostgreSQL's).
@@ -80,15 +92,23 @@ pub(crate) fn cached<E>(
 impl Session {
     /// A new connection to `tenant` of the database at `url`.
     pub(crate) fn open(url: &str, tenant: &Tenant) -> Result<Self, StoreError> {
-        Ok(Session { client: connect_as(url, tenant)?, statements: HashMap::new() })
+        let alive_at_loss = LOSSES_SEEN.load(Ordering::Acquire);
+        Ok(Session { client: connect_as(url, tenant)?, statements: HashMap::new(), alive_at_loss })
     }
 
-    /// Opens the connection again if the last call found it lost (the database restarted, or an
-    /// administrator ended it): the call that found it failed, the next one goes through.
+    /// Opens the connection again if it is lost (the database restarted, or an administrator ended
+    /// it): found by the last call on it, or by a check made because another connection of this
+    /// process was found lost since. The call that found the loss failed; the next one goes through.
     pub(crate) fn reopen_if_lost(&mut self, url: &str, tenant: &Tenant) -> Result<(), StoreError> {
-        if self.client.is_closed() {
+        let losses = LOSSES_SEEN.load(Ordering::Acquire);
+        let lost = self.client.is_closed()
+            || (losses != self.alive_at_loss && self.client.is_valid(CHECK_TIMEOUT).is_err());
+        if lost {
+            LOSSES_SEEN.fetch_add(1, Ordering::AcqRel);
             tracing::warn!(store = %without_password(url), "connection lost; connecting again");
             *self = Session::open(url, tenant)?;
+        } else {
+            self.alive_at_loss = losses;
         }
         Ok(())
     }
@@ -212,11 +232,16 @@ fn full_message(e: &::postgres::Error) -> String {
 }
 
 /// Whether `e` says the connection is gone (closed, broken, or ended by the server) rather than that
-/// a statement failed: the caller may try again once the database is back.
+/// a statement failed: the caller may try again once the database is back. A loss is counted in
+/// [`LOSSES_SEEN`], so the process's other connections check theirs before their next use.
 pub fn connection_lost(e: &::postgres::Error) -> bool {
     let code = e.code().map(|c| c.code()).unwrap_or("");
     let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
-    e.is_closed() || io || code.starts_with("08") || ["57P01", "57P02", "57P03"].contains(&code)
+    let lost = e.is_closed() || io || code.starts_with("08") || ["57P01", "57P02", "57P03"].contains(&code);
+    if lost {
+        LOSSES_SEEN.fetch_add(1, Ordering::AcqRel);
+    }
+    lost
 }
 
 /// Applies the migrations the database has not seen, under a lock so instances starting together
@@ -405,7 +430,11 @@ impl Backend for Postgres {
             }
         };
         outcome.map_err(|e| {
-            // A broken listening connection is opened again on the next wait.
+            // A broken listening connection is opened again on the next wait. Being always on the
+            // socket, it is often the first to see the database end the connections.
+            if connection_lost(&e) {
+                tracing::warn!(store = %without_password(&self.url), "listening connection lost; listening again");
+            }
             *listener = None;
             e.into()
         })
