@@ -14,10 +14,14 @@
 
 use super::pieces::Pieces;
 use super::spare::Spare;
-use geo::{Area, BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
+use geo::{Area, BoundingRect, Contains, Coord, Line, LineString, MultiPolygon, Point, Polygon};
 
 /// Most cells a grid may have; a larger shed gets coarser cells. Edge ids (two per cell) fit a `u32`.
 const MAX_CELLS: f64 = 16_000_000.0;
+
+/// Segments from which a shed is marked by two threads: below, handing half over costs more than
+/// it saves.
+const SEGMENTS_FOR_TWO_THREADS: usize = 1_000;
 
 /// No edge follows: the end of a traced ring, or an edge the outline does not cross.
 const NONE: u32 = u32::MAX;
@@ -43,9 +47,7 @@ pub fn walk_shed(lines: &Pieces, radius_m: f64, cell_m: f64) -> MultiPolygon<f64
         h: (h_m / cell).ceil() as usize + 1,
     };
     let mut cells = Cells::new(grid.w, grid.h);
-    for segment in lines.segments() {
-        grid.mark_segment(&mut cells, segment.start, segment.end, radius_m);
-    }
+    grid.mark(&mut cells, lines, radius_m);
     polygons(grid.trace(&cells))
 }
 
@@ -69,12 +71,61 @@ impl Cells {
         self.row(j)[i / 64] >> (i % 64) & 1 == 1
     }
 
-    /// Marks cells `i` of row `j`.
+    /// All rows, to mark.
+    fn all(&mut self) -> Band<'_> {
+        let rows = 0..self.bits.len() / self.words_per_row;
+        Band { bits: &mut self.bits, words_per_row: self.words_per_row, rows }
+    }
+
+    /// The rows below `row` and the rest, to mark at once.
+    fn split_at(&mut self, row: usize) -> (Band<'_>, Band<'_>) {
+        let h = self.bits.len() / self.words_per_row;
+        let (below, above) = self.bits.split_at_mut(row * self.words_per_row);
+        let words_per_row = self.words_per_row;
+        (Band { bits: below, words_per_row, rows: 0..row }, Band { bits: above, words_per_row, rows: row..h })
+    }
+
+    /// The bits of row `j` from cell `64·k + 1` on: bit `b` tells whether cell `64·k + b + 1` is marked.
+    fn shifted(&self, j: usize, k: usize) -> u64 {
+        let row = self.row(j);
+        row[k] >> 1 | row.get(k + 1).map_or(0, |next| next << 63)
+    }
+}
+
+/// Consecutive rows of a grid's cells, for one thread to mark.
+struct Band<'a> {
+    bits: &'a mut [u64],
+    words_per_row: usize,
+    rows: std::ops::Range<usize>,
+}
+
+impl Band<'_> {
+    /// Whether cells `i` of row `j` (a row of this band) are all marked.
+    fn all_marked(&self, j: usize, i: std::ops::Range<usize>) -> bool {
+        if i.is_empty() {
+            return true;
+        }
+        let at = (j - self.rows.start) * self.words_per_row;
+        let row = &self.bits[at..at + self.words_per_row];
+        let (first, last) = (i.start, i.end - 1);
+        let (from_first, to_last) = (!0u64 << (first % 64), !0u64 >> (63 - last % 64));
+        if first / 64 == last / 64 {
+            let mask = from_first & to_last;
+            row[first / 64] & mask == mask
+        } else {
+            row[first / 64] & from_first == from_first
+                && row[first / 64 + 1..last / 64].iter().all(|w| *w == !0)
+                && row[last / 64] & to_last == to_last
+        }
+    }
+
+    /// Marks cells `i` of row `j` (a row of this band).
     fn fill(&mut self, j: usize, i: std::ops::Range<usize>) {
         if i.is_empty() {
             return;
         }
-        let row = &mut self.bits[j * self.words_per_row..(j + 1) * self.words_per_row];
+        let at = (j - self.rows.start) * self.words_per_row;
+        let row = &mut self.bits[at..at + self.words_per_row];
         let (first, last) = (i.start, i.end - 1);
         let (from_first, to_last) = (!0u64 << (first % 64), !0u64 >> (63 - last % 64));
         if first / 64 == last / 64 {
@@ -84,12 +135,6 @@ impl Cells {
             row[first / 64 + 1..last / 64].fill(!0);
             row[last / 64] |= to_last;
         }
-    }
-
-    /// The bits of row `j` from cell `64·k + 1` on: bit `b` tells whether cell `64·k + b + 1` is marked.
-    fn shifted(&self, j: usize, k: usize) -> u64 {
-        let row = self.row(j);
-        row[k] >> 1 | row.get(k + 1).map_or(0, |next| next << 63)
     }
 }
 
@@ -109,22 +154,70 @@ impl Grid {
         }
     }
 
-    /// Marks the cells whose centre lies within `r` of segment `p`–`q`, row by row: the segment's
+    /// Marks the cells whose centre lies within `r` of `lines`. A large shed is marked by two threads,
+    /// each taking the rows on its side of a row with about as many segments' middles below as above
+    /// (a thread skips the segments that stay on the other side).
+    fn mark(&self, cells: &mut Cells, lines: &Pieces, r: f64) {
+        let segments: Vec<Line<f64>> = lines.segments().collect();
+        // Every other segment first, then the rest: in a dense network many of the rest then lie
+        // wholly within what the first half marked, and a look at their box passes them over.
+        let in_order = || segments.iter().step_by(2).chain(segments.iter().skip(1).step_by(2));
+        let mark_band = |mut band: Band<'_>| {
+            for segment in in_order() {
+                self.mark_segment(&mut band, segment.start, segment.end, r);
+            }
+        };
+        if segments.len() < SEGMENTS_FOR_TWO_THREADS {
+            return mark_band(cells.all());
+        }
+        let (below, above) = cells.split_at(self.middle_row(&segments));
+        super::halves::join(|| mark_band(below), || mark_band(above));
+    }
+
+    /// The row with about as many segments' middles below it as above.
+    fn middle_row(&self, segments: &[Line<f64>]) -> usize {
+        let mut per_row = vec![0u32; self.h];
+        for segment in segments {
+            let y = (segment.start.y + segment.end.y) / 2.0;
+            per_row[(((y - self.origin.y) / self.cell) as usize).min(self.h - 1)] += 1;
+        }
+        let half = per_row.iter().sum::<u32>() / 2;
+        let mut below = 0;
+        per_row
+            .iter()
+            .position(|&n| {
+                below += n;
+                below > half
+            })
+            .unwrap_or(self.h / 2)
+    }
+
+    /// Marks the cells of `band` whose centre lies within `r` of segment `p`–`q`, row by row: the segment's
     /// capsule is convex, so a row of centres meets it in one run of cells (filled at once) instead
     /// of a distance worked out per cell of its box. Works in cell units, centre of cell (i, j) at
     /// (i, j), so that a row costs no division.
-    fn mark_segment(&self, cells: &mut Cells, p: Coord<f64>, q: Coord<f64>, r: f64) {
+    fn mark_segment(&self, band: &mut Band<'_>, p: Coord<f64>, q: Coord<f64>, r: f64) {
+        let per_m = 1.0 / self.cell;
         let to_cells = |c: Coord<f64>| Coord {
-            x: (c.x - self.origin.x) / self.cell - 0.5,
-            y: (c.y - self.origin.y) / self.cell - 0.5,
+            x: (c.x - self.origin.x) * per_m - 0.5,
+            y: (c.y - self.origin.y) * per_m - 0.5,
         };
-        let (p, q, r) = (to_cells(p), to_cells(q), r / self.cell);
+        let (p, q, r) = (to_cells(p), to_cells(q), r * per_m);
         let (p, q) = if p.y <= q.y { (p, q) } else { (q, p) };
-        let capsule = Capsule::new(p, q, r);
         // Every row from the lower disc's foot to the upper disc's top meets the (connected) capsule.
-        for j in cells_between(p.y - r, q.y + r, self.h) {
+        let rows = cells_between(p.y - r, q.y + r, self.h);
+        let rows = rows.start.max(band.rows.start)..rows.end.min(band.rows.end);
+        if rows.is_empty() {
+            return;
+        }
+        let columns = cells_between(p.x.min(q.x) - r, p.x.max(q.x) + r, self.w);
+        if rows.clone().all(|j| band.all_marked(j, columns.clone())) {
+            return;
+        }
+        let capsule = Capsule::new(p, q, r);
+        for j in rows {
             let (left, right) = capsule.span(j as f64);
-            cells.fill(j, cells_between(left, right, self.w));
+            band.fill(j, cells_between(left, right, self.w));
         }
     }
 
@@ -236,64 +329,88 @@ fn floor(x: f64) -> i64 {
 }
 
 /// The region within `r` of a segment from `low` to `high` (`low.y <= high.y`): its two end discs and
-/// the band between them.
+/// the band between them. Its left outline runs up the lower disc's arc, along the band's left side,
+/// then up the upper disc's arc, and so does its right outline on the other side; so each row's span
+/// takes one arc or one side per end instead of the two discs and both sides.
 struct Capsule {
     low: Coord<f64>,
     high: Coord<f64>,
     r_squared: f64,
-    /// The band's two long sides, `r` to either side of the segment: where each starts, its y range
-    /// and x per y. A side with no height (a horizontal segment's, or a segment of no length) meets
-    /// no row and has an empty range.
-    sides: [(Coord<f64>, f64, f64, f64); 2],
+    /// The band's left side (`r` to the left of the segment, seen from `low`) and its right side.
+    left: Side,
+    right: Side,
+}
+
+/// A long side of a capsule's band: from its lower end `start` up to `y_high`, `x_per_y` along the
+/// way. Below `start` the outline is the lower disc's arc, above `y_high` the upper disc's.
+struct Side {
+    start: Coord<f64>,
+    y_high: f64,
+    x_per_y: f64,
+}
+
+impl Side {
+    /// The side `offset` from the segment `low`–`high`.
+    fn new(low: Coord<f64>, high: Coord<f64>, offset: Coord<f64>, x_per_y: f64) -> Self {
+        let (start, end) = (low + offset, high + offset);
+        Side { start, y_high: end.y, x_per_y }
+    }
 }
 
 impl Capsule {
     fn new(low: Coord<f64>, high: Coord<f64>, r: f64) -> Self {
         let d = high - low;
         let len = (d.x * d.x + d.y * d.y).sqrt();
-        let side = |offset: Coord<f64>| {
-            let (a, b) = (low + offset, high + offset);
-            if len > 0.0 && a.y != b.y {
-                (a, a.y.min(b.y), a.y.max(b.y), (b.x - a.x) / (b.y - a.y))
-            } else {
-                (a, f64::INFINITY, f64::NEG_INFINITY, 0.0)
-            }
+        // `n` points to the left of low → high; as low.y <= high.y, left is towards −x.
+        let n = if len > 0.0 {
+            let r_per_len = r / len;
+            Coord { x: -d.y * r_per_len, y: d.x * r_per_len }
+        } else {
+            Coord::zero()
         };
-        let n = if len > 0.0 { Coord { x: -d.y / len * r, y: d.x / len * r } } else { Coord::zero() };
-        Capsule { low, high, r_squared: r * r, sides: [side(n), side(-n)] }
+        // Both sides run parallel to the segment. A horizontal side (a horizontal segment's, or a
+        // point's) meets one row at most, where both discs reach as far as it does: its slope is
+        // never used.
+        let x_per_y = if d.y > 0.0 { d.x / d.y } else { 0.0 };
+        Capsule {
+            low,
+            high,
+            r_squared: r * r,
+            left: Side::new(low, high, n, x_per_y),
+            right: Side::new(low, high, -n, x_per_y),
+        }
+    }
+
+    /// Half the width of the disc around `centre` on the horizontal line at `y` (zero where the line
+    /// only grazes it, or misses it by a rounding error).
+    fn half_chord(&self, centre: Coord<f64>, y: f64) -> f64 {
+        let dy = y - centre.y;
+        (self.r_squared - dy * dy).max(0.0).sqrt()
+    }
+
+    /// Where the outline of one side (`sign` −1 for the left, +1 for the right) meets the horizontal
+    /// line at `y`, between the lower disc's foot and the upper disc's top.
+    fn outline(&self, side: &Side, sign: f64, y: f64) -> f64 {
+        if y < side.start.y {
+            self.low.x + sign * self.half_chord(self.low, y)
+        } else if y > side.y_high {
+            self.high.x + sign * self.half_chord(self.high, y)
+        } else if side.y_high > side.start.y {
+            side.start.x + (y - side.start.y) * side.x_per_y
+        } else {
+            // On a horizontal side: both discs reach the row; the farther one is the outline.
+            let (a, b) = (
+                self.low.x + sign * self.half_chord(self.low, y),
+                self.high.x + sign * self.half_chord(self.high, y),
+            );
+            if (a - b) * sign > 0.0 { a } else { b }
+        }
     }
 
     /// Where the horizontal line at `y` (between the lower disc's foot and the upper disc's top) meets
-    /// the capsule: the least and greatest x. The band's short sides lie inside the end discs, so its
-    /// long sides and the discs bound the span. Comparisons rather than `f64::min`, which would also
-    /// handle NaN, which never arises here.
+    /// the capsule: the least and greatest x.
     fn span(&self, y: f64) -> (f64, f64) {
-        let (mut left, mut right) = (f64::INFINITY, f64::NEG_INFINITY);
-        for end in [self.low, self.high] {
-            let dy = y - end.y;
-            let half_squared = self.r_squared - dy * dy;
-            if half_squared >= 0.0 {
-                let half = half_squared.sqrt();
-                if end.x - half < left {
-                    left = end.x - half;
-                }
-                if end.x + half > right {
-                    right = end.x + half;
-                }
-            }
-        }
-        for &(start, y_low, y_high, x_per_y) in &self.sides {
-            if y >= y_low && y <= y_high {
-                let x = start.x + (y - start.y) * x_per_y;
-                if x < left {
-                    left = x;
-                }
-                if x > right {
-                    right = x;
-                }
-            }
-        }
-        (left, right)
+        (self.outline(&self.left, -1.0, y), self.outline(&self.right, 1.0, y))
     }
 }
 
@@ -388,6 +505,56 @@ mod tests {
         assert!(shed.is_valid());
     }
 
+    /// Cells whose centre lies within `r` of `segment`, marked one by one, against `cells`.
+    fn assert_marked_within(grid: &Grid, cells: &Cells, segments: &[Line<f64>], r: f64) {
+        for j in 0..grid.h {
+            for i in 0..grid.w {
+                let c = Point(grid.centre(i, j));
+                let distance = segments
+                    .iter()
+                    .map(|s| geo::Distance::distance(&geo::Euclidean, s, &c))
+                    .fold(f64::INFINITY, f64::min);
+                if (distance - r).abs() > 1e-6 {
+                    assert_eq!(cells.get(i, j), distance < r, "cell {i} {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn level_upright_and_pointlike_segments_mark_their_capsule_whichever_way_they_run() {
+        let grid = Grid { origin: Coord { x: -100.0, y: -100.0 }, cell: 7.0, w: 60, h: 60 };
+        let (a, b) = (Coord { x: 10.0, y: 20.0 }, Coord { x: 90.0, y: 20.0 });
+        let (c, d) = (Coord { x: 30.0, y: -40.0 }, Coord { x: 30.0, y: 80.0 });
+        for (p, q) in [(a, b), (b, a), (c, d), (d, c), (a, a)] {
+            let mut cells = Cells::new(grid.w, grid.h);
+            grid.mark_segment(&mut cells.all(), p, q, 33.0);
+            assert_marked_within(&grid, &cells, &[Line::new(p, q)], 33.0);
+        }
+    }
+
+    #[test]
+    fn a_shed_marked_by_two_threads_is_the_shed_marked_by_one() {
+        let grid = Grid { origin: Coord { x: -100.0, y: -100.0 }, cell: 7.0, w: 190, h: 190 };
+        let mut pieces = Pieces::default();
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64 * 1100.0
+        };
+        for _ in 0..2 * SEGMENTS_FOR_TWO_THREADS {
+            pieces.push(&[Coord { x: next(), y: next() }, Coord { x: next() / 10.0 + 50.0, y: next() }]);
+        }
+        let mut together = Cells::new(grid.w, grid.h);
+        grid.mark(&mut together, &pieces, 20.0);
+        let mut alone = Cells::new(grid.w, grid.h);
+        for segment in pieces.segments() {
+            grid.mark_segment(&mut alone.all(), segment.start, segment.end, 20.0);
+        }
+        assert!(together.bits == alone.bits, "the same cells are marked");
+        assert!(together.bits.iter().any(|w| *w != 0) && together.bits.iter().any(|w| *w != !0));
+    }
+
     proptest::proptest! {
         /// The cells marked row by row are those whose centre lies within the radius of the segment,
         /// worked out cell by cell (centres within a hair of the radius may go either way).
@@ -398,7 +565,7 @@ mod tests {
             let grid = Grid { origin: Coord { x: -100.0, y: -100.0 }, cell: 7.0, w: 80, h: 80 };
             let (p, q) = (Coord { x: px, y: py }, Coord { x: qx, y: qy });
             let mut cells = Cells::new(grid.w, grid.h);
-            grid.mark_segment(&mut cells, p, q, r);
+            grid.mark_segment(&mut cells.all(), p, q, r);
             for j in 0..grid.h {
                 for i in 0..grid.w {
                     let c = grid.centre(i, j);
@@ -429,9 +596,7 @@ mod tests {
             for line in lines {
                 pieces.push_with(line.into_iter().map(|(x, y)| Coord { x, y }));
             }
-            for segment in pieces.segments() {
-                grid.mark_segment(&mut cells, segment.start, segment.end, r);
-            }
+            grid.mark(&mut cells, &pieces, r);
             for j in 0..grid.h {
                 for i in 0..grid.w {
                     let c = Point(grid.centre(i, j));
