@@ -232,8 +232,8 @@ fn full_message(e: &::postgres::Error) -> String {
 }
 
 /// Whether `e` says the connection is gone (closed, broken, or ended by the server) rather than that
-/// a statement failed: the caller may try again once the database is back. A loss is counted in
-/// [`LOSSES_SEEN`], so the process's other connections check theirs before their next use.
+/// a statement failed: the caller may try again once the database is back. A loss is counted, so
+/// that the process's other connections check theirs before their next use.
 pub fn connection_lost(e: &::postgres::Error) -> bool {
     let code = e.code().map(|c| c.code()).unwrap_or("");
     let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
