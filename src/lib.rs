@@ -9,6 +9,7 @@ pub mod config;
 pub mod deadline;
 pub mod demo;
 pub mod export;
+pub mod halves;
 pub mod http;
 pub mod import;
 pub mod mapstyle;

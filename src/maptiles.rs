@@ -14,6 +14,7 @@ use crate::network::catchment::ShedPieces;
 use crate::store::{Index, LayerVersions};
 use geo::{BoundingRect, CoordsIter, Geometry, Intersects, MultiLineString, MultiPolygon};
 use sasaeai_tiles::{BUFFER, EXTENT, Stamp, TileBuilder, TileId, TileTransform, Value, shape, thin::thin};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -538,157 +539,170 @@ pub struct Derived<'a> {
     pub support: Option<&'a [Overlays]>,
 }
 
-/// Renders the layers of one tile; an empty vector when the tile has no features.
+/// Renders the layers of one tile; an empty vector when the tile has no features. The layers are
+/// shaped on two cores (at a low zoom a town's catchments and gaps take most of a tile's time), then
+/// written in their order.
 pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: TileId) -> Vec<u8> {
-    let map = derived.map;
-    let transform = TileTransform::new(tile, EXTENT);
-    let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
-    let bbox = BBox::of_rect(&window);
+    let shown: Vec<&LayerDef> =
+        layers.iter().copied().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)).collect();
+    let shaped = crate::halves::map(&shown, &|l| layer_features(index, derived, l, tile));
     let mut out = TileBuilder::new(EXTENT);
-    let mut add = |layer: &str, id: Option<u64>, g: Geometry<f64>, props: Vec<(&str, Value)>| {
-        // Geometry from the shaping step always encodes; a failure would be a bug in that step.
-        if let Err(e) = out.add(layer, id, &g, &props) {
-            tracing::error!(error = %e, %tile, "feature left out of tile");
-        }
-    };
-    for l in layers.iter().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)) {
-        match l.source {
-            Source::Areas(level) => {
-                for a in index.areas_in(Some(level), Some(&bbox)) {
-                    let Some(shaped) = shape::polygon(&a.geometry, &transform, BUFFER) else { continue };
-                    let mut props = vec![
-                        ("id", Value::Int(a.id.0)),
-                        ("name", Value::Str(a.name.clone())),
-                        ("level", Value::Str(a.level.as_str().into())),
-                    ];
-                    props.extend(a.code.clone().map(|c| ("code", Value::Str(c))));
-                    let figures = FIGURE_LEVELS.contains(&level).then(|| map.and_then(|m| m.rows.get(&a.id)));
-                    if let Some(row) = figures.flatten() {
-                        props.extend(row.aged65_rate().map(|r| ("aged65_rate", percent1(r))));
-                        props.extend(row.covered65_pct().map(|r| ("covered65_pct", percent1(r))));
-                        props.push(("uncovered65", Value::Int(row.uncovered65 as i64)));
-                    }
-                    add(l.id, Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
-                }
-            }
-            Source::Sites => {
-                let points: Vec<_> = index
-                    .sites_in(&[], Some(&bbox))
-                    .into_iter()
-                    .filter_map(|s| Some((shape::point(s.data.location, &transform, BUFFER)?, s)))
-                    .collect();
-                let cell = if tile.z < l.full_detail_zoom { 64.0 } else { 0.0 };
-                for (p, s) in thin(points, cell) {
-                    let props = vec![
-                        ("id", Value::Int(s.id.0)),
-                        ("name", Value::Str(s.data.name.clone())),
-                        ("kind", Value::Str(s.data.kind.as_str().into())),
-                        ("kind_label", Value::Str(s.data.kind.label_ja().into())),
-                    ];
-                    add(l.id, Some(s.id.0 as u64), Geometry::Point(p), props);
-                }
-            }
-            Source::Population => {
-                let year = index.latest_population_year(); // one year, as the analyses count
-                let points: Vec<_> = index
-                    .population_in(Some(&bbox))
-                    .into_iter()
-                    .filter(|u| u.data.year == year)
-                    .filter_map(|u| Some((shape::point(u.data.location, &transform, BUFFER)?, u)))
-                    .collect();
-                let cell = if tile.z < l.full_detail_zoom { 64.0 } else { 0.0 };
-                for (p, u) in thin(points, cell) {
-                    let mut props = vec![
-                        ("total", Value::Int(u.data.total as i64)),
-                        ("aged65", Value::Int(u.data.aged65 as i64)),
-                    ];
-                    if u.data.total > 0 {
-                        props.push((
-                            "aged65_rate",
-                            percent1(u.data.aged65 as f64 / u.data.total as f64 * 100.0),
-                        ));
-                    }
-                    add(l.id, Some(u.id.0 as u64), Geometry::Point(p), props);
-                }
-            }
-            Source::Network => {
-                let Some(graph) = index.network() else { continue };
-                for e in graph.edges_in(window.min(), window.max()) {
-                    let edge = graph.edge(e);
-                    let Some(shaped) =
-                        shape::line(&MultiLineString(vec![edge.data.geometry.clone()]), &transform, BUFFER)
-                    else {
-                        continue;
-                    };
-                    let props = vec![
-                        ("highway", Value::Str(edge.data.highway.clone())),
-                        ("steps", Value::Bool(edge.data.steps)),
-                    ];
-                    add(l.id, Some(e as u64), Geometry::MultiLineString(shaped), props);
-                }
-            }
-            Source::Catchments => {
-                let Some(m) = map else { continue };
-                for (kind, polygon) in &m.catchments {
-                    if !polygon.bounding_rect().is_some_and(|r| r.intersects(&window)) {
-                        continue;
-                    }
-                    let Some(shaped) = shape::polygon(polygon, &transform, BUFFER) else { continue };
-                    let props = vec![
-                        ("kind", Value::Str(kind.as_str().into())),
-                        ("minutes", Value::Double(m.question.minutes())),
-                        ("profile", Value::Str(m.question.profile.clone())),
-                    ];
-                    add(l.id, None, Geometry::MultiPolygon(shaped), props);
-                }
-            }
-            Source::Support(level) => {
-                let Some(table) = derived.support.and_then(|all| all.iter().find(|o| o.level == level))
-                else {
-                    continue;
-                };
-                for row in &table.rows {
-                    let Some(a) = index.area(row.area_id) else { continue };
-                    if !a.geometry.bounding_rect().is_some_and(|r| r.intersects(&window)) {
-                        continue;
-                    }
-                    let Some(shaped) = shape::polygon(&a.geometry, &transform, BUFFER) else { continue };
-                    let owned = support_properties(table, row);
-                    let props = owned.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-                    add(l.id, Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
-                }
-            }
-            Source::AreaLabels => {
-                // Only the names written at this zoom (integer tile zooms serve the fractional ones).
-                let written = |level| {
-                    crate::mapstyle::label_zooms(level)
-                        .is_some_and(|(from, to, _)| (from.floor()..to).contains(&f64::from(tile.z)))
-                };
-                for (a, at) in index.area_labels_in(&bbox).into_iter().filter(|(a, _)| written(a.level)) {
-                    let Some(p) = shape::point(at, &transform, BUFFER) else { continue };
-                    let props = vec![
-                        ("id", Value::Int(a.id.0)),
-                        ("name", Value::Str(a.name.clone())),
-                        ("level", Value::Str(a.level.as_str().into())),
-                    ];
-                    add(l.id, Some(a.id.0 as u64), Geometry::Point(p), props);
-                }
-            }
-            Source::Gaps => {
-                let Some(m) = map else { continue };
-                for g in &m.gaps {
-                    if !g.geometry.bounding_rect().is_some_and(|r| r.intersects(&window)) {
-                        continue;
-                    }
-                    let Some(shaped) = shape::polygon(&g.geometry, &transform, BUFFER) else { continue };
-                    let props = vec![
-                        ("name", Value::Str(g.name.clone())),
-                        ("uncovered65", Value::Int(g.uncovered65 as i64)),
-                    ];
-                    add(l.id, Some(g.area_id.0 as u64), Geometry::MultiPolygon(shaped), props);
-                }
+    for (l, features) in shown.iter().zip(shaped) {
+        for (id, geometry, props) in features {
+            // Geometry from the shaping step always encodes; a failure would be a bug in that step.
+            if let Err(e) = out.add(l.id, id, &geometry, &props) {
+                tracing::error!(error = %e, %tile, "feature left out of tile");
             }
         }
     }
     if out.is_empty() { Vec::new() } else { out.encode() }
+}
+
+/// A feature of a layer shaped for its tile: its id, geometry in tile units and properties.
+type Feature = (Option<u64>, Geometry<f64>, Vec<(Cow<'static, str>, Value)>);
+
+/// The features layer `l` shows in `tile`.
+fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, tile: TileId) -> Vec<Feature> {
+    let map = derived.map;
+    let transform = TileTransform::new(tile, EXTENT);
+    let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
+    let bbox = BBox::of_rect(&window);
+    let mut features = Vec::new();
+    let mut add = |id: Option<u64>, g: Geometry<f64>, props: Vec<(&'static str, Value)>| {
+        features.push((id, g, props.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect()));
+    };
+    match l.source {
+        Source::Areas(level) => {
+            for a in index.areas_in(Some(level), Some(&bbox)) {
+                let Some(shaped) = shape::polygon(&a.geometry, &transform, BUFFER) else { continue };
+                let mut props = vec![
+                    ("id", Value::Int(a.id.0)),
+                    ("name", Value::Str(a.name.clone())),
+                    ("level", Value::Str(a.level.as_str().into())),
+                ];
+                props.extend(a.code.clone().map(|c| ("code", Value::Str(c))));
+                let figures = FIGURE_LEVELS.contains(&level).then(|| map.and_then(|m| m.rows.get(&a.id)));
+                if let Some(row) = figures.flatten() {
+                    props.extend(row.aged65_rate().map(|r| ("aged65_rate", percent1(r))));
+                    props.extend(row.covered65_pct().map(|r| ("covered65_pct", percent1(r))));
+                    props.push(("uncovered65", Value::Int(row.uncovered65 as i64)));
+                }
+                add(Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
+            }
+        }
+        Source::Sites => {
+            let points: Vec<_> = index
+                .sites_in(&[], Some(&bbox))
+                .into_iter()
+                .filter_map(|s| Some((shape::point(s.data.location, &transform, BUFFER)?, s)))
+                .collect();
+            let cell = if tile.z < l.full_detail_zoom { 64.0 } else { 0.0 };
+            for (p, s) in thin(points, cell) {
+                let props = vec![
+                    ("id", Value::Int(s.id.0)),
+                    ("name", Value::Str(s.data.name.clone())),
+                    ("kind", Value::Str(s.data.kind.as_str().into())),
+                    ("kind_label", Value::Str(s.data.kind.label_ja().into())),
+                ];
+                add(Some(s.id.0 as u64), Geometry::Point(p), props);
+            }
+        }
+        Source::Population => {
+            let year = index.latest_population_year(); // one year, as the analyses count
+            let points: Vec<_> = index
+                .population_in(Some(&bbox))
+                .into_iter()
+                .filter(|u| u.data.year == year)
+                .filter_map(|u| Some((shape::point(u.data.location, &transform, BUFFER)?, u)))
+                .collect();
+            let cell = if tile.z < l.full_detail_zoom { 64.0 } else { 0.0 };
+            for (p, u) in thin(points, cell) {
+                let mut props = vec![
+                    ("total", Value::Int(u.data.total as i64)),
+                    ("aged65", Value::Int(u.data.aged65 as i64)),
+                ];
+                if u.data.total > 0 {
+                    props.push(("aged65_rate", percent1(u.data.aged65 as f64 / u.data.total as f64 * 100.0)));
+                }
+                add(Some(u.id.0 as u64), Geometry::Point(p), props);
+            }
+        }
+        Source::Network => {
+            let Some(graph) = index.network() else { return Vec::new() };
+            for e in graph.edges_in(window.min(), window.max()) {
+                let edge = graph.edge(e);
+                let Some(shaped) =
+                    shape::line(&MultiLineString(vec![edge.data.geometry.clone()]), &transform, BUFFER)
+                else {
+                    continue;
+                };
+                let props = vec![
+                    ("highway", Value::Str(edge.data.highway.clone())),
+                    ("steps", Value::Bool(edge.data.steps)),
+                ];
+                add(Some(e as u64), Geometry::MultiLineString(shaped), props);
+            }
+        }
+        Source::Catchments => {
+            let Some(m) = map else { return Vec::new() };
+            // Each kind's town-wide outline is shaped on a core of its own.
+            let shaped = crate::halves::map(&m.catchments, &|(kind, polygon)| {
+                let near = polygon.bounding_rect().is_some_and(|r| r.intersects(&window));
+                Some((kind, near.then(|| shape::polygon(polygon, &transform, BUFFER)).flatten()?))
+            });
+            for (kind, shaped) in shaped.into_iter().flatten() {
+                let props = vec![
+                    ("kind", Value::Str(kind.as_str().into())),
+                    ("minutes", Value::Double(m.question.minutes())),
+                    ("profile", Value::Str(m.question.profile.clone())),
+                ];
+                add(None, Geometry::MultiPolygon(shaped), props);
+            }
+        }
+        Source::Support(level) => {
+            let Some(table) = derived.support.and_then(|all| all.iter().find(|o| o.level == level)) else {
+                return Vec::new();
+            };
+            for row in &table.rows {
+                let Some(a) = index.area(row.area_id) else { continue };
+                if !a.geometry.bounding_rect().is_some_and(|r| r.intersects(&window)) {
+                    continue;
+                }
+                let Some(shaped) = shape::polygon(&a.geometry, &transform, BUFFER) else { continue };
+                let props = support_properties(table, row).into_iter().map(|(k, v)| (Cow::Owned(k), v));
+                features.push((Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props.collect()));
+            }
+        }
+        Source::AreaLabels => {
+            // Only the names written at this zoom (integer tile zooms serve the fractional ones).
+            let written = |level| {
+                crate::mapstyle::label_zooms(level)
+                    .is_some_and(|(from, to, _)| (from.floor()..to).contains(&f64::from(tile.z)))
+            };
+            for (a, at) in index.area_labels_in(&bbox).into_iter().filter(|(a, _)| written(a.level)) {
+                let Some(p) = shape::point(at, &transform, BUFFER) else { continue };
+                let props = vec![
+                    ("id", Value::Int(a.id.0)),
+                    ("name", Value::Str(a.name.clone())),
+                    ("level", Value::Str(a.level.as_str().into())),
+                ];
+                add(Some(a.id.0 as u64), Geometry::Point(p), props);
+            }
+        }
+        Source::Gaps => {
+            let Some(m) = map else { return Vec::new() };
+            let shaped = crate::halves::map(&m.gaps, &|g| {
+                let near = g.geometry.bounding_rect().is_some_and(|r| r.intersects(&window));
+                Some((g, near.then(|| shape::polygon(&g.geometry, &transform, BUFFER)).flatten()?))
+            });
+            for (g, shaped) in shaped.into_iter().flatten() {
+                let props = vec![
+                    ("name", Value::Str(g.name.clone())),
+                    ("uncovered65", Value::Int(g.uncovered65 as i64)),
+                ];
+                add(Some(g.area_id.0 as u64), Geometry::MultiPolygon(shaped), props);
+            }
+        }
+    }
+    features
 }

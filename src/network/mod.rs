@@ -9,7 +9,6 @@ pub mod cache;
 pub mod catchment;
 pub mod coverage;
 pub mod graph;
-pub mod halves;
 pub mod lines;
 pub mod osm;
 pub mod pieces;

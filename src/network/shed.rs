@@ -174,7 +174,7 @@ impl Grid {
             return mark_band(cells.all());
         }
         let (below, above) = cells.split_at(self.middle_row(&segments));
-        super::halves::join(|| mark_band(below), || mark_band(above));
+        crate::halves::join(|| mark_band(below), || mark_band(above));
     }
 
     /// The row with about as many segments' middles below it as above.

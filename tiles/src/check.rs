@@ -256,7 +256,7 @@ mod tests {
 
         let mut b = TileBuilder::new(EXTENT);
         let anticlockwise = Geometry::Polygon(wkt!(POLYGON((0. 0.,0. 100.,100. 100.,100. 0.,0. 0.))));
-        b.add("areas", None, &anticlockwise, &[]).unwrap();
+        b.add("areas", None, &anticlockwise, &[] as &[(&str, Value)]).unwrap();
         let (_, problems) = decode_and_check(&b.encode(), BUFFER);
         assert!(problems.iter().any(|p| p.contains("not an exterior")), "{problems:?}");
     }

@@ -56,7 +56,7 @@ impl TileBuilder {
         layer: &str,
         id: Option<u64>,
         geometry: &Geometry<f64>,
-        properties: &[(&str, Value)],
+        properties: &[(impl AsRef<str>, Value)],
     ) -> Result<(), EncodeError> {
         let mut feature = geometry
             .to_mvt_unscaled()
@@ -75,7 +75,7 @@ impl TileBuilder {
         };
         let l = &mut self.layers[index];
         for (key, value) in properties {
-            let (k, v) = l.tags.insert_ref(key, value.into());
+            let (k, v) = l.tags.insert_ref(key.as_ref(), value.into());
             feature.tags.extend([k, v]);
         }
         l.features.push(feature);
