@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load test of the tile server with wrk (Debian package wrk): cold tiles (each requested once, on a
-# fresh server, with curl) and warm tiles (the same tiles again, from the cache), over the Kawasaki wards and
+# fresh server, with curl; three fresh servers in turn, as one pass varies with the machine's load)
+# and warm tiles (the same tiles again, from the cache), over the Kawasaki wards and
 # nurseries (z12–z15) and over the demo town (z10–z16). Prints throughput and latency percentiles.
 # When nginx is installed (apt-get install nginx-light), the warm run is repeated against nginx
 # serving the very same tile bytes as static files, same tiles, same wrk, in the same run.
@@ -74,15 +75,24 @@ CONF
   nginx -c "$work/nginx.conf" -p "$work" -s stop
 }
 
+# Starts the server on a store in the background; its pid is in $pid.
+start() { # name store-flag store-path
+  $bin serve "$2" "$3" --addr 127.0.0.1:18181 > "$work/$1.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do curl -sf http://127.0.0.1:18181/health >/dev/null && break; sleep 0.2; done
+}
+
 run() { # name store-flag store-path set bbox...
   local name=$1 flag=$2 store=$3 set=$4; shift 4
   python3 scripts/tile-urls.py "$set" "$@" > "$work/$name.txt"
-  $bin serve "$flag" "$store" --addr 127.0.0.1:18181 > "$work/$name.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 50); do curl -sf http://127.0.0.1:18181/health >/dev/null && break; sleep 0.2; done
   echo "== $name: $(wc -l < "$work/$name.txt") distinct tiles, set $set"
-  echo "-- cold (each tile rendered on its first request, one after another on one connection)"
-  cold "$work/$name.txt"
+  echo "-- cold (each tile rendered on its first request, one after another on one connection; 3 fresh servers)"
+  for _ in 1 2 3; do
+    start "$name" "$flag" "$store"
+    cold "$work/$name.txt"
+    kill $pid; wait $pid 2>/dev/null || true
+  done
+  start "$name" "$flag" "$store"
   echo "-- warm (cached tiles, 2 threads, 64 connections, ${seconds}s)"
   warm "$work/$name.txt" 18181
   save_tiles "$work/$name.txt"
