@@ -226,9 +226,8 @@ pub async fn karte_table(
 /// The rows of one level and the whole city, as JSON or as a CSV download.
 async fn table(state: AppState, q: AnalysisQuery, name: &'static str) -> Result<Response, AppError> {
     let question = q.question(&state.app.settings)?;
-    let heavy = state.heavy.clone();
-    heavy.run(name, move |_| {
-        let c = coverage(&state, &question.key)?;
+    state.in_heavy_queue(name, move |state, _| {
+        let c = coverage(state, &question.key)?;
         let rows = rows_of(&c, question.level)?;
         if question.csv {
             let mut all = rows;
@@ -257,10 +256,9 @@ pub async fn gaps(
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Json<Value>, AppError> {
     let question = q.question(&state.app.settings)?;
-    let heavy = state.heavy.clone();
-    heavy
-        .run("gaps", move |deadline| {
-            let features = gap_features(&state, &question.key, question.level, deadline)?;
+    state
+        .in_heavy_queue("gaps", move |state, deadline| {
+            let features = gap_features(state, &question.key, question.level, deadline)?;
             Ok(Json(feature_collection(features.into_iter().map(|(_, f)| f).collect())))
         })
         .await
@@ -278,18 +276,15 @@ pub async fn geopackage(
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Response, AppError> {
     let question = q.question(&state.app.settings)?;
-    let heavy = state.heavy.clone();
-    heavy
-        .run("the analysis file", move |deadline| {
+    state
+        .in_heavy_queue("the analysis file", move |state, deadline| {
             let (key, level) = (&question.key, question.level);
             let areas: Vec<Value> =
-                coverage_features(&state, key, level)?.into_iter().map(|(_, f)| f).collect();
+                coverage_features(state, key, level)?.into_iter().map(|(_, f)| f).collect();
             let gaps: Vec<Value> =
-                gap_features(&state, key, level, deadline)?.into_iter().map(|(_, f)| f).collect();
-            let catchments: Vec<Value> = catchment_features(&state, key, (None, None), deadline)?
-                .into_iter()
-                .map(|(_, f)| f)
-                .collect();
+                gap_features(state, key, level, deadline)?.into_iter().map(|(_, f)| f).collect();
+            let catchments: Vec<Value> =
+                catchment_features(state, key, (None, None), deadline)?.into_iter().map(|(_, f)| f).collect();
             let layers = [
                 Layer {
                     table: "coverage",
@@ -310,8 +305,8 @@ pub async fn geopackage(
                     features: &catchments,
                 },
             ];
-            let figures = coverage(&state, key)?;
-            let about = about(&state, &question, &figures);
+            let figures = coverage(state, key)?;
+            let about = about(state, &question, &figures);
             let bytes =
                 crate::export::gpkg::geopackage(&layers, &about).map_err(|e| AppError::Internal(e.into()))?;
             let name = format!("sasaeai-analysis-{level}-{}min.gpkg", key.minutes());
@@ -517,13 +512,12 @@ pub async fn karte(
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let heavy = state.heavy.clone();
-    heavy
-        .run("the karte", move |_| {
-            let k = build_karte(&state, id, &q)?;
+    state
+        .in_heavy_queue("the karte", move |state, _| {
+            let k = build_karte(state, id, &q)?;
             let mut j = karte_json(&k);
-            j["support_overlays"] = karte_overlays(&state, &k)?;
-            add_indicators(&mut j, &state, &who, id, q.year)?;
+            j["support_overlays"] = karte_overlays(state, &k)?;
+            add_indicators(&mut j, state, &who, id, q.year)?;
             j["dataset"] = serde_json::to_value(state.app.store.dataset()).expect("serialisable");
             Ok(Json(j))
         })
@@ -555,8 +549,7 @@ pub async fn suggest(
         return Err(AppError::parameter("grid_m", "must be 50 to 5000 metres"));
     }
     let posted = if body.is_empty() { None } else { Some(posted_candidates(&body)?) };
-    let heavy = state.heavy.clone();
-    heavy.run("the suggestion", move |deadline| {
+    state.in_heavy_queue("the suggestion", move |state, deadline| {
         let index = state.app.store.read();
         let asked = analysis::SuggestQuestion {
             kind, count, minutes: question.key.minutes(), profile: question.key.profile.clone(), posted, grid_m, level: question.level,

@@ -69,9 +69,8 @@ pub async fn table(
     let year = q.year;
     // Figures rebuilt after a write, and a workbook for a city's areas, are real work: the heavy
     // queue bounds how many run at once.
-    let heavy = state.heavy.clone();
-    heavy
-        .run("the indicator table", move |_| {
+    state
+        .in_heavy_queue("the indicator table", move |state, _| {
             render(&state.app.indicator_table(&who, level, year)?, level, format)
         })
         .await
@@ -86,10 +85,8 @@ pub(super) async fn indicator_features(
     level: AreaLevel,
     year: Option<i32>,
 ) -> Result<Vec<(i64, Value)>, AppError> {
-    let state = state.clone();
-    let heavy = state.heavy.clone();
-    heavy
-        .run("the indicators", move |_| {
+    state
+        .in_heavy_queue("the indicators", move |state, _| {
             let t = state.app.indicator_table(&crate::app::Principal::anonymous(None), level, year)?;
             Ok(t.rows
                 .iter()

@@ -59,13 +59,12 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(q): Query<AnalysisQuery>,
 ) -> Result<Html<String>, AppError> {
-    let heavy = state.heavy.clone();
-    heavy
-        .run("the karte page", move |_| {
-            let k = build_karte(&state, id, &q)?;
+    state
+        .in_heavy_queue("the karte page", move |state, _| {
+            let k = build_karte(state, id, &q)?;
             let mut j = karte_json(&k);
-            j["support_overlays"] = karte_overlays(&state, &k)?;
-            add_indicators(&mut j, &state, &who, id, q.year)?;
+            j["support_overlays"] = karte_overlays(state, &k)?;
+            add_indicators(&mut j, state, &who, id, q.year)?;
             let index = state.app.store.read();
             let dataset = index.dataset();
             let key = crate::analysis::CoverageKey::new(

@@ -156,6 +156,17 @@ impl AppState {
         self
     }
 
+    /// Runs `work` with this state in the heavy queue: a place among `heavy_at_once`, a bounded wait
+    /// for it and a deadline (see [`HeavyQueue::run`]).
+    pub async fn in_heavy_queue<T: Send + 'static>(
+        &self,
+        what: &str,
+        work: impl FnOnce(&AppState, &crate::deadline::Deadline) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let state = self.clone();
+        self.heavy.run(what, move |deadline| work(&state, deadline)).await
+    }
+
     /// Runs a quick application call (a store read or write, a password check) off the async
     /// threads.
     pub async fn blocking<T: Send + 'static>(

@@ -159,9 +159,8 @@ pub async fn of_kind(
     state.app.settings.check_minutes(q.minutes())?;
     let sites = state.app.store.read().sites_open_in(&kinds, None, None);
     let (graph, version) = network(&state)?;
-    let heavy = state.heavy.clone();
-    let (features, skipped) = heavy
-        .run("the catchments", move |deadline| {
+    let (features, skipped) = state
+        .in_heavy_queue("the catchments", move |state, deadline| {
             let mut features = Vec::new();
             let mut skipped = Vec::new();
             if q.dissolve.unwrap_or(false) {
@@ -176,7 +175,7 @@ pub async fn of_kind(
                 Ok((features, skipped))
             } else {
                 let walk = (q.minutes(), q.profile());
-                each_catchment(&state, (&graph, version), &sites, walk, deadline)
+                each_catchment(state, (&graph, version), &sites, walk, deadline)
             }
         })
         .await?;

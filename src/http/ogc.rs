@@ -565,13 +565,11 @@ async fn analysis_features(
     key: crate::analysis::CoverageKey,
     level: AreaLevel,
 ) -> Result<Vec<(i64, Value)>, AppError> {
-    let (state, gaps) = (state.clone(), c.id == "gaps");
+    let gaps = c.id == "gaps";
     state
-        .heavy
-        .clone()
-        .run("the analysis", move |deadline| match gaps {
-            true => super::analysis::gap_features(&state, &key, level, deadline),
-            false => super::analysis::coverage_features(&state, &key, level),
+        .in_heavy_queue("the analysis", move |state, deadline| match gaps {
+            true => super::analysis::gap_features(state, &key, level, deadline),
+            false => super::analysis::coverage_features(state, &key, level),
         })
         .await
 }
@@ -613,11 +611,9 @@ async fn catchments(
     site: Option<i64>,
     bbox: Option<BBox>,
 ) -> Result<Vec<(i64, Value)>, AppError> {
-    let state = state.clone();
-    let heavy = state.heavy.clone();
-    heavy
-        .run("the catchments", move |deadline| {
-            super::analysis::catchment_features(&state, &key, (site, bbox.as_ref()), deadline)
+    state
+        .in_heavy_queue("the catchments", move |state, deadline| {
+            super::analysis::catchment_features(state, &key, (site, bbox.as_ref()), deadline)
         })
         .await
 }

@@ -57,10 +57,8 @@ pub(super) async fn overlay_features(
     state: &AppState,
     level: AreaLevel,
 ) -> Result<Vec<(i64, Value)>, AppError> {
-    let state = state.clone();
-    let heavy = state.heavy.clone();
-    heavy
-        .run("the overlays", move |_| {
+    state
+        .in_heavy_queue("the overlays", move |state, _| {
             let all = state.app.overlays(&Principal::anonymous(None))?;
             let index = state.app.store.read();
             let Some(table) = all.iter().find(|o| o.level == level) else { return Ok(Vec::new()) };
