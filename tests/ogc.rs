@@ -41,6 +41,16 @@ fn all_by_api(base: &str, first: &str) -> BTreeMap<i64, Value> {
 }
 
 /// The collection `layer` of the OGC API at `url` as GDAL reads it, `page_size` features a request.
+/// The `key` figure of each row of an API table, by its area's id.
+fn rows_by_area(table: &Value, key: &str) -> BTreeMap<i64, Value> {
+    table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["area_id"].as_i64().unwrap(), r[key].clone()))
+        .collect()
+}
+
 fn gdal_read(url: &str, layer: &str, page_size: usize, dir: &std::path::Path) -> Value {
     let out = dir.join(format!("{layer}.geojson"));
     let status = Command::new("ogr2ogr")
@@ -72,15 +82,7 @@ fn gdal_reads_every_collection_page_by_page_as_the_api_lists_it() {
     let table = get(base, "/api/coverage?level=district");
     let gaps = get(base, "/api/gaps?level=district");
     for (layer, expected) in [
-        (
-            "coverage",
-            table["rows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| (r["area_id"].as_i64().unwrap(), r["covered65_pct"].clone()))
-                .collect::<BTreeMap<_, _>>(),
-        ),
+        ("coverage", rows_by_area(&table, "covered65_pct")),
         (
             "gaps",
             gaps["features"]
@@ -366,12 +368,7 @@ fn the_analysis_geopackage_holds_what_the_api_answers_for_its_question() {
             .map(|f| (f["properties"]["area_id"].as_i64().unwrap(), f["properties"][key].clone()))
             .collect()
     };
-    let expected: BTreeMap<i64, Value> = table["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["area_id"].as_i64().unwrap(), r["covered65_pct"].clone()))
-        .collect();
+    let expected = rows_by_area(&table, "covered65_pct");
     assert_eq!(by_area(&coverage, "covered65_pct"), expected);
 
     let gaps = get(base, &format!("/api/gaps?{question}"));
@@ -411,12 +408,7 @@ fn support_overlays_as_a_collection_are_the_public_aggregates_area_by_area() {
     let base = &server.base;
     for level in ["district", "sphere"] {
         let table = get(base, &format!("/api/support-overlays?level={level}"));
-        let expected: BTreeMap<i64, Value> = table["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r["area_id"].as_i64().unwrap(), r["values"].clone()))
-            .collect();
+        let expected = rows_by_area(&table, "values");
         let mut read = BTreeMap::new();
         for f in every_page(base, &format!("/ogc/collections/support_overlays/items?level={level}&limit=3")) {
             assert!(f["geometry"]["type"] == "MultiPolygon");
@@ -440,12 +432,7 @@ fn indicators_as_a_collection_are_the_public_table_of_the_year_asked() {
     let base = &server.base;
     let table = get(base, "/api/indicators?level=district");
     let year = table["year"].as_i64().expect("the demo has a population year");
-    let expected: BTreeMap<i64, Value> = table["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["area_id"].as_i64().unwrap(), r["values"].clone()))
-        .collect();
+    let expected = rows_by_area(&table, "values");
     for asked in ["", "&year=YEAR", "&datetime=YEAR", "&datetime=YEAR-04-01T00:00:00Z"] {
         let asked = asked.replace("YEAR", &year.to_string());
         let page = get(base, &format!("/ogc/collections/indicators/items?level=district{asked}"));
