@@ -413,34 +413,14 @@ pub fn reached_since(
     let meets_figures = |r: &geo::Rect<f64>| with_figures.iter().any(|a| a.intersects(r));
     let figures_here = !with_figures.is_empty() && population.any_since(population_since, meets_figures);
     let walks_here = question.is_some_and(|q| {
-        let reach_m = walking_reach_m(settings, q);
+        let reach_m = q.walking_reach_m(settings);
         let catchments = drawn.contains(&Source::Catchments);
         sites.any_since(sites_since, |r| {
-            let walk = grow(r, reach_m);
+            let walk = BBox::of_rect(r).grown(reach_m).to_rect();
             (catchments && walk.intersects(&window)) || meets_figures(&walk)
         })
     });
     points_here || figures_here || walks_here
-}
-
-/// How far from a site its walk can change anything, in metres: the walk at the profile's pace
-/// (steps never faster than streets), the way to the street at both ends, and the shed drawn around.
-fn walking_reach_m(settings: &NetworkSettings, question: &CoverageKey) -> f64 {
-    // A question is checked against the profiles before it is asked; an unknown one reaches everywhere.
-    let pace = settings
-        .profiles
-        .get(&question.profile)
-        .map_or(f64::INFINITY, |p| p.speed_m_per_min / p.steps_factor.min(1.0));
-    question.minutes() * pace + 2.0 * settings.max_snap_m + settings.walk_shed_m
-}
-
-/// `r` grown by `metres` on every side (lon/lat, equirectangular, as [`BBox::around`]).
-fn grow(r: &geo::Rect<f64>, metres: f64) -> geo::Rect<f64> {
-    let (low, high) = (BBox::around(r.min().into(), metres), BBox::around(r.max().into(), metres));
-    geo::Rect::new(
-        geo::Coord { x: low.min_lon, y: low.min_lat },
-        geo::Coord { x: high.max_lon, y: high.max_lat },
-    )
 }
 
 /// The analysis the analysis layers show for one question (which places to go count, within how

@@ -104,6 +104,18 @@ impl CoverageKey {
     pub fn minutes(&self) -> f64 {
         f64::from_bits(self.minutes_bits)
     }
+
+    /// How far from a site its walk can change anything, in metres: the walk at the profile's pace
+    /// (steps never faster than streets), the way to the street at both ends, and the shed drawn
+    /// around. A question is checked against the profiles before it is asked; an unknown one reaches
+    /// everywhere.
+    pub fn walking_reach_m(&self, settings: &NetworkSettings) -> f64 {
+        let pace = settings
+            .profiles
+            .get(&self.profile)
+            .map_or(f64::INFINITY, |p| p.speed_m_per_min / p.steps_factor.min(1.0));
+        self.minutes() * pace + 2.0 * settings.max_snap_m + settings.walk_shed_m
+    }
 }
 
 /// A site left out of an analysis because it cannot reach the walking network, and why. Coverage,

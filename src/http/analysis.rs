@@ -330,7 +330,9 @@ pub(super) fn catchment_features(
     (site, bbox): (Option<i64>, Option<&crate::model::BBox>),
     deadline: &crate::deadline::Deadline,
 ) -> Result<Vec<(i64, Value)>, AppError> {
-    let mut sites = state.app.store.read().sites_open_in(&key.kinds, None, None);
+    // Only sites whose walk can reach into the box are searched from, not the city's.
+    let near = bbox.map(|b| b.grown(key.walking_reach_m(&state.app.settings)));
+    let mut sites = state.app.store.read().sites_open_in(&key.kinds, near.as_ref(), None);
     sites.retain(|s| site.is_none_or(|id| s.id.0 == id));
     let (graph, version) = super::network::network(state)?;
     let walk = (key.minutes(), key.profile.as_str());
@@ -342,13 +344,13 @@ pub(super) fn catchment_features(
     Ok(catchments
         .into_iter()
         .filter(|(c, _)| reaches(c))
-        .map(|(c, mut properties)| {
-            let site = properties["site_id"].as_i64().expect("a site's catchment names its site");
+        .map(|(c, site)| {
+            let mut properties = super::network::site_props(&site);
             properties.insert("minutes".into(), json!(key.minutes()));
             properties.insert("profile".into(), json!(key.profile));
             let mut feature = crate::export::catchment_feature(&c, properties);
-            feature["id"] = json!(site);
-            (site, feature)
+            feature["id"] = json!(site.id);
+            (site.id.0, feature)
         })
         .collect())
 }

@@ -90,7 +90,7 @@ pub async fn summary(State(state): State<AppState>) -> Result<Json<Value>, AppEr
     Ok(Json(body))
 }
 
-fn site_props(site: &Site) -> serde_json::Map<String, Value> {
+pub(super) fn site_props(site: &Site) -> serde_json::Map<String, Value> {
     crate::props!({ "site_id": site.id, "site_name": site.data.name, "kind": site.data.kind })
 }
 
@@ -175,7 +175,8 @@ pub async fn of_kind(
                 Ok((features, skipped))
             } else {
                 let walk = (q.minutes(), q.profile());
-                each_catchment(state, (&graph, version), &sites, walk, deadline)
+                let (each, skipped) = each_catchment(state, (&graph, version), &sites, walk, deadline)?;
+                Ok((each.into_iter().map(|(c, s)| (c, site_props(&s))).collect(), skipped))
             }
         })
         .await?;
@@ -192,11 +193,11 @@ pub async fn of_kind(
 }
 
 /// Catchments of sites, each with its site's properties, and the sites left out.
-pub(super) type SiteCatchments = (Vec<(Arc<Catchment>, crate::model::Properties)>, Vec<SkippedSite>);
+pub(super) type SiteCatchments = (Vec<(Arc<Catchment>, Arc<Site>)>, Vec<SkippedSite>);
 
 /// The catchment of each of `sites` on `graph` (at its `version`) for a walk of (minutes, profile),
-/// searched on every core, in the sites' order, each with the site's properties; sites that cannot
-/// reach the walking network are left out and listed with the reason.
+/// searched on every core, in the sites' order, each with its site; sites that cannot reach the
+/// walking network are left out and listed with the reason.
 pub(super) fn each_catchment(
     state: &AppState,
     (graph, version): (&Graph, u64),
@@ -215,7 +216,7 @@ pub(super) fn each_catchment(
     let (mut features, mut skipped) = (Vec::new(), Vec::new());
     for (s, answer) in sites.iter().zip(each) {
         match answer? {
-            Ok(c) => features.push((c, site_props(s))),
+            Ok(c) => features.push((c, s.clone())),
             Err(e @ NetworkError::TooFar { .. }) => skipped.push(SkippedSite::new(s, e.to_string())),
             Err(e) => return Err(e.into()),
         }

@@ -81,6 +81,13 @@ impl BBox {
     }
 
     /// The box of a lon/lat rectangle.
+    /// `self` grown by `metres` on every side (equirectangular, as [`BBox::around`]).
+    pub fn grown(&self, metres: f64) -> BBox {
+        let low = BBox::around(geo::point!(x: self.min_lon, y: self.min_lat), metres);
+        let high = BBox::around(geo::point!(x: self.max_lon, y: self.max_lat), metres);
+        BBox { min_lon: low.min_lon, min_lat: low.min_lat, max_lon: high.max_lon, max_lat: high.max_lat }
+    }
+
     pub fn of_rect(r: &geo::Rect<f64>) -> BBox {
         BBox { min_lon: r.min().x, min_lat: r.min().y, max_lon: r.max().x, max_lat: r.max().y }
     }
