@@ -525,7 +525,8 @@ pub struct Derived<'a> {
 pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: TileId) -> Vec<u8> {
     let shown: Vec<&LayerDef> =
         layers.iter().copied().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)).collect();
-    let shaped = crate::halves::map(&shown, &|l| layer_features(index, derived, l, tile));
+    let frame = Frame::of(tile);
+    let shaped = crate::halves::map(&shown, &|l| layer_features(index, derived, l, &frame));
     let mut out = TileBuilder::new(EXTENT);
     for (l, features) in shown.iter().zip(shaped) {
         for (id, geometry, props) in features {
@@ -541,12 +542,27 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
 /// A feature of a layer shaped for its tile: its id, geometry in tile units and properties.
 type Feature = (Option<u64>, Geometry<f64>, Vec<(Cow<'static, str>, Value)>);
 
-/// The features layer `l` shows in `tile`.
-fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, tile: TileId) -> Vec<Feature> {
+/// Where a tile lies: its transform into tile units and its buffered window in lon/lat, worked out
+/// once for all its layers.
+#[derive(Clone, Copy)]
+struct Frame {
+    tile: TileId,
+    transform: TileTransform,
+    window: geo::Rect<f64>,
+    bbox: BBox,
+}
+
+impl Frame {
+    fn of(tile: TileId) -> Self {
+        let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
+        Frame { tile, transform: TileTransform::new(tile, EXTENT), window, bbox: BBox::of_rect(&window) }
+    }
+}
+
+/// The features layer `l` shows in the tile of `frame`.
+fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Frame) -> Vec<Feature> {
     let map = derived.map;
-    let transform = TileTransform::new(tile, EXTENT);
-    let window = tile.buffered_bounds_lonlat(BUFFER, EXTENT);
-    let bbox = BBox::of_rect(&window);
+    let Frame { tile, transform, window, bbox } = *frame;
     let mut features = Vec::new();
     let mut add = |id: Option<u64>, g: Geometry<f64>, props: Vec<(&'static str, Value)>| {
         features.push((id, g, props.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect()));
