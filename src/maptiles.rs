@@ -12,8 +12,9 @@ use crate::model::{AreaLevel, BBox, SiteKind};
 use crate::network::NetworkSettings;
 use crate::network::catchment::ShedPieces;
 use crate::store::{Index, LayerVersions};
-use geo::{BoundingRect, CoordsIter, Geometry, Intersects, MultiLineString, MultiPolygon};
-use sasaeai_tiles::{BUFFER, EXTENT, Stamp, TileBuilder, TileId, TileTransform, Value, shape, thin::thin};
+use geo::{BoundingRect, Geometry, Intersects, MultiLineString};
+use sasaeai_tiles::shape::{self, MercatorPolygon};
+use sasaeai_tiles::{BUFFER, EXTENT, Stamp, TileBuilder, TileId, TileTransform, Value, thin::thin};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -430,8 +431,24 @@ pub struct MapAnalysis {
     pub coverage: Arc<Coverage>,
     pub rows: HashMap<crate::model::AreaId, analysis::AreaRow>,
     /// The dissolved catchment of each kind the question counts.
-    pub catchments: Vec<(SiteKind, MultiPolygon<f64>)>,
-    pub gaps: Vec<Gap>,
+    pub catchments: Vec<(SiteKind, MercatorPolygon)>,
+    pub gaps: Vec<MapGap>,
+}
+
+/// A gap as the map draws it: the area, the residents aged 65+ outside every catchment, and the
+/// area's part beyond the walk.
+pub struct MapGap {
+    pub area_id: crate::model::AreaId,
+    pub name: String,
+    pub uncovered65: u64,
+    pub outline: MercatorPolygon,
+}
+
+impl From<Gap> for MapGap {
+    fn from(g: Gap) -> Self {
+        let outline = MercatorPolygon::from_lonlat(&g.geometry);
+        MapGap { area_id: g.area_id, name: g.name, uncovered65: g.uncovered65, outline }
+    }
 }
 
 impl MapAnalysis {
@@ -455,13 +472,16 @@ impl MapAnalysis {
                 index.sites_open_in(&[*kind], None, None).iter().map(|s| s.data.location.0).collect();
             let (profile, minutes) = (&question.profile, question.minutes());
             let pieces = ShedPieces::new(graph, settings, profile, &sites, minutes)?;
-            catchments.push((*kind, pieces.shed_near(bounds)));
+            catchments.push((*kind, MercatorPolygon::from_lonlat(&pieces.shed_near(bounds))));
         }
         let level = [AreaLevel::District, AreaLevel::Sphere, AreaLevel::Ward]
             .into_iter()
             .find(|l| coverage.levels.contains_key(l));
         let gaps = match level {
-            Some(l) => analysis::gaps(index, settings, &coverage, l, deadline)?,
+            Some(l) => analysis::gaps(index, settings, &coverage, l, deadline)?
+                .into_iter()
+                .map(MapGap::from)
+                .collect(),
             None => Vec::new(),
         };
         Ok(Some(MapAnalysis { question: question.clone(), coverage, rows, catchments, gaps }))
@@ -470,7 +490,7 @@ impl MapAnalysis {
     /// Bytes held, roughly: what a cache of analyses weighs.
     pub fn weight(&self) -> u64 {
         let points: usize = self.catchments.iter().map(|(_, p)| p.coords_count()).sum::<usize>()
-            + self.gaps.iter().map(|g| g.geometry.coords_count()).sum::<usize>();
+            + self.gaps.iter().map(|g| g.outline.coords_count()).sum::<usize>();
         (points * 16 + self.rows.len() * 256 + 1024) as u64
     }
 }
@@ -642,9 +662,8 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
         Source::Catchments => {
             let Some(m) = map else { return Vec::new() };
             // Each kind's town-wide outline is shaped on a core of its own.
-            let shaped = crate::halves::map(&m.catchments, &|(kind, polygon)| {
-                let near = polygon.bounding_rect().is_some_and(|r| r.intersects(&window));
-                Some((kind, near.then(|| shape::polygon(polygon, &transform, BUFFER)).flatten()?))
+            let shaped = crate::halves::map(&m.catchments, &|(kind, outline)| {
+                Some((kind, outline.in_tile(&transform, BUFFER)?))
             });
             for (kind, shaped) in shaped.into_iter().flatten() {
                 let props = vec![
@@ -687,10 +706,7 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
         }
         Source::Gaps => {
             let Some(m) = map else { return Vec::new() };
-            let shaped = crate::halves::map(&m.gaps, &|g| {
-                let near = g.geometry.bounding_rect().is_some_and(|r| r.intersects(&window));
-                Some((g, near.then(|| shape::polygon(&g.geometry, &transform, BUFFER)).flatten()?))
-            });
+            let shaped = crate::halves::map(&m.gaps, &|g| Some((g, g.outline.in_tile(&transform, BUFFER)?)));
             for (g, shaped) in shaped.into_iter().flatten() {
                 let props = vec![
                     ("name", Value::Str(g.name.clone())),

@@ -128,13 +128,22 @@ impl TileTransform {
 
     /// A lon/lat position in tile coordinates (not rounded).
     pub fn apply(&self, c: Coord<f64>) -> Coord<f64> {
-        let m = to_mercator(c);
-        Coord { x: (m.x - self.origin.x) * self.scale, y: (self.origin.y - m.y) * self.scale }
+        self.apply_mercator(to_mercator(c))
     }
 
     /// Tile coordinates back to lon/lat.
     pub fn invert(&self, c: Coord<f64>) -> Coord<f64> {
-        from_mercator(Coord { x: c.x / self.scale + self.origin.x, y: self.origin.y - c.y / self.scale })
+        from_mercator(self.invert_mercator(c))
+    }
+
+    /// A position in Web Mercator metres in tile coordinates (not rounded): a scale and a shift.
+    pub fn apply_mercator(&self, m: Coord<f64>) -> Coord<f64> {
+        Coord { x: (m.x - self.origin.x) * self.scale, y: (self.origin.y - m.y) * self.scale }
+    }
+
+    /// Tile coordinates back to Web Mercator metres.
+    pub fn invert_mercator(&self, c: Coord<f64>) -> Coord<f64> {
+        Coord { x: c.x / self.scale + self.origin.x, y: self.origin.y - c.y / self.scale }
     }
 }
 

@@ -1,10 +1,10 @@
 //! Geometry made ready for a tile, all in tile coordinates (0‥extent, y down): simplified for the
 //! zoom, clipped to the buffered tile, snapped to integers, cleaned, and oriented for MVT 2.1.
 
-use crate::grid::TileTransform;
+use crate::grid::{TileTransform, to_mercator};
 use geo::{
-    BooleanOps, BoundingRect, Contains, Coord, Intersects, LineString, MultiLineString, MultiPolygon, Point,
-    Polygon, Rect,
+    BooleanOps, BoundingRect, Contains, Coord, CoordsIter, Intersects, LineString, MapCoords,
+    MultiLineString, MultiPolygon, Point, Polygon, Rect,
 };
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{IntOverlayOptions, Overlay};
@@ -92,16 +92,61 @@ fn int_ring(ring: &LineString<f64>) -> Vec<IntPoint> {
 /// operation with OGC-valid output: snapping after a floating-point clip can fold a ring onto
 /// itself, while the integer overlay resolves every crossing and touching ring it meets.
 pub fn polygon(mp: &MultiPolygon<f64>, transform: &TileTransform, buffer: u32) -> Option<MultiPolygon<f64>> {
+    shaped_polygon(mp, transform, buffer, |c| transform.apply(c), |c| transform.invert(c))
+}
+
+/// A polygon projected to Web Mercator metres (EPSG:3857) once, to be shaped for many tiles: a
+/// town's catchments and gaps are drawn in every tile of a view, and projecting their thousands of
+/// vertices again for each tile was a tenth of a low-zoom tile's time.
+#[derive(Debug, Clone)]
+pub struct MercatorPolygon {
+    polygon_m: MultiPolygon<f64>,
+    bounds_m: Option<Rect<f64>>,
+}
+
+impl MercatorPolygon {
+    /// `mp` (lon/lat, EPSG:4326) projected.
+    pub fn from_lonlat(mp: &MultiPolygon<f64>) -> Self {
+        let polygon_m = mp.map_coords(to_mercator);
+        MercatorPolygon { bounds_m: polygon_m.bounding_rect(), polygon_m }
+    }
+
+    /// How many vertices it holds.
+    pub fn coords_count(&self) -> usize {
+        self.polygon_m.coords_count()
+    }
+
+    /// It as it belongs in the tile of `transform`, as [`polygon`] shapes one in lon/lat.
+    pub fn in_tile(&self, transform: &TileTransform, buffer: u32) -> Option<MultiPolygon<f64>> {
+        let tile_m = Rect::new(
+            transform.invert_mercator(Coord { x: -(buffer as f64), y: (transform.extent + buffer) as f64 }),
+            transform.invert_mercator(Coord { x: (transform.extent + buffer) as f64, y: -(buffer as f64) }),
+        );
+        if !self.bounds_m.is_some_and(|b| b.intersects(&tile_m)) {
+            return None;
+        }
+        let (to_tile, from_tile) = (|c| transform.apply_mercator(c), |c| transform.invert_mercator(c));
+        shaped_polygon(&self.polygon_m, transform, buffer, to_tile, from_tile)
+    }
+}
+
+/// [`polygon`] of `mp` in a coordinate system that `to_tile` takes into the tile and `from_tile`
+/// back.
+fn shaped_polygon(
+    mp: &MultiPolygon<f64>,
+    transform: &TileTransform,
+    buffer: u32,
+    to_tile: impl Fn(Coord<f64>) -> Coord<f64>,
+    from_tile: impl Fn(Coord<f64>) -> Coord<f64>,
+) -> Option<MultiPolygon<f64>> {
     let rect = clip_rect(transform, buffer);
     // Only what lies near the tile is projected and simplified: a city-wide catchment has most of
     // its vertices in other tiles. The window reaches a margin beyond the buffered tile, so that
     // what the cut leaves along its edges lies outside the clip below.
     let e = CUT_MARGIN_UNITS;
     let padded = Rect::new(rect.min() - Coord { x: e, y: e }, rect.max() + Coord { x: e, y: e });
-    let (a, b) = (transform.invert(padded.min()), transform.invert(padded.max()));
-    let window = Rect::new(a, b);
-    let in_tile_ring =
-        |coords: &[Coord<f64>]| simplified(coords.iter().map(|c| transform.apply(*c)), SIMPLIFY_UNITS);
+    let window = Rect::new(from_tile(padded.min()), from_tile(padded.max()));
+    let in_tile_ring = |coords: &[Coord<f64>]| simplified(coords.iter().map(|c| to_tile(*c)), SIMPLIFY_UNITS);
     let near = near_window(mp, window, in_tile_ring);
     if near.is_empty() {
         return None;
@@ -349,6 +394,33 @@ mod tests {
                 "shifted {dx}, {dy}"
             );
         }
+    }
+
+    /// The catchment-like shapes of the test above, projected once: each tile around them shows
+    /// the same as when it is shaped from lon/lat.
+    #[test]
+    fn a_polygon_projected_once_shows_in_each_tile_what_it_shows_from_lonlat() {
+        let tile = TileId::new(14, 14550, 6465).unwrap();
+        let b = tile.bounds_lonlat();
+        let ring = |radius: f64| {
+            let points = (0..=400).map(|k| {
+                let a = f64::from(k % 400) / 400.0 * std::f64::consts::TAU;
+                let r = radius * (1.0 + 0.15 * (9.0 * a).sin());
+                (b.center().x + r * b.width() * a.cos(), b.center().y + r * b.height() * a.sin())
+            });
+            LineString::from(points.collect::<Vec<_>>())
+        };
+        let lonlat = MultiPolygon(vec![Polygon::new(ring(1.5), vec![ring(0.3)])]);
+        let projected = MercatorPolygon::from_lonlat(&lonlat);
+        assert_eq!(projected.coords_count(), 802);
+        for (x, y) in [(14549, 6464), (14550, 6465), (14551, 6465), (14550, 6467), (14548, 6465)] {
+            let tr = TileTransform::new(TileId::new(14, x, y).unwrap(), EXTENT);
+            let shown = projected.in_tile(&tr, BUFFER);
+            assert!(shown.is_some(), "tile {x}/{y} shows part of the ring");
+            assert_eq!(shown, polygon(&lonlat, &tr, BUFFER), "tile {x}/{y}");
+        }
+        let far = TileTransform::new(TileId::new(14, 14560, 6465).unwrap(), EXTENT);
+        assert_eq!(projected.in_tile(&far, BUFFER), None);
     }
 
     proptest::proptest! {
