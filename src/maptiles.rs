@@ -540,20 +540,24 @@ pub struct Derived<'a> {
 }
 
 /// Renders the layers of one tile; an empty vector when the tile has no features. The layers are
-/// shaped on two cores (at a low zoom a town's catchments and gaps take most of a tile's time), then
-/// written in their order.
+/// shaped and encoded on two cores (at a low zoom a town's catchments and gaps take most of a
+/// tile's time), then joined in their order: a tile's bytes are its layers' one after another.
 pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: TileId) -> Vec<u8> {
     let shown: Vec<&LayerDef> =
         layers.iter().copied().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)).collect();
     let frame = Frame::of(tile);
-    let shaped = crate::halves::map(&shown, &|l| layer_features(index, derived, l, &frame));
+    let encoded =
+        crate::halves::map(&shown, &|l| encoded_layer(l.id, layer_features(index, derived, l, &frame), tile));
+    encoded.concat()
+}
+
+/// The tile of one layer's `features` alone; empty when there are none.
+fn encoded_layer(layer: &str, features: Vec<Feature>, tile: TileId) -> Vec<u8> {
     let mut out = TileBuilder::new(EXTENT);
-    for (l, features) in shown.iter().zip(shaped) {
-        for (id, geometry, props) in features {
-            // Geometry from the shaping step always encodes; a failure would be a bug in that step.
-            if let Err(e) = out.add(l.id, id, &geometry, &props) {
-                tracing::error!(error = %e, %tile, "feature left out of tile");
-            }
+    for (id, geometry, props) in features {
+        // Geometry from the shaping step always encodes; a failure would be a bug in that step.
+        if let Err(e) = out.add(layer, id, &geometry, &props) {
+            tracing::error!(error = %e, %tile, "feature left out of tile");
         }
     }
     if out.is_empty() { Vec::new() } else { out.encode() }

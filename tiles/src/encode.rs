@@ -87,7 +87,9 @@ impl TileBuilder {
         self.layers.iter().all(|l| l.features.is_empty())
     }
 
-    /// The encoded tile (protobuf, not compressed).
+    /// The encoded tile (protobuf, not compressed). A tile holds nothing but its layers, each a
+    /// message of its own, so tiles of one layer each, encoded apart, joined one after another are
+    /// the tile of all those layers.
     pub fn encode(self) -> Vec<u8> {
         let layers = self
             .layers
@@ -105,5 +107,30 @@ impl TileBuilder {
             })
             .collect();
         Tile { layers }.encode_to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Geometry, Point, line_string};
+
+    #[test]
+    fn tiles_of_one_layer_each_joined_are_the_tile_of_all_layers() {
+        let point = Geometry::Point(Point::new(10.0, 20.0));
+        let line = Geometry::LineString(line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 50.0)]);
+        let add = |b: &mut TileBuilder, layer: &str, g: &Geometry<f64>, id: u64| {
+            b.add(layer, Some(id), g, &[("name", Value::Str(format!("{layer} {id}"))), ("n", Value::Int(7))])
+                .unwrap()
+        };
+        let mut both = TileBuilder::new(4096);
+        add(&mut both, "sites", &point, 1);
+        add(&mut both, "sites", &point, 2);
+        add(&mut both, "network", &line, 3);
+        let (mut sites, mut network) = (TileBuilder::new(4096), TileBuilder::new(4096));
+        add(&mut sites, "sites", &point, 1);
+        add(&mut sites, "sites", &point, 2);
+        add(&mut network, "network", &line, 3);
+        assert_eq!([sites.encode(), network.encode()].concat(), both.encode());
     }
 }
