@@ -2,7 +2,8 @@
 //!
 //! A layer's features go into a tile in these steps, each in its own module:
 //! 1. [`grid`]: the tile's bounds; lon/lat (EPSG:4326) is projected to Web Mercator (EPSG:3857) and
-//!    then to tile coordinates (0‥`extent`, y down) — the [`grid::TileTransform`];
+//!    then to tile coordinates (0‥`extent`, y down) — the [`grid::TileTransform`]; a polygon drawn in
+//!    many tiles can be projected once ([`shape::MercatorPolygon`]);
 //! 2. [`shape`]: geometry in tile coordinates is simplified for the zoom, clipped to the tile plus a
 //!    buffer (polygons by a boolean intersection, which also leaves them valid), snapped to the integer
 //!    grid, cleaned of repeated points and zero-area rings, and oriented as MVT 2.1 wants (exterior

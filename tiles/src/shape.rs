@@ -396,8 +396,8 @@ mod tests {
         }
     }
 
-    /// The catchment-like shapes of the test above, projected once: each tile around them shows
-    /// the same as when it is shaped from lon/lat.
+    /// A wavy ring with a hole, three tiles across, projected once: each tile it reaches shows the
+    /// same as when it is shaped from lon/lat, and a tile beyond it shows nothing.
     #[test]
     fn a_polygon_projected_once_shows_in_each_tile_what_it_shows_from_lonlat() {
         let tile = TileId::new(14, 14550, 6465).unwrap();
