@@ -16,14 +16,16 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # Each tile of a list requested once, in turn, on one kept-alive connection (curl); the latency
-# percentiles of those first requests.
+# percentiles of those first requests. The times are read once curl is done: a reader on a pipe
+# wakes for each line and takes a core from the server being measured.
 cold() { # list
   sed 's|.*|url = "http://127.0.0.1:18181&"\noutput = /dev/null|' "$1" > "$work/cold.curl"
-  curl -s -H 'Accept-Encoding: gzip' -w '%{time_total}\n' -K "$work/cold.curl" | python3 -c '
+  curl -s -H 'Accept-Encoding: gzip' -w '%{time_total}\n' -K "$work/cold.curl" > "$work/cold.times"
+  python3 -c '
 import sys
-ms = sorted(float(t) * 1000 for t in sys.stdin)
+ms = sorted(float(t) * 1000 for t in open(sys.argv[1]))
 at = lambda p: ms[min(len(ms) - 1, int(p / 100 * len(ms)))]
-print(f"  {len(ms)} tiles: p50 {at(50):.2f} ms, p90 {at(90):.2f} ms, p99 {at(99):.2f} ms, max {ms[-1]:.2f} ms")'
+print(f"  {len(ms)} tiles: p50 {at(50):.2f} ms, p90 {at(90):.2f} ms, p99 {at(99):.2f} ms, max {ms[-1]:.2f} ms")' "$work/cold.times"
 }
 
 warm() { # list port
