@@ -40,7 +40,6 @@ fn all_by_api(base: &str, first: &str) -> BTreeMap<i64, Value> {
     out
 }
 
-/// The collection `layer` of the OGC API at `url` as GDAL reads it, `page_size` features a request.
 /// The `key` figure of each row of an API table, by its area's id.
 fn rows_by_area(table: &Value, key: &str) -> BTreeMap<i64, Value> {
     table["rows"]
@@ -51,6 +50,7 @@ fn rows_by_area(table: &Value, key: &str) -> BTreeMap<i64, Value> {
         .collect()
 }
 
+/// The collection `layer` of the OGC API at `url` as GDAL reads it, `page_size` features a request.
 fn gdal_read(url: &str, layer: &str, page_size: usize, dir: &std::path::Path) -> Value {
     let out = dir.join(format!("{layer}.geojson"));
     let status = Command::new("ogr2ogr")

@@ -80,7 +80,6 @@ impl BBox {
         BBox { min_lon: p.x() - dlon, min_lat: p.y() - dlat, max_lon: p.x() + dlon, max_lat: p.y() + dlat }
     }
 
-    /// The box of a lon/lat rectangle.
     /// `self` grown by `metres` on every side (equirectangular, as [`BBox::around`]).
     pub fn grown(&self, metres: f64) -> BBox {
         let low = BBox::around(geo::point!(x: self.min_lon, y: self.min_lat), metres);
@@ -88,6 +87,7 @@ impl BBox {
         BBox { min_lon: low.min_lon, min_lat: low.min_lat, max_lon: high.max_lon, max_lat: high.max_lat }
     }
 
+    /// The box of a lon/lat rectangle.
     pub fn of_rect(r: &geo::Rect<f64>) -> BBox {
         BBox { min_lon: r.min().x, min_lat: r.min().y, max_lon: r.max().x, max_lat: r.max().y }
     }
