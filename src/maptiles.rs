@@ -15,7 +15,6 @@ use crate::store::{Index, LayerVersions};
 use geo::{BoundingRect, Geometry, Intersects, MultiLineString};
 use sasaeai_tiles::shape::{self, MercatorPolygon};
 use sasaeai_tiles::{BUFFER, EXTENT, Stamp, TileBuilder, TileId, TileTransform, Value, thin::thin};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -546,25 +545,24 @@ pub fn render(index: &Index, derived: Derived<'_>, layers: &[&LayerDef], tile: T
     let shown: Vec<&LayerDef> =
         layers.iter().copied().filter(|l| (l.minzoom..=l.maxzoom).contains(&tile.z)).collect();
     let frame = Frame::of(tile);
-    let encoded =
-        crate::halves::map(&shown, &|l| encoded_layer(l.id, layer_features(index, derived, l, &frame), tile));
-    encoded.concat()
+    crate::halves::map(&shown, &|l| layer_tile(index, derived, l, &frame)).concat()
 }
 
-/// The tile of one layer's `features` alone; empty when there are none.
-fn encoded_layer(layer: &str, features: Vec<Feature>, tile: TileId) -> Vec<u8> {
-    let mut out = TileBuilder::new(EXTENT);
-    for (id, geometry, props) in features {
+/// One layer of one tile being written: each feature goes into the encoder as it is shaped.
+struct LayerTile<'a> {
+    builder: TileBuilder,
+    layer: &'a str,
+    tile: TileId,
+}
+
+impl LayerTile<'_> {
+    fn add(&mut self, id: Option<u64>, geometry: Geometry<f64>, props: &[(impl AsRef<str>, Value)]) {
         // Geometry from the shaping step always encodes; a failure would be a bug in that step.
-        if let Err(e) = out.add(layer, id, &geometry, &props) {
-            tracing::error!(error = %e, %tile, "feature left out of tile");
+        if let Err(e) = self.builder.add(self.layer, id, &geometry, props) {
+            tracing::error!(error = %e, tile = %self.tile, "feature left out of tile");
         }
     }
-    if out.is_empty() { Vec::new() } else { out.encode() }
 }
-
-/// A feature of a layer shaped for its tile: its id, geometry in tile units and properties.
-type Feature = (Option<u64>, Geometry<f64>, Vec<(Cow<'static, str>, Value)>);
 
 /// Where a tile lies: its transform into tile units and its buffered window in lon/lat, worked out
 /// once for all its layers.
@@ -583,14 +581,11 @@ impl Frame {
     }
 }
 
-/// The features layer `l` shows in the tile of `frame`.
-fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Frame) -> Vec<Feature> {
+/// The tile of layer `l` alone in the tile of `frame`; empty when the layer has nothing there.
+fn layer_tile(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Frame) -> Vec<u8> {
     let map = derived.map;
     let Frame { tile, transform, window, bbox } = *frame;
-    let mut features = Vec::new();
-    let mut add = |id: Option<u64>, g: Geometry<f64>, props: Vec<(&'static str, Value)>| {
-        features.push((id, g, props.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect()));
-    };
+    let mut out = LayerTile { builder: TileBuilder::new(EXTENT), layer: l.id, tile };
     match l.source {
         Source::Areas(level) => {
             for a in index.areas_in(Some(level), Some(&bbox)) {
@@ -607,7 +602,7 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
                     props.extend(row.covered65_pct().map(|r| ("covered65_pct", percent1(r))));
                     props.push(("uncovered65", Value::Int(row.uncovered65 as i64)));
                 }
-                add(Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props);
+                out.add(Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), &props);
             }
         }
         Source::Sites => {
@@ -624,7 +619,7 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
                     ("kind", Value::Str(s.data.kind.as_str().into())),
                     ("kind_label", Value::Str(s.data.kind.label_ja().into())),
                 ];
-                add(Some(s.id.0 as u64), Geometry::Point(p), props);
+                out.add(Some(s.id.0 as u64), Geometry::Point(p), &props);
             }
         }
         Source::Population => {
@@ -644,7 +639,7 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
                 if u.data.total > 0 {
                     props.push(("aged65_rate", percent1(u.data.aged65 as f64 / u.data.total as f64 * 100.0)));
                 }
-                add(Some(u.id.0 as u64), Geometry::Point(p), props);
+                out.add(Some(u.id.0 as u64), Geometry::Point(p), &props);
             }
         }
         Source::Network => {
@@ -660,7 +655,7 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
                     ("highway", Value::Str(edge.data.highway.clone())),
                     ("steps", Value::Bool(edge.data.steps)),
                 ];
-                add(Some(e as u64), Geometry::MultiLineString(shaped), props);
+                out.add(Some(e as u64), Geometry::MultiLineString(shaped), &props);
             }
         }
         Source::Catchments => {
@@ -675,7 +670,7 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
                     ("minutes", Value::Double(m.question.minutes())),
                     ("profile", Value::Str(m.question.profile.clone())),
                 ];
-                add(None, Geometry::MultiPolygon(shaped), props);
+                out.add(None, Geometry::MultiPolygon(shaped), &props);
             }
         }
         Source::Support(level) => {
@@ -688,8 +683,7 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
                     continue;
                 }
                 let Some(shaped) = shape::polygon(&a.geometry, &transform, BUFFER) else { continue };
-                let props = support_properties(table, row).into_iter().map(|(k, v)| (Cow::Owned(k), v));
-                features.push((Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), props.collect()));
+                out.add(Some(a.id.0 as u64), Geometry::MultiPolygon(shaped), &support_properties(table, row));
             }
         }
         Source::AreaLabels => {
@@ -705,7 +699,7 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
                     ("name", Value::Str(a.name.clone())),
                     ("level", Value::Str(a.level.as_str().into())),
                 ];
-                add(Some(a.id.0 as u64), Geometry::Point(p), props);
+                out.add(Some(a.id.0 as u64), Geometry::Point(p), &props);
             }
         }
         Source::Gaps => {
@@ -716,9 +710,9 @@ fn layer_features(index: &Index, derived: Derived<'_>, l: &LayerDef, frame: &Fra
                     ("name", Value::Str(g.name.clone())),
                     ("uncovered65", Value::Int(g.uncovered65 as i64)),
                 ];
-                add(Some(g.area_id.0 as u64), Geometry::MultiPolygon(shaped), props);
+                out.add(Some(g.area_id.0 as u64), Geometry::MultiPolygon(shaped), &props);
             }
         }
     }
-    features
+    out.builder.encode()
 }

@@ -82,14 +82,10 @@ impl TileBuilder {
         Ok(())
     }
 
-    /// Whether no feature was added.
-    pub fn is_empty(&self) -> bool {
-        self.layers.iter().all(|l| l.features.is_empty())
-    }
-
-    /// The encoded tile (protobuf, not compressed). A tile holds nothing but its layers, each a
-    /// message of its own, so tiles of one layer each, encoded apart, joined one after another are
-    /// the tile of all those layers.
+    /// The encoded tile (protobuf, not compressed); no bytes when no feature was added (a layer is
+    /// written from its first feature). A tile holds nothing but its layers, each a message of its
+    /// own, so tiles of one layer each, encoded apart, joined one after another are the tile of all
+    /// those layers.
     pub fn encode(self) -> Vec<u8> {
         let layers = self
             .layers
@@ -132,5 +128,10 @@ mod tests {
         add(&mut sites, "sites", &point, 2);
         add(&mut network, "network", &line, 3);
         assert_eq!([sites.encode(), network.encode()].concat(), both.encode());
+    }
+
+    #[test]
+    fn a_tile_with_no_feature_is_no_bytes() {
+        assert!(TileBuilder::new(4096).encode().is_empty());
     }
 }
