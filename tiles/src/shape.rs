@@ -118,10 +118,8 @@ impl MercatorPolygon {
 
     /// It as it belongs in the tile of `transform`, as [`polygon`] shapes one in lon/lat.
     pub fn in_tile(&self, transform: &TileTransform, buffer: u32) -> Option<MultiPolygon<f64>> {
-        let tile_m = Rect::new(
-            transform.invert_mercator(Coord { x: -(buffer as f64), y: (transform.extent + buffer) as f64 }),
-            transform.invert_mercator(Coord { x: (transform.extent + buffer) as f64, y: -(buffer as f64) }),
-        );
+        let rect = clip_rect(transform, buffer);
+        let tile_m = Rect::new(transform.invert_mercator(rect.min()), transform.invert_mercator(rect.max()));
         if !self.bounds_m.is_some_and(|b| b.intersects(&tile_m)) {
             return None;
         }
