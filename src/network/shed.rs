@@ -509,20 +509,25 @@ mod tests {
         assert!(shed.is_valid());
     }
 
-    /// Cells whose centre lies within `r` of `segment`, marked one by one, against `cells`.
-    fn assert_marked_within(grid: &Grid, cells: &Cells, segments: &[Line<f64>], r: f64) {
-        for j in 0..grid.h {
-            for i in 0..grid.w {
-                let c = Point(grid.centre(i, j));
-                let distance = segments
-                    .iter()
-                    .map(|s| geo::Distance::distance(&geo::Euclidean, s, &c))
-                    .fold(f64::INFINITY, f64::min);
-                if (distance - r).abs() > 1e-6 {
-                    assert_eq!(cells.get(i, j), distance < r, "cell {i} {j}");
-                }
-            }
-        }
+    /// The first cell of `cells` marked otherwise than whether its centre lies within `r` of
+    /// `segments`, worked out cell by cell (centres within a hair of the radius may go either way).
+    fn cell_marked_wrongly(
+        grid: &Grid,
+        cells: &Cells,
+        segments: &[Line<f64>],
+        r: f64,
+    ) -> Option<(usize, usize)> {
+        let within = |i, j| {
+            let c = Point(grid.centre(i, j));
+            let distance = segments
+                .iter()
+                .map(|s| geo::Distance::distance(&geo::Euclidean, s, &c))
+                .fold(f64::INFINITY, f64::min);
+            ((distance - r).abs() > 1e-6).then_some(distance < r)
+        };
+        (0..grid.h)
+            .flat_map(|j| (0..grid.w).map(move |i| (i, j)))
+            .find(|&(i, j)| within(i, j).is_some_and(|within| within != cells.get(i, j)))
     }
 
     #[test]
@@ -533,7 +538,7 @@ mod tests {
         for (p, q) in [(a, b), (b, a), (c, d), (d, c), (a, a)] {
             let mut cells = Cells::new(grid.w, grid.h);
             grid.mark_segment(&mut cells.all(), p, q, 33.0);
-            assert_marked_within(&grid, &cells, &[Line::new(p, q)], 33.0);
+            assert_eq!(cell_marked_wrongly(&grid, &cells, &[Line::new(p, q)], 33.0), None);
         }
     }
 
@@ -570,15 +575,7 @@ mod tests {
             let (p, q) = (Coord { x: px, y: py }, Coord { x: qx, y: qy });
             let mut cells = Cells::new(grid.w, grid.h);
             grid.mark_segment(&mut cells.all(), p, q, r);
-            for j in 0..grid.h {
-                for i in 0..grid.w {
-                    let c = grid.centre(i, j);
-                    let distance = geo::Distance::distance(&geo::Euclidean, &geo::Line::new(p, q), &Point(c));
-                    if (distance - r).abs() > 1e-6 {
-                        proptest::prop_assert_eq!(cells.get(i, j), distance < r, "cell {} {}", i, j);
-                    }
-                }
-            }
+            proptest::prop_assert_eq!(cell_marked_wrongly(&grid, &cells, &[Line::new(p, q)], r), None);
         }
     }
 
@@ -601,18 +598,8 @@ mod tests {
                 pieces.push_with(line.into_iter().map(|(x, y)| Coord { x, y }));
             }
             grid.mark(&mut cells, &pieces, r);
-            for j in 0..grid.h {
-                for i in 0..grid.w {
-                    let c = Point(grid.centre(i, j));
-                    let distance = pieces
-                        .segments()
-                        .map(|s| geo::Distance::distance(&geo::Euclidean, &s, &c))
-                        .fold(f64::INFINITY, f64::min);
-                    if (distance - r).abs() > 1e-6 {
-                        proptest::prop_assert_eq!(cells.get(i, j), distance < r, "cell {} {}", i, j);
-                    }
-                }
-            }
+            let segments: Vec<Line<f64>> = pieces.segments().collect();
+            proptest::prop_assert_eq!(cell_marked_wrongly(&grid, &cells, &segments, r), None);
             let shed = polygons(grid.trace(&cells));
             proptest::prop_assert!(shed.is_valid());
             for j in 0..grid.h {
