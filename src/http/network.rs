@@ -213,15 +213,15 @@ pub(super) fn each_catchment(
             Ok(site_catchment(state, graph, version, s, walk))
         })
         .collect();
-    let (mut features, mut skipped) = (Vec::new(), Vec::new());
+    let (mut catchments, mut skipped) = (Vec::new(), Vec::new());
     for (s, answer) in sites.iter().zip(each) {
         match answer? {
-            Ok(c) => features.push((c, s.clone())),
+            Ok(c) => catchments.push((c, s.clone())),
             Err(e @ NetworkError::TooFar { .. }) => skipped.push(SkippedSite::new(s, e.to_string())),
             Err(e) => return Err(e.into()),
         }
     }
-    Ok((features, skipped))
+    Ok((catchments, skipped))
 }
 
 /// `GET /api/reach?lon=&lat=&minutes=15&profile=elderly`: the sites reachable from a point, nearest
